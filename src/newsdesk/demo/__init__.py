@@ -1,0 +1,50 @@
+"""The demo: bundled sample sources (the seed page's timeline and starred articles, and social
+timelines in Nitter, RSS-Bridge, Mastodon and Bluesky shapes) served on loopback."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from newsdesk.demo.server import SampleServer
+
+SAMPLE_DIR = Path(__file__).parent / "sample"
+SEED_DIR = SAMPLE_DIR / "seed"
+SOCIAL_DIR = SAMPLE_DIR / "social"
+SEED_FEEDS = ("/feeds/mikenov.rss", "/feeds/favorites.atom")
+SOCIAL_FEEDS = (
+    "/feeds/nitter.rss",
+    "/feeds/rssbridge-twitter.atom",
+    "/feeds/mastodon.rss",
+    "/feeds/bluesky.rss",
+)
+
+
+def run_demo(db: str | None = None, fulltext: bool = True) -> int:
+    """Serve the seed sample on loopback, subscribe to its feeds, refresh, print the digest."""
+    from newsdesk.desk import Desk
+    from newsdesk.settings import load_settings
+
+    server = SampleServer(SEED_DIR).start()
+    tmp = None
+    if db is None:
+        tmp = tempfile.TemporaryDirectory(prefix="newsdesk-demo-")
+        db = f"sqlite:///{tmp.name}/demo.db"
+    settings = load_settings(database_url=db, allow_private_networks=True)
+    desk = Desk(settings)
+    try:
+        print(f"Serving the sample sources at {server.base}; database {db}", file=sys.stderr)
+        known = {f.url for f in desk.store.list_feeds()}
+        for path in SEED_FEEDS:
+            if server.base + path not in known:
+                desk.add_feed(server.base + path)
+        report = desk.refresh(fulltext=fulltext)
+        print(report.summary, file=sys.stderr)
+        sys.stdout.write(desk.digest())
+    finally:
+        desk.close()
+        server.stop()
+        if tmp is not None:
+            tmp.cleanup()
+    return 0

@@ -1,0 +1,186 @@
+"""The operations a user asks for (subscribe, import, refresh, list, search, digest), shared by
+the CLI, the web pages and the APIs. A ``Desk`` holds the settings and the store."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from newsdesk.errors import NewsdeskError, NotAFeedError, ParseError
+from newsdesk.fetch import HttpClient
+from newsdesk.fetch.guard import check_url
+from newsdesk.model import Feed, StoredEntry
+from newsdesk.parse import Outline, discover_feeds, parse_feed, parse_opml, render_opml
+from newsdesk.process.urls import canonical_url, is_web_url
+from newsdesk.publish.digest import Shared, render_digest
+from newsdesk.refresh import Progress, RefreshReport, refresh_feeds
+from newsdesk.settings import Settings
+from newsdesk.store import EntryQuery, SqlStore, open_store
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.I)
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+@dataclass(slots=True)
+class ImportReport:
+    added: list[Feed]
+    skipped: list[str]
+
+
+def parse_since(value: str, now: datetime | None = None) -> datetime:
+    """``24h``, ``7d``, ``90m``, ``2w`` (a duration back from now) or an ISO date/time (UTC)."""
+    now = now or datetime.now(UTC)
+    if match := _DURATION.match(value):
+        return now - timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise NewsdeskError(
+            f"cannot read {value!r} as a date or duration (try 24h, 7d, 2024-02-27 or "
+            "2024-02-27T12:00:00Z)"
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+class Desk:
+    def __init__(self, settings: Settings, store: SqlStore | None = None) -> None:
+        self.settings = settings
+        self.store = store or open_store(settings.resolved_database_url)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- subscriptions ------------------------------------------------------------------------
+
+    async def find_feed_url(self, url: str) -> tuple[str, str | None]:
+        """The feed at ``url``, or the first feed the page at ``url`` links to."""
+        from yarl import URL
+
+        if not is_web_url(url):
+            raise NewsdeskError(f"{url!r} is not an http(s) URL")
+        check_url(URL(url), allow_private=self.settings.allow_private_networks)
+        async with HttpClient(self.settings) as client:
+            result = await client.fetch(url)
+            if result.error:
+                raise NewsdeskError(f"cannot fetch {url}: {result.error}")
+            try:
+                parsed = parse_feed(result.body, result.final_url, result.content_type)
+                return result.final_url, parsed.title
+            except NotAFeedError:
+                candidates = discover_feeds(result.body, result.final_url)
+            except ParseError as exc:
+                raise NewsdeskError(f"{url} is not a feed: {exc}") from None
+            for candidate, _title in candidates:
+                found = await client.fetch(candidate)
+                if found.error:
+                    continue
+                try:
+                    parsed = parse_feed(found.body, found.final_url, found.content_type)
+                except ParseError:
+                    continue
+                return found.final_url, parsed.title
+        raise NewsdeskError(f"{url} is a web page that links to no feed Newsdesk can read")
+
+    def add_feed(
+        self,
+        url: str,
+        *,
+        category: str | None = None,
+        title: str | None = None,
+        check: bool = True,
+    ) -> Feed:
+        """Subscribe. With ``check`` the URL is fetched first (and a page's feed discovered);
+        nothing is saved when that fails."""
+        feed_url = url
+        if check:
+            feed_url, _ = asyncio.run(self.find_feed_url(url))
+        return self.store.add_feed(feed_url, title=title, category=category)
+
+    def import_opml(self, data: bytes) -> ImportReport:
+        outlines = parse_opml(data)
+        existing = {f.url for f in self.store.list_feeds()}
+        report = ImportReport(added=[], skipped=[])
+        for outline in outlines:
+            if outline.url in existing or not is_web_url(outline.url):
+                report.skipped.append(outline.url)
+                continue
+            report.added.append(
+                self.store.add_feed(outline.url, title=outline.title, category=outline.category)
+            )
+            existing.add(outline.url)
+        return report
+
+    def export_opml(self) -> str:
+        return render_opml(
+            Outline(url=f.url, title=f.display_title, category=f.category, site_url=f.site_url)
+            for f in self.store.list_feeds()
+        )
+
+    def resolve_feed(self, ref: str) -> Feed:
+        return self.store.get_feed(ref)
+
+    # -- refresh ------------------------------------------------------------------------------
+
+    def refresh(
+        self,
+        *,
+        feed_ids: Sequence[int] | None = None,
+        due_only: bool = False,
+        fulltext: bool | None = None,
+        progress: Progress | None = None,
+    ) -> RefreshReport:
+        return asyncio.run(
+            refresh_feeds(
+                self.store,
+                self.settings,
+                feed_ids=feed_ids,
+                due_only=due_only,
+                fulltext=fulltext,
+                progress=progress,
+            )
+        )
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def entries(self, query: EntryQuery) -> list[StoredEntry]:
+        return self.store.list_entries(query)
+
+    def search(self, text: str, query: EntryQuery) -> list[StoredEntry]:
+        return self.store.search(text, query)
+
+    def shared_articles(self, entry: StoredEntry) -> list[Shared]:
+        """What a post points to: related entries first, else the pages fetched for its links."""
+        if entry.kind != "post":
+            return []
+        found: list[Shared] = []
+        seen: set[str] = set()
+        if entry.related:
+            for other in self.store.list_entries(EntryQuery(ids=entry.related, limit=20)):
+                if other.kind == "article" and other.url:
+                    found.append(Shared(other.title or other.url, other.url))
+                    seen.add(canonical_url(other.url))
+        pages = self.store.get_pages([u for u in entry.links if u not in seen])
+        for url in entry.links:
+            page = pages.get(url)
+            if page and not page.error and page.title and url not in seen:
+                found.append(Shared(page.title, page.final_url or url))
+                seen.add(url)
+        return found
+
+    def digest(
+        self,
+        *,
+        since: datetime | None = None,
+        category: str | None = None,
+        fmt: str = "text",
+        limit: int = 500,
+    ) -> str:
+        entries = self.store.list_entries(EntryQuery(since=since, category=category, limit=limit))
+        return render_digest(entries, fmt, self.shared_articles)
+
+    def feed_dicts(self) -> list[dict[str, Any]]:
+        return [f.as_dict() for f in self.store.list_feeds()]

@@ -1,0 +1,31 @@
+"""The one base error class of Newsdesk and its family. Messages are written for users."""
+
+from __future__ import annotations
+
+
+class NewsdeskError(Exception):
+    """Base class: anything Newsdesk reports as a clear message instead of a traceback."""
+
+
+class FetchError(NewsdeskError):
+    """An HTTP fetch failed (network, status, limits, SSRF guard)."""
+
+
+class BlockedAddressError(FetchError):
+    """The SSRF guard refused a URL or the address it resolves to."""
+
+
+class ParseError(NewsdeskError):
+    """The bytes are not a feed we can read."""
+
+
+class NotAFeedError(ParseError):
+    """The document is an HTML page (or something else), not a feed."""
+
+
+class StoreError(NewsdeskError):
+    """The database cannot be opened or used."""
+
+
+class FeedNotFoundError(NewsdeskError):
+    """No subscribed feed matches the given id or URL."""

@@ -1,0 +1,136 @@
+"""ParsedFeed → list of Entry: identity, markers, sanitize, text, kind, tags, links, dates.
+
+Pure: no I/O. Link expansion and full text, which need the network, happen later
+(``process.enrich``) on the stored entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+
+from newsdesk.model import Enclosure, Entry, ParsedFeed, ParsedItem
+from newsdesk.parse.dates import sane_date
+from newsdesk.process.classify import classify, hashtags, linkify, normalize_tags, outbound_links
+from newsdesk.process.sanitize import html_to_text, sanitize_html
+from newsdesk.process.social import feed_handle, read_markers
+from newsdesk.process.urls import absolute, is_web_url
+
+_TAGS = re.compile(r"<[a-zA-Z/!][^>]*>")
+_ELLIPSIS_END = re.compile(r"(…|\.\.\.|&hellip;)\s*(</p>)?\s*$")
+SUMMARY_ONLY_CHARS = 1500
+
+
+def _digest(*parts: str | None) -> str:
+    h = hashlib.sha1(usedforsecurity=False)
+    for part in parts:
+        h.update((part or "").encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def entry_key(item: ParsedItem) -> str:
+    """Identity inside a feed: the GUID, else the link, else a hash of the content."""
+    if item.guid:
+        return "g:" + item.guid[:1000]
+    if item.link:
+        return "l:" + item.link[:1000]
+    return "h:" + _digest(item.title, item.content, item.summary)
+
+
+def _clean_title(title: str | None) -> str | None:
+    if not title:
+        return None
+    if "<" in title and _TAGS.search(title):
+        import html
+
+        title = html.unescape(_TAGS.sub("", title))
+    title = " ".join(title.split())
+    return title[:1000] or None
+
+
+def _is_plain_text(value: str) -> bool:
+    return "<" not in value or _TAGS.search(value) is None
+
+
+def _to_html(value: str | None) -> str:
+    if not value:
+        return ""
+    return linkify(value) if _is_plain_text(value) else value
+
+
+def _wants_fulltext(summary: str | None, content: str | None, link: str | None) -> bool:
+    """True when the feed gives only a summary: no content, a short body, or a body that ends
+    in an ellipsis."""
+    if not is_web_url(link):
+        return False
+    body = content or summary or ""
+    if content and len(content) > SUMMARY_ONLY_CHARS and not _ELLIPSIS_END.search(content):
+        return False
+    return len(body) < SUMMARY_ONLY_CHARS or bool(_ELLIPSIS_END.search(body))
+
+
+def process_feed(parsed: ParsedFeed, feed_url: str, now: datetime) -> list[Entry]:
+    """Turn every parsed item into an Entry. Duplicate keys inside one document stay distinct
+    entries (their key gets a content hash), so two items sharing a GUID are both kept."""
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    handle = feed_handle(parsed.title)
+    for item in parsed.items:
+        entry = process_item(item, feed_url, now, parsed.title, handle)
+        if entry.key in seen:
+            entry.key = f"{entry.key}#{entry.content_hash[:16]}"
+            if entry.key in seen:
+                continue  # the very same item twice: one is enough
+        seen.add(entry.key)
+        entries.append(entry)
+    return entries
+
+
+def process_item(
+    item: ParsedItem,
+    feed_url: str,
+    now: datetime,
+    feed_title: str | None = None,
+    feed_owner: str | None = None,
+) -> Entry:
+    base = item.base or feed_url
+    link = absolute(item.link, base)
+    if link is not None and not is_web_url(link):
+        link = None  # javascript:, data:, file: … never become an entry URL
+    markers = read_markers(_clean_title(item.title), item.author, feed_title)
+    raw_html = _to_html(item.content) or _to_html(item.summary)
+    content_html = sanitize_html(raw_html, base)
+    summary_html = sanitize_html(_to_html(item.summary), base) if item.content else None
+    text = html_to_text(content_html)
+    kind = classify(markers.title, text)
+    author = markers.author or (feed_owner if kind == "post" else None)
+    tags = normalize_tags(item.tags, hashtags(text))
+    enclosures = [
+        Enclosure(url=e.url, type=e.type, length=e.length)
+        for e in item.enclosures
+        if is_web_url(e.url)
+    ]
+    published = sane_date(item.published, now) or sane_date(item.updated, now)
+    return Entry(
+        key=entry_key(item),
+        url=link,
+        title=markers.title,
+        author=(author or "").strip()[:300] or None,
+        kind=kind,
+        published=published or now,
+        updated=sane_date(item.updated, now),
+        content_html=content_html,
+        content_text=text,
+        summary_html=summary_html,
+        content_hash=_digest(markers.title, content_html, link),
+        tags=tags,
+        links=outbound_links(content_html, text, link),
+        enclosures=enclosures,
+        language=item.language,
+        reposted_by=markers.reposted_by,
+        reply_to=markers.reply_to,
+        wants_fulltext=kind == "article" and _wants_fulltext(item.summary, item.content, link),
+        date_from_feed=published is not None,
+    )

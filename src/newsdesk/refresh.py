@@ -1,0 +1,261 @@
+"""The orchestrator: feeds → fetch → parse → process → store, then enrich the new entries.
+
+Fetches run concurrently on the event loop (limits in the HTTP client); each fetched document is
+parsed, processed and stored in one writer thread, one transaction per feed, so the loop keeps
+fetching while documents are crunched and SQLite sees a single writer. One feed's failure is
+recorded on that feed and never stops the others. The CLI, the daemon and Celery tasks all call
+``refresh_feeds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from newsdesk import schedule
+from newsdesk.enrich import EnrichReport, enrich_entries
+from newsdesk.errors import NewsdeskError
+from newsdesk.fetch import HttpClient
+from newsdesk.model import Feed, FetchResult
+from newsdesk.parse import parse_feed
+from newsdesk.process.pipeline import process_feed
+from newsdesk.settings import Settings
+from newsdesk.store import FeedState, Storage
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): stage is "fetch" or "fulltext"."""
+
+STATE_BATCH = 500
+
+
+@dataclass(slots=True)
+class FeedOutcome:
+    feed_id: int
+    url: str
+    title: str
+    new: int = 0
+    updated: int = 0
+    not_modified: bool = False
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class RefreshReport:
+    feeds: int = 0
+    new_entries: int = 0
+    updated_entries: int = 0
+    not_modified: int = 0
+    seconds: float = 0.0
+    outcomes: list[FeedOutcome] = field(default_factory=list)
+    new_ids: list[int] = field(default_factory=list)
+    enrich: EnrichReport = field(default_factory=EnrichReport)
+
+    @property
+    def errors(self) -> list[FeedOutcome]:
+        return [o for o in self.outcomes if o.error]
+
+    @property
+    def summary(self) -> str:
+        text = (
+            f"{self.feeds} feeds, {self.new_entries} new entries, {len(self.errors)} errors "
+            f"({self.not_modified} unchanged, {self.updated_entries} updated"
+        )
+        if self.enrich.pages_fetched or self.enrich.links_expanded:
+            text += (
+                f", {self.enrich.links_expanded} links expanded, "
+                f"{self.enrich.fulltext_done} full texts, {self.enrich.fulltext_failed} failed"
+            )
+        return text + f") in {self.seconds:.2f} s"
+
+
+def _pick_feeds(
+    store: Storage, feed_ids: Sequence[int] | None, due_only: bool, now: datetime
+) -> list[Feed]:
+    if feed_ids is not None:
+        return store.list_feeds(feed_ids)
+    if due_only:
+        return store.due_feeds(now)
+    return [f for f in store.list_feeds() if not f.paused]
+
+
+class _FeedRefresher:
+    """State for one run: the store, the writer thread, pending fetch states, the report."""
+
+    def __init__(self, store: Storage, settings: Settings, now: datetime) -> None:
+        self.store = store
+        self.settings = settings
+        self.now = now
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-writer")
+        self.pending_states: list[tuple[int, FeedState]] = []
+        self.report = RefreshReport()
+
+    def _base_state(self, feed: Feed, result: FetchResult) -> FeedState:
+        state = FeedState(
+            last_fetched=self.now,
+            last_status=result.status,
+            etag=result.etag,
+            last_modified=result.last_modified,
+        )
+        if result.permanent_redirect and result.permanent_redirect != feed.url:
+            # A move is believed once seen on consecutive fetches.
+            count = feed.pending_count if feed.pending_url == result.permanent_redirect else 0
+            state.pending_url, state.pending_count = result.permanent_redirect, count + 1
+            if state.pending_count >= 2:
+                state.new_url = state.pending_url
+        return state
+
+    def _hints(self, result: FetchResult, ttl: int | None) -> schedule.Hints:
+        return schedule.Hints(
+            ttl_minutes=ttl,
+            cache_control=result.cache_control,
+            expires=result.expires,
+            retry_after=result.retry_after,
+            status=result.status,
+        )
+
+    def _fail(self, feed: Feed, state: FeedState, message: str, result: FetchResult) -> None:
+        state.error = message
+        state.etag = state.last_modified = None
+        errors = feed.error_count + 1
+        state.next_check = schedule.next_check(
+            self.now, self.settings, error_count=errors, hints=self._hints(result, None)
+        )
+        if result.status == 410:
+            state.paused_reason = "the server says the feed is gone for good (HTTP 410)"
+        elif feed.error_since and self.now - feed.error_since > timedelta(
+            days=self.settings.pause_after_days
+        ):
+            state.paused_reason = (
+                f"failing for more than {self.settings.pause_after_days} days: {message}"
+            )
+
+    def handle_fetch(self, feed: Feed, result: FetchResult) -> FeedOutcome:
+        """Runs in the writer thread: parse, process and store one fetched feed."""
+        outcome = FeedOutcome(feed.id, feed.url, feed.display_title)
+        state = self._base_state(feed, result)
+        if result.error is not None:
+            self._fail(feed, state, result.error, result)
+            outcome.error = result.error
+            self._queue_state(feed.id, state)
+            return outcome
+        if result.not_modified:
+            outcome.not_modified = True
+            state.next_check = schedule.next_check(
+                self.now,
+                self.settings,
+                entries_per_day=feed.entries_per_day,
+                hints=self._hints(result, feed.ttl_minutes),
+                interval_override=feed.check_interval,
+            )
+            self._queue_state(feed.id, state)
+            return outcome
+        try:
+            parsed = parse_feed(result.body, result.final_url, result.content_type)
+            batch = process_feed(parsed, result.final_url, self.now)
+        except NewsdeskError as exc:
+            self._fail(feed, state, str(exc), result)
+            outcome.error = str(exc)
+            self._queue_state(feed.id, state)
+            return outcome
+        state.title = parsed.title
+        state.site_url = parsed.site_url
+        state.problems = parsed.problems
+        state.ttl_minutes = parsed.ttl_minutes
+        state.entries_per_day = schedule.entries_per_day(
+            [e.published for e in batch if e.date_from_feed], self.now
+        )
+        state.next_check = schedule.next_check(
+            self.now,
+            self.settings,
+            entries_per_day=state.entries_per_day,
+            hints=self._hints(result, parsed.ttl_minutes),
+            interval_override=feed.check_interval,
+        )
+        stored = self.store.save_refresh(feed.id, state, batch, self.now)
+        outcome.new, outcome.updated = len(stored.new_ids), len(stored.updated_ids)
+        if parsed.title:
+            outcome.title = feed.custom_title or parsed.title
+        self.report.new_ids.extend(stored.new_ids)
+        return outcome
+
+    def _queue_state(self, feed_id: int, state: FeedState) -> None:
+        self.pending_states.append((feed_id, state))
+        if len(self.pending_states) >= STATE_BATCH:
+            self.flush_states()
+
+    def flush_states(self) -> None:
+        states, self.pending_states = self.pending_states, []
+        self.store.save_fetch_states(states)
+
+    def record(self, outcome: FeedOutcome) -> None:
+        r = self.report
+        r.outcomes.append(outcome)
+        r.new_entries += outcome.new
+        r.updated_entries += outcome.updated
+        r.not_modified += outcome.not_modified
+
+
+async def refresh_feeds(
+    store: Storage,
+    settings: Settings,
+    *,
+    feed_ids: Sequence[int] | None = None,
+    due_only: bool = False,
+    fulltext: bool | None = None,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> RefreshReport:
+    """Refresh the given feeds (default: every feed not paused; ``due_only``: those whose next
+    check has come), then expand links and extract full text for the new entries."""
+    started = time.perf_counter()
+    now = now or datetime.now(UTC)
+    loop = asyncio.get_running_loop()
+    feeds = await loop.run_in_executor(None, _pick_feeds, store, feed_ids, due_only, now)
+    runner = _FeedRefresher(store, settings, now)
+    runner.report.feeds = len(feeds)
+    done = 0
+    try:
+        async with HttpClient(settings) as client:
+            gate = asyncio.Semaphore(settings.concurrency * 2)
+
+            async def one(feed: Feed) -> None:
+                nonlocal done
+                async with gate:
+                    result = await client.fetch(
+                        feed.url, etag=feed.etag, last_modified=feed.last_modified
+                    )
+                outcome = await loop.run_in_executor(
+                    runner.writer, runner.handle_fetch, feed, result
+                )
+                runner.record(outcome)
+                done += 1
+                if progress:
+                    progress("fetch", done, len(feeds))
+
+            await asyncio.gather(*(one(feed) for feed in feeds))
+            await loop.run_in_executor(runner.writer, runner.flush_states)
+            use_fulltext = settings.fulltext if fulltext is None else fulltext
+            if runner.report.new_ids:
+                runner.report.enrich = await enrich_entries(
+                    store,
+                    client,
+                    settings,
+                    runner.report.new_ids,
+                    fulltext=use_fulltext,
+                    executor=runner.writer,
+                    progress=progress,
+                    now=now,
+                )
+    finally:
+        runner.writer.shutdown(wait=True)
+    runner.report.seconds = time.perf_counter() - started
+    return runner.report
+
+
+def refresh_sync(store: Storage, settings: Settings, **kwargs: object) -> RefreshReport:
+    """``refresh_feeds`` for synchronous callers (CLI, Celery tasks)."""
+    return asyncio.run(refresh_feeds(store, settings, **kwargs))  # type: ignore[arg-type]

@@ -1,0 +1,204 @@
+"""One table of settings: name, type, default, environment variable, help.
+
+Settings are read once, at the edge (CLI, web server, worker start), into a frozen ``Settings``
+object that is passed down.  Nothing below the edge reads the environment.
+docs/settings.md is generated from ``SETTINGS`` (``newsdesk settings --markdown``); a test keeps
+the two in step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from newsdesk import __version__
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use."""
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected a boolean (1/0, true/false), got {raw!r}")
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(f"expected a positive integer, got {raw!r}")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise ValueError(f"expected a positive number, got {raw!r}")
+    return value
+
+
+def _str(raw: str) -> str:
+    return raw
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    name: str
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "NEWSDESK_" + self.name.upper()
+
+
+def default_database_url() -> str:
+    import platformdirs
+
+    data_dir = Path(platformdirs.user_data_dir("newsdesk", appauthor=False))
+    return f"sqlite:///{data_dir / 'newsdesk.db'}"
+
+
+SETTINGS: tuple[Spec, ...] = (
+    Spec(
+        "database_url",
+        _str,
+        None,
+        "SQLAlchemy URL of the database (sqlite:///PATH or postgresql://…). Default: a SQLite "
+        "file in the user's data directory. `--db` overrides it.",
+    ),
+    Spec(
+        "allow_private_networks",
+        _bool,
+        False,
+        "Allow fetching from loopback, private, link-local and other non-global addresses "
+        "(tests, home servers). Off by default: the SSRF guard refuses them.",
+    ),
+    Spec(
+        "fetch_timeout",
+        _positive_float,
+        20.0,
+        "Total deadline for one HTTP request, redirects and body included, in seconds.",
+    ),
+    Spec(
+        "max_body_bytes",
+        _positive_int,
+        15 * 1024 * 1024,
+        "Largest response body accepted, counted after decompression, in bytes.",
+    ),
+    Spec("max_redirects", _positive_int, 10, "Most redirects followed for one request."),
+    Spec("concurrency", _positive_int, 100, "Most HTTP requests in flight at once."),
+    Spec("per_host_concurrency", _positive_int, 4, "Most HTTP requests in flight to one host."),
+    Spec(
+        "user_agent",
+        _str,
+        f"Newsdesk/{__version__} (+https://github.com/newsdesk/newsdesk)",
+        "User-Agent header sent with every request.",
+    ),
+    Spec(
+        "fulltext",
+        _bool,
+        True,
+        "Fetch linked pages to extract full text for summary-only articles and shared links.",
+    ),
+    Spec("fulltext_concurrency", _positive_int, 8, "Most pages fetched at once for full text."),
+    Spec(
+        "expand_links",
+        _bool,
+        True,
+        "Follow redirects of links in posts (t.co and other short links) to their target.",
+    ),
+    Spec(
+        "min_interval",
+        _positive_int,
+        300,
+        "Shortest time between two checks of one feed, in seconds (server hints are capped).",
+    ),
+    Spec("max_interval", _positive_int, 86400, "Longest time between two checks of one feed, s."),
+    Spec(
+        "max_error_backoff",
+        _positive_int,
+        86400,
+        "Longest wait before retrying a failing feed, in seconds.",
+    ),
+    Spec(
+        "pause_after_days",
+        _positive_int,
+        30,
+        "A feed failing for this many days in a row is paused (never deleted).",
+    ),
+)
+
+_SPECS = {spec.name: spec for spec in SETTINGS}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str | None = None
+    allow_private_networks: bool = False
+    fetch_timeout: float = 20.0
+    max_body_bytes: int = 15 * 1024 * 1024
+    max_redirects: int = 10
+    concurrency: int = 100
+    per_host_concurrency: int = 4
+    user_agent: str = f"Newsdesk/{__version__} (+https://github.com/newsdesk/newsdesk)"
+    fulltext: bool = True
+    fulltext_concurrency: int = 8
+    expand_links: bool = True
+    min_interval: int = 300
+    max_interval: int = 86400
+    max_error_backoff: int = 86400
+    pause_after_days: int = 30
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or default_database_url()
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from defaults, then ``NEWSDESK_*`` variables, then explicit overrides."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for spec in SETTINGS:
+        raw = env.get(spec.env)
+        if raw is None:
+            continue
+        try:
+            values[spec.name] = spec.parse(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{spec.env}: {exc}") from None
+    for name, value in overrides.items():
+        if name not in _SPECS:
+            raise SettingsError(f"unknown setting {name!r}")
+        if value is not None:
+            values[name] = value
+    return Settings(**values)
+
+
+def settings_markdown() -> str:
+    """The settings table as Markdown, for docs/settings.md."""
+    lines = [
+        "# Settings",
+        "",
+        "Every setting can be given as an environment variable. Command-line flags, where they",
+        "exist, win over the environment. Generated by `newsdesk settings --markdown`.",
+        "",
+        "| Setting | Environment variable | Default | What it does |",
+        "|---|---|---|---|",
+    ]
+    for spec in SETTINGS:
+        default = "" if spec.default is None else f"`{spec.default}`"
+        lines.append(f"| {spec.name} | `{spec.env}` | {default} | {spec.help} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,51 @@
+"""Numbered schema migrations, tracked in ``schema_version``, applied automatically at start,
+one transaction each. Add a migration by appending a function to ``MIGRATIONS``; never edit a
+released one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Column, Connection, Engine, Integer, MetaData, Table, select
+
+from newsdesk.store import schema, search
+
+_version_meta = MetaData()
+schema_version = Table("schema_version", _version_meta, Column("version", Integer, nullable=False))
+
+
+def _m001_core(conn: Connection) -> None:
+    schema.metadata.create_all(conn, tables=list(schema.CORE_TABLES))
+    search.create_search(conn)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_m001_core]
+
+
+def current_version(conn: Connection) -> int:
+    _version_meta.create_all(conn)
+    version = conn.execute(select(schema_version.c.version)).scalar()
+    return int(version or 0)
+
+
+def migrate(engine: Engine) -> int:
+    """Apply the migrations not yet applied; return the schema version."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # One migrator at a time when several processes start together.
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7405123)")
+        version = current_version(conn)
+        if version == 0:
+            conn.execute(schema_version.insert().values(version=0))
+    for number, migration in enumerate(MIGRATIONS, start=1):
+        if number <= version:
+            continue
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7405123)")
+                if current_version(conn) >= number:
+                    continue
+            migration(conn)
+            conn.execute(schema_version.update().values(version=number))
+        version = number
+    return version

@@ -1,0 +1,171 @@
+"""Tables, as SQLAlchemy Core metadata. Portable types only: the same schema runs on SQLite and
+PostgreSQL. Search structures, which differ, live in ``store.search``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC, returned as aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value  # type: ignore[no-any-return]
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+
+
+metadata = MetaData()
+
+categories = Table(
+    "categories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", String(300), nullable=False, unique=True),
+)
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("moved_from", Text),
+    Column("title", Text),
+    Column("custom_title", Text),
+    Column("site_url", Text),
+    Column("category_id", Integer, ForeignKey("categories.id", ondelete="SET NULL")),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_status", Integer),
+    Column("last_fetched", UTCDateTime),
+    Column("last_success", UTCDateTime),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("error_since", UTCDateTime),
+    Column("last_error", Text),
+    Column("next_check", UTCDateTime),
+    Column("check_interval", Integer),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("paused_reason", Text),
+    Column("pending_url", Text),
+    Column("pending_count", Integer, nullable=False, default=0),
+    Column("problems", JSON),
+    Column("ttl_minutes", Integer),
+    Column("entries_per_day", Float),
+    Column("lease_until", UTCDateTime),
+    Column("lease_owner", String(200)),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("url", Text),
+    Column("url_canonical", Text),
+    Column("title", Text),
+    Column("author", Text),
+    Column("kind", String(16), nullable=False),
+    Column("published", UTCDateTime, nullable=False),
+    Column("updated", UTCDateTime),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("content_html", Text, nullable=False, default=""),
+    Column("content_text", Text, nullable=False, default=""),
+    Column("summary_html", Text),
+    Column("content_hash", String(64), nullable=False),
+    Column("tags", JSON, nullable=False, default=list),
+    Column("links", JSON, nullable=False, default=list),
+    Column("enclosures", JSON, nullable=False, default=list),
+    Column("reposted_by", Text),
+    Column("reply_to", Text),
+    Column("language", String(35)),
+    Column("wants_fulltext", Boolean, nullable=False, default=False),
+    Column("fulltext_status", String(16)),
+    Column("fulltext_error", Text),
+    Column("page", JSON),
+    Column("read", Boolean, nullable=False, default=False),
+    Column("starred", Boolean, nullable=False, default=False),
+    Column("read_at", UTCDateTime),
+    Column("starred_at", UTCDateTime),
+    Column("story_id", Integer),
+    UniqueConstraint("feed_id", "key", name="uq_entries_feed_key"),
+    Index("ix_entries_published", "published", "id"),
+    Index("ix_entries_feed_published", "feed_id", "published"),
+    Index("ix_entries_url_canonical", "url_canonical"),
+    Index("ix_entries_feed_hash", "feed_id", "content_hash"),
+    Index("ix_entries_story", "story_id"),
+)
+
+entry_links = Table(
+    "entry_links",
+    metadata,
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True),
+    Column("url", Text, primary_key=True),
+    Column("position", Integer, nullable=False, default=0),
+    Index("ix_entry_links_url", "url"),
+)
+
+entry_tags = Table(
+    "entry_tags",
+    metadata,
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag", String(100), primary_key=True),
+    Index("ix_entry_tags_tag", "tag", "entry_id"),
+)
+
+pages = Table(
+    "pages",
+    metadata,
+    Column("url", Text, primary_key=True),  # canonical URL
+    Column("final_url", Text),
+    Column("title", Text),
+    Column("author", Text),
+    Column("published", String(40)),
+    Column("site_name", Text),
+    Column("text", Text),
+    Column("html", Text),
+    Column("error", Text),
+    Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+link_cache = Table(
+    "link_cache",
+    metadata,
+    Column("url", Text, primary_key=True),
+    Column("final_url", Text, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=False),
+)
+
+CORE_TABLES = (categories, feeds, entries, entry_links, entry_tags, pages, link_cache)

@@ -1,0 +1,222 @@
+"""Golden-file tests for the feed parser, ``newsdesk.parse.parse_feed``.
+
+Every file in ``tests/data/feeds/`` other than ``*.expected.json`` is a small feed (or a
+document that is not a feed) testing one thing: a format (RSS 0.91/0.92/2.0, RSS 1.0, Atom
+0.3/1.0, JSON Feed 1.0/1.1), an extension (content, Dublin Core, Media RSS, iTunes), an
+encoding, a date format, entities, xml:base, missing fields or malformed XML.  Beside each
+one, ``NAME.expected.json`` holds the parse result in the canonical form built by
+:func:`canonical` — feed-level fields, whether problems were recorded, and per item the
+guid, link, title, author, summary, content, dates as ISO 8601 UTC strings, tags,
+enclosures, xml:base and language — or ``{"error": "<ParseError subclass>"}``.
+
+The expected files describe what a *correct* parser produces per the specs; they were
+generated from the parser and then reviewed by hand.  Where the parser is still wrong the
+expected file holds the correct value and the case is listed in :data:`KNOWN_BUGS`, which
+marks it as a strict xfail (so a fix makes the test fail until the entry is removed).
+
+For every feed :func:`test_parses_with_expected_item_count` also checks that parsing raises
+no exception and yields the expected number of items, independently of the full comparison.
+
+Regenerate with ``NEWSDESK_UPDATE_GOLDEN=1 pytest tests/test_parse_golden.py``: this writes
+the expected file of every case *not* listed in :data:`KNOWN_BUGS` (hand-corrected files are
+kept) — review the diff before committing it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsdesk import errors
+from newsdesk.model import Enclosure, ParsedFeed, ParsedItem
+from newsdesk.parse import parse_feed
+
+FEEDS_DIR = Path(__file__).parent / "data" / "feeds"
+EXPECTED_SUFFIX = ".expected.json"
+FEED_SUFFIXES = frozenset({".xml", ".atom", ".rss", ".rdf", ".json", ".html"})
+UPDATE = os.environ.get("NEWSDESK_UPDATE_GOLDEN", "") not in ("", "0")
+
+# The URL a file is "fetched" from; the default is https://example.org/feeds/<stem>.  Set per
+# file where relative URLs should resolve against a realistic address.
+URLS: dict[str, str] = {
+    "jsonfeed11.json": "https://tidepool.example.com/feed.json",
+    "rss20_relative_links.xml": "https://news.example.com/rss/latest.xml",
+}
+
+# The Content-Type header a file is served with; None (no header) unless listed.
+CONTENT_TYPES: dict[str, str] = {
+    "enc_header_charset.xml": "application/rss+xml; charset=ISO-8859-1",
+    "enc_header_charset_cp1251.xml": "text/xml; charset=windows-1251",
+    "jsonfeed10.json": "application/feed+json",
+    "jsonfeed11.json": "application/feed+json; charset=utf-8",
+    "not_a_feed.html": "text/html; charset=utf-8",
+}
+
+# Cases whose expected file holds the correct result but the parser does not (yet) produce
+# it: file name -> what is wrong.  Each one is a strict xfail of test_golden.
+KNOWN_BUGS: dict[str, str] = {}
+
+# Same, for the item-count check (only when the parser loses or invents items).
+KNOWN_COUNT_BUGS: dict[str, str] = {}
+
+
+def feed_files() -> list[Path]:
+    return sorted(
+        path
+        for path in FEEDS_DIR.iterdir()
+        if path.suffix in FEED_SUFFIXES and not path.name.endswith(EXPECTED_SUFFIX)
+    )
+
+
+def feed_url(path: Path) -> str:
+    return URLS.get(path.name, f"https://example.org/feeds/{path.stem}")
+
+
+def expected_path(path: Path) -> Path:
+    return path.with_name(path.stem + EXPECTED_SUFFIX)
+
+
+def canonical_date(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z``; the parser must give aware UTC datetimes."""
+    if value is None:
+        return None
+    assert value.tzinfo is not None, f"naive datetime {value!r}"
+    assert value.utcoffset() == timedelta(0), f"datetime not in UTC: {value!r}"
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def canonical_text(value: str | None) -> str | None:
+    """Outer whitespace does not matter; an empty string is the same as no value."""
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def canonical_enclosure(enclosure: Enclosure) -> dict[str, Any]:
+    return {"url": enclosure.url, "type": enclosure.type, "length": enclosure.length}
+
+
+def canonical_item(item: ParsedItem) -> dict[str, Any]:
+    return {
+        "guid": canonical_text(item.guid),
+        "link": item.link,
+        "title": canonical_text(item.title),
+        "author": canonical_text(item.author),
+        "published": canonical_date(item.published),
+        "updated": canonical_date(item.updated),
+        "summary": canonical_text(item.summary),
+        "content": canonical_text(item.content),
+        "tags": list(item.tags),
+        "enclosures": [canonical_enclosure(enclosure) for enclosure in item.enclosures],
+        "base": item.base,
+        "language": item.language,
+    }
+
+
+def canonical(parsed: ParsedFeed) -> dict[str, Any]:
+    """The comparable form of a parse result (problem texts are free-form: only their
+    presence is compared)."""
+    return {
+        "feed": {
+            "format": parsed.format,
+            "title": canonical_text(parsed.title),
+            "site_url": parsed.site_url,
+            "self_url": parsed.self_url,
+            "language": parsed.language,
+            "ttl_minutes": parsed.ttl_minutes,
+            "has_problems": bool(parsed.problems),
+        },
+        "items": [canonical_item(item) for item in parsed.items],
+    }
+
+
+def parse_file(path: Path) -> ParsedFeed:
+    return parse_feed(path.read_bytes(), feed_url(path), CONTENT_TYPES.get(path.name))
+
+
+def load_expected(path: Path) -> dict[str, Any]:
+    target = expected_path(path)
+    if not target.exists():
+        pytest.fail(f"{target.name} is missing: run with NEWSDESK_UPDATE_GOLDEN=1 and review it")
+    data: dict[str, Any] = json.loads(target.read_text(encoding="utf-8"))
+    return data
+
+
+def write_expected(path: Path, data: dict[str, Any]) -> None:
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    expected_path(path).write_text(text, encoding="utf-8")
+
+
+def error_class(name: str) -> type[errors.ParseError]:
+    cls = getattr(errors, name, None)
+    assert isinstance(cls, type) and issubclass(cls, errors.ParseError), name
+    return cls
+
+
+def cases(known_bugs: dict[str, str]) -> list[Any]:
+    params = []
+    for path in feed_files():
+        marks = []
+        if path.name in known_bugs and not UPDATE:
+            marks.append(pytest.mark.xfail(reason=known_bugs[path.name], strict=True))
+        params.append(pytest.param(path, id=path.name, marks=marks))
+    return params
+
+
+def test_corpus_is_complete() -> None:
+    """Every feed has its expected file and every expected file its feed; the per-file
+    tables only name files that exist."""
+    names = {path.name for path in feed_files()}
+    assert len(names) >= 30
+    stems = {Path(name).stem for name in names}
+    for expected in FEEDS_DIR.glob("*" + EXPECTED_SUFFIX):
+        assert expected.name.removesuffix(EXPECTED_SUFFIX) in stems, f"orphan {expected.name}"
+    assert len(stems) == len(names), "two feeds share a stem"
+    for table in (URLS, CONTENT_TYPES, KNOWN_BUGS, KNOWN_COUNT_BUGS):
+        assert set(table) <= names, set(table) - names
+
+
+@pytest.mark.parametrize("path", cases(KNOWN_BUGS))
+def test_golden(path: Path) -> None:
+    """The whole parse result equals the reviewed expected file."""
+    if UPDATE:
+        if path.name in KNOWN_BUGS:
+            pytest.skip("hand-corrected expectation kept (listed in KNOWN_BUGS)")
+        try:
+            data = canonical(parse_file(path))
+        except errors.ParseError as exc:
+            data = {"error": type(exc).__name__}
+        write_expected(path, data)
+        pytest.skip(f"wrote {expected_path(path).name}")
+
+    expected = load_expected(path)
+    if "error" in expected:
+        with pytest.raises(error_class(expected["error"])):
+            parse_file(path)
+        return
+    actual = canonical(parse_file(path))
+    assert actual["feed"] == expected["feed"]
+    assert len(actual["items"]) == len(expected["items"])
+    for index, (got, want) in enumerate(zip(actual["items"], expected["items"], strict=True)):
+        assert got == want, f"item {index}"
+
+
+@pytest.mark.parametrize("path", cases(KNOWN_COUNT_BUGS))
+def test_parses_with_expected_item_count(path: Path) -> None:
+    """No exception (other than the expected ParseError) and no item lost or invented."""
+    if UPDATE:
+        pytest.skip("update mode")
+    expected = load_expected(path)
+    if "error" in expected:
+        with pytest.raises(error_class(expected["error"])):
+            parse_file(path)
+        return
+    parsed = parse_file(path)
+    assert len(parsed.items) == len(expected["items"])
+    assert parsed.format == expected["feed"]["format"]
