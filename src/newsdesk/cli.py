@@ -5,6 +5,7 @@ traceback."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -16,6 +17,13 @@ from newsdesk.errors import NewsdeskError
 from newsdesk.settings import SettingsError, load_settings, settings_markdown
 
 Handler = Callable[[argparse.Namespace], int]
+CommandFactory = Callable[[str, Handler, str], argparse.ArgumentParser]
+
+# Each part of Newsdesk beyond the core registers its commands from its own module, through a
+# ``register(command: CommandFactory) -> None`` function: ``command(name, handler, help)`` returns
+# the sub-parser (which already has --db) to add arguments to. Modules import lazily inside their
+# handlers so `newsdesk --help` stays fast.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def _desk(args: argparse.Namespace) -> Any:
@@ -364,6 +372,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("settings", cmd_settings, "show the settings in effect")
     p.add_argument("--markdown", action="store_true", help="print the settings table (docs)")
+
+    for module_name in COMMAND_MODULES:
+        module = importlib.import_module(module_name)
+        module.register(command)
     return parser
 
 
