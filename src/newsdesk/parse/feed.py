@@ -19,12 +19,20 @@ from newsdesk.model import Enclosure, ParsedFeed, ParsedItem
 from newsdesk.parse import sniff
 from newsdesk.parse.dates import parse_date
 from newsdesk.parse.jsonfeed import parse_json_feed
-from newsdesk.parse.repair import repair_entities, repair_utf8
+from newsdesk.parse.repair import declared_encoding, repair_entities, repair_utf8
 
 _TTL = re.compile(rb"<ttl>\s*(\d{1,7})\s*</ttl>", re.I)
 _ROOT = re.compile(rb"<(rss|feed|rdf:RDF|RDF|channel)[\s>]", re.I)
 _XHTML_WRAPPER = re.compile(r"^\s*<content\b[^>]*>\s*<div\b[^>]*>(.*)</div>\s*</content>\s*$", re.S)
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
+_CONTENT_WRAPPER = re.compile(r"^\s*<content\b[^>]*>(.*)</content>\s*$", re.S)
+_LANGUAGE = re.compile(rb"<(?:language|dc:language)>\s*([A-Za-z][\w-]{0,34})\s*</", re.I)
+_ROOT_LANG = re.compile(rb"<(?:feed|rss|rdf:RDF)\b[^>]*\bxml:lang=[\"']([\w-]{1,35})[\"']", re.I)
+_SELF_LINK = re.compile(rb"<(?:atom:)?link\b[^>]*>", re.I)
+_HREF = re.compile(rb"\bhref=[\"']([^\"']+)[\"']")
+_CLOSING = re.compile(rb"</(rss|feed|rdf:RDF|RDF)>\s*$", re.I)
+_HEADER_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.I)
+_IGNORED_BOZO = ("CharacterEncodingOverride", "NonXMLContentType")
 
 NOT_A_FEED = (
     "the URL returned an HTML page, not a feed (use `newsdesk add` with the page URL to find "
@@ -49,6 +57,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
         problems.append("the feed declares a DOCTYPE with entities; it was removed unexpanded")
     if _ENTITY_DECL.search(body[:65536]):
         raise ParseError("the feed declares XML entities, which Newsdesk never expands")
+    body = _apply_header_charset(body, content_type, problems)
     for repair in (repair_utf8, repair_entities):
         body, problem = repair(body)
         if problem:
@@ -59,7 +68,8 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     fmt = _format_of(root.group(1))
 
     raw: Mapping[str, Any] | None = None
-    if b"xml:base" not in body:
+    # The fast path ignores xml:base, RSS 1.0 content:encoded and Atom xhtml text constructs.
+    if fmt != "rdf" and b"xml:base" not in body and b'type="xhtml"' not in body:
         raw = _fast_parse(body)
     if raw is None:
         raw = _fallback_parse(body, url, content_type, problems)
@@ -68,7 +78,42 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     ttl = _TTL.search(body)
     if ttl:
         parsed.ttl_minutes = int(ttl.group(1))
+    _read_head(body, url, parsed)
+    if not _CLOSING.search(body[-2048:]):
+        parsed.problems.append("the feed ends early (truncated?): read what was complete")
     return parsed
+
+
+def _apply_header_charset(body: bytes, content_type: str | None, problems: list[str]) -> bytes:
+    """Without an encoding in the XML declaration, the HTTP charset decides (RFC 7303)."""
+    if not content_type or declared_encoding(body) is not None:
+        return body
+    match = _HEADER_CHARSET.search(content_type)
+    if not match:
+        return body
+    charset = match.group(1).lower()
+    if charset in ("utf-8", "utf8", "us-ascii", "ascii"):
+        return body
+    try:
+        return body.decode(charset).encode("utf-8")
+    except (LookupError, UnicodeDecodeError):
+        problems.append(f"the feed is not valid {charset} as its Content-Type says")
+        return body
+
+
+def _read_head(body: bytes, url: str, parsed: ParsedFeed) -> None:
+    """What the fast path leaves out at feed level: language and the self link."""
+    head = body[:16384]
+    if parsed.language is None and (lang := _LANGUAGE.search(head) or _ROOT_LANG.search(head)):
+        parsed.language = lang.group(1).decode("ascii")
+    if parsed.self_url is None:
+        for tag in _SELF_LINK.findall(head):
+            if re.search(rb"\brel=[\"']self[\"']", tag) and (href := _HREF.search(tag)):
+                parsed.self_url = urljoin(url, href.group(1).decode("utf-8", "replace"))
+                break
+    if parsed.language and parsed.format == "atom":  # xml:lang is inherited (RFC 4287)
+        for item in parsed.items:
+            item.language = item.language or parsed.language
 
 
 def _utf16_to_utf8(body: bytes) -> bytes:
@@ -114,14 +159,14 @@ def _fallback_parse(
     if content_type:
         headers["content-type"] = content_type
     result = feedparser.parse(
-        body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True
+        body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
     )
     if not result.get("entries") and not result.get("feed", {}).get("title"):
         reason = result.get("bozo_exception")
         raise ParseError(f"the feed cannot be read: {reason or 'no feed elements found'}")
     if result.get("bozo"):
         exc = result.get("bozo_exception")
-        if exc is not None and "CharacterEncodingOverride" not in type(exc).__name__:
+        if exc is not None and type(exc).__name__ not in _IGNORED_BOZO:
             problems.append(f"malformed XML, read what could be read: {exc}")
     return dict(result)
 
@@ -138,14 +183,19 @@ def _from_dict(raw: Mapping[str, Any], url: str, fmt: str) -> ParsedFeed:
     feed_base = _text(feed.get("base") if isinstance(feed, Mapping) else None) or url
     site = _site_url(feed, url)
     parsed = ParsedFeed(
-        title=_text(feed.get("title")),
+        title=_plain(_text(feed.get("title"))),
         site_url=urljoin(feed_base, site) if site else None,
         self_url=_self_url(feed, url),
         language=_text(feed.get("language")),
         format=fmt,
     )
+    feed_author = _author(feed) if fmt == "atom" else None
     for entry in raw.get("entries") or []:
-        parsed.items.append(_item(entry, url))
+        item = _item(entry, url)
+        item.author = item.author or feed_author
+        if fmt == "rdf" and item.published is None:  # RSS 1.0: dc:date is the item's date
+            item.published, item.updated = item.updated, None
+        parsed.items.append(item)
     return parsed
 
 
@@ -167,20 +217,23 @@ def _self_url(feed: Mapping[str, Any], url: str) -> str | None:
 
 
 def _item(entry: Mapping[str, Any], feed_url: str) -> ParsedItem:
-    base = _text((entry.get("title_detail") or {}).get("base")) or feed_url
-    link = _text(entry.get("link"))
-    if link is None:
-        for candidate in entry.get("links") or []:
-            if candidate.get("rel") in (None, "alternate") and candidate.get("href"):
-                link = str(candidate["href"])
-                break
+    base = _base(entry) or feed_url
+    link = None
+    for candidate in entry.get("links") or []:
+        if candidate.get("rel") in (None, "alternate") and candidate.get("href"):
+            link = str(candidate["href"])
+            break
+    if link is None and not entry.get("links"):
+        link = _text(entry.get("link"))
     content = _content(entry)
     summary = _text(entry.get("summary")) or _text(entry.get("description"))
-    if summary and content and summary.strip() == content.strip():
+    if summary and content and summary.strip() in (content.strip(), _unescape(content).strip()):
         summary = None
     title = _text(entry.get("title"))
-    if title and (entry.get("title_detail") or {}).get("type") == "text/html":
+    if title and "html" in ((entry.get("title_detail") or {}).get("type") or ""):
         title = _strip_tags(title)
+    else:
+        title = _plain(title)
     return ParsedItem(
         guid=_text(entry.get("id")),
         link=urljoin(base, link) if link else None,
@@ -197,6 +250,34 @@ def _item(entry: Mapping[str, Any], feed_url: str) -> ParsedItem:
     )
 
 
+def _unescape(value: str) -> str:
+    import html
+
+    return html.unescape(value)
+
+
+def _base(entry: Mapping[str, Any]) -> str | None:
+    for key in ("content", "summary_detail", "title_detail"):
+        detail = entry.get(key)
+        if isinstance(detail, list):
+            detail = detail[0] if detail else None
+        if isinstance(detail, Mapping) and (base := _text(detail.get("base"))):
+            return base
+    return None
+
+
+_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[A-Za-z]\w{1,31});")
+
+
+def _plain(title: str | None) -> str | None:
+    """Titles are text; feeds often escape them twice (``&amp;amp;``): decode what remains."""
+    if title and "&" in title and _ENTITY.search(title):
+        import html
+
+        return html.unescape(title)
+    return title
+
+
 def _content(entry: Mapping[str, Any]) -> str | None:
     best: str | None = None
     for part in entry.get("content") or []:
@@ -204,11 +285,15 @@ def _content(entry: Mapping[str, Any]) -> str | None:
         if not value:
             continue
         if part.get("type") == "xhtml" or value.startswith("<content"):
-            match = _XHTML_WRAPPER.match(value)
+            match = _XHTML_WRAPPER.match(value) or _CONTENT_WRAPPER.match(value)
             if match:
                 value = match.group(1).strip()
-        if part.get("type") == "text/plain" and best is not None:
-            continue
+        if part.get("type") == "text/plain":
+            if best is not None:
+                continue
+            import html
+
+            value = html.escape(value, quote=False)
         if best is None or part.get("type") in ("text/html", "html", "xhtml"):
             best = value
     return best
@@ -254,7 +339,8 @@ def _enclosures(entry: Mapping[str, Any], base: str) -> list[Enclosure]:
         mime = _text(source.get("type"))
         if mime is None and source.get("medium"):
             mime = f"{source['medium']}/*"
-        found[absolute] = Enclosure(url=absolute, type=mime, length=_length(source.get("length")))
+        length = _length(source.get("length") or source.get("filesize") or source.get("fileSize"))
+        found[absolute] = Enclosure(url=absolute, type=mime, length=length)
     return list(found.values())
 
 

@@ -19,7 +19,11 @@ def _m001_core(conn: Connection) -> None:
     search.create_search(conn)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_m001_core]
+def _m002_web(conn: Connection) -> None:
+    schema.metadata.create_all(conn, tables=list(schema.WEB_TABLES))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_m001_core, _m002_web]
 
 
 def current_version(conn: Connection) -> int:
