@@ -12,7 +12,7 @@ from typing import Any
 
 from newsdesk.errors import NewsdeskError, NotAFeedError, ParseError
 from newsdesk.fetch import HttpClient
-from newsdesk.fetch.guard import check_url
+from newsdesk.fetch.guard import check_url, parse_networks
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.parse import Outline, discover_feeds, parse_feed, parse_opml, render_opml
 from newsdesk.process.urls import canonical_url, is_web_url
@@ -62,7 +62,11 @@ class Desk:
 
         if not is_web_url(url):
             raise NewsdeskError(f"{url!r} is not an http(s) URL")
-        check_url(URL(url), allow_private=self.settings.allow_private_networks)
+        check_url(
+            URL(url),
+            allow_private=self.settings.allow_private_networks,
+            allowed=parse_networks(self.settings.allowed_networks),
+        )
         async with HttpClient(self.settings) as client:
             result = await client.fetch(url)
             if result.error:

@@ -49,6 +49,22 @@ def _str(raw: str) -> str:
     return raw
 
 
+def _networks(raw: str) -> str:
+    import ipaddress
+
+    for part in raw.split(","):
+        if part.strip():
+            ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the bad entry
+    return raw
+
+
+def _smtp_security(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"none", "starttls", "ssl"}:
+        raise ValueError(f"expected none, starttls or ssl, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Spec:
     name: str
@@ -82,6 +98,13 @@ SETTINGS: tuple[Spec, ...] = (
         False,
         "Allow fetching from loopback, private, link-local and other non-global addresses "
         "(tests, home servers). Off by default: the SSRF guard refuses them.",
+    ),
+    Spec(
+        "allowed_networks",
+        _networks,
+        "",
+        "Comma-separated networks (CIDR, e.g. 192.168.1.10/32) that may be fetched even though "
+        "they are not public, while the SSRF guard stays on for every other address.",
     ),
     Spec(
         "fetch_timeout",
@@ -136,6 +159,27 @@ SETTINGS: tuple[Spec, ...] = (
         30,
         "A feed failing for this many days in a row is paused (never deleted).",
     ),
+    # -- web reading room and outgoing mail (issue 3) --
+    Spec("web_host", _str, "127.0.0.1", "Address `newsdesk serve` listens on (`--host`)."),
+    Spec("web_port", _positive_int, 8000, "Port `newsdesk serve` listens on (`--port`)."),
+    Spec("session_days", _positive_int, 30, "How long a login to the reading room lasts, days."),
+    Spec(
+        "login_attempts",
+        _positive_int,
+        5,
+        "Failed logins allowed from one address in 15 minutes before it must wait.",
+    ),
+    Spec("smtp_host", _str, "", "SMTP server for `newsdesk digest --mail-to` (empty: none)."),
+    Spec("smtp_port", _positive_int, 587, "SMTP server port (587 STARTTLS, 465 SSL, 25 none)."),
+    Spec(
+        "smtp_security",
+        _smtp_security,
+        "starttls",
+        "How to secure the SMTP connection: `starttls`, `ssl` or `none`.",
+    ),
+    Spec("smtp_user", _str, "", "SMTP user name (empty: no login)."),
+    Spec("smtp_password", _str, "", "SMTP password; give it in the environment, not a file."),
+    Spec("mail_from", _str, "", "From address of digest mail (default: the SMTP user)."),
 )
 
 _SPECS = {spec.name: spec for spec in SETTINGS}
@@ -145,6 +189,7 @@ _SPECS = {spec.name: spec for spec in SETTINGS}
 class Settings:
     database_url: str | None = None
     allow_private_networks: bool = False
+    allowed_networks: str = ""
     fetch_timeout: float = 20.0
     max_body_bytes: int = 15 * 1024 * 1024
     max_redirects: int = 10
@@ -158,6 +203,16 @@ class Settings:
     max_interval: int = 86400
     max_error_backoff: int = 86400
     pause_after_days: int = 30
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    session_days: int = 30
+    login_attempts: int = 5
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = ""
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -30,8 +30,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._answer(head=False)
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self.server.requests.append((self.command, self.path, int(code)))
+
     def _answer(self, head: bool) -> None:
-        self.server.requests.append((self.command, self.path))
         route = self.server.routes.get(self.path.split("#")[0])
         if route is None:
             self._send(404, b"not found", "text/plain", head=head)
@@ -93,7 +95,7 @@ class SampleServer(ThreadingHTTPServer):
                     route = {**route, "file": str((folder / route["file"]).resolve())}
                 self.routes[path] = route
         self.last_modified = formatdate(time.time() - 3600, usegmt=True)
-        self.requests: list[tuple[str, str]] = []
+        self.requests: list[tuple[str, str, int]] = []  # method, path, status
         self._cache: dict[str, tuple[bytes, str]] = {}
         self._thread: threading.Thread | None = None
 

@@ -10,10 +10,11 @@ from types import TracebackType
 from typing import Self
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from newsdesk.errors import BlockedAddressError
-from newsdesk.fetch.guard import check_url, make_resolver
+from newsdesk.fetch.guard import check_url, make_resolver, parse_networks
 from newsdesk.model import FetchResult
 from newsdesk.settings import Settings
 
@@ -30,8 +31,12 @@ _CHUNK = 64 * 1024
 class HttpClient:
     """One aiohttp session for a run; use as ``async with HttpClient(settings) as client``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, resolver: AbstractResolver | None = None) -> None:
+        """``resolver`` replaces the system DNS resolver (tests, custom DNS); the SSRF guard
+        still checks every address it returns."""
         self.settings = settings
+        self._resolver = resolver
+        self._allowed = parse_networks(settings.allowed_networks)
         self._session: aiohttp.ClientSession | None = None
         self._expanded: dict[str, str] = {}
 
@@ -39,7 +44,11 @@ class HttpClient:
         connector = aiohttp.TCPConnector(
             limit=self.settings.concurrency,
             limit_per_host=self.settings.per_host_concurrency,
-            resolver=make_resolver(allow_private=self.settings.allow_private_networks),
+            resolver=make_resolver(
+                allow_private=self.settings.allow_private_networks,
+                inner=self._resolver,
+                allowed=self._allowed,
+            ),
             ttl_dns_cache=300,
             enable_cleanup_closed=True,
         )
@@ -111,7 +120,7 @@ class HttpClient:
         current = URL(url, encoded=False)
         permanent_chain = True
         for _hop in range(self.settings.max_redirects + 1):
-            check_url(current, allow_private=self.settings.allow_private_networks)
+            self._check(current)
             async with self.session.get(current, headers=headers, allow_redirects=False) as resp:
                 result.status = resp.status
                 result.final_url = str(current)
@@ -132,6 +141,9 @@ class HttpClient:
                 result.body = await self._read_body(resp)
                 return
         result.error = f"too many redirects (more than {self.settings.max_redirects})"
+
+    def _check(self, url: URL) -> None:
+        check_url(url, allow_private=self.settings.allow_private_networks, allowed=self._allowed)
 
     @staticmethod
     def _read_headers(resp: aiohttp.ClientResponse, result: FetchResult) -> None:
@@ -177,7 +189,7 @@ class HttpClient:
     async def _follow(self, url: str) -> str:
         current = URL(url, encoded=False)
         for _ in range(self.settings.max_redirects + 1):
-            check_url(current, allow_private=self.settings.allow_private_networks)
+            self._check(current)
             async with self.session.head(
                 current, allow_redirects=False, headers={"Accept": PAGE_ACCEPT}
             ) as resp:

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import Any
 
-from aiohttp.abc import ResolveResult
+from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 from yarl import URL
 
 from newsdesk.errors import BlockedAddressError
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
-_HOW_TO_ALLOW = "set NEWSDESK_ALLOW_PRIVATE_NETWORKS=1 to allow private and loopback addresses"
+_HOW_TO_ALLOW = (
+    "list it in NEWSDESK_ALLOWED_NETWORKS, or set NEWSDESK_ALLOW_PRIVATE_NETWORKS=1 to allow "
+    "every private and loopback address"
+)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -36,19 +38,36 @@ def is_public_address(address: IPAddress) -> bool:
     return address.is_global
 
 
-def check_address(host: str, address: str) -> None:
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(spec: str) -> tuple[Network, ...]:
+    """``"192.168.1.10/32, 10.0.0.0/24"`` → networks; raises ValueError on a bad entry."""
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip()
+    )
+
+
+def _allowed(ip: IPAddress, allowed: tuple[Network, ...]) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip.version == net.version and ip in net for net in allowed)
+
+
+def check_address(host: str, address: str, allowed: tuple[Network, ...] = ()) -> None:
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         raise BlockedAddressError(f"refused {host}: {address!r} is not an IP address") from None
-    if not is_public_address(ip):
+    if not is_public_address(ip) and not _allowed(ip, allowed):
         raise BlockedAddressError(
             f"refused {host}: it resolves to {ip}, which is not a public address ({_HOW_TO_ALLOW})"
         )
 
 
-def check_url(url: URL, *, allow_private: bool) -> None:
-    """Refuse schemes other than http(s), and literal IP hosts that are not public."""
+def check_url(url: URL, *, allow_private: bool, allowed: tuple[Network, ...] = ()) -> None:
+    """Refuse schemes other than http(s), and literal IP hosts that are not public (unless in
+    ``allowed``)."""
     if url.scheme not in ALLOWED_SCHEMES:
         raise BlockedAddressError(
             f"refused {url.human_repr()}: only http and https URLs can be fetched"
@@ -62,20 +81,36 @@ def check_url(url: URL, *, allow_private: bool) -> None:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return  # a name: checked on the resolved address at connect time
-    check_address(host, host.strip("[]"))
+    check_address(host, host.strip("[]"), allowed)
 
 
-class GuardedResolver(ThreadedResolver):
-    """A resolver that refuses names resolving to any non-public address."""
+class GuardedResolver(AbstractResolver):
+    """Wraps a resolver and refuses names resolving to any non-public address (outside
+    ``allowed``). The connector connects to exactly the addresses checked here."""
+
+    def __init__(self, inner: AbstractResolver, allowed: tuple[Network, ...] = ()) -> None:
+        self.inner = inner
+        self.allowed = allowed
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        results = await super().resolve(host, port, family)
+        results = await self.inner.resolve(host, port, family)
         for result in results:
-            check_address(host, result["host"])
+            check_address(host, result["host"], self.allowed)
         return results
 
+    async def close(self) -> None:
+        await self.inner.close()
 
-def make_resolver(*, allow_private: bool) -> Any:
-    return ThreadedResolver() if allow_private else GuardedResolver()
+
+def make_resolver(
+    *,
+    allow_private: bool,
+    inner: AbstractResolver | None = None,
+    allowed: tuple[Network, ...] = (),
+) -> AbstractResolver:
+    """The connector's resolver: ``inner`` (default: the system resolver, in threads), guarded
+    unless private networks are allowed."""
+    resolver = inner if inner is not None else ThreadedResolver()
+    return resolver if allow_private else GuardedResolver(resolver, allowed)

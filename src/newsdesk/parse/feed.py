@@ -80,6 +80,8 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
         parsed.ttl_minutes = int(ttl.group(1))
     _read_head(body, url, parsed)
     if not _CLOSING.search(body[-2048:]):
+        if not parsed.items:
+            raise ParseError("the feed is cut off before its first complete item")
         parsed.problems.append("the feed ends early (truncated?): read what was complete")
     return parsed
 

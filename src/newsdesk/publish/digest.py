@@ -55,8 +55,9 @@ def render_text(entries: Sequence[StoredEntry], shared: SharedLookup) -> str:
         else:
             lines += [_title(entry), ""]
             lines.append("\n\n".join(_paragraphs(entry.content_text)))
-        blocks.append("\n".join(lines).rstrip() + "\n")
-    return "\n\n\n".join(blocks)
+        blocks.append("\n".join(lines).rstrip())
+    # Three blank lines between entries, as on the seed page.
+    return "\n\n\n\n".join(blocks) + "\n" if blocks else ""
 
 
 def render_markdown(entries: Sequence[StoredEntry], shared: SharedLookup) -> str:

@@ -1,0 +1,65 @@
+"""Saved searches: a name, the words and the filters of a search, kept so the reading room can
+list it and republish it as a feed. Functions take a SQLAlchemy ``Engine``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from newsdesk.errors import NewsdeskError
+from newsdesk.store.engine import write_transaction
+from newsdesk.store.schema import saved_searches
+
+
+@dataclass(frozen=True, slots=True)
+class SavedSearch:
+    id: int
+    name: str
+    query: str
+    filters: dict[str, Any] = field(default_factory=dict)
+
+
+def _saved(row: Any) -> SavedSearch:
+    return SavedSearch(
+        id=int(row.id), name=str(row.name), query=str(row.query), filters=dict(row.filters or {})
+    )
+
+
+def list_saved_searches(engine: Engine) -> list[SavedSearch]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(saved_searches).order_by(saved_searches.c.name))
+        return [_saved(r) for r in rows]
+
+
+def get_saved_search(engine: Engine, search_id: int) -> SavedSearch | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(saved_searches).where(saved_searches.c.id == search_id)).first()
+    return _saved(row) if row is not None else None
+
+
+def save_search(engine: Engine, name: str, query: str, filters: dict[str, Any]) -> SavedSearch:
+    name = " ".join(name.split())[:200]
+    if not name or not query.strip():
+        raise NewsdeskError("a saved search needs a name and some words to search for")
+    try:
+        with write_transaction(engine) as conn:
+            result = conn.execute(
+                insert(saved_searches).values(
+                    name=name, query=query.strip(), filters=filters, created_at=datetime.now(UTC)
+                )
+            )
+            new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    except IntegrityError:
+        raise NewsdeskError(f"there is already a saved search named {name!r}") from None
+    return SavedSearch(id=new_id, name=name, query=query.strip(), filters=filters)
+
+
+def delete_saved_search(engine: Engine, search_id: int) -> bool:
+    with write_transaction(engine) as conn:
+        return bool(
+            conn.execute(delete(saved_searches).where(saved_searches.c.id == search_id)).rowcount
+        )

@@ -1,0 +1,178 @@
+"""The reading room's user (single user by default), login sessions and server secrets.
+
+Functions take a SQLAlchemy ``Engine`` (``SqlStore.engine``). Passwords are stored as argon2
+hashes; the Fever API key (md5 of ``username:password``, as Fever defines it) is computed when
+the password is set, since it cannot be derived later. Session cookies are random tokens of
+which only the sha256 is stored, so a copy of the database does not let anyone log in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, delete, insert, select, update
+
+from newsdesk.errors import NewsdeskError
+from newsdesk.store.engine import write_transaction
+from newsdesk.store.schema import users, web_secrets, web_sessions
+
+DEFAULT_USERNAME = "admin"
+MIN_PASSWORD_LENGTH = 8
+
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so a wrong name costs as long as a wrong
+# password.
+_DUMMY_HASH = _hasher.hash("newsdesk-no-such-user")
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    fever_key: str
+    created_at: datetime
+
+
+def fever_key(username: str, password: str) -> str:
+    return hashlib.md5(f"{username}:{password}".encode()).hexdigest()
+
+
+def _user(row: object) -> User:
+    m = row._mapping  # type: ignore[attr-defined]
+    return User(
+        id=int(m["id"]),
+        username=str(m["username"]),
+        fever_key=str(m["fever_key"]),
+        created_at=m["created_at"],
+    )
+
+
+def _check_username(username: str) -> str:
+    name = username.strip()
+    if not name or len(name) > 150 or any(c.isspace() or not c.isprintable() for c in name):
+        raise NewsdeskError("a user name is 1 to 150 printable characters without spaces")
+    return name
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise NewsdeskError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > 1024:
+        raise NewsdeskError("the password must be at most 1024 characters")
+
+
+def set_password(engine: Engine, username: str, password: str) -> None:
+    """Create the user, or change its password (its sessions end: log in again)."""
+    name = _check_username(username)
+    check_password_strength(password)
+    values = {"password_hash": _hasher.hash(password), "fever_key": fever_key(name, password)}
+    with write_transaction(engine) as conn:
+        found = conn.execute(select(users.c.id).where(users.c.username == name)).scalar()
+        if found is None:
+            conn.execute(insert(users).values(username=name, created_at=_now(), **values))
+        else:
+            conn.execute(update(users).where(users.c.id == found).values(**values))
+            conn.execute(delete(web_sessions).where(web_sessions.c.user_id == found))
+
+
+def verify_password(engine: Engine, username: str, password: str) -> bool:
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(users.c.password_hash).where(users.c.username == username.strip())
+        ).scalar()
+    try:
+        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def get_user(engine: Engine, username: str | None = None) -> User | None:
+    """The named user; without a name, the single (first) user."""
+    query = select(users).order_by(users.c.id).limit(1)
+    if username is not None:
+        query = query.where(users.c.username == username.strip())
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    return _user(row) if row is not None else None
+
+
+def user_by_fever_key(engine: Engine, key: str) -> User | None:
+    if not key:
+        return None
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.fever_key == key.strip().lower())).first()
+    return _user(row) if row is not None else None
+
+
+def has_users(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(users.c.id).limit(1)).first() is not None
+
+
+# -- sessions -------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_session(engine: Engine, user_id: int, lifetime: timedelta) -> str:
+    """A new session for the user; returns the token to put in the cookie."""
+    token = secrets.token_urlsafe(32)
+    now = _now()
+    with write_transaction(engine) as conn:
+        conn.execute(delete(web_sessions).where(web_sessions.c.expires_at < now))
+        conn.execute(
+            insert(web_sessions).values(
+                token_hash=_token_hash(token),
+                user_id=user_id,
+                created_at=now,
+                expires_at=now + lifetime,
+            )
+        )
+    return token
+
+
+def session_user(engine: Engine, token: str) -> User | None:
+    if not token:
+        return None
+    query = (
+        select(users)
+        .join(web_sessions, web_sessions.c.user_id == users.c.id)
+        .where(web_sessions.c.token_hash == _token_hash(token))
+        .where(web_sessions.c.expires_at > _now())
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    return _user(row) if row is not None else None
+
+
+def end_session(engine: Engine, token: str) -> None:
+    with write_transaction(engine) as conn:
+        conn.execute(delete(web_sessions).where(web_sessions.c.token_hash == _token_hash(token)))
+
+
+# -- secrets --------------------------------------------------------------------------------
+
+
+def server_secret(engine: Engine, name: str) -> str:
+    """A random secret made on first use and kept in the database (CSRF and feed-link keys)."""
+    with engine.connect() as conn:
+        found = conn.execute(select(web_secrets.c.value).where(web_secrets.c.name == name)).scalar()
+    if found is not None:
+        return str(found)
+    with write_transaction(engine) as conn:
+        found = conn.execute(select(web_secrets.c.value).where(web_secrets.c.name == name)).scalar()
+        if found is None:
+            found = secrets.token_urlsafe(32)
+            conn.execute(insert(web_secrets).values(name=name, value=found))
+    return str(found)

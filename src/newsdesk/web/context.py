@@ -1,0 +1,89 @@
+"""``WebContext``: what every route of the web app shares (settings, the Desk, templates,
+auth helpers). One is made by ``create_app`` and handed to each route module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from newsdesk.desk import Desk
+from newsdesk.settings import Settings
+from newsdesk.store.users import User, get_user
+
+T = TypeVar("T")
+
+
+class LoginRequired(HTTPException):
+    """Raised by ``require_user``; the app answers with a redirect to the login page (or
+    ``HX-Redirect`` for htmx requests)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=401, detail="log in to continue")
+
+
+@dataclass
+class WebContext:
+    """Shared state handed to every route module as ``routes(ctx)``.
+
+    How route modules use it (``newsdesk.web.api``, ``newsdesk.web.intel``, our own pages):
+    - ``ctx.desk`` is the service layer (``Desk``); its store calls block, so run them with
+      ``await ctx.run(fn, *args)`` (a thread pool) to keep the event loop free.
+    - ``ctx.engine`` is the store's SQLAlchemy engine, for ``newsdesk.store.users`` functions.
+    - ``ctx.render(request, "page.html", title=..., **vars)`` renders a Jinja2 template from
+      ``web/templates`` (``base.html`` gives the layout); pass ``status_code=`` to change it.
+    - ``ctx.require_user(request)`` returns the logged-in ``User`` or raises ``LoginRequired``
+      (answered with a redirect to /login). Pages outside ``PUBLIC_PREFIXES`` are already
+      guarded by the session middleware; API prefixes listed in a module's ``PUBLIC_PREFIXES``
+      are not, so those modules authenticate requests themselves (tokens, Fever key …).
+    - ``ctx.settings`` are the settings loaded at start; never read the environment.
+    """
+
+    settings: Settings
+    desk: Desk
+    templates: Jinja2Templates
+    no_auth: bool = False
+    public_prefixes: tuple[str, ...] = ()
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def engine(self) -> Engine:
+        return self.desk.store.engine
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking call (store, Desk) in the thread pool."""
+        return await run_in_threadpool(fn, *args, **kwargs)
+
+    def render(
+        self, request: Request, template: str, *, status_code: int = 200, **variables: Any
+    ) -> HTMLResponse:
+        return self.templates.TemplateResponse(
+            request, template, {"ctx": self, **variables}, status_code=status_code
+        )
+
+    def current_user(self, request: Request) -> User | None:
+        user: User | None = getattr(request.state, "user", None)
+        return user
+
+    def require_user(self, request: Request) -> User:
+        user = self.current_user(request)
+        if user is not None:
+            return user
+        if self.no_auth:
+            return get_user(self.engine) or User(
+                id=0, username="admin", fever_key="", created_at=_epoch()
+            )
+        raise LoginRequired()
+
+
+def _epoch() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime(1970, 1, 1, tzinfo=UTC)
