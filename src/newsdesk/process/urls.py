@@ -38,7 +38,7 @@ def canonical_url(url: str) -> str:
     if not is_web_url(url):
         return url
     try:
-        cleaned = courlan.normalize_url(url, strict=True) or url
+        cleaned = courlan.normalize_url(url, strict=False) or url
     except Exception:  # courlan raises on some malformed URLs: keep the URL we have
         cleaned = url
     parts = urlsplit(cleaned)
