@@ -41,10 +41,10 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: RoutesServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.server.hits.append((self.path, dict(self.headers.items())))
         answer = self.server.answers.get(self.path, Answer(b"not found", 404, "text/plain"))
         if answer.delay:

@@ -29,7 +29,9 @@ async def site() -> AsyncIterator[str]:
     async def plain(request: web.Request) -> web.Response:
         if request.headers.get("If-None-Match") == '"v1"':
             return web.Response(status=304, headers={"ETag": '"v1"'})
-        return web.Response(body=BODY, headers={"ETag": '"v1"', "X-UA": request.headers["User-Agent"]})
+        return web.Response(
+            body=BODY, headers={"ETag": '"v1"', "X-UA": request.headers["User-Agent"]}
+        )
 
     async def encoded(request: web.Request) -> web.Response:
         kind = request.match_info["kind"]
@@ -58,9 +60,16 @@ async def site() -> AsyncIterator[str]:
         return response
 
     app = web.Application()
-    app.add_routes([web.get("/feed", plain), web.get("/enc/{kind}", encoded),
-                    web.get("/bomb", bomb), web.get("/hop/{n}", hop), web.get("/loop", loop_),
-                    web.get("/slow", slow)])
+    app.add_routes(
+        [
+            web.get("/feed", plain),
+            web.get("/enc/{kind}", encoded),
+            web.get("/bomb", bomb),
+            web.get("/hop/{n}", hop),
+            web.get("/loop", loop_),
+            web.get("/slow", slow),
+        ]
+    )
     runner = web.AppRunner(app)
     await runner.setup()
     site_ = web.TCPSite(runner, "127.0.0.1", 0)
@@ -117,12 +126,8 @@ async def test_total_deadline_not_per_read(site: str) -> None:
 
 
 async def test_user_agent_names_newsdesk(site: str) -> None:
-    import aiohttp
-
-    async with HttpClient(_settings()) as client:
-        async with client.session.get(f"{site}/feed") as response:
-            assert f"Newsdesk/{__version__}" in response.headers["X-UA"]
-    assert isinstance(client, HttpClient) and aiohttp
+    async with HttpClient(_settings()) as client, client.session.get(f"{site}/feed") as response:
+        assert f"Newsdesk/{__version__}" in response.headers["X-UA"]
 
 
 @pytest.mark.parametrize(

@@ -26,8 +26,10 @@ def test_identity_prefers_guid_then_link_then_content() -> None:
 
 
 def test_duplicate_guids_in_one_fetch_stay_distinct_and_stable() -> None:
-    items = [ParsedItem(guid="same", title="one", content="<p>first</p>"),
-             ParsedItem(guid="same", title="two", content="<p>second</p>")]
+    items = [
+        ParsedItem(guid="same", title="one", content="<p>first</p>"),
+        ParsedItem(guid="same", title="two", content="<p>second</p>"),
+    ]
     first = [e.key for e in process_feed(ParsedFeed(items=items), FEED, NOW)]
     again = [e.key for e in process_feed(ParsedFeed(items=items), FEED, NOW)]
     assert len(set(first)) == 2 and first == again
@@ -60,24 +62,30 @@ def test_markers_are_metadata() -> None:
 
 def test_hashtags_and_links() -> None:
     assert hashtags("Hi #Smirnov and #FBI, not a#tag, #Путин,") == ["smirnov", "fbi", "путин"]
-    html = ('<p><a href="https://t.co/x">https://t.co/x</a> <a href="https://m/tags/x">#x</a>'
-            ' <a href="https://m/@u">@u</a> <a href="https://a/b"><img src="https://a/i"></a></p>')
+    html = (
+        '<p><a href="https://t.co/x">https://t.co/x</a> <a href="https://m/tags/x">#x</a>'
+        ' <a href="https://m/@u">@u</a> <a href="https://a/b"><img src="https://a/i"></a></p>'
+    )
     assert outbound_links(html, "see https://bare.example/p?q=1.", None) == [
-        "https://t.co/x", "https://bare.example/p?q=1"]
+        "https://t.co/x",
+        "https://bare.example/p?q=1",
+    ]
 
 
 def test_canonical_url_removes_trackers_and_fragments() -> None:
     assert canonical_url("HTTPS://Example.COM/a?utm_source=x&b=2&fbclid=y#frag") == (
-        "https://example.com/a?b=2")
+        "https://example.com/a?b=2"
+    )
     assert canonical_url("http://127.0.0.1:8080/p/?utm_medium=social") == (
-        "http://127.0.0.1:8080/p/")
+        "http://127.0.0.1:8080/p/"
+    )
     assert canonical_url("mailto:a@b") == "mailto:a@b"
 
 
 @pytest.mark.parametrize(
     "dirty",
     [
-        '<script>alert(1)</script><p>ok</p>',
+        "<script>alert(1)</script><p>ok</p>",
         '<p onclick="alert(1)">ok</p>',
         '<a href="javascript:alert(1)">ok</a>',
         '<a href="&#106;avascript:alert(1)">ok</a>',
@@ -90,14 +98,27 @@ def test_canonical_url_removes_trackers_and_fragments() -> None:
         '<meta http-equiv="refresh" content="0;url=https://evil/">ok',
         '<base href="https://evil/">ok',
         '<object data="x.swf"></object>ok',
-        '<style>body{display:none}</style>ok',
+        "<style>body{display:none}</style>ok",
     ],
 )
 def test_sanitize_leaves_nothing_active(dirty: str) -> None:
     clean = sanitize_html(dirty, "https://example.org/")
     lowered = clean.lower()
-    for bad in ("<script", "onclick", "javascript:", "vbscript:", "data:", "<iframe", "<svg",
-                "<form", "<meta", "<base", "<object", "<style", "display:none"):
+    for bad in (
+        "<script",
+        "onclick",
+        "javascript:",
+        "vbscript:",
+        "data:",
+        "<iframe",
+        "<svg",
+        "<form",
+        "<meta",
+        "<base",
+        "<object",
+        "<style",
+        "display:none",
+    ):
         assert bad not in lowered, (dirty, clean)
     assert "ok" in clean
 
@@ -121,26 +142,52 @@ def test_dates_from_the_feed_or_first_seen() -> None:
     assert undated.published == NOW and not undated.date_from_feed
     future = process_item(ParsedItem(guid="3", published=NOW + timedelta(days=400)), FEED, NOW)
     assert future.published == NOW
-    ancient = process_item(ParsedItem(guid="4", published=datetime(1901, 1, 1, tzinfo=UTC)),
-                           FEED, NOW)
+    ancient = process_item(
+        ParsedItem(guid="4", published=datetime(1901, 1, 1, tzinfo=UTC)), FEED, NOW
+    )
     assert ancient.published == NOW
 
 
 def test_enclosures_and_unsafe_links_dropped() -> None:
     entry = process_item(
-        ParsedItem(guid="1", link="javascript:alert(1)", title="t", content="<p>x</p>",
-                   enclosures=[Enclosure("https://cdn/x.mp3", "audio/mpeg", 123),
-                               Enclosure("data:audio/mp3;base64,AAA", "audio/mpeg")]),
-        FEED, NOW)
+        ParsedItem(
+            guid="1",
+            link="javascript:alert(1)",
+            title="t",
+            content="<p>x</p>",
+            enclosures=[
+                Enclosure("https://cdn/x.mp3", "audio/mpeg", 123),
+                Enclosure("data:audio/mp3;base64,AAA", "audio/mpeg"),
+            ],
+        ),
+        FEED,
+        NOW,
+    )
     assert entry.url is None
     assert [e.url for e in entry.enclosures] == ["https://cdn/x.mp3"]
     assert entry.enclosures[0].length == 123
 
 
 def test_summary_only_articles_want_full_text() -> None:
-    short = process_item(ParsedItem(guid="1", link="https://x/a", title="Headline",
-                                    summary="<p>Start of the story&hellip;</p>"), FEED, NOW)
+    short = process_item(
+        ParsedItem(
+            guid="1",
+            link="https://x/a",
+            title="Headline",
+            summary="<p>Start of the story&hellip;</p>",
+        ),
+        FEED,
+        NOW,
+    )
     assert short.kind == "article" and short.wants_fulltext
-    full = process_item(ParsedItem(guid="2", link="https://x/b", title="Headline",
-                                   content="<p>" + "Long text. " * 300 + "</p>"), FEED, NOW)
+    full = process_item(
+        ParsedItem(
+            guid="2",
+            link="https://x/b",
+            title="Headline",
+            content="<p>" + "Long text. " * 300 + "</p>",
+        ),
+        FEED,
+        NOW,
+    )
     assert not full.wants_fulltext

@@ -29,14 +29,25 @@ BROKEN: dict[str, tuple[Answer, str]] = {
     "/gone404": (Answer(b"nope", 404, "text/html"), "HTTP 404"),
     "/error500": (Answer(b"oops", 500, "text/plain"), "HTTP 500"),
     "/page.html": (
-        Answer(b"<!doctype html><html><head><title>x</title></head><body>hi</body></html>", 200,
-               "text/html"),
+        Answer(
+            b"<!doctype html><html><head><title>x</title></head><body>hi</body></html>",
+            200,
+            "text/html",
+        ),
         "HTML page, not a feed",
     ),
-    "/garbage.xml": (Answer(b"\x00\x01 this is { not xml", 200, "application/xml"),
-                     "not an RSS, Atom or JSON feed"),
-    "/badjson": (Answer(b'{"version": "https://jsonfeed.org/version/1.1", "items": [',
-                        200, "application/feed+json"), "invalid JSON"),
+    "/garbage.xml": (
+        Answer(b"\x00\x01 this is { not xml", 200, "application/xml"),
+        "not an RSS, Atom or JSON feed",
+    ),
+    "/badjson": (
+        Answer(
+            b'{"version": "https://jsonfeed.org/version/1.1", "items": [',
+            200,
+            "application/feed+json",
+        ),
+        "invalid JSON",
+    ),
     "/empty": (Answer(b"", 200, "application/rss+xml"), "empty"),
     "/slow": (Answer(rss("slow"), delay=3.0), "timed out"),
 }
@@ -76,8 +87,11 @@ def test_a_feed_that_breaks_keeps_its_entries(
     url = server.route("/feed.rss", Answer(rss("Kept", items=5)))
     cli("add", url, "--db", store_url)
     assert "5 new entries" in cli("refresh", "--db", store_url).out
-    for answer in (Answer(b"<rss><channel><title>x</ti", 200), Answer(b"down", 503, "text/plain"),
-                   Answer(b"<html><body>parked domain</body></html>", 200, "text/html")):
+    for answer in (
+        Answer(b"<rss><channel><title>x</ti", 200),
+        Answer(b"down", 503, "text/plain"),
+        Answer(b"<html><body>parked domain</body></html>", 200, "text/html"),
+    ):
         server.route("/feed.rss", answer)
         out = cli("refresh", "--db", store_url)
         assert out.code == 1  # the only feed failed: nothing could be done
@@ -100,7 +114,9 @@ def test_encoding_trouble_is_read_not_lost(cli: Any, sqlite_url: str, server: Ro
         "<guid>1</guid></item></channel></rss>"
     ).encode("cp1251")
     a = server.route("/latin1", Answer(latin1))
-    b = server.route("/cp1251", Answer(no_declaration, content_type="text/xml; charset=windows-1251"))
+    b = server.route(
+        "/cp1251", Answer(no_declaration, content_type="text/xml; charset=windows-1251")
+    )
     for url in (a, b):
         cli("add", url, "--db", sqlite_url)
     assert cli("refresh", "--db", sqlite_url).code == 0
@@ -124,7 +140,9 @@ def test_gone_feed_is_paused_with_a_reason(cli: Any, sqlite_url: str, server: Ro
 
 
 def test_add_refuses_what_is_not_a_feed(cli: Any, sqlite_url: str, server: RoutesServer) -> None:
-    page = server.route("/blog", Answer(b"<html><body>no feed here</body></html>", 200, "text/html"))
+    page = server.route(
+        "/blog", Answer(b"<html><body>no feed here</body></html>", 200, "text/html")
+    )
     result = cli("add", page, "--db", sqlite_url)
     assert result.code == 1 and "links to no feed" in result.err
     assert "Traceback" not in result.err

@@ -42,8 +42,20 @@ def test_seed_rebuilds_the_page(cli: Any, store_url: str, seed_server: SampleSer
         assert entry["category"] == want["category"], where
         assert entry["kind"] == want["kind"], where
         assert entry["published"] == want["published"], where
-        for field in ("id", "feed_id", "feed_title", "title", "author", "url", "content_text",
-                      "content_html", "tags", "links", "related", "enclosures"):
+        for field in (
+            "id",
+            "feed_id",
+            "feed_title",
+            "title",
+            "author",
+            "url",
+            "content_text",
+            "content_html",
+            "tags",
+            "links",
+            "related",
+            "enclosures",
+        ):
             assert field in entry, f"{where}: JSON lacks {field}"
         if want["kind"] == "post":
             assert entry["author"] == want["author"], where
@@ -98,9 +110,7 @@ def test_digest_uses_the_seed_layout(cli: Any, sqlite_url: str, seed_server: Sam
     assert "image_print" not in digest
 
 
-def test_second_refresh_is_conditional(
-    cli: Any, store_url: str, seed_server: SampleServer
-) -> None:
+def test_second_refresh_is_conditional(cli: Any, store_url: str, seed_server: SampleServer) -> None:
     _subscribe_and_refresh(cli, store_url, seed_server)
     seed_server.requests.clear()
     again = cli("refresh", "--db", store_url)
@@ -119,7 +129,9 @@ def test_search_finds_full_text(cli: Any, store_url: str, seed_server: SampleSer
     hits = cli("search", "Chesnoff handler", "--json", "--db", store_url).json()
     assert hits and hits[0]["title"].startswith("Premier Palace")
     assert "[" in hits[0]["snippet"]
-    assert cli("search", "Bogdanov", "--json", "--db", store_url).json()[0]["url"].endswith(
-        "a-68364312"
+    assert (
+        cli("search", "Bogdanov", "--json", "--db", store_url)
+        .json()[0]["url"]
+        .endswith("a-68364312")
     )
     assert cli("search", "zzzznotaword", "--json", "--db", store_url).json() == []

@@ -23,7 +23,8 @@ def test_social_feeds_become_posts(cli: Any, store_url: str, social_server: Samp
     for want in EXPECTED:
         feed_url = base + want["feed"]
         matches = [
-            e for e in entries
+            e
+            for e in entries
             if feeds[e["feed_id"]] == feed_url
             and e["url"] is not None
             and (e["url"].endswith(want["guid_ends"]) or want["guid_ends"] in e["url"])
