@@ -17,13 +17,14 @@ from newsdesk.errors import NewsdeskError
 from newsdesk.settings import SettingsError, load_settings, settings_markdown
 
 Handler = Callable[[argparse.Namespace], int]
+ERRORS_SHOWN = 25  # failing feeds listed by `refresh`; `feeds` shows them all
 CommandFactory = Callable[[str, Handler, str], argparse.ArgumentParser]
 
 # Each part of Newsdesk beyond the core registers its commands from its own module, through a
 # ``register(command: CommandFactory) -> None`` function: ``command(name, handler, help)`` returns
 # the sub-parser (which already has --db) to add arguments to. Modules import lazily inside their
 # handlers so `newsdesk --help` stays fast.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("newsdesk.web.cli",)
 
 
 def _desk(args: argparse.Namespace) -> Any:
@@ -189,8 +190,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     finally:
         desk.close()
     print(report.summary)
-    for failed in report.errors:
+    for failed in report.errors[:ERRORS_SHOWN]:
         print(f"  feed {failed.feed_id} ({failed.url}): {failed.error}")
+    if len(report.errors) > ERRORS_SHOWN:
+        print(f"  … and {len(report.errors) - ERRORS_SHOWN} more (see `newsdesk feeds`)")
     if report.feeds and len(report.errors) == report.feeds:
         return 1
     return 0
@@ -257,6 +260,18 @@ def cmd_digest(args: argparse.Namespace) -> int:
     since = parse_since(args.since) if args.since else None
     desk = _desk(args)
     try:
+        if args.mail_to:
+            from newsdesk.publish.mail import send_digest
+
+            options = {"since": since, "category": args.category, "limit": args.limit}
+            send_digest(
+                desk.settings,
+                args.mail_to,
+                text=desk.digest(fmt="text", **options),
+                html=desk.digest(fmt="html", **options),
+            )
+            print(f"digest sent to {', '.join(args.mail_to)}")
+            return 0
         sys.stdout.write(
             desk.digest(since=since, category=args.category, fmt=args.format, limit=args.limit)
         )
@@ -362,6 +377,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--category")
     p.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text")
     p.add_argument("--limit", type=int, default=500)
+    p.add_argument(
+        "--mail-to",
+        action="append",
+        metavar="ADDR",
+        help="send it as e-mail (HTML + text) through the SMTP settings (repeatable)",
+    )
 
     p = command(
         "demo",

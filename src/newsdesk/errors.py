@@ -27,5 +27,9 @@ class StoreError(NewsdeskError):
     """The database cannot be opened or used."""
 
 
+class ConcurrentWriteError(StoreError):
+    """Another process wrote the same rows at the same moment; this write was rolled back."""
+
+
 class FeedNotFoundError(NewsdeskError):
     """No subscribed feed matches the given id or URL."""

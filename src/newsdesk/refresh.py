@@ -20,7 +20,7 @@ from newsdesk import schedule
 from newsdesk.enrich import EnrichReport, enrich_entries
 from newsdesk.errors import NewsdeskError
 from newsdesk.fetch import HttpClient
-from newsdesk.model import Feed, FetchResult
+from newsdesk.model import Entry, Feed, FetchResult
 from newsdesk.parse import parse_feed
 from newsdesk.process.pipeline import process_feed
 from newsdesk.settings import Settings
@@ -30,6 +30,10 @@ Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): stage is "fetch" or "fulltext"."""
 
 STATE_BATCH = 500
+# Parsed feeds are written in groups: one transaction (and one search-index flush) for up to this
+# many feeds or entries, each feed still atomic in its own savepoint.
+WRITE_BATCH_FEEDS = 50
+WRITE_BATCH_ENTRIES = 3000
 
 
 @dataclass(slots=True)
@@ -49,6 +53,8 @@ class RefreshReport:
     new_entries: int = 0
     updated_entries: int = 0
     not_modified: int = 0
+    # Feeds not fetched because a graceful stop was asked for.
+    skipped: int = 0
     seconds: float = 0.0
     outcomes: list[FeedOutcome] = field(default_factory=list)
     new_ids: list[int] = field(default_factory=list)
@@ -91,6 +97,8 @@ class _FeedRefresher:
         self.now = now
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-writer")
         self.pending_states: list[tuple[int, FeedState]] = []
+        self.pending_writes: list[tuple[FeedOutcome, FeedState, list[Entry]]] = []
+        self.pending_entries = 0
         self.report = RefreshReport()
 
     def _base_state(self, feed: Feed, result: FetchResult) -> FeedState:
@@ -133,8 +141,13 @@ class _FeedRefresher:
                 f"failing for more than {self.settings.pause_after_days} days: {message}"
             )
 
-    def handle_fetch(self, feed: Feed, result: FetchResult) -> FeedOutcome:
-        """Runs in the writer thread: parse, process and store one fetched feed."""
+    def handle_fetch(self, feed: Feed, result: FetchResult) -> None:
+        """Runs in the writer thread: parse and process one fetched feed, queue its write."""
+        outcome = self._handle(feed, result)
+        if outcome is not None:
+            self.record(outcome)
+
+    def _handle(self, feed: Feed, result: FetchResult) -> FeedOutcome | None:
         outcome = FeedOutcome(feed.id, feed.url, feed.display_title)
         state = self._base_state(feed, result)
         if result.error is not None:
@@ -165,9 +178,9 @@ class _FeedRefresher:
         state.site_url = parsed.site_url
         state.problems = parsed.problems
         state.ttl_minutes = parsed.ttl_minutes
-        state.entries_per_day = schedule.entries_per_day(
-            [e.published for e in batch if e.date_from_feed], self.now
-        )
+        dated = [e.published for e in batch if e.date_from_feed]
+        # Undated feeds tell us nothing about their pace (None: the default interval).
+        state.entries_per_day = schedule.entries_per_day(dated, self.now) if dated else None
         state.next_check = schedule.next_check(
             self.now,
             self.settings,
@@ -175,19 +188,40 @@ class _FeedRefresher:
             hints=self._hints(result, parsed.ttl_minutes),
             interval_override=feed.check_interval,
         )
-        stored = self.store.save_refresh(feed.id, state, batch, self.now)
-        outcome.new, outcome.updated = len(stored.new_ids), len(stored.updated_ids)
         if parsed.title:
             outcome.title = feed.custom_title or parsed.title
-        self.report.new_ids.extend(stored.new_ids)
-        return outcome
+        self.pending_writes.append((outcome, state, batch))
+        self.pending_entries += len(batch)
+        if (
+            len(self.pending_writes) >= WRITE_BATCH_FEEDS
+            or self.pending_entries >= WRITE_BATCH_ENTRIES
+        ):
+            self.flush_writes()
+        return None
+
+    def flush_writes(self) -> None:
+        """Store the queued feeds in one transaction. A feed another process stored at the same
+        moment (its lease expired or was bypassed) keeps that copy; this one is discarded."""
+        writes, self.pending_writes, self.pending_entries = self.pending_writes, [], 0
+        if not writes:
+            return
+        results = self.store.save_refresh_batch(
+            [(outcome.feed_id, state, batch) for outcome, state, batch in writes], self.now
+        )
+        for (outcome, _state, _batch), stored in zip(writes, results, strict=True):
+            outcome.new, outcome.updated = len(stored.new_ids), len(stored.updated_ids)
+            outcome.error = stored.error
+            self.report.new_ids.extend(stored.new_ids)
+            self.record(outcome)
 
     def _queue_state(self, feed_id: int, state: FeedState) -> None:
         self.pending_states.append((feed_id, state))
         if len(self.pending_states) >= STATE_BATCH:
-            self.flush_states()
+            states, self.pending_states = self.pending_states, []
+            self.store.save_fetch_states(states)
 
-    def flush_states(self) -> None:
+    def flush(self) -> None:
+        self.flush_writes()
         states, self.pending_states = self.pending_states, []
         self.store.save_fetch_states(states)
 
@@ -208,9 +242,15 @@ async def refresh_feeds(
     fulltext: bool | None = None,
     progress: Progress | None = None,
     now: datetime | None = None,
+    enrich: bool = True,
+    stop: asyncio.Event | None = None,
 ) -> RefreshReport:
     """Refresh the given feeds (default: every feed not paused; ``due_only``: those whose next
-    check has come), then expand links and extract full text for the new entries."""
+    check has come), then expand links and extract full text for the new entries (unless
+    ``enrich`` is false: distributed mode enriches in a task of its own).
+
+    When ``stop`` is set (graceful shutdown), no new fetch starts: fetches in flight finish and
+    are stored, the feeds not reached keep their next check, and enrichment is skipped."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     loop = asyncio.get_running_loop()
@@ -225,21 +265,22 @@ async def refresh_feeds(
             async def one(feed: Feed) -> None:
                 nonlocal done
                 async with gate:
+                    if stop is not None and stop.is_set():
+                        runner.report.skipped += 1
+                        return
                     result = await client.fetch(
                         feed.url, etag=feed.etag, last_modified=feed.last_modified
                     )
-                outcome = await loop.run_in_executor(
-                    runner.writer, runner.handle_fetch, feed, result
-                )
-                runner.record(outcome)
+                await loop.run_in_executor(runner.writer, runner.handle_fetch, feed, result)
                 done += 1
                 if progress:
                     progress("fetch", done, len(feeds))
 
             await asyncio.gather(*(one(feed) for feed in feeds))
-            await loop.run_in_executor(runner.writer, runner.flush_states)
+            await loop.run_in_executor(runner.writer, runner.flush)
             use_fulltext = settings.fulltext if fulltext is None else fulltext
-            if runner.report.new_ids:
+            stopping = stop is not None and stop.is_set()
+            if runner.report.new_ids and enrich and not stopping:
                 runner.report.enrich = await enrich_entries(
                     store,
                     client,

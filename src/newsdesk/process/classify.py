@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
-
 from newsdesk.model import EntryKind
 
 _WS = re.compile(r"\s+")
@@ -48,26 +46,8 @@ def normalize_tags(*groups: list[str]) -> list[str]:
     return list(seen)
 
 
-class _LinkCollector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[tuple[str, str]] = []
-        self._href: str | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self._href = dict(attrs).get("href")
-            self._text = []
-
-    def handle_data(self, data: str) -> None:
-        if self._href is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self._href is not None:
-            self.links.append((self._href, "".join(self._text).strip()))
-            self._href = None
+_ANCHOR = re.compile(r"<a\b[^>]*?\bhref=\"([^\"]*)\"[^>]*>(.*?)</a>", re.S | re.I)
+_TAG = re.compile(r"<[^>]*>")
 
 
 def outbound_links(sanitized_html: str, text: str, own_url: str | None) -> list[str]:
@@ -75,9 +55,11 @@ def outbound_links(sanitized_html: str, text: str, own_url: str | None) -> list[
     entry's own URL), and bare URLs in plain text. Order kept, duplicates dropped."""
     found: dict[str, None] = {}
     if "<a" in sanitized_html:
-        collector = _LinkCollector()
-        collector.feed(sanitized_html)
-        for href, label in collector.links:
+        import html
+
+        for match in _ANCHOR.finditer(sanitized_html):
+            href = html.unescape(match.group(1))
+            label = html.unescape(_TAG.sub("", match.group(2))).strip()
             if not label or label[0] in "#@" or not href.startswith(("http://", "https://")):
                 continue
             if href != own_url:

@@ -15,7 +15,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from newsdesk.model import PageText
-from newsdesk.process.sanitize import html_to_text, sanitize_html
+from newsdesk.process.sanitize import html_to_text, one_line, sanitize_html
 
 _BOILERPLATE = re.compile(
     r"(^|[-_\s])(print(friendly)?|pf-|share|sharing|social|cookie|consent|gdpr|newsletter|"
@@ -100,10 +100,10 @@ def extract_page(page: bytes | str, url: str, final_url: str | None = None) -> P
         with_metadata=False,
     )
     if metadata is not None:
-        result.title = metadata.title
-        result.author = metadata.author
+        result.title = one_line(metadata.title)
+        result.author = one_line(metadata.author)
         result.published = metadata.date
-        result.site_name = metadata.sitename
+        result.site_name = one_line(metadata.sitename)
     if not extracted:
         result.error = "no main text found on the page"
         return result

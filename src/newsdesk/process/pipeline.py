@@ -13,7 +13,7 @@ from datetime import datetime
 from newsdesk.model import Enclosure, Entry, ParsedFeed, ParsedItem
 from newsdesk.parse.dates import sane_date
 from newsdesk.process.classify import classify, hashtags, linkify, normalize_tags, outbound_links
-from newsdesk.process.sanitize import html_to_text, sanitize_html
+from newsdesk.process.sanitize import html_to_text, one_line, sanitize_html
 from newsdesk.process.social import feed_handle, read_markers
 from newsdesk.process.urls import absolute, is_web_url
 
@@ -46,7 +46,7 @@ def _clean_title(title: str | None) -> str | None:
         import html
 
         title = html.unescape(_TAGS.sub("", title))
-    title = " ".join(title.split())
+    title = one_line(title) or ""
     return title[:1000] or None
 
 
@@ -102,11 +102,12 @@ def process_item(
     markers = read_markers(_clean_title(item.title), item.author, feed_title)
     raw_html = _to_html(item.content) or _to_html(item.summary)
     content_html = sanitize_html(raw_html, base)
-    summary_html = sanitize_html(_to_html(item.summary), base) if item.content else None
+    # With content, the feed's summary is a shorter copy of it: not worth a second sanitize.
+    summary_html = None
     text = html_to_text(content_html)
     kind = classify(markers.title, text)
     author = markers.author or (feed_owner if kind == "post" else None)
-    tags = normalize_tags(item.tags, hashtags(text))
+    tags = normalize_tags([t for t in map(one_line, item.tags) if t], hashtags(text))
     enclosures = [
         Enclosure(url=e.url, type=e.type, length=e.length)
         for e in item.enclosures
@@ -117,7 +118,7 @@ def process_item(
         key=entry_key(item),
         url=link,
         title=markers.title,
-        author=(author or "").strip()[:300] or None,
+        author=(one_line(author) or "")[:300] or None,
         kind=kind,
         published=published or now,
         updated=sane_date(item.updated, now),

@@ -23,7 +23,11 @@ def _m002_web(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=list(schema.WEB_TABLES))
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_m001_core, _m002_web]
+def _m003_api_tokens(conn: Connection) -> None:
+    schema.metadata.create_all(conn, tables=list(schema.API_TABLES))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_m001_core, _m002_web, _m003_api_tokens]
 
 
 def current_version(conn: Connection) -> int:

@@ -56,6 +56,7 @@ class FeedState:
 class StoreResult:
     new_ids: list[int] = field(default_factory=list)
     updated_ids: list[int] = field(default_factory=list)
+    error: str | None = None
 
 
 class Storage(Protocol):
@@ -78,6 +79,8 @@ class Storage(Protocol):
     def save_refresh(
         self, feed_id: int, state: FeedState, entries: Sequence[Entry], now: datetime
     ) -> StoreResult: ...
+    def save_refresh_batch(self, batch: Sequence[tuple[int, FeedState, Sequence[Entry]]],
+                           now: datetime) -> list[StoreResult]: ...
     def save_fetch_states(self, states: Sequence[tuple[int, FeedState]]) -> None: ...
 
     # entries

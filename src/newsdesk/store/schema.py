@@ -211,3 +211,19 @@ saved_searches = Table(
 )
 
 WEB_TABLES = (users, web_sessions, web_secrets, saved_searches)
+
+# -- API keys (migration 3): keys for the native, Miniflux, Google Reader and Fever APIs --
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    # sha256 of the key: the key itself is shown once, when it is made, and never stored.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),  # first characters, to tell keys apart
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+)
+
+API_TABLES = (api_tokens,)

@@ -25,9 +25,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
-from newsdesk.errors import FeedNotFoundError, NewsdeskError, StoreError
+from newsdesk.errors import (
+    ConcurrentWriteError,
+    FeedNotFoundError,
+    NewsdeskError,
+    StoreError,
+)
 from newsdesk.model import Enclosure, Entry, Feed, PageText, StoredEntry
-from newsdesk.process.urls import canonical_url
+from newsdesk.process.sanitize import one_line
+from newsdesk.process.urls import canonical_url, is_web_url
 from newsdesk.store import search as fts
 from newsdesk.store.engine import create_store_engine, write_transaction
 from newsdesk.store.migrations import migrate
@@ -264,9 +270,9 @@ class SqlStore:
                 last_error=state.error[:2000],
                 error_since=func.coalesce(feeds.c.error_since, state.last_fetched),
             )
-        if state.title:
-            values["title"] = state.title[:1000]
-        if state.site_url:
+        if state.title and (title := one_line(state.title)):
+            values["title"] = title[:1000]
+        if state.site_url and is_web_url(state.site_url):  # never a javascript: link
             values["site_url"] = state.site_url
         if state.problems or state.title is not None:
             values["problems"] = state.problems[:20]
@@ -313,12 +319,40 @@ class SqlStore:
     def save_refresh(
         self, feed_id: int, state: FeedState, new_entries: Sequence[Entry], now: datetime
     ) -> StoreResult:
-        result = StoreResult()
-        with write_transaction(self.engine) as conn:
-            self._write_state(conn, feed_id, state)
-            if new_entries:
-                result = self._upsert_entries(conn, feed_id, new_entries, now)
+        result = self.save_refresh_batch([(feed_id, state, new_entries)], now)[0]
+        if result.error is not None:
+            raise ConcurrentWriteError(result.error)
         return result
+
+    def save_refresh_batch(
+        self, batch: Sequence[tuple[int, FeedState, Sequence[Entry]]], now: datetime
+    ) -> list[StoreResult]:
+        """Several feeds' refreshes in one transaction (a commit, with its search-index flush,
+        costs far more than a row); each feed in a savepoint, so it is stored whole or not at
+        all. When unique (feed_id, key) catches a concurrent refresh of the same feed, that
+        feed's savepoint rolls back (the other copy stands) and its result carries the error;
+        the other feeds of the batch are stored."""
+        results: list[StoreResult] = []
+        with write_transaction(self.engine) as conn:
+            for feed_id, state, new_entries in batch:
+                try:
+                    with conn.begin_nested():
+                        self._write_state(conn, feed_id, state)
+                        results.append(
+                            self._upsert_entries(conn, feed_id, new_entries, now)
+                            if new_entries
+                            else StoreResult()
+                        )
+                except IntegrityError:
+                    results.append(
+                        StoreResult(
+                            error=(
+                                f"feed {feed_id} was stored by another refresh at the same time; this "
+                                "copy was discarded"
+                            )
+                        )
+                    )
+        return results
 
     def _upsert_entries(
         self, conn: Connection, feed_id: int, batch: Sequence[Entry], now: datetime
@@ -351,14 +385,19 @@ class SqlStore:
             if e.key in existing and existing[e.key][1] != e.content_hash
         ]
         if fresh:
-            new_rows = [self._entry_row(feed_id, e, now) for e in fresh]
-            inserted = conn.execute(
-                insert(entries).returning(
-                    entries.c.id, entries.c.key, sort_by_parameter_order=True
-                ),
-                new_rows,
-            ).all()
-            ids = {key: entry_id for entry_id, key in inserted}
+            # executemany, then one query for the ids: INSERT … RETURNING of many rows runs a
+            # statement per row on SQLite.
+            conn.execute(insert(entries), [self._entry_row(feed_id, e, now) for e in fresh])
+            ids: dict[str, int] = {}
+            for keys in _chunks([e.key for e in fresh]):
+                ids.update(
+                    (key, entry_id)
+                    for key, entry_id in conn.execute(
+                        select(entries.c.key, entries.c.id).where(
+                            entries.c.feed_id == feed_id, entries.c.key.in_(keys)
+                        )
+                    )
+                )
             result.new_ids = [ids[e.key] for e in fresh]
             self._write_links_and_tags(conn, [(ids[e.key], e) for e in fresh], replace=False)
         if changed:
@@ -736,6 +775,8 @@ class SqlStore:
         values: dict[str, Any]
         if page is not None and not page.error and page.text:
             values = {
+                # the feed's own summary stays available beside the full text
+                "summary_html": func.coalesce(entries.c.summary_html, entries.c.content_html),
                 "content_html": page.html,
                 "content_text": page.text,
                 "fulltext_status": "done",

@@ -1,0 +1,190 @@
+"""Queries the reader-app APIs (Miniflux, Google Reader, Fever) need beyond ``EntryQuery``:
+entries by id range and category id, any sort order, id lists without bodies, per-feed counts,
+and marking everything matching a filter read in one statement.
+
+Functions take the ``SqlStore`` and reuse its entry filters, so a filter means the same thing
+in the CLI, the web pages and every API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, select, update
+
+from newsdesk.model import StoredEntry
+from newsdesk.store import search as fts
+from newsdesk.store.engine import write_transaction
+from newsdesk.store.protocol import EntryQuery
+from newsdesk.store.schema import categories, entries, feeds
+from newsdesk.store.sql import SqlStore
+
+SORT_COLUMNS = ("published", "id", "status", "category_title", "category_id", "first_seen")
+
+
+@dataclass(slots=True)
+class SyncQuery:
+    """``base`` filters (category title, feed, tag, kind, read, starred, since/until, ids) and
+    the extras the reader APIs speak in."""
+
+    base: EntryQuery = field(default_factory=EntryQuery)
+    category_id: int | None = None
+    after_id: int | None = None  # only ids greater than this
+    before_id: int | None = None  # only ids smaller than this
+    search: str | None = None
+    sort: str = "published"
+    descending: bool = True
+
+
+def _filters(store: SqlStore, q: SyncQuery) -> list[Any] | None:
+    """The WHERE clauses; None when the query can match nothing (an empty search)."""
+    where = store._entry_filters(q.base)
+    if q.category_id is not None:
+        where.append(feeds.c.category_id == q.category_id)
+    if q.after_id is not None:
+        where.append(entries.c.id > q.after_id)
+    if q.before_id is not None:
+        where.append(entries.c.id < q.before_id)
+    if q.search is not None:
+        match = fts.match_expression(store.dialect, q.search)
+        if not match:
+            return None
+        hits = fts.search_statement(store.dialect, match, store._entries_from(), []).subquery()
+        where.append(entries.c.id.in_(select(hits.c.id)))
+    return where
+
+
+def _order(q: SyncQuery) -> list[Any]:
+    column: Any = {
+        "published": entries.c.published,
+        "id": entries.c.id,
+        "status": entries.c.read,
+        "category_title": categories.c.title,
+        "category_id": feeds.c.category_id,
+        "first_seen": entries.c.first_seen,
+    }.get(q.sort, entries.c.published)
+    if q.descending:
+        return [column.desc(), entries.c.id.desc()]
+    return [column.asc(), entries.c.id.asc()]
+
+
+def entry_ids(store: SqlStore, q: SyncQuery, limit: int | None = None, offset: int = 0) -> list[int]:
+    where = _filters(store, q)
+    if where is None:
+        return []
+    stmt = (
+        select(entries.c.id)
+        .select_from(store._entries_from())
+        .where(and_(True, *where))
+        .order_by(*_order(q))
+        .offset(offset)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    with store.engine.connect() as conn:
+        return [int(i) for i in conn.execute(stmt).scalars()]
+
+
+def list_entries(store: SqlStore, q: SyncQuery, limit: int, offset: int = 0) -> list[StoredEntry]:
+    ids = entry_ids(store, q, limit, offset)
+    return entries_by_ids(store, ids)
+
+
+def entries_by_ids(store: SqlStore, ids: list[int]) -> list[StoredEntry]:
+    """The entries with these ids, in the order given (unknown ids left out)."""
+    if not ids:
+        return []
+    found: dict[int, StoredEntry] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for entry in store.list_entries(EntryQuery(ids=chunk, limit=len(chunk))):
+            found[entry.id] = entry
+    return [found[i] for i in ids if i in found]
+
+
+def count_entries(store: SqlStore, q: SyncQuery) -> int:
+    where = _filters(store, q)
+    if where is None:
+        return 0
+    stmt = select(func.count()).select_from(store._entries_from()).where(and_(True, *where))
+    with store.engine.connect() as conn:
+        return int(conn.execute(stmt).scalar() or 0)
+
+
+def mark_read(store: SqlStore, q: SyncQuery, read: bool = True) -> int:
+    """Set the read flag of every entry the query matches; returns how many changed."""
+    where = _filters(store, q)
+    if where is None:
+        return 0
+    matching = (
+        select(entries.c.id)
+        .select_from(store._entries_from())
+        .where(and_(True, *where), entries.c.read.is_(not read))
+    )
+    now = datetime.now(UTC)
+    with write_transaction(store.engine) as conn:
+        ids = [int(i) for i in conn.execute(matching).scalars()]
+        changed = 0
+        for start in range(0, len(ids), 500):
+            changed += conn.execute(
+                update(entries)
+                .where(entries.c.id.in_(ids[start : start + 500]))
+                .values(read=read, read_at=now if read else None)
+            ).rowcount
+    return changed
+
+
+@dataclass(frozen=True, slots=True)
+class FeedCount:
+    feed_id: int
+    unread: int
+    read: int
+    starred: int
+    newest: datetime | None
+
+
+def feed_counts(store: SqlStore) -> dict[int, FeedCount]:
+    """Per feed: unread, read and starred entries, and the newest entry's publication time.
+    Feeds without entries are left out."""
+    stmt = select(
+        entries.c.feed_id,
+        func.count(),
+        func.sum(case((entries.c.read.is_(False), 1), else_=0)),
+        func.sum(case((entries.c.starred.is_(True), 1), else_=0)),
+        func.max(entries.c.published),
+    ).group_by(entries.c.feed_id)
+    found: dict[int, FeedCount] = {}
+    with store.engine.connect() as conn:
+        for feed_id, total, unread_count, starred, newest in conn.execute(stmt):
+            unread_n = int(unread_count or 0)
+            found[int(feed_id)] = FeedCount(
+                feed_id=int(feed_id),
+                unread=unread_n,
+                read=int(total) - unread_n,
+                starred=int(starred or 0),
+                newest=_aware(newest),
+            )
+    return found
+
+
+def newest_entry_time(store: SqlStore) -> datetime | None:
+    with store.engine.connect() as conn:
+        return _aware(conn.execute(select(func.max(entries.c.first_seen))).scalar())
+
+
+def max_entry_id(store: SqlStore) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.max(entries.c.id))).scalar() or 0)
+
+
+def _aware(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return None
+
