@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 from newsdesk.model import EntryKind
 
 _WS = re.compile(r"\s+")

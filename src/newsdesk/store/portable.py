@@ -97,9 +97,7 @@ def _decode(column: Column[Any], value: Any) -> Any:
         return None
     kind = _python_type(column)
     if kind is datetime and isinstance(value, str):
-        parsed = datetime.fromisoformat(value)
-        # Declared UTC columns take aware datetimes; reflected ones the naive value as stored.
-        return parsed if parsed.tzinfo else parsed
+        return datetime.fromisoformat(value)
     if kind is date and isinstance(value, str):
         return date.fromisoformat(value)
     if kind is time and isinstance(value, str):

@@ -347,8 +347,8 @@ class SqlStore:
                     results.append(
                         StoreResult(
                             error=(
-                                f"feed {feed_id} was stored by another refresh at the same time; this "
-                                "copy was discarded"
+                                f"feed {feed_id} was stored by another refresh at the same "
+                                "time; this copy was discarded"
                             )
                         )
                     )
