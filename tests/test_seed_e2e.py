@@ -135,3 +135,23 @@ def test_search_finds_full_text(cli: Any, store_url: str, seed_server: SampleSer
         .endswith("a-68364312")
     )
     assert cli("search", "zzzznotaword", "--json", "--db", store_url).json() == []
+
+
+def test_parse_pool_gives_the_same_result(
+    cli: Any, tmp_path: Any, seed_server: SampleServer, monkeypatch: Any
+) -> None:
+    """Large refreshes parse in worker processes: same entries as parsing in-process."""
+    from newsdesk import refresh
+
+    digests = []
+    for name, threshold in (("inline", 10_000), ("pool", 1)):
+        monkeypatch.setattr(refresh, "PARSE_POOL_MIN_FEEDS", threshold)
+        db = f"sqlite:///{tmp_path / name}.db"
+        _subscribe_and_refresh(cli, db, seed_server)
+        digests.append(cli("digest", "--format", "json", "--db", db).json())
+    inline, pooled = digests
+    assert len(inline) == len(pooled) == 10
+    for a, b in zip(inline, pooled, strict=True):
+        assert {k: v for k, v in a.items() if k != "first_seen"} == {
+            k: v for k, v in b.items() if k != "first_seen"
+        }

@@ -10,11 +10,13 @@ recorded on that feed and never stops the others. The CLI, the daemon and Celery
 from __future__ import annotations
 
 import asyncio
+import multiprocessing as mp
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from newsdesk import schedule
 from newsdesk.enrich import EnrichReport, enrich_entries
@@ -34,6 +36,7 @@ STATE_BATCH = 500
 # many feeds or entries, each feed still atomic in its own savepoint.
 WRITE_BATCH_FEEDS = 50
 WRITE_BATCH_ENTRIES = 3000
+PARSE_POOL_MIN_FEEDS = 100
 
 
 @dataclass(slots=True)
@@ -86,6 +89,36 @@ def _pick_feeds(
     if due_only:
         return store.due_feeds(now)
     return [f for f in store.list_feeds() if not f.paused]
+
+
+@dataclass(slots=True)
+class ParsedDocument:
+    """What parse + process made of one fetched document (crosses process boundaries)."""
+
+    title: str | None
+    site_url: str | None
+    problems: list[str]
+    ttl_minutes: int | None
+    entries: list[Entry]
+
+
+def parse_document(
+    body: bytes, url: str, content_type: str | None, now: datetime
+) -> ParsedDocument | str:
+    """Parse and process one document; an error message instead when it cannot be read.
+    A plain function of plain data, so it can run in a worker process."""
+    try:
+        parsed = parse_feed(body, url, content_type)
+        batch = process_feed(parsed, url, now)
+    except NewsdeskError as exc:
+        return str(exc)
+    return ParsedDocument(parsed.title, parsed.site_url, parsed.problems, parsed.ttl_minutes, batch)
+
+
+def _parse_pool(workers: int) -> Executor:
+    # forkserver: the refresh process has threads (writer, resolver), which fork does not
+    # copy safely.
+    return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("forkserver"))
 
 
 class _FeedRefresher:
@@ -141,13 +174,18 @@ class _FeedRefresher:
                 f"failing for more than {self.settings.pause_after_days} days: {message}"
             )
 
-    def handle_fetch(self, feed: Feed, result: FetchResult) -> None:
-        """Runs in the writer thread: parse and process one fetched feed, queue its write."""
-        outcome = self._handle(feed, result)
+    def handle_fetch(
+        self, feed: Feed, result: FetchResult, document: ParsedDocument | str | None = None
+    ) -> None:
+        """Runs in the writer thread: parse and process one fetched feed (unless a worker
+        process already did), queue its write."""
+        outcome = self._handle(feed, result, document)
         if outcome is not None:
             self.record(outcome)
 
-    def _handle(self, feed: Feed, result: FetchResult) -> FeedOutcome | None:
+    def _handle(
+        self, feed: Feed, result: FetchResult, document: ParsedDocument | str | None
+    ) -> FeedOutcome | None:
         outcome = FeedOutcome(feed.id, feed.url, feed.display_title)
         state = self._base_state(feed, result)
         if result.error is not None:
@@ -166,14 +204,14 @@ class _FeedRefresher:
             )
             self._queue_state(feed.id, state)
             return outcome
-        try:
-            parsed = parse_feed(result.body, result.final_url, result.content_type)
-            batch = process_feed(parsed, result.final_url, self.now)
-        except NewsdeskError as exc:
-            self._fail(feed, state, str(exc), result)
-            outcome.error = str(exc)
+        if document is None:
+            document = parse_document(result.body, result.final_url, result.content_type, self.now)
+        if isinstance(document, str):
+            self._fail(feed, state, document, result)
+            outcome.error = document
             self._queue_state(feed.id, state)
             return outcome
+        parsed, batch = document, document.entries
         state.title = parsed.title
         state.site_url = parsed.site_url
         state.problems = parsed.problems
@@ -258,20 +296,47 @@ async def refresh_feeds(
     runner = _FeedRefresher(store, settings, now)
     runner.report.feeds = len(feeds)
     done = 0
+    # Parsing and processing are CPU work: worth other cores only for a big run (a pool costs
+    # its start-up; an unchanged refresh, all 304s, never starts one).
+    pool: Executor | None = None
+    use_pool = settings.parse_workers > 1 and len(feeds) >= PARSE_POOL_MIN_FEEDS
+
+    async def parse_elsewhere(result: FetchResult) -> ParsedDocument | str | None:
+        nonlocal pool
+        if not use_pool or result.error is not None or result.not_modified:
+            return None
+        if pool is None:
+            pool = _parse_pool(settings.parse_workers)
+        return await loop.run_in_executor(
+            pool, parse_document, result.body, result.final_url, result.content_type, now
+        )
+
     try:
         async with HttpClient(settings) as client:
             gate = asyncio.Semaphore(settings.concurrency * 2)
+            # Feeds wait for their host here (the connector enforces the same limit) so that
+            # a graceful stop can tell the fetches in flight from those merely queued.
+            host_gates: dict[str, asyncio.Semaphore] = {}
+
+            def host_gate(url: str) -> asyncio.Semaphore:
+                host = urlsplit(url).netloc.lower()
+                if host not in host_gates:
+                    host_gates[host] = asyncio.Semaphore(settings.per_host_concurrency)
+                return host_gates[host]
 
             async def one(feed: Feed) -> None:
                 nonlocal done
-                async with gate:
+                async with host_gate(feed.url), gate:
                     if stop is not None and stop.is_set():
                         runner.report.skipped += 1
                         return
                     result = await client.fetch(
                         feed.url, etag=feed.etag, last_modified=feed.last_modified
                     )
-                await loop.run_in_executor(runner.writer, runner.handle_fetch, feed, result)
+                document = await parse_elsewhere(result)
+                await loop.run_in_executor(
+                    runner.writer, runner.handle_fetch, feed, result, document
+                )
                 done += 1
                 if progress:
                     progress("fetch", done, len(feeds))
@@ -293,6 +358,8 @@ async def refresh_feeds(
                 )
     finally:
         runner.writer.shutdown(wait=True)
+        if pool is not None:
+            pool.shutdown(wait=True)
     runner.report.seconds = time.perf_counter() - started
     return runner.report
 

@@ -38,6 +38,13 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _nonnegative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError(f"expected 0 or a positive integer, got {raw!r}")
+    return value
+
+
 def _positive_float(raw: str) -> float:
     value = float(raw)
     if value <= 0:
@@ -133,6 +140,13 @@ SETTINGS: tuple[Spec, ...] = (
         True,
         "Fetch linked pages to extract full text for summary-only articles and shared links.",
     ),
+    Spec(
+        "parse_workers",
+        _nonnegative_int,
+        min(os.cpu_count() or 1, 4),
+        "Processes that parse and process fetched feeds during a large refresh (0 or 1: in the "
+        "refresh process itself).",
+    ),
     Spec("fulltext_concurrency", _positive_int, 8, "Most pages fetched at once for full text."),
     Spec(
         "expand_links",
@@ -158,6 +172,39 @@ SETTINGS: tuple[Spec, ...] = (
         _positive_int,
         30,
         "A feed failing for this many days in a row is paused (never deleted).",
+    ),
+    # -- always-on refresh and distributed mode (issue 5) --
+    Spec(
+        "scheduler_tick",
+        _positive_float,
+        30.0,
+        "How often `newsdesk run` and `newsdesk beat` look for feeds whose next check has come, s.",
+    ),
+    Spec(
+        "shutdown_timeout",
+        _positive_float,
+        30.0,
+        "On SIGTERM, how long `newsdesk run` waits for fetches in flight to be stored, s.",
+    ),
+    Spec(
+        "broker_url",
+        _str,
+        "redis://127.0.0.1:6379/0",
+        "Celery broker for `newsdesk worker` / `beat` / `queue` (redis://… or amqp://…).",
+    ),
+    Spec("batch_size", _positive_int, 50, "Feeds per refresh task in distributed mode."),
+    Spec(
+        "celery_queue",
+        _str,
+        "newsdesk",
+        "Celery queue the tasks go to (several desks can share one broker with their own).",
+    ),
+    Spec(
+        "lease_seconds",
+        _positive_int,
+        900,
+        "How long a worker holds a feed it refreshes (and a queued feed stays claimed), s; a "
+        "dead worker's feeds are free again after this.",
     ),
     # -- web reading room and outgoing mail (issue 3) --
     Spec("web_host", _str, "127.0.0.1", "Address `newsdesk serve` listens on (`--host`)."),
@@ -197,12 +244,19 @@ class Settings:
     per_host_concurrency: int = 4
     user_agent: str = f"Newsdesk/{__version__} (+https://github.com/newsdesk/newsdesk)"
     fulltext: bool = True
+    parse_workers: int = 2
     fulltext_concurrency: int = 8
     expand_links: bool = True
     min_interval: int = 300
     max_interval: int = 86400
     max_error_backoff: int = 86400
     pause_after_days: int = 30
+    scheduler_tick: float = 30.0
+    shutdown_timeout: float = 30.0
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    batch_size: int = 50
+    celery_queue: str = "newsdesk"
+    lease_seconds: int = 900
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     session_days: int = 30

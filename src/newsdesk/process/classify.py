@@ -8,7 +8,8 @@ from newsdesk.model import EntryKind
 
 _WS = re.compile(r"\s+")
 _ELLIPSIS = re.compile(r"(…|\.\.\.)\s*$")
-_HASHTAG = re.compile(r"(?<![\w&#/])#(\w[\w-]*)")
+_HASHTAG = re.compile(r"#(\w[\w-]*)")
+_NOT_BEFORE_HASHTAG = frozenset("&#/")
 _BARE_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 
 MAX_POST_CHARS = 1200
@@ -34,7 +35,18 @@ def classify(title: str | None, text: str) -> EntryKind:
 
 
 def hashtags(text: str) -> list[str]:
-    return [m.casefold() for m in _HASHTAG.findall(text) if not m.isdigit()]
+    """#words not glued to a word, an entity (&#…) or a URL path (/#…); numbers are not tags."""
+    if "#" not in text:
+        return []
+    found = []
+    for match in _HASHTAG.finditer(text):
+        start = match.start()
+        before = text[start - 1] if start else " "
+        if before.isalnum() or before == "_" or before in _NOT_BEFORE_HASHTAG:
+            continue
+        if not match.group(1).isdigit():
+            found.append(match.group(1).casefold())
+    return found
 
 
 def normalize_tags(*groups: list[str]) -> list[str]:

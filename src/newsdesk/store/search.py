@@ -18,7 +18,7 @@ def create_search(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(
             "CREATE VIRTUAL TABLE IF NOT EXISTS entries_fts USING fts5("
-            "title, author, text, tokenize='unicode61 remove_diacritics 2')"
+            "title, author, text, tokenize='unicode61 remove_diacritics 2', detail=none)"
         )
         conn.exec_driver_sql(
             "CREATE TRIGGER IF NOT EXISTS entries_fts_insert AFTER INSERT ON entries BEGIN "
