@@ -174,3 +174,12 @@ def test_console_script_runs() -> None:
         [sys.executable, "-m", "newsdesk", "--version"], capture_output=True, text=True, check=True
     )
     assert result.stdout.startswith("newsdesk ")
+
+
+def test_cli_reference_matches_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsdesk.cli import cli_reference_markdown
+
+    monkeypatch.setenv("COLUMNS", "100")
+    assert (ROOT / "docs" / "cli.md").read_text() == cli_reference_markdown(), (
+        "regenerate: COLUMNS=100 python -m newsdesk.cli_doc > docs/cli.md"
+    )

@@ -24,7 +24,12 @@ CommandFactory = Callable[[str, Handler, str], argparse.ArgumentParser]
 # ``register(command: CommandFactory) -> None`` function: ``command(name, handler, help)`` returns
 # the sub-parser (which already has --db) to add arguments to. Modules import lazily inside their
 # handlers so `newsdesk --help` stays fast.
-COMMAND_MODULES: tuple[str, ...] = ("newsdesk.web.cli",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "newsdesk.web.cli",
+    "newsdesk.maintenance_cli",
+    "newsdesk.workers.cli",
+    "newsdesk.web.api.cli",
+)
 
 
 def _desk(args: argparse.Namespace) -> Any:
@@ -398,6 +403,26 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(module_name)
         module.register(command)
     return parser
+
+
+def cli_reference_markdown() -> str:
+    """docs/cli.md: every command's --help, generated from the parser (a test keeps it current)."""
+    parser = build_parser()
+    parser.prog = "newsdesk"
+    out = [
+        "# Command-line reference",
+        "",
+        "Generated from the code by `python -m newsdesk.cli_doc`; do not edit by hand.",
+        "",
+        "```",
+        parser.format_help().rstrip(),
+        "```",
+        "",
+    ]
+    action = next(a for a in parser._actions if a.dest == "command")
+    for name, sub in action.choices.items():  # type: ignore[union-attr]
+        out += [f"## newsdesk {name}", "", "```", sub.format_help().rstrip(), "```", ""]
+    return "\n".join(out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
