@@ -324,19 +324,24 @@ async def refresh_feeds(
                     host_gates[host] = asyncio.Semaphore(settings.per_host_concurrency)
                 return host_gates[host]
 
+            # Bounds the documents held between fetch and storage: when the writer is the
+            # bottleneck, fetching waits instead of piling bodies up in memory.
+            backlog = asyncio.Semaphore(settings.concurrency * 2)
+
             async def one(feed: Feed) -> None:
                 nonlocal done
-                async with host_gate(feed.url), gate:
-                    if stop is not None and stop.is_set():
-                        runner.report.skipped += 1
-                        return
-                    result = await client.fetch(
-                        feed.url, etag=feed.etag, last_modified=feed.last_modified
+                async with backlog:
+                    async with host_gate(feed.url), gate:
+                        if stop is not None and stop.is_set():
+                            runner.report.skipped += 1
+                            return
+                        result = await client.fetch(
+                            feed.url, etag=feed.etag, last_modified=feed.last_modified
+                        )
+                    document = await parse_elsewhere(result)
+                    await loop.run_in_executor(
+                        runner.writer, runner.handle_fetch, feed, result, document
                     )
-                document = await parse_elsewhere(result)
-                await loop.run_in_executor(
-                    runner.writer, runner.handle_fetch, feed, result, document
-                )
                 done += 1
                 if progress:
                     progress("fetch", done, len(feeds))
