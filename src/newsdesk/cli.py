@@ -400,7 +400,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", action="store_true", help="print the settings table (docs)")
 
     for module_name in COMMAND_MODULES:
-        module = importlib.import_module(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # an optional part not installed: its commands are simply absent
         module.register(command)
     return parser
 
