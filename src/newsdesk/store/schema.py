@@ -227,3 +227,4 @@ api_tokens = Table(
 )
 
 API_TABLES = (api_tokens,)
+# Migration 3 also indexes entries (feed_id, read, starred, published) for the APIs' counts.

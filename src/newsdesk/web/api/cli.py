@@ -1,0 +1,65 @@
+"""`newsdesk token create NAME`, `token list` and `token revoke NAME|ID`: the API keys reader
+apps and scripts use (``X-Auth-Token`` or ``Authorization: Bearer``). A key is printed once,
+when it is made; only its hash is kept."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+
+Handler = Callable[[argparse.Namespace], int]
+CommandFactory = Callable[[str, Handler, str], argparse.ArgumentParser]
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from newsdesk.settings import load_settings
+    from newsdesk.store import open_store
+    from newsdesk.store.tokens import create_token, list_tokens, revoke_token
+
+    settings = load_settings(database_url=getattr(args, "db", None))
+    store = open_store(settings.resolved_database_url)
+    try:
+        if args.action == "create":
+            token, key = create_token(store.engine, args.name)
+            if args.json:
+                sys.stdout.write(json.dumps({**token.as_dict(), "key": key}) + "\n")
+            else:
+                print(f"API key {token.id} ({token.name}):\n\n    {key}\n")
+                print(
+                    "Keep it now: it is shown only once. Send it as `X-Auth-Token: KEY` or "
+                    "`Authorization: Bearer KEY`.",
+                    file=sys.stderr,
+                )
+        elif args.action == "revoke":
+            token = revoke_token(store.engine, args.name)
+            print(f"revoked API key {token.id} ({token.name})")
+        else:
+            tokens = list_tokens(store.engine)
+            if args.json:
+                sys.stdout.write(json.dumps([t.as_dict() for t in tokens], indent=2) + "\n")
+            elif not tokens:
+                print("no API keys yet: `newsdesk token create NAME`")
+            else:
+                for t in tokens:
+                    used = t.as_dict()["last_used_at"] or "never used"
+                    print(f"{t.id:>4}  {t.name}  ({t.prefix}…)  made {t.as_dict()['created_at']}"
+                          f", {used}")  # fmt: skip
+    finally:
+        store.close()
+    return 0
+
+
+def register(command: CommandFactory) -> None:
+    p = command("token", cmd_token, "make, list and revoke API keys for reader apps")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = actions.add_parser("create", help="make a key (printed once)")
+    create.add_argument("name", help="what the key is for, e.g. the app's name")
+    create.add_argument("--json", action="store_true", help="print JSON")
+    revoke = actions.add_parser("revoke", help="revoke a key by name or id")
+    revoke.add_argument("name", metavar="NAME|ID")
+    listing = actions.add_parser("list", help="list keys (names, never the keys)")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    for sub in (create, revoke, listing):
+        sub.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help="database URL")

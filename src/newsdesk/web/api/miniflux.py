@@ -1,0 +1,610 @@
+"""The Miniflux-compatible API under ``/v1``: the JSON shapes, parameters and status codes of
+Miniflux's REST API (https://miniflux.app/docs/api.html), so Miniflux clients (newsboat,
+Fluent Reader, Miniflux apps, scripts) work against Newsdesk unchanged.
+
+Where Newsdesk differs: feeds without a category carry category id 0; an unknown id in the URL
+path is a 404 (Miniflux sometimes answers 400); ``POST /v1/entries/{id}/save`` stars the entry
+(Newsdesk has no third-party "save" services), answering 202 as Miniflux does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from newsdesk import __version__
+from newsdesk.errors import NewsdeskError, ParseError
+from newsdesk.model import Feed, StoredEntry
+from newsdesk.process.urls import is_web_url
+from newsdesk.store import EntryQuery
+from newsdesk.store import sync as sync_store
+from newsdesk.store.users import User
+from newsdesk.web.api.access import require_user
+from newsdesk.web.api.errors import ApiError, BadRequest, NotFound, endpoint
+from newsdesk.web.api.inputs import (
+    id_list,
+    int_field,
+    path_id,
+    query_bool,
+    query_int,
+    read_body,
+    read_json_object,
+    str_field,
+)
+from newsdesk.web.api.state import ApiState
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+ORDERS = {
+    "id": "id",
+    "status": "status",
+    "published_at": "published",
+    "category_title": "category_title",
+    "category_id": "category_id",
+    "created_at": "first_seen",
+}
+MAX_LIMIT = 10_000
+READING_SPEED = 265  # words a minute, as Miniflux counts
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"error_message": message}, status_code=status, headers=headers)
+
+
+def no_content() -> Response:
+    return Response(status_code=204, media_type="application/json")
+
+
+def _time(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else ZERO_TIME
+
+
+def category_json(category_id: int, title: str, user_id: int) -> dict[str, Any]:
+    return {"id": category_id, "title": title, "user_id": user_id, "hide_globally": False}
+
+
+def feed_json(feed: Feed, user_id: int) -> dict[str, Any]:
+    return {
+        "id": feed.id,
+        "user_id": user_id,
+        "feed_url": feed.url,
+        "site_url": feed.site_url or feed.url,
+        "title": feed.display_title,
+        "checked_at": _time(feed.last_fetched),
+        "next_check_at": _time(feed.next_check),
+        "etag_header": feed.etag or "",
+        "last_modified_header": feed.last_modified or "",
+        "parsing_error_message": feed.last_error or "",
+        "parsing_error_count": feed.error_count,
+        "scraper_rules": "",
+        "rewrite_rules": "",
+        "crawler": False,
+        "blocklist_rules": "",
+        "keeplist_rules": "",
+        "urlrewrite_rules": "",
+        "user_agent": "",
+        "cookie": "",
+        "username": "",
+        "password": "",
+        "disabled": feed.paused,
+        "no_media_player": False,
+        "ignore_http_cache": False,
+        "allow_self_signed_certificates": False,
+        "fetch_via_proxy": False,
+        "category": category_json(feed.category_id or 0, feed.category or "", user_id),
+        "icon": None,
+        "hide_globally": False,
+        "apprise_service_urls": "",
+    }
+
+
+def entry_hash(entry: StoredEntry) -> str:
+    return hashlib.sha256(f"{entry.feed_id}:{entry.key}".encode()).hexdigest()
+
+
+def entry_json(entry: StoredEntry, feed: dict[str, Any] | None, user_id: int) -> dict[str, Any]:
+    words = len(entry.content_text.split())
+    return {
+        "id": entry.id,
+        "user_id": user_id,
+        "feed_id": entry.feed_id,
+        "status": "read" if entry.read else "unread",
+        "hash": entry_hash(entry),
+        "title": entry.title or "",
+        "url": entry.url or "",
+        "comments_url": "",
+        "published_at": _time(entry.published),
+        "created_at": _time(entry.first_seen),
+        "changed_at": _time(entry.updated or entry.first_seen),
+        "content": entry.content_html,
+        "author": entry.author or "",
+        "share_code": "",
+        "starred": entry.starred,
+        "reading_time": math.ceil(words / READING_SPEED) if words else 0,
+        "enclosures": [
+            {
+                "id": entry.id * 100 + index + 1,
+                "user_id": user_id,
+                "entry_id": entry.id,
+                "url": enclosure.url,
+                "mime_type": enclosure.type or "",
+                "size": enclosure.length or 0,
+                "media_progression": 0,
+            }
+            for index, enclosure in enumerate(entry.enclosures[:99])
+        ],
+        "feed": feed,
+        "tags": list(entry.tags),
+    }
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "is_admin": True,
+        "theme": "light_serif",
+        "language": "en_US",
+        "timezone": "UTC",
+        "entry_sorting_direction": "desc",
+        "entry_sorting_order": "published_at",
+        "stylesheet": "",
+        "custom_js": "",
+        "google_id": "",
+        "openid_connect_id": "",
+        "entries_per_page": 100,
+        "keyboard_shortcuts": True,
+        "show_reading_time": True,
+        "entry_swipe": True,
+        "gesture_nav": "tap",
+        "last_login_at": None,
+        "display_mode": "standalone",
+        "default_reading_speed": READING_SPEED,
+        "cjk_reading_speed": 500,
+        "default_home_page": "unread",
+        "categories_sorting_order": "unread_count",
+        "mark_read_on_view": True,
+        "media_playback_rate": 1,
+        "block_filter_entry_rules": "",
+        "keep_filter_entry_rules": "",
+    }
+
+
+def routes(api: ApiState) -> list[BaseRoute]:
+    handle = endpoint(error)
+
+    async def user_of(request: Request) -> User:
+        return await require_user(api, request)
+
+    def categories_by_id() -> dict[int, tuple[str, int]]:
+        return {cid: (title, count) for cid, title, count in api.store.categories()}
+
+    async def category_of(category_id: int) -> str:
+        found = (await api.run(categories_by_id)).get(category_id)
+        if found is None:
+            raise NotFound()
+        return found[0]
+
+    async def feed_of(feed_id: int) -> Feed:
+        found = await api.run(api.store.list_feeds, [feed_id])
+        if not found:
+            raise NotFound()
+        return found[0]
+
+    def entries_page(
+        user: User, q: sync_store.SyncQuery, limit: int, offset: int
+    ) -> dict[str, Any]:
+        found = sync_store.list_entries(api.store, q, limit, offset)
+        total = sync_store.count_entries(api.store, q)
+        feeds = {
+            f.id: feed_json(f, user.id) for f in api.store.list_feeds({e.feed_id for e in found})
+        }
+        return {
+            "total": total,
+            "entries": [entry_json(e, feeds.get(e.feed_id), user.id) for e in found],
+        }
+
+    async def find_entries(
+        request: Request, feed_id: int | None = None, category_id: int | None = None
+    ) -> Response:
+        user = await user_of(request)
+        params = request.query_params
+        statuses = set(params.getlist("status"))
+        if statuses - {"read", "unread", "removed"}:
+            raise BadRequest("invalid entry status: use read, unread or removed")
+        order = params.get("order") or "published_at"
+        if order not in ORDERS:
+            raise BadRequest(f"invalid entry order {order[:50]!r}: use {', '.join(ORDERS)}")
+        direction = params.get("direction") or "asc"
+        if direction not in {"asc", "desc"}:
+            raise BadRequest("invalid direction: use asc or desc")
+        limit = query_int(request, "limit", 100) or MAX_LIMIT
+        limit = min(limit, MAX_LIMIT)
+        offset = query_int(request, "offset", 0) or 0
+        lookups = await api.run(categories_by_id)
+        query_category = query_int(request, "category_id", None, minimum=0)
+        if query_category:
+            if query_category not in lookups:
+                raise BadRequest("invalid category ID")
+            category_id = query_category
+        query_feed = query_int(request, "feed_id", None, minimum=0)
+        if query_feed:
+            if not await api.run(api.store.list_feeds, [query_feed]):
+                raise BadRequest("invalid feed ID")
+            feed_id = query_feed
+        base = EntryQuery(feed_id=feed_id, starred=query_bool(request, "starred"))
+        if statuses and "removed" not in statuses and len(statuses) == 1:
+            base.read = "read" in statuses
+        if statuses == {"removed"}:
+            return JSONResponse({"total": 0, "entries": []})
+        before = query_int(request, "published_before") or query_int(request, "before")
+        after = query_int(request, "published_after") or query_int(request, "after")
+        base.until = _from_unix(before)
+        base.since = _from_unix(after + 1) if after else None
+        if tag := params.get("tags"):
+            base.tag = tag
+        q = sync_store.SyncQuery(
+            base=base,
+            category_id=category_id,
+            after_id=query_int(request, "after_entry_id") or None,
+            before_id=query_int(request, "before_entry_id") or None,
+            search=params.get("search") or None,
+            sort=ORDERS[order],
+            descending=direction == "desc",
+        )
+        return JSONResponse(await api.run(entries_page, user, q, limit, offset))
+
+    @handle
+    async def me(request: Request) -> Response:
+        return JSONResponse(user_json(await user_of(request)))
+
+    @handle
+    async def version(request: Request) -> Response:
+        await user_of(request)
+        return JSONResponse(
+            {
+                "version": __version__,
+                "commit": "",
+                "build_date": "",
+                "go_version": "",
+                "compiler": "newsdesk",
+                "arch": "",
+                "os": "",
+            }
+        )
+
+    @handle
+    async def categories(request: Request) -> Response:
+        user = await user_of(request)
+        counts = query_bool(request, "counts")
+
+        def build() -> list[dict[str, Any]]:
+            rows = api.store.categories()
+            unread: dict[int, int] = {}
+            if counts:
+                per_feed = sync_store.feed_counts(api.store)
+                for feed in api.store.list_feeds():
+                    if feed.category_id is not None and feed.id in per_feed:
+                        unread[feed.category_id] = (
+                            unread.get(feed.category_id, 0) + per_feed[feed.id].unread
+                        )
+            out = []
+            for cid, title, feed_count in rows:
+                item = category_json(cid, title, user.id)
+                if counts:
+                    item.update(feed_count=feed_count, total_unread=unread.get(cid, 0))
+                out.append(item)
+            return out
+
+        return JSONResponse(await api.run(build))
+
+    @handle
+    async def category_feeds(request: Request) -> Response:
+        user = await user_of(request)
+        category_id = path_id(request, "category_id")
+        await category_of(category_id)
+        feeds = await api.run(api.store.list_feeds)
+        return JSONResponse([feed_json(f, user.id) for f in feeds if f.category_id == category_id])
+
+    @handle
+    async def category_entries(request: Request) -> Response:
+        category_id = path_id(request, "category_id")
+        await user_of(request)
+        await category_of(category_id)
+        return await find_entries(request, category_id=category_id)
+
+    @handle
+    async def category_mark_read(request: Request) -> Response:
+        await user_of(request)
+        category_id = path_id(request, "category_id")
+        await category_of(category_id)
+        q = sync_store.SyncQuery(category_id=category_id)
+        await api.run(sync_store.mark_read, api.store, q)
+        return no_content()
+
+    @handle
+    async def category_refresh(request: Request) -> Response:
+        await user_of(request)
+        category_id = path_id(request, "category_id")
+        await category_of(category_id)
+        feeds = await api.run(api.store.list_feeds)
+        ids = [f.id for f in feeds if f.category_id == category_id]
+        if ids:
+            api.jobs.start(ids)
+        return no_content()
+
+    @handle
+    async def feeds(request: Request) -> Response:
+        user = await user_of(request)
+        found = await api.run(api.store.list_feeds)
+        return JSONResponse([feed_json(f, user.id) for f in found])
+
+    @handle
+    async def feed(request: Request) -> Response:
+        user = await user_of(request)
+        return JSONResponse(feed_json(await feed_of(path_id(request, "feed_id")), user.id))
+
+    @handle
+    async def create_feed(request: Request) -> Response:
+        await user_of(request)
+        data = await read_json_object(request)
+        url = (str_field(data, "feed_url", required=True) or "").strip()
+        if not is_web_url(url):
+            raise BadRequest("feed_url must be an http(s) URL")
+        category_id = int_field(data, "category_id")
+        category = None
+        if category_id:
+            found = (await api.run(categories_by_id)).get(category_id)
+            if found is None:
+                raise BadRequest("invalid category ID")
+            category = found[0]
+        known = {f.url for f in await api.run(api.store.list_feeds)}
+        if url in known:
+            raise BadRequest("this feed already exists")
+        feed_url, _title = await api.desk.find_feed_url(url)
+        if feed_url in known:
+            raise BadRequest("this feed already exists")
+        created = await api.run(api.store.add_feed, feed_url, category=category)
+        api.jobs.start([created.id])
+        return JSONResponse({"feed_id": created.id}, status_code=201)
+
+    @handle
+    async def update_feed(request: Request) -> Response:
+        user = await user_of(request)
+        feed_id = path_id(request, "feed_id")
+        await feed_of(feed_id)
+        data = await read_json_object(request)
+        changes: dict[str, Any] = {}
+        if (title := str_field(data, "title")) is not None and title.strip():
+            changes["custom_title"] = title.strip()[:1000]
+        if (site_url := str_field(data, "site_url")) is not None and site_url.strip():
+            if not is_web_url(site_url.strip()):
+                raise BadRequest("site_url must be an http(s) URL")
+            changes["site_url"] = site_url.strip()
+        if (feed_url := str_field(data, "feed_url")) is not None and feed_url.strip():
+            if not is_web_url(feed_url.strip()):
+                raise BadRequest("feed_url must be an http(s) URL")
+            others = await api.run(api.store.list_feeds)
+            if any(f.url == feed_url.strip() and f.id != feed_id for f in others):
+                raise BadRequest("another feed already has this feed_url")
+            changes["url"] = feed_url.strip()
+        category_id = int_field(data, "category_id")
+        if category_id:
+            found = (await api.run(categories_by_id)).get(category_id)
+            if found is None:
+                raise BadRequest("invalid category ID")
+            changes["category"] = found[0]
+        disabled = data.get("disabled")
+        if disabled is not None:
+            if not isinstance(disabled, bool):
+                raise BadRequest("disabled must be true or false")
+            changes["paused"] = disabled
+            changes["paused_reason"] = "disabled through the API" if disabled else None
+        updated = await api.run(api.store.update_feed, feed_id, **changes)
+        return JSONResponse(feed_json(updated, user.id), status_code=201)
+
+    @handle
+    async def remove_feed(request: Request) -> Response:
+        await user_of(request)
+        feed_id = path_id(request, "feed_id")
+        await feed_of(feed_id)
+        await api.run(api.store.remove_feed, feed_id)
+        return no_content()
+
+    @handle
+    async def refresh_feed(request: Request) -> Response:
+        await user_of(request)
+        feed_id = path_id(request, "feed_id")
+        await feed_of(feed_id)
+        api.jobs.start([feed_id])
+        return no_content()
+
+    @handle
+    async def refresh_all(request: Request) -> Response:
+        await user_of(request)
+        api.jobs.start(None)
+        return no_content()
+
+    @handle
+    async def feed_mark_read(request: Request) -> Response:
+        await user_of(request)
+        feed_id = path_id(request, "feed_id")
+        await feed_of(feed_id)
+        q = sync_store.SyncQuery(base=EntryQuery(feed_id=feed_id))
+        await api.run(sync_store.mark_read, api.store, q)
+        return no_content()
+
+    @handle
+    async def feed_icon(request: Request) -> Response:
+        await user_of(request)
+        await feed_of(path_id(request, "feed_id"))
+        raise NotFound()  # Newsdesk keeps no feed icons
+
+    @handle
+    async def feed_entries(request: Request) -> Response:
+        await user_of(request)
+        feed_id = path_id(request, "feed_id")
+        await feed_of(feed_id)
+        return await find_entries(request, feed_id=feed_id)
+
+    @handle
+    async def counters(request: Request) -> Response:
+        await user_of(request)
+        counts = await api.run(sync_store.feed_counts, api.store)
+        return JSONResponse(
+            {
+                "reads": {str(k): v.read for k, v in counts.items()},
+                "unreads": {str(k): v.unread for k, v in counts.items()},
+            }
+        )
+
+    @handle
+    async def entries(request: Request) -> Response:
+        return await find_entries(request)
+
+    async def one_entry(
+        request: Request, feed_id: int | None = None, category_id: int | None = None
+    ) -> Response:
+        user = await user_of(request)
+        entry_id = path_id(request, "entry_id")
+        q = sync_store.SyncQuery(
+            base=EntryQuery(ids=[entry_id], feed_id=feed_id), category_id=category_id
+        )
+        found = await api.run(sync_store.list_entries, api.store, q, 1)
+        if not found:
+            raise NotFound()
+        feed = await feed_of(found[0].feed_id)
+        return JSONResponse(entry_json(found[0], feed_json(feed, user.id), user.id))
+
+    @handle
+    async def entry(request: Request) -> Response:
+        return await one_entry(request)
+
+    @handle
+    async def feed_entry(request: Request) -> Response:
+        return await one_entry(request, feed_id=path_id(request, "feed_id"))
+
+    @handle
+    async def category_entry(request: Request) -> Response:
+        return await one_entry(request, category_id=path_id(request, "category_id"))
+
+    @handle
+    async def set_status(request: Request) -> Response:
+        await user_of(request)
+        data = await read_json_object(request)
+        ids = id_list(data, "entry_ids")
+        status = str_field(data, "status", required=True)
+        if status not in {"read", "unread"}:
+            raise BadRequest("invalid entry status: use read or unread")
+        await api.run(api.store.set_flags, ids, read=status == "read")
+        return no_content()
+
+    async def existing_entry(request: Request) -> StoredEntry:
+        entry_id = path_id(request, "entry_id")
+        found = await api.run(sync_store.entries_by_ids, api.store, [entry_id])
+        if not found:
+            raise NotFound()
+        return found[0]
+
+    @handle
+    async def toggle_bookmark(request: Request) -> Response:
+        await user_of(request)
+        found = await existing_entry(request)
+        await api.run(api.store.set_flags, [found.id], starred=not found.starred)
+        return no_content()
+
+    @handle
+    async def save_entry(request: Request) -> Response:
+        await user_of(request)
+        found = await existing_entry(request)
+        await api.run(api.store.set_flags, [found.id], starred=True)
+        return Response(status_code=202, media_type="application/json")
+
+    @handle
+    async def fetch_content(request: Request) -> Response:
+        await user_of(request)
+        found = await existing_entry(request)
+        words = len(found.content_text.split())
+        return JSONResponse(
+            {
+                "content": found.content_html,
+                "reading_time": math.ceil(words / READING_SPEED) if words else 0,
+            }
+        )
+
+    @handle
+    async def export(request: Request) -> Response:
+        await user_of(request)
+        body = await api.run(api.desk.export_opml)
+        return Response(body, media_type="text/xml; charset=utf-8")
+
+    @handle
+    async def import_opml(request: Request) -> Response:
+        await user_of(request)
+        body = await read_body(request, limit=20 * 1024 * 1024)
+        if not body.strip():
+            raise BadRequest("the request body is empty: send an OPML document")
+        try:
+            await api.run(api.desk.import_opml, body)
+        except ParseError as exc:
+            raise BadRequest(str(exc)) from None
+        return JSONResponse({"message": "Feeds imported successfully"}, status_code=201)
+
+    @handle
+    async def discover(request: Request) -> Response:
+        await user_of(request)
+        data = await read_json_object(request)
+        url = (str_field(data, "url", required=True) or "").strip()
+        if not is_web_url(url):
+            raise BadRequest("url must be an http(s) URL")
+        try:
+            feed_url, title = await api.desk.find_feed_url(url)
+        except NewsdeskError as exc:
+            raise ApiError(404, f"no feed found: {exc}") from None
+        return JSONResponse([{"url": feed_url, "title": title or feed_url, "type": "rss"}])
+
+    return [
+        Route("/v1/me", me, methods=["GET"]),
+        Route("/v1/version", version, methods=["GET"]),
+        Route("/v1/categories", categories, methods=["GET"]),
+        Route("/v1/categories/{category_id}/feeds", category_feeds, methods=["GET"]),
+        Route("/v1/categories/{category_id}/entries", category_entries, methods=["GET"]),
+        Route("/v1/categories/{category_id}/entries/{entry_id}", category_entry, methods=["GET"]),
+        Route("/v1/categories/{category_id}/mark-all-as-read", category_mark_read, methods=["PUT"]),
+        Route("/v1/categories/{category_id}/refresh", category_refresh, methods=["PUT"]),
+        Route("/v1/discover", discover, methods=["POST"]),
+        Route("/v1/feeds", feeds, methods=["GET"]),
+        Route("/v1/feeds", create_feed, methods=["POST"]),
+        Route("/v1/feeds/counters", counters, methods=["GET"]),
+        Route("/v1/feeds/refresh", refresh_all, methods=["PUT"]),
+        Route("/v1/feeds/{feed_id}", feed, methods=["GET"]),
+        Route("/v1/feeds/{feed_id}", update_feed, methods=["PUT"]),
+        Route("/v1/feeds/{feed_id}", remove_feed, methods=["DELETE"]),
+        Route("/v1/feeds/{feed_id}/refresh", refresh_feed, methods=["PUT"]),
+        Route("/v1/feeds/{feed_id}/mark-all-as-read", feed_mark_read, methods=["PUT"]),
+        Route("/v1/feeds/{feed_id}/icon", feed_icon, methods=["GET"]),
+        Route("/v1/feeds/{feed_id}/entries", feed_entries, methods=["GET"]),
+        Route("/v1/feeds/{feed_id}/entries/{entry_id}", feed_entry, methods=["GET"]),
+        Route("/v1/entries", entries, methods=["GET"]),
+        Route("/v1/entries", set_status, methods=["PUT"]),
+        Route("/v1/entries/{entry_id}", entry, methods=["GET"]),
+        Route("/v1/entries/{entry_id}/bookmark", toggle_bookmark, methods=["PUT"]),
+        Route("/v1/entries/{entry_id}/save", save_entry, methods=["POST"]),
+        Route("/v1/entries/{entry_id}/fetch-content", fetch_content, methods=["GET"]),
+        Route("/v1/export", export, methods=["GET"]),
+        Route("/v1/import", import_opml, methods=["POST"]),
+    ]
+
+
+def _from_unix(value: int | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise BadRequest("timestamp out of range") from None

@@ -1,0 +1,79 @@
+"""The store queries behind the reader APIs (``store.sync``) and API keys (``store.tokens``), on
+SQLite and on PostgreSQL: id ranges, sort orders, search as a filter, counts, marking read."""
+
+from __future__ import annotations
+
+from newsdesk.demo import SEED_FEEDS
+from newsdesk.demo.server import SampleServer
+from newsdesk.desk import Desk
+from newsdesk.settings import Settings
+from newsdesk.store import EntryQuery
+from newsdesk.store import sync as sync_store
+from newsdesk.store.tokens import create_token, list_tokens, revoke_token, token_for_key
+
+
+def test_sync_queries(settings: Settings, seed_server: SampleServer) -> None:
+    desk = Desk(settings.replace(fulltext=False))
+    try:
+        for path in SEED_FEEDS:
+            desk.add_feed(seed_server.base + path, check=False)
+        desk.refresh(fulltext=False)
+        store = desk.store
+        total = store.count_entries(EntryQuery())
+        assert total > 5
+
+        by_id = sync_store.entry_ids(store, sync_store.SyncQuery(sort="id", descending=False))
+        assert by_id == sorted(by_id) and len(by_id) == total
+        after = sync_store.entry_ids(
+            store, sync_store.SyncQuery(after_id=by_id[2], sort="id", descending=False)
+        )
+        assert after == by_id[3:]
+        before = sync_store.entry_ids(store, sync_store.SyncQuery(before_id=by_id[2], sort="id"))
+        assert before == list(reversed(by_id[:2]))
+        page = sync_store.list_entries(store, sync_store.SyncQuery(sort="id"), 3, 1)
+        assert [e.id for e in page] == list(reversed(by_id))[1:4]
+        newest = sync_store.list_entries(store, sync_store.SyncQuery(), total)
+        stamps = [e.published for e in newest]
+        assert stamps == sorted(stamps, reverse=True)
+
+        feed = store.list_feeds()[0]
+        assert feed.category_id is not None
+        in_category = sync_store.count_entries(
+            store, sync_store.SyncQuery(category_id=feed.category_id)
+        )
+        assert in_category == store.count_entries(EntryQuery(feed_id=feed.id))
+
+        word = (newest[0].title or "").split()[2]
+        found = sync_store.count_entries(store, sync_store.SyncQuery(search=word))
+        assert 1 <= found <= total
+        assert sync_store.count_entries(store, sync_store.SyncQuery(search="!!!")) == 0
+
+        changed = sync_store.mark_read(
+            store, sync_store.SyncQuery(base=EntryQuery(feed_id=feed.id))
+        )
+        assert changed == store.count_entries(EntryQuery(feed_id=feed.id)) > 0
+        counts = sync_store.feed_counts(store)
+        assert counts[feed.id].unread == 0 and counts[feed.id].read == changed
+        assert sum(c.unread for c in counts.values()) == total - changed
+        again = sync_store.mark_read(store, sync_store.SyncQuery(base=EntryQuery(feed_id=feed.id)))
+        assert again == 0
+        assert sync_store.max_entry_id(store) == max(by_id)
+        shuffled = [by_id[3], by_id[0], 999999]
+        assert [e.id for e in sync_store.entries_by_ids(store, shuffled)] == shuffled[:2]
+    finally:
+        desk.close()
+
+
+def test_tokens(settings: Settings) -> None:
+    desk = Desk(settings)
+    try:
+        engine = desk.store.engine
+        token, key = create_token(engine, "reader")
+        found = token_for_key(engine, key)
+        assert found is not None and found.id == token.id and found.name == "reader"
+        assert token_for_key(engine, key + "x") is None
+        assert [t.name for t in list_tokens(engine)] == ["reader"]
+        assert revoke_token(engine, str(token.id)).name == "reader"
+        assert token_for_key(engine, key) is None
+    finally:
+        desk.close()
