@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from newsdesk.fetch import HttpClient
 from newsdesk.fetch.client import PAGE_ACCEPT
@@ -47,7 +48,9 @@ async def enrich_entries(
     loop = asyncio.get_running_loop()
     if not entry_ids:
         return report
-    found = await loop.run_in_executor(executor, store.entries_to_enrich, list(entry_ids))
+    found = await loop.run_in_executor(
+        executor, partial(store.entries_to_enrich, list(entry_ids), fulltext=fulltext)
+    )
     posts = [e for e in found if e.kind == "post" and e.links]
     if settings.expand_links and posts:
         report.links_expanded = await _expand_post_links(store, client, posts, executor, now)

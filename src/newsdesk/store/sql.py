@@ -19,8 +19,11 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal_column,
     or_,
     select,
+    table,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
@@ -42,6 +45,8 @@ from newsdesk.store.schema import categories, entries, entry_links, entry_tags, 
 from newsdesk.store.schema import pages as pages_table
 
 _CHUNK = 500
+# Most matches a search ranks on SQLite (see SqlStore._rank_window).
+RANK_WINDOW = 500
 _FEED_COLUMNS = [c for c in feeds.c if c.name not in ("lease_owner",)]
 _ENTRY_COLUMNS = [
     entries.c.id,
@@ -305,7 +310,7 @@ class SqlStore:
                 )
         conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
         if state.title and state.error is None:
-            self._default_category(conn, feed_id, state.title)
+            self._default_category(conn, feed_id, one_line(state.title) or state.title)
 
     def _default_category(self, conn: Connection, feed_id: int, title: str) -> None:
         """A feed without a category gets one named after its title (as the seed page does)."""
@@ -558,15 +563,16 @@ class SqlStore:
         match = fts.match_expression(self.dialect, text_query)
         if not match:
             return []
-        stmt = (
-            fts.search_statement(
-                self.dialect, match, self._entries_from(), self._entry_filters(query)
-            )
-            .limit(query.limit)
-            .offset(query.offset)
-        )
+        filters = self._entry_filters(query)
         with self.engine.connect() as conn:
             try:
+                if self.dialect == "sqlite":
+                    filters += self._rank_window(conn, match, filters)
+                stmt = (
+                    fts.search_statement(self.dialect, match, self._entries_from(), filters)
+                    .limit(query.limit)
+                    .offset(query.offset)
+                )
                 hits = conn.execute(stmt).all()
             except (OperationalError, ProgrammingError) as exc:
                 raise NewsdeskError(f"cannot search for {text_query!r}: {exc.orig}") from None
@@ -586,6 +592,22 @@ class SqlStore:
                     found.append(entry)
             self._attach_related(conn, found)
         return found
+
+    def _rank_window(self, conn: Connection, match: str, filters: list[Any]) -> list[Any]:
+        """SQLite ranks (bm25) every match before sorting, seconds for words found in most
+        entries; when a query matches more than RANK_WINDOW entries, only the newest
+        RANK_WINDOW of them are ranked (a bound on the index's rowid, which FTS5 applies
+        while reading)."""
+        fts_rowid: Any = literal_column("entries_fts.rowid")
+        floor = conn.execute(
+            select(entries.c.id)
+            .select_from(self._entries_from().join(table("entries_fts"), fts_rowid == entries.c.id))
+            .where(text("entries_fts MATCH :match").bindparams(match=match), *filters)
+            .order_by(fts_rowid.desc())
+            .limit(1)
+            .offset(RANK_WINDOW - 1)
+        ).scalar()
+        return [] if floor is None else [fts_rowid >= floor]
 
     def set_flags(
         self, ids: Sequence[int], *, read: bool | None = None, starred: bool | None = None
@@ -682,9 +704,27 @@ class SqlStore:
 
     # -- enrichment ---------------------------------------------------------------------------
 
-    def entries_to_enrich(self, ids: Sequence[int]) -> list[StoredEntry]:
+    def entries_to_enrich(self, ids: Sequence[int], *, fulltext: bool = True) -> list[StoredEntry]:
+        """Of ``ids``, the entries enrichment works on: posts that link somewhere, and (with
+        ``fulltext``) articles waiting for their full text. Others are not even loaded."""
+        wanted: list[int] = []
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(ids)):
+                needs = and_(
+                    entries.c.kind == "post",
+                    select(entry_links.c.entry_id)
+                    .where(entry_links.c.entry_id == entries.c.id)
+                    .exists(),
+                )
+                if fulltext:
+                    needs = or_(needs, entries.c.fulltext_status == "pending")
+                wanted.extend(
+                    conn.execute(
+                        select(entries.c.id).where(entries.c.id.in_(chunk), needs)
+                    ).scalars()
+                )
         found: list[StoredEntry] = []
-        for chunk in _chunks(list(ids)):
+        for chunk in _chunks(wanted):
             found.extend(self.list_entries(EntryQuery(ids=chunk, limit=len(chunk))))
         return found
 

@@ -10,13 +10,18 @@ API's own error shape rather than with an HTML page.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 
-from newsdesk.web.api import fever, greader, miniflux, native
-from newsdesk.web.api.errors import ErrorRenderer, json_error
-from newsdesk.web.api.state import ApiContext, ApiState
+if TYPE_CHECKING:
+    from newsdesk.web.api.errors import ErrorRenderer
+    from newsdesk.web.api.state import ApiContext
+
+# The API modules (and the store under them) are imported in routes(), not here: importing this
+# package must stay cheap, since the CLI loads `newsdesk.web.api.cli` on every command.
 
 __all__ = ["PUBLIC_PREFIXES", "routes"]
 
@@ -43,6 +48,10 @@ def _fallback(prefix: str, render: ErrorRenderer, known: list[BaseRoute]) -> Rou
 
 
 def routes(ctx: ApiContext) -> list[BaseRoute]:
+    from newsdesk.web.api import fever, greader, miniflux, native
+    from newsdesk.web.api.errors import json_error
+    from newsdesk.web.api.state import ApiState
+
     api = ApiState.from_context(ctx)
     ctx.extras["api"] = api
     native_routes = native.routes(api)
