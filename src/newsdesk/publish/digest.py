@@ -70,11 +70,13 @@ def render_markdown(entries: Sequence[StoredEntry], shared: SharedLookup) -> str
         when = entry.published.strftime("%Y-%m-%d %H:%M UTC")
         if entry.kind == "post":
             out.append(f"**{_md(_author(entry))}**: {_md(_post_text(entry))}  ")
-            out.append(f"<small>{when}</small>" if not entry.url else f"[{when}]({entry.url})")
-            out.extend(f"- ↪ [{_md(s.title)}]({s.url})" for s in shared(entry))
+            out.append(
+                f"<small>{when}</small>" if not entry.url else f"[{when}]({_md_url(entry.url)})"
+            )
+            out.extend(f"- ↪ [{_md(s.title)}]({_md_url(s.url)})" for s in shared(entry))
         else:
             title = _md(_title(entry))
-            out.append(f"### [{title}]({entry.url})" if entry.url else f"### {title}")
+            out.append(f"### [{title}]({_md_url(entry.url)})" if entry.url else f"### {title}")
             byline = " · ".join(x for x in (entry.author, entry.feed_title, when) if x)
             out += [f"*{_md(byline)}*", ""]
             out += [_md(p) + "\n" for p in _paragraphs(entry.content_text)]
@@ -85,6 +87,12 @@ def render_markdown(entries: Sequence[StoredEntry], shared: SharedLookup) -> str
 def _md(text: str) -> str:
     # Keep user text from becoming Markdown structure or raw HTML.
     return html.escape(text, quote=False).replace("[", "\\[").replace("]", "\\]")
+
+
+def _md_url(url: str) -> str:
+    # A link destination in angle brackets ends only at ">": a ")" in a feed's URL cannot close
+    # the link early and start a second one (``http://x/a)[y](javascript:…)``).
+    return "<" + url.replace("<", "%3C").replace(">", "%3E").replace("\n", "") + ">"
 
 
 def render_html(entries: Sequence[StoredEntry], shared: SharedLookup) -> str:

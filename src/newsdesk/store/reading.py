@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import func, select, update
 
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.store.engine import write_transaction
@@ -21,27 +21,32 @@ def adjacent_entries(
     """(newer, older) neighbours of ``entry`` among the entries ``query`` selects, in river
     order (published, then id)."""
     where = store._entry_filters(query)
-    newer_than = or_(
-        entries.c.published > entry.published,
-        and_(entries.c.published == entry.published, entries.c.id > entry.id),
-    )
-    older_than = or_(
-        entries.c.published < entry.published,
-        and_(entries.c.published == entry.published, entries.c.id < entry.id),
-    )
     base = select(entries.c.id).select_from(store._entries_from())
-    newer = (
-        base.where(newer_than, *where)
-        .order_by(entries.c.published.asc(), entries.c.id.asc())
-        .limit(1)
+    # Each side is two index range scans (same time, then strictly newer/older): one query
+    # with an OR across both would make SQLite scan the whole table.
+    same_time = entries.c.published == entry.published
+    newer_queries = (
+        base.where(same_time, entries.c.id > entry.id, *where).order_by(entries.c.id.asc()),
+        base.where(entries.c.published > entry.published, *where).order_by(
+            entries.c.published.asc(), entries.c.id.asc()
+        ),
     )
-    older = (
-        base.where(older_than, *where)
-        .order_by(entries.c.published.desc(), entries.c.id.desc())
-        .limit(1)
+    older_queries = (
+        base.where(same_time, entries.c.id < entry.id, *where).order_by(entries.c.id.desc()),
+        base.where(entries.c.published < entry.published, *where).order_by(
+            entries.c.published.desc(), entries.c.id.desc()
+        ),
     )
+    found: list[int | None] = []
     with store.engine.connect() as conn:
-        return conn.execute(newer).scalar(), conn.execute(older).scalar()
+        for queries in (newer_queries, older_queries):
+            neighbour = None
+            for q in queries:
+                neighbour = conn.execute(q.limit(1)).scalar()
+                if neighbour is not None:
+                    break
+            found.append(neighbour)
+    return found[0], found[1]
 
 
 def mark_view_read(store: SqlStore, query: EntryQuery, older_than: datetime | None = None) -> int:
@@ -68,3 +73,12 @@ def feeds_in_category(store: SqlStore, title: str) -> list[Feed]:
     )
     with store.engine.connect() as conn:
         return [store._feed(row) for row in conn.execute(query)]
+
+
+def feed_choices(store: SqlStore, limit: int) -> list[tuple[int, str]]:
+    """(id, title) of up to ``limit`` feeds, by title: for filter menus (cheaper than
+    ``list_feeds``, which reads every column)."""
+    title = func.coalesce(feeds.c.custom_title, feeds.c.title, feeds.c.url)
+    query = select(feeds.c.id, title).order_by(title).limit(limit)
+    with store.engine.connect() as conn:
+        return [(int(r[0]), str(r[1])) for r in conn.execute(query)]

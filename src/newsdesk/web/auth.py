@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -93,7 +94,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
     async def setup(request: Request) -> Response:
         if await ctx.run(has_users, ctx.engine):
             return RedirectResponse("/login", status_code=303)
-        values = {"username": DEFAULT_USERNAME, "min_length": MIN_PASSWORD_LENGTH}
+        values: dict[str, Any] = {"username": DEFAULT_USERNAME, "min_length": MIN_PASSWORD_LENGTH}
         if request.method == "GET":
             return ctx.render(request, "setup.html", title="Welcome", **values)
         form = await request.form()

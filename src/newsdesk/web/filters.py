@@ -75,6 +75,11 @@ def post_text(entry: StoredEntry) -> str:
     return text or entry.title or ""
 
 
+def handle(entry: StoredEntry) -> str:
+    """Who wrote a post, without the "@" some feeds already put in front."""
+    return (entry.author or entry.feed_title or "someone").lstrip("@")
+
+
 def first_lines(entry: StoredEntry, length: int = 280) -> str:
     text = " ".join(entry.content_text.split())
     if len(text) <= length:
@@ -110,6 +115,7 @@ def install(env: Any) -> None:
         longdate=longdate,
         domain=domain,
         post_text=post_text,
+        handle=handle,
         first_lines=first_lines,
         media_kind=media_kind,
     )

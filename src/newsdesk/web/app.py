@@ -1,0 +1,167 @@
+"""``create_app``: the reading room as a Starlette application.
+
+It gathers the routes of our own modules (auth, pages, management, outgoing feeds) and of the
+optional modules in ``ROUTE_MODULES`` (the APIs and the intelligence pages other parts of
+Newsdesk provide), puts every request through ``GuardMiddleware`` (security headers, session,
+CSRF) and turns errors into pages: unknown ids are 404s, bad input a clear message, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import ModuleType
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from newsdesk.desk import Desk
+from newsdesk.errors import FeedNotFoundError, NewsdeskError
+from newsdesk.settings import Settings
+from newsdesk.store.users import server_secret
+from newsdesk.web import auth, filters, manage, pages, republish
+from newsdesk.web.context import LoginRequired, WebContext
+from newsdesk.web.guard import GuardMiddleware
+
+ROUTE_MODULES = ("newsdesk.web.api", "newsdesk.web.intel")
+HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
+
+
+def _optional_module(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        # Only a missing module itself is skipped; a broken import inside it is a bug to show.
+        if exc.name == name or (exc.name and name.startswith(exc.name + ".")):
+            return None
+        raise
+
+
+def create_app(settings: Settings, *, desk: Desk | None = None, no_auth: bool = False) -> Starlette:
+    """The web app. Pass ``desk`` to share one (tests); otherwise one is opened and closed with
+    the app. ``no_auth`` turns off login (the CLI allows it only on loopback)."""
+    own_desk = desk is None
+    desk = desk or Desk(settings)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.autoescape = True
+    filters.install(templates.env)
+    templates.env.globals.update(
+        csrf_token=lambda request: getattr(request.state, "csrf_token", ""),
+        current_user=lambda request: getattr(request.state, "user", None),
+    )
+    extra_modules = [m for m in (_optional_module(n) for n in ROUTE_MODULES) if m is not None]
+    public: list[str] = []
+    for module in extra_modules:
+        public.extend(getattr(module, "PUBLIC_PREFIXES", ()))
+    ctx = WebContext(
+        settings=settings,
+        desk=desk,
+        templates=templates,
+        no_auth=no_auth,
+        public_prefixes=tuple(public),
+    )
+    ctx.extras["csrf_secret"] = server_secret(desk.store.engine, "csrf")
+    ctx.extras["feed_secret"] = server_secret(desk.store.engine, "feed-links")
+    templates.env.globals["feed_query"] = "" if no_auth else "?key=" + pages.feed_key(ctx)
+
+    async def healthz(_request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    for module in (auth, pages, manage, republish, *extra_modules):
+        make_routes = getattr(module, "routes", None)
+        if make_routes is None:
+            log.warning("%s has no routes(ctx); skipped", module.__name__)
+            continue
+        routes.extend(make_routes(ctx))
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        detail = getattr(exc, "detail", None)
+        message = detail if isinstance(detail, str) and detail != "Not Found" else None
+        return ctx.render(
+            request,
+            "error.html",
+            title="Not found",
+            message=message or "There is nothing here. It may have been removed.",
+            status=404,
+            status_code=404,
+        )
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if isinstance(exc, LoginRequired):
+            if request.headers.get("hx-request"):
+                return Response(status_code=200, headers={"HX-Redirect": "/login"})
+            return RedirectResponse("/login", status_code=303)
+        if exc.status_code == 404:
+            return await not_found(request, exc)
+        return ctx.render(
+            request,
+            "error.html",
+            title="Error",
+            message=str(exc.detail),
+            status=exc.status_code,
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    async def user_error(request: Request, exc: Exception) -> Response:
+        status = 404 if isinstance(exc, FeedNotFoundError) else 400
+        return ctx.render(
+            request,
+            "error.html",
+            title="Error",
+            message=str(exc),
+            status=status,
+            status_code=status,
+        )
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("error serving %s", request.url.path, exc_info=exc)
+        return ctx.render(
+            request,
+            "error.html",
+            title="Something went wrong",
+            message="Newsdesk could not show this page. The error has been logged.",
+            status=500,
+            status_code=500,
+        )
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            jobs = ctx.extras.get("jobs")
+            if jobs is not None:
+                jobs.wait(timeout=5)
+            if own_desk:
+                desk.close()
+
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(GuardMiddleware, ctx=ctx)],
+        exception_handlers={
+            404: not_found,
+            HTTPException: http_error,
+            NewsdeskError: user_error,
+            Exception: server_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    return app

@@ -1,0 +1,283 @@
+"""Managing the desk from the web: subscriptions (add with discovery, edit, remove, status,
+refresh now with live progress), OPML import and export, saved searches and the digest view."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from newsdesk.desk import parse_since
+from newsdesk.errors import FeedNotFoundError, NewsdeskError
+from newsdesk.model import Feed
+from newsdesk.publish.digest import render_digest
+from newsdesk.store import EntryQuery
+from newsdesk.store.saved_searches import delete_saved_search, save_search
+from newsdesk.web.context import WebContext
+from newsdesk.web.jobs import RefreshJobs
+from newsdesk.web.pages import View, sidebar, with_shared
+
+MAX_OPML_BYTES = 5 * 1024 * 1024
+DIGEST_SPANS = (
+    ("24h", "Last 24 hours"),
+    ("3d", "Last 3 days"),
+    ("7d", "Last week"),
+    ("30d", "Last month"),
+    ("365d", "Last year"),
+)
+
+
+def feed_status(feed: Feed) -> tuple[str, str]:
+    """(css class, words) for a feed's health."""
+    if feed.paused:
+        return "bad", "paused: " + (feed.paused_reason or "too many errors")
+    if feed.error_count:
+        return "bad", f"failing ×{feed.error_count}: {feed.last_error or 'error'}"
+    if feed.last_status:
+        return "ok", f"OK (HTTP {feed.last_status})"
+    return "new", "not fetched yet"
+
+
+def routes(ctx: WebContext) -> list[BaseRoute]:
+    jobs = RefreshJobs(ctx.desk)
+    ctx.extras["jobs"] = jobs
+    ctx.templates.env.globals["feed_status"] = feed_status
+
+    def _job(request: Request) -> Any:
+        raw = request.query_params.get("job", "")
+        return jobs.get(int(raw)) if raw.isdigit() else jobs.running()
+
+    async def subscriptions_page(
+        request: Request, *, error: str | None = None, form: dict[str, str] | None = None
+    ) -> Response:
+        def load() -> dict[str, Any]:
+            return {"feeds": ctx.desk.store.list_feeds(), "categories": ctx.desk.store.categories()}
+
+        data = await ctx.run(load)
+        return ctx.render(
+            request,
+            "subscriptions.html",
+            title="Subscriptions",
+            feeds=data["feeds"],
+            category_names=[title for _id, title, _n in data["categories"]],
+            error=error,
+            form=form or {},
+            job=_job(request),
+            message=request.query_params.get("message"),
+            status_code=400 if error else 200,
+            **await sidebar(ctx),
+        )
+
+    async def subscriptions(request: Request) -> Response:
+        return await subscriptions_page(request)
+
+    async def add(request: Request) -> Response:
+        form = await request.form()
+        values = {k: str(form.get(k) or "").strip() for k in ("url", "category", "title")}
+        if not values["url"]:
+            return await subscriptions_page(
+                request,
+                error="Give the address of a feed or of a site that links to one.",
+                form=values,
+            )
+        url = values["url"]
+        if "://" not in url:
+            url = "https://" + url
+        try:
+            feed = await ctx.run(
+                ctx.desk.add_feed,
+                url,
+                category=values["category"] or None,
+                title=values["title"] or None,
+            )
+        except NewsdeskError as exc:
+            return await subscriptions_page(request, error=str(exc), form=values)
+        job = jobs.start([feed.id])
+        message = f"Subscribed to {feed.display_title}; fetching it now."
+        target = "/subscriptions?" + urlencode({"message": message, "job": job.id})
+        return RedirectResponse(target, status_code=303)
+
+    async def _feed(request: Request) -> Feed:
+        try:
+            return await ctx.run(ctx.desk.store.get_feed, request.path_params["feed_id"])
+        except FeedNotFoundError:
+            raise HTTPException(404, "There is no such feed.") from None
+
+    async def edit(request: Request) -> Response:
+        feed = await _feed(request)
+        error = None
+        if request.method == "POST":
+            form = await request.form()
+            title = str(form.get("title") or "").strip()
+            category = str(form.get("category") or "").strip()
+            if len(title) > 1000 or len(category) > 300:
+                error = "The title or category is too long."
+            else:
+                await ctx.run(
+                    ctx.desk.store.update_feed,
+                    feed.id,
+                    custom_title=title or None,
+                    category=category or None,
+                )
+                return RedirectResponse(
+                    "/subscriptions?" + urlencode({"message": "Saved."}), status_code=303
+                )
+        categories = await ctx.run(ctx.desk.store.categories)
+        return ctx.render(
+            request,
+            "subscription.html",
+            title=feed.display_title,
+            feed=feed,
+            error=error,
+            category_names=[title for _id, title, _n in categories],
+            status_code=400 if error else 200,
+            **await sidebar(ctx),
+        )
+
+    async def remove(request: Request) -> Response:
+        feed = await _feed(request)
+        await ctx.run(ctx.desk.store.remove_feed, feed.id)
+        message = f"Unsubscribed from {feed.display_title}."
+        return RedirectResponse("/subscriptions?" + urlencode({"message": message}), 303)
+
+    async def refresh(request: Request) -> Response:
+        form = await request.form()
+        raw = str(form.get("feed") or "")
+        job = jobs.start([int(raw)] if raw.isdigit() else None)
+        if request.headers.get("hx-request"):
+            return ctx.render(request, "_progress.html", job=job)
+        return RedirectResponse(f"/refresh/{job.id}", status_code=303)
+
+    async def refresh_status(request: Request) -> Response:
+        job = jobs.get(request.path_params["job_id"])
+        if job is None:
+            raise HTTPException(404, "There is no such refresh (it may be long finished).")
+        if request.headers.get("hx-request"):
+            return ctx.render(request, "_progress.html", job=job)
+        return ctx.render(request, "refresh.html", title="Refresh", job=job, **await sidebar(ctx))
+
+    async def opml_export(_request: Request) -> Response:
+        text = await ctx.run(ctx.desk.export_opml)
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+        return Response(
+            text,
+            media_type="text/x-opml; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="newsdesk-{stamp}.opml"'},
+        )
+
+    async def opml_import(request: Request) -> Response:
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return await subscriptions_page(request, error="Choose an OPML file to import.")
+        data = await upload.read(MAX_OPML_BYTES + 1)
+        if len(data) > MAX_OPML_BYTES:
+            return await subscriptions_page(request, error="That OPML file is too large.")
+        try:
+            report = await ctx.run(ctx.desk.import_opml, data)
+        except NewsdeskError as exc:
+            return await subscriptions_page(request, error=f"Cannot import that file: {exc}")
+        message = f"Imported {len(report.added)} feeds ({len(report.skipped)} skipped)."
+        return RedirectResponse("/subscriptions?" + urlencode({"message": message}), 303)
+
+    async def saved_create(request: Request) -> Response:
+        form = await request.form()
+        filters = {
+            k: str(form.get(k) or "").strip()
+            for k in ("category", "feed", "kind", "since", "until")
+            if str(form.get(k) or "").strip()
+        }
+        query = str(form.get("q") or "")
+        try:
+            await ctx.run(save_search, ctx.engine, str(form.get("name") or query), query, filters)
+        except NewsdeskError as exc:
+            raise HTTPException(400, str(exc)) from None
+        return RedirectResponse("/search?" + urlencode({"q": query, **filters}), 303)
+
+    async def saved_delete(request: Request) -> Response:
+        if not await ctx.run(delete_saved_search, ctx.engine, request.path_params["search_id"]):
+            raise HTTPException(404, "There is no such saved search.")
+        return RedirectResponse("/search", 303)
+
+    async def digest(request: Request) -> Response:
+        params = request.query_params
+        span = params.get("since", "24h").strip() or "24h"
+        fmt = params.get("format", "html")
+        fmt = fmt if fmt in ("html", "markdown", "text") else "html"
+        chosen = [c for c in params.getlist("category") if c]
+        try:
+            since = parse_since(span)
+        except NewsdeskError as exc:
+            return ctx.render(
+                request,
+                "digest.html",
+                title="Digest",
+                error=str(exc),
+                since=span,
+                fmt=fmt,
+                chosen=chosen,
+                spans=DIGEST_SPANS,
+                items=[],
+                source="",
+                status_code=400,
+                **await sidebar(ctx),
+            )
+
+        def load() -> tuple[list[Any], str]:
+            found = []
+            wanted: list[str | None] = list(chosen) or [None]
+            for category in wanted:
+                found.extend(
+                    ctx.desk.entries(EntryQuery(since=since, category=category, limit=500))
+                )
+            found.sort(key=lambda e: (e.published, e.id), reverse=True)
+            return with_shared(ctx, found), render_digest(found, fmt, ctx.desk.shared_articles)
+
+        items, source = await ctx.run(load)
+        if params.get("download"):
+            suffix = {"html": "html", "markdown": "md", "text": "txt"}[fmt]
+            media = {"html": "text/html", "markdown": "text/markdown", "text": "text/plain"}[fmt]
+            stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+            return Response(
+                source,
+                media_type=f"{media}; charset=utf-8",
+                headers={
+                    "Content-Disposition": f'attachment; filename="digest-{stamp}.{suffix}"',
+                    # A downloaded HTML digest must not run anything if opened from our origin.
+                    "Content-Security-Policy": "sandbox; default-src 'none'; img-src *",
+                },
+            )
+        return ctx.render(
+            request,
+            "digest.html",
+            title="Digest",
+            since=span,
+            fmt=fmt,
+            chosen=chosen,
+            spans=DIGEST_SPANS,
+            items=items,
+            source=source,
+            view=View(),
+            error=None,
+            **await sidebar(ctx),
+        )
+
+    return [
+        Route("/subscriptions", subscriptions),
+        Route("/subscriptions/add", add, methods=["POST"]),
+        Route("/subscriptions/{feed_id:int}", edit, methods=["GET", "POST"]),
+        Route("/subscriptions/{feed_id:int}/remove", remove, methods=["POST"]),
+        Route("/refresh", refresh, methods=["POST"]),
+        Route("/refresh/{job_id:int}", refresh_status),
+        Route("/opml", opml_export),
+        Route("/opml", opml_import, methods=["POST"]),
+        Route("/saved-searches", saved_create, methods=["POST"]),
+        Route("/saved-searches/{search_id:int}/delete", saved_delete, methods=["POST"]),
+        Route("/digest", digest),
+    ]

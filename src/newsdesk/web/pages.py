@@ -1,0 +1,366 @@
+"""Reading pages: the river (all, per category, per feed, per tag) with unread/starred/all
+filters and infinite scroll, the entry page, search, and the read/star/mark-all-read actions."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from newsdesk.desk import parse_since
+from newsdesk.errors import NewsdeskError
+from newsdesk.model import StoredEntry
+from newsdesk.publish.digest import Shared
+from newsdesk.store import EntryQuery
+from newsdesk.store.reading import (
+    adjacent_entries,
+    feed_choices,
+    feeds_in_category,
+    mark_view_read,
+)
+from newsdesk.store.saved_searches import list_saved_searches
+from newsdesk.store.search import query_words
+from newsdesk.web.context import WebContext
+
+PAGE_SIZE = 30
+MAX_FEED_MENU = 500
+SHOWS = ("unread", "starred", "all")
+FEED_FORMATS = (("atom", "Atom"), ("rss", "RSS"), ("json", "JSON Feed"))
+FEED_TYPES = {
+    "atom": "application/atom+xml",
+    "rss": "application/rss+xml",
+    "json": "application/feed+json",
+}
+OLDER_THAN = {"": None, "1d": timedelta(days=1), "3d": timedelta(days=3), "7d": timedelta(days=7)}
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """Which entries a river shows: all, or one category, feed or tag."""
+
+    kind: str = "all"
+    value: str = ""
+    title: str = "All entries"
+
+    @property
+    def key(self) -> str:
+        return "all" if self.kind == "all" else f"{self.kind}:{self.value}"
+
+    @property
+    def path(self) -> str:
+        if self.kind == "all":
+            return "/"
+        return f"/{self.kind}/{quote(self.value, safe='')}"
+
+    def query(self, show: str = "all") -> EntryQuery:
+        q = EntryQuery(limit=PAGE_SIZE)
+        if self.kind == "category":
+            q.category = self.value
+        elif self.kind == "feed":
+            q.feed_id = int(self.value)
+        elif self.kind == "tag":
+            q.tag = self.value
+        if show == "unread":
+            q.read = False
+        elif show == "starred":
+            q.starred = True
+        return q
+
+    def syndication_path(self) -> str:
+        if self.kind == "all":
+            return "/syndicate/all"
+        return f"/syndicate/{self.kind}/{quote(self.value, safe='')}"
+
+
+def parse_view(key: str | None) -> View:
+    """``all``, ``category:NAME``, ``feed:ID`` or ``tag:NAME`` (as pages pass it along)."""
+    if not key or key == "all":
+        return View()
+    kind, _, value = key.partition(":")
+    if kind not in {"category", "feed", "tag"} or not value:
+        return View()
+    if kind == "feed" and not value.isdigit():
+        return View()
+    return View(kind, value, value)
+
+
+def feed_key(ctx: WebContext) -> str:
+    """The key that lets a feed reader (no session) fetch the republished feeds."""
+    secret = str(ctx.extras["feed_secret"]).encode()
+    return hmac.new(secret, b"syndication", hashlib.sha256).hexdigest()[:32]
+
+
+def feed_links(ctx: WebContext, path: str, title: str) -> list[dict[str, str]]:
+    """Autodiscovery links for a page's republished feeds (with the reader key)."""
+    key = "" if ctx.no_auth else "?key=" + feed_key(ctx)
+    return [
+        {
+            "title": f"{title} ({label})",
+            "href": f"{path}.{fmt}{key}",
+            "type": FEED_TYPES[fmt],
+            "label": label,
+        }
+        for fmt, label in FEED_FORMATS
+    ]
+
+
+def _show(request: Request) -> str:
+    show = request.query_params.get("show", "unread")
+    return show if show in SHOWS else "unread"
+
+
+def _page(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
+
+
+def with_shared(
+    ctx: WebContext, found: list[StoredEntry]
+) -> list[tuple[StoredEntry, list[Shared]]]:
+    return [(e, ctx.desk.shared_articles(e) if e.kind == "post" else []) for e in found]
+
+
+async def sidebar(ctx: WebContext) -> dict[str, Any]:
+    def load() -> dict[str, Any]:
+        return {
+            "categories": ctx.desk.store.categories(),
+            "saved_searches": list_saved_searches(ctx.engine),
+        }
+
+    return await ctx.run(load)
+
+
+def routes(ctx: WebContext) -> list[BaseRoute]:
+    async def river(request: Request, view: View, extra: dict[str, Any] | None = None) -> Response:
+        show = _show(request)
+        page = _page(request)
+        query = view.query(show)
+        query.limit = PAGE_SIZE + 1
+        query.offset = (page - 1) * PAGE_SIZE
+
+        def load() -> tuple[list[tuple[StoredEntry, list[Shared]]], bool]:
+            found = ctx.desk.entries(query)
+            return with_shared(ctx, found[:PAGE_SIZE]), len(found) > PAGE_SIZE
+
+        items, more = await ctx.run(load)
+        params = {"show": show, "page": page + 1}
+        next_url = f"{view.path}?{urlencode(params)}" if more else None
+        variables: dict[str, Any] = {
+            "items": items,
+            "view": view,
+            "show": show,
+            "page": page,
+            "next_url": next_url,
+        }
+        if request.headers.get("hx-request") and page > 1:
+            return ctx.render(request, "_cards.html", **variables)
+        return ctx.render(
+            request,
+            "river.html",
+            title=view.title,
+            feed_links=feed_links(ctx, view.syndication_path(), view.title),
+            shows=SHOWS,
+            older_than=list(OLDER_THAN),
+            **variables,
+            **(extra or {}),
+            **await sidebar(ctx),
+        )
+
+    async def home(request: Request) -> Response:
+        return await river(request, View())
+
+    async def category(request: Request) -> Response:
+        name = request.path_params["name"]
+        found = await ctx.run(feeds_in_category, ctx.desk.store, name)
+        if not found:
+            raise HTTPException(404, f"There is no category named {name!r}.")
+        return await river(request, View("category", name, name), {"category_feeds": found})
+
+    async def feed(request: Request) -> Response:
+        feed_id = request.path_params["feed_id"]
+        found = await ctx.run(ctx.desk.store.get_feed, feed_id)
+        view = View("feed", str(feed_id), found.display_title)
+        return await river(request, view, {"feed": found})
+
+    async def tag(request: Request) -> Response:
+        name = request.path_params["name"]
+        return await river(request, View("tag", name, "#" + name))
+
+    async def categories_page(request: Request) -> Response:
+        def load() -> list[tuple[int, str, list[Any]]]:
+            every = ctx.desk.store.list_feeds()
+            return [
+                (cid, title, [f for f in every if f.category == title])
+                for cid, title, _count in ctx.desk.store.categories()
+            ] + [(0, "", [f for f in every if not f.category])]
+
+        groups = await ctx.run(load)
+        return ctx.render(
+            request, "categories.html", title="Categories", groups=groups, **await sidebar(ctx)
+        )
+
+    async def entry_page(request: Request) -> Response:
+        entry_id = request.path_params["entry_id"]
+        view = parse_view(request.query_params.get("in"))
+
+        def load() -> dict[str, Any]:
+            try:
+                entry = ctx.desk.store.get_entry(entry_id)
+            except NewsdeskError:
+                raise HTTPException(404, f"There is no entry {entry_id}.") from None
+            if not entry.read:
+                ctx.desk.store.set_flags([entry.id], read=True)
+            related = (
+                ctx.desk.entries(EntryQuery(ids=entry.related[:20], limit=20))
+                if entry.related
+                else []
+            )
+            newer, older = adjacent_entries(ctx.desk.store, entry, view.query("all"))
+            return {
+                "entry": entry,
+                "shared": ctx.desk.shared_articles(entry),
+                "related": related,
+                "newer": newer,
+                "older": older,
+            }
+
+        data = await ctx.run(load)
+        return ctx.render(
+            request,
+            "entry.html",
+            title=data["entry"].title or data["entry"].feed_title or "Entry",
+            view=view,
+            **data,
+            **await sidebar(ctx),
+        )
+
+    async def toggle(request: Request, flag: str) -> Response:
+        entry_id = request.path_params["entry_id"]
+        form = await request.form()
+        raw = str(form.get("value", ""))
+
+        def apply() -> StoredEntry:
+            try:
+                entry = ctx.desk.store.get_entry(entry_id)
+            except NewsdeskError:
+                raise HTTPException(404, f"There is no entry {entry_id}.") from None
+            current = getattr(entry, flag)
+            value = {"1": True, "0": False}.get(raw, not current)
+            ctx.desk.store.set_flags([entry.id], **{flag: value})
+            setattr(entry, flag, value)
+            return entry
+
+        entry = await ctx.run(apply)
+        if request.headers.get("hx-request"):
+            return ctx.render(request, "_actions.html", entry=entry, view=parse_view(None))
+        return RedirectResponse(_back(request, form.get("next")), status_code=303)
+
+    async def read_toggle(request: Request) -> Response:
+        return await toggle(request, "read")
+
+    async def star_toggle(request: Request) -> Response:
+        return await toggle(request, "starred")
+
+    async def mark_all_read(request: Request) -> Response:
+        form = await request.form()
+        view = parse_view(str(form.get("in") or "all"))
+        span = OLDER_THAN.get(str(form.get("older_than") or ""))
+        cutoff = datetime.now(UTC) - span if span else None
+        count = await ctx.run(mark_view_read, ctx.desk.store, view.query("all"), cutoff)
+        target = view.path + ("?" + urlencode({"marked": count}))
+        return RedirectResponse(target, status_code=303)
+
+    async def search(request: Request) -> Response:
+        params = request.query_params
+        text = params.get("q", "").strip()
+        page = _page(request)
+        filters = {
+            "category": params.get("category", "").strip(),
+            "feed": params.get("feed", "").strip(),
+            "kind": params.get("kind", "").strip(),
+            "since": params.get("since", "").strip(),
+            "until": params.get("until", "").strip(),
+        }
+        errors: list[str] = []
+        query = EntryQuery(limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+        query.category = filters["category"] or None
+        if filters["feed"]:
+            if filters["feed"].isdigit():
+                query.feed_id = int(filters["feed"])
+            else:
+                errors.append("Choose a feed from the list.")
+        if filters["kind"] in ("post", "article"):
+            query.kind = filters["kind"]
+        for name in ("since", "until"):
+            if filters[name]:
+                try:
+                    setattr(query, name, parse_since(filters[name]))
+                except NewsdeskError as exc:
+                    errors.append(f"{name.capitalize()}: {exc}")
+        items: list[tuple[StoredEntry, list[Shared]]] = []
+        more = False
+        if text and not errors:
+
+            def run() -> tuple[list[tuple[StoredEntry, list[Shared]]], bool]:
+                found = ctx.desk.search(text, query)
+                return with_shared(ctx, found[:PAGE_SIZE]), len(found) > PAGE_SIZE
+
+            try:
+                items, more = await ctx.run(run)
+            except NewsdeskError as exc:
+                errors.append(str(exc))
+        base = {"q": text, **{k: v for k, v in filters.items() if v}}
+        next_url = "/search?" + urlencode({**base, "page": page + 1}) if more else None
+        variables: dict[str, Any] = {
+            "items": items,
+            "next_url": next_url,
+            "view": View(),
+            "words": query_words(text),
+        }
+        if request.headers.get("hx-request") and page > 1:
+            return ctx.render(request, "_cards.html", **variables)
+        # A menu of every feed is useless (and slow) past a few hundred: then none is shown.
+        feeds = await ctx.run(feed_choices, ctx.desk.store, MAX_FEED_MENU + 1)
+        if len(feeds) > MAX_FEED_MENU:
+            feeds = []
+        return ctx.render(
+            request,
+            "search.html",
+            title=f"Search: {text}" if text else "Search",
+            q=text,
+            filters=filters,
+            errors=errors,
+            feeds=feeds,
+            status_code=400 if errors else 200,
+            **variables,
+            **await sidebar(ctx),
+        )
+
+    return [
+        Route("/", home),
+        Route("/category/{name:path}", category),
+        Route("/feed/{feed_id:int}", feed),
+        Route("/tag/{name:path}", tag),
+        Route("/categories", categories_page),
+        Route("/entry/{entry_id:int}", entry_page),
+        Route("/entry/{entry_id:int}/read", read_toggle, methods=["POST"]),
+        Route("/entry/{entry_id:int}/star", star_toggle, methods=["POST"]),
+        Route("/mark-read", mark_all_read, methods=["POST"]),
+        Route("/search", search),
+    ]
+
+
+def _back(request: Request, target: object) -> str:
+    from newsdesk.web.auth import safe_next
+
+    if isinstance(target, str) and target:
+        return safe_next(target)
+    return "/"

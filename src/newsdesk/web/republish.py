@@ -1,0 +1,113 @@
+"""Republished feeds: everything, each category, feed, tag and saved search as Atom 1.0,
+RSS 2.0 and JSON Feed 1.1, under ``/syndicate/…``. Feed readers have no session, so these URLs
+also accept the reader key the pages put in their autodiscovery links."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+from urllib.parse import quote
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from newsdesk.errors import FeedNotFoundError, NewsdeskError
+from newsdesk.model import StoredEntry
+from newsdesk.publish.feeds import CONTENT_TYPES, FEED_FORMATS, FeedMeta, render_feed
+from newsdesk.store import EntryQuery
+from newsdesk.store.saved_searches import get_saved_search
+from newsdesk.web.context import WebContext
+from newsdesk.web.pages import feed_key
+
+FEED_SIZE = 50
+
+
+def routes(ctx: WebContext) -> list[BaseRoute]:
+    def allowed(request: Request) -> bool:
+        if ctx.no_auth or ctx.current_user(request) is not None:
+            return True
+        key = request.query_params.get("key", "")
+        return bool(key) and hmac.compare_digest(key, feed_key(ctx))
+
+    async def syndicate(request: Request) -> Response:
+        if not allowed(request):
+            raise HTTPException(401, "This feed needs the key from the reading room's feed link.")
+        rest: str = request.path_params["rest"]
+        stem, dot, fmt = rest.rpartition(".")
+        if not dot or fmt not in FEED_FORMATS:
+            raise HTTPException(404, "Feeds end in .atom, .rss or .json.")
+        kind, _, value = stem.partition("/")
+        base = str(request.base_url).rstrip("/")
+        query = EntryQuery(limit=FEED_SIZE)
+
+        def load() -> tuple[str, str, list[StoredEntry]]:
+            if kind == "all" and not value:
+                return "Newsdesk: all entries", "/", ctx.desk.entries(query)
+            if kind == "category" and value:
+                query.category = value
+                found = ctx.desk.entries(query)
+                if not found and value not in {t for _i, t, _n in ctx.desk.store.categories()}:
+                    raise HTTPException(404, f"There is no category named {value!r}.")
+                return f"Newsdesk: {value}", f"/category/{quote(value, safe='')}", found
+            if kind == "feed" and value.isdigit():
+                try:
+                    feed = ctx.desk.store.get_feed(int(value))
+                except FeedNotFoundError:
+                    raise HTTPException(404, "There is no such feed.") from None
+                query.feed_id = feed.id
+                return (
+                    f"Newsdesk: {feed.display_title}",
+                    f"/feed/{feed.id}",
+                    ctx.desk.entries(query),
+                )
+            if kind == "tag" and value:
+                query.tag = value
+                return (
+                    f"Newsdesk: #{value}",
+                    f"/tag/{quote(value, safe='')}",
+                    ctx.desk.entries(query),
+                )
+            if kind == "search" and value.isdigit():
+                saved = get_saved_search(ctx.engine, int(value))
+                if saved is None:
+                    raise HTTPException(404, "There is no such saved search.")
+                _apply_filters(ctx, query, saved.filters)
+                found = ctx.desk.search(saved.query, query)
+                found.sort(key=lambda e: (e.published, e.id), reverse=True)
+                home = "/search?" + f"q={quote(saved.query)}"
+                return f"Newsdesk search: {saved.name}", home, found
+            raise HTTPException(404, "There is no such feed.")
+
+        title, home, found = await ctx.run(load)
+        meta = FeedMeta(
+            title=title,
+            id=f"{base}/syndicate/{stem}",
+            self_url=str(request.url),
+            home_url=home,
+            base_url=base + "/",
+        )
+        body = render_feed(fmt, meta, found)
+        return Response(body, media_type=CONTENT_TYPES[fmt])
+
+    return [Route("/syndicate/{rest:path}", syndicate)]
+
+
+def _apply_filters(ctx: WebContext, query: EntryQuery, filters: dict[str, object]) -> None:
+    from newsdesk.desk import parse_since
+
+    category = filters.get("category")
+    if isinstance(category, str) and category:
+        query.category = category
+    feed = filters.get("feed")
+    if isinstance(feed, str) and feed.isdigit():
+        query.feed_id = int(feed)
+    kind = filters.get("kind")
+    if kind in ("post", "article"):
+        query.kind = str(kind)
+    for name in ("since", "until"):
+        value = filters.get(name)
+        if isinstance(value, str) and value:
+            with contextlib.suppress(NewsdeskError):
+                setattr(query, name, parse_since(value))
