@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-test demo test check lint typecheck bench fuzz clean
+.PHONY: install install-test install-bench demo test test-all check lint typecheck bench bench-web bench-api bench-scale screenshots fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,10 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 
+# Prints the sample digest, then serves the reading room on the same sample sources (Ctrl-C stops).
 demo: install
 	$(BIN)/newsdesk demo
+	$(BIN)/newsdesk serve --demo
 
 lint:
 	$(BIN)/ruff check src tests benchmarks
@@ -33,9 +35,23 @@ test: install-test check
 test-all: install-test check
 	$(BIN)/pytest -q
 
-bench: $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[bench]"
+install-bench: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test,bench]"
+
+bench: install-bench  # first and unchanged refresh of 1,000 feeds, side by side with reader
 	$(BIN)/python benchmarks/bench_refresh.py
+
+bench-web: install-bench  # river/category/entry/search latency on 1,000,000 entries
+	$(BIN)/python benchmarks/bench_web.py
+
+bench-api: install-bench
+	$(BIN)/python benchmarks/bench_api.py
+
+bench-scale: install-bench  # 10,000 feeds: SQLite, PostgreSQL, Celery with 1, 2 and 4 workers
+	$(BIN)/python benchmarks/bench_scale.py
+
+screenshots: install-test  # docs/screenshots/*.png, through the browser tests
+	NEWSDESK_SCREENSHOTS=1 $(BIN)/pytest -q tests/web/test_browser.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
