@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-test install-bench demo test test-all check lint typecheck bench bench-web bench-api bench-scale screenshots fuzz clean
+.PHONY: install install-test install-bench demo test test-all check lint typecheck bench bench-web bench-api bench-scale screenshots fuzz fuzz-ci bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,8 @@ demo: install
 	$(BIN)/newsdesk serve --demo
 
 lint:
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks fuzz
+	$(BIN)/ruff format --check src tests benchmarks fuzz
 
 typecheck:
 	$(BIN)/mypy
@@ -52,6 +52,18 @@ bench-scale: install-bench  # 10,000 feeds: SQLite, PostgreSQL, Celery with 1, 2
 
 screenshots: install-test  # docs/screenshots/*.png, through the browser tests
 	NEWSDESK_SCREENSHOTS=1 $(BIN)/pytest -q tests/web/test_browser.py
+
+FUZZ_SECONDS ?= 600
+fuzz: install-test  # hypothesis properties with many examples, then atheris on parse_feed
+	$(BIN)/pip install --quiet atheris
+	NEWSDESK_FUZZ_EXAMPLES=2000 $(BIN)/pytest -q tests/fuzz
+	cd fuzz && $(CURDIR)/$(BIN)/python fuzz_parse_feed.py corpus -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=30
+
+fuzz-ci:  # the short run CI does
+	$(MAKE) fuzz FUZZ_SECONDS=60
+
+bench-load: install-bench  # pages and API under load while a refresh runs (wrk)
+	$(BIN)/python benchmarks/bench_load.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -108,14 +108,14 @@ class Desk:
         outlines = parse_opml(data)
         existing = {f.url for f in self.store.list_feeds()}
         report = ImportReport(added=[], skipped=[])
+        wanted: list[tuple[str, str | None, str | None]] = []
         for outline in outlines:
             if outline.url in existing or not is_web_url(outline.url):
                 report.skipped.append(outline.url)
                 continue
-            report.added.append(
-                self.store.add_feed(outline.url, title=outline.title, category=outline.category)
-            )
+            wanted.append((outline.url, outline.title, outline.category))
             existing.add(outline.url)
+        report.added = self.store.list_feeds(self.store.add_feeds(wanted))
         return report
 
     def export_opml(self) -> str:

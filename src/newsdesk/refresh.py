@@ -112,6 +112,8 @@ def parse_document(
         batch = process_feed(parsed, url, now)
     except NewsdeskError as exc:
         return str(exc)
+    except Exception as exc:  # a bug in a parser must not stop the refresh of other feeds
+        return f"cannot read the feed ({type(exc).__name__}: {exc})"
     return ParsedDocument(parsed.title, parsed.site_url, parsed.problems, parsed.ttl_minutes, batch)
 
 

@@ -89,7 +89,10 @@ def claim_due_feeds(engine: Engine, now: datetime, limit: int, hold_seconds: flo
         if not ids:
             return []
         rows = conn.execute(
-            update(feeds).where(feeds.c.id.in_(ids), due).values(next_check=hold).returning(feeds.c.id)
+            update(feeds)
+            .where(feeds.c.id.in_(ids), due)
+            .values(next_check=hold)
+            .returning(feeds.c.id)
         )
         return sorted(int(r[0]) for r in rows)
 

@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from sqlalchemy import Column, Connection, Engine, MetaData, Table, func, insert, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.types import TypeDecorator
 
 from newsdesk import __version__
 from newsdesk.errors import StoreError
@@ -76,8 +77,11 @@ def _columns(table: Table) -> list[Column[Any]]:
 
 
 def _python_type(column: Column[Any]) -> type | None:
+    kind = column.type
+    if isinstance(kind, TypeDecorator):  # UTCDateTime and friends: the stored type decides
+        kind = kind.impl_instance
     try:
-        return column.type.python_type
+        return kind.python_type
     except NotImplementedError:
         return None
 

@@ -189,6 +189,46 @@ class SqlStore:
             raise NewsdeskError(f"already subscribed to {url}") from None
         return self.get_feed(feed_id)
 
+    def add_feeds(self, wanted: Sequence[tuple[str, str | None, str | None]]) -> list[int]:
+        """Subscribe to many feeds (url, title, category) in one transaction, as an OPML import
+        does; URLs already subscribed are skipped. The new feeds' ids, in order."""
+        from datetime import UTC
+
+        now = datetime.now(UTC)
+        with write_transaction(self.engine) as conn:
+            known = set(conn.execute(select(feeds.c.url)).scalars())
+            category_ids: dict[str | None, int | None] = {}
+            rows: list[dict[str, Any]] = []
+            for url, title, category in wanted:
+                if url in known:
+                    continue
+                known.add(url)
+                if category not in category_ids:
+                    category_ids[category] = self._category_id(conn, category)
+                rows.append(
+                    {
+                        "url": url,
+                        "custom_title": title,
+                        "category_id": category_ids[category],
+                        "created_at": now,
+                        "error_count": 0,
+                        "paused": False,
+                        "pending_count": 0,
+                    }
+                )
+            if not rows:
+                return []
+            conn.execute(insert(feeds), rows)
+            by_url: dict[str, int] = {}
+            for urls in _chunks([r["url"] for r in rows]):
+                by_url.update(
+                    (u, i)
+                    for u, i in conn.execute(
+                        select(feeds.c.url, feeds.c.id).where(feeds.c.url.in_(urls))
+                    )
+                )
+        return [by_url[r["url"]] for r in rows]
+
     def get_feed(self, ref: int | str) -> Feed:
         query = self._feed_select()
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
