@@ -57,7 +57,7 @@ FUZZ_SECONDS ?= 600
 fuzz: install-test  # hypothesis properties with many examples, then atheris on parse_feed
 	$(BIN)/pip install --quiet atheris
 	NEWSDESK_FUZZ_EXAMPLES=2000 $(BIN)/pytest -q tests/fuzz
-	cd fuzz && $(CURDIR)/$(BIN)/python fuzz_parse_feed.py corpus -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=30
+	mkdir -p fuzz/corpus && cd fuzz && $(CURDIR)/$(BIN)/python fuzz_parse_feed.py corpus -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=30
 
 fuzz-ci:  # the short run CI does
 	$(MAKE) fuzz FUZZ_SECONDS=60

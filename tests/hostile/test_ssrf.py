@@ -103,7 +103,15 @@ async def test_private_literal_addresses_are_refused_before_connecting(
 
 @pytest.mark.parametrize(
     "address",
-    ["127.0.0.1", "10.1.2.3", "169.254.169.254", "100.64.0.1", "::1", "::ffff:127.0.0.1", "fe80::1"],
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "169.254.169.254",
+        "100.64.0.1",
+        "::1",
+        "::ffff:127.0.0.1",
+        "fe80::1",
+    ],
 )
 async def test_names_resolving_to_private_addresses_are_refused(
     address: str, private: LoopbackServer, guarded: Settings

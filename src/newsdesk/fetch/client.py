@@ -114,6 +114,10 @@ class HttpClient:
             result.error = f"invalid URL or response: {exc}"
         except OSError as exc:
             result.error = f"network error: {exc}"
+        if result.error is not None:
+            # A move is only believed when the new address answers (a 301 into refused or
+            # broken space must not rewrite the subscription).
+            result.permanent_redirect = None
         return result
 
     async def _get(self, url: str, headers: dict[str, str], result: FetchResult) -> None:

@@ -8,6 +8,7 @@ resolves to, inside the connector's resolver, so the address checked is the addr
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -77,11 +78,28 @@ def check_url(url: URL, *, allow_private: bool, allowed: tuple[Network, ...] = (
         raise BlockedAddressError(f"refused {url.human_repr()}: the URL has no host")
     if allow_private:
         return
+    literal = _literal_address(host)
+    if literal is not None:  # else a name: checked on the resolved address at connect time
+        check_address(host, literal, allowed)
+
+
+# Legacy IPv4 spellings (2130706433, 0x7f.1, 017700000001, 127.1) that inet_aton, and so the
+# system resolver, maps onto an address.
+_NUMERIC_HOST = re.compile(r"(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}\.?", re.I)
+
+
+def _literal_address(host: str) -> str | None:
+    bare = host.strip("[]")
     try:
-        ipaddress.ip_address(host.strip("[]"))
+        return str(ipaddress.ip_address(bare))
     except ValueError:
-        return  # a name: checked on the resolved address at connect time
-    check_address(host, host.strip("[]"), allowed)
+        pass
+    if _NUMERIC_HOST.fullmatch(bare):
+        try:
+            return socket.inet_ntoa(socket.inet_aton(bare.rstrip(".")))
+        except OSError:
+            return None
+    return None
 
 
 class GuardedResolver(AbstractResolver):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -72,16 +73,13 @@ def render_opml(outlines: Iterable[Outline], title: str = "Newsdesk subscription
     for category in sorted(by_category, key=lambda c: (c is None, c or "")):
         indent = "    "
         if category is not None:
-            lines.append(f"    <outline text={quoteattr(category)} title={quoteattr(category)}>")
+            lines.append(f"    <outline text={_attr(category)} title={_attr(category)}>")
             indent = "      "
         for o in by_category[category]:
             name = o.title or o.url
-            attrs = (
-                f'type="rss" text={quoteattr(name)} title={quoteattr(name)} '
-                f"xmlUrl={quoteattr(o.url)}"
-            )
+            attrs = f'type="rss" text={_attr(name)} title={_attr(name)} xmlUrl={_attr(o.url)}'
             if o.site_url:
-                attrs += f" htmlUrl={quoteattr(o.site_url)}"
+                attrs += f" htmlUrl={_attr(o.site_url)}"
             lines.append(f"{indent}<outline {attrs}/>")
         if category is not None:
             lines.append("    </outline>")
@@ -89,5 +87,14 @@ def render_opml(outlines: Iterable[Outline], title: str = "Newsdesk subscription
     return "\n".join(lines) + "\n"
 
 
+# Characters XML 1.0 does not allow in a document (a title from a feed may carry them).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _attr(text: str) -> str:
+    return quoteattr(_NOT_XML.sub("", text))
+
+
 def _esc(text: str) -> str:
+    text = _NOT_XML.sub("", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,310 @@
+"""Load while refreshing: the web app (`newsdesk serve`) answers pages and API requests with
+wrk while `newsdesk refresh` writes a large farm into the same SQLite (or PostgreSQL) database.
+
+One command, all on loopback:
+
+    python benchmarks/bench_load.py [--feeds 500] [--items 30] [--seconds 20] [--connections 8]
+
+It starts the feed farm (benchmarks/farm.py), subscribes a fresh database to every feed, fills
+it from the first 10% of them (so pages have entries), starts `newsdesk serve --no-auth` and then
+`newsdesk refresh` of everything; while that refresh writes, it runs wrk against a rotation of
+pages and then against the native API. It prints requests/s, p50/p90/p99 latency, non-2xx
+answers, socket errors, and how many "database is locked" lines the server logged, and writes
+them to benchmarks/results/load-*.json. Needs `wrk` (Debian: apt-get install -y wrk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+
+PAGES_LUA = """
+paths = {%s}
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1], headers)
+end
+headers = {}
+%s
+done = function(summary, latency, requests)
+  io.write(string.format("NONOK %%d\\n", summary.errors.status))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_farm(feeds: int, items: int, opml: Path) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    proc = subprocess.Popen(
+        [
+            PYTHON,
+            str(HERE / "farm.py"),
+            "--feeds",
+            str(feeds),
+            "--items",
+            str(items),
+            "--hosts",
+            "16",
+            "--opml",
+            str(opml),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    info = json.loads(proc.stdout.readline())
+    return proc, info
+
+
+def newsdesk(*args: str, env: dict[str, str], **kw: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PYTHON, "-m", "newsdesk", *args], env=env, text=True, capture_output=True, check=True, **kw
+    )
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def run_wrk(
+    base: str, paths: list[str], seconds: int, connections: int, header: str
+) -> dict[str, Any]:
+    lua = PAGES_LUA % (
+        ", ".join(json.dumps(p) for p in paths),
+        header,
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(lua)
+    try:
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                "2",
+                "-c",
+                str(connections),
+                "-d",
+                f"{seconds}s",
+                "--latency",
+                "--timeout",
+                "10s",
+                "-s",
+                script.name,
+                base + "/",
+            ],
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    return parse_wrk(out)
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(value: str) -> float:
+    match = re.match(r"([\d.]+)(us|ms|s|m)", value)
+    assert match, value
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_wrk(out: str) -> dict[str, Any]:
+    result: dict[str, Any] = {"raw": out}
+    for pct in ("50", "90", "99"):
+        match = re.search(rf"^\s+{pct}%\s+(\S+)", out, re.M)
+        result[f"p{pct}_ms"] = _ms(match.group(1)) if match else None
+    match = re.search(r"(\d+) requests in", out)
+    result["requests"] = int(match.group(1)) if match else 0
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    result["requests_per_s"] = float(match.group(1)) if match else 0.0
+    match = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    result["non_2xx"] = int(match.group(1)) if match else 0
+    match = re.search(r"Socket errors: (.*)", out)
+    result["socket_errors"] = match.group(1).strip() if match else "none"
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=500)
+    parser.add_argument("--items", type=int, default=30)
+    parser.add_argument("--seconds", type=int, default=20, help="wrk duration per target")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--db", help="database URL (default: a SQLite file in a temp folder)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (Debian: apt-get install -y wrk)", file=sys.stderr)
+        return 2
+
+    work = Path(tempfile.mkdtemp(prefix="newsdesk-load-"))
+    db = args.db or f"sqlite:///{work / 'load.db'}"
+    env = {
+        **os.environ,
+        "NEWSDESK_DATABASE_URL": db,
+        "NEWSDESK_ALLOW_PRIVATE_NETWORKS": "1",
+        "NEWSDESK_FULLTEXT": "0",
+        "NEWSDESK_EXPAND_LINKS": "0",
+    }
+    procs: list[subprocess.Popen[Any]] = []
+    try:
+        farm, _info = start_farm(args.feeds, args.items, work / "farm.opml")
+        procs.append(farm)
+        newsdesk("import", str(work / "farm.opml"), env=env)
+        seed = max(1, args.feeds // 10)
+        for feed_id in range(1, seed + 1):
+            newsdesk("refresh", "--feed", str(feed_id), env=env)
+        key = _api_key(db)
+        port = free_port()
+        server_log = open(work / "serve.log", "w")  # noqa: SIM115 - handed to the server
+        serve = subprocess.Popen(
+            [
+                PYTHON,
+                "-m",
+                "newsdesk",
+                "serve",
+                "--no-auth",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
+        )
+        procs.append(serve)
+        server_log.close()  # the server has its own copy of the descriptor
+        base = f"http://127.0.0.1:{port}"
+        wait_http(base + "/healthz")
+
+        refresh_started = time.monotonic()
+        refresh = subprocess.Popen(
+            [PYTHON, "-m", "newsdesk", "refresh"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        procs.append(refresh)
+        time.sleep(1.0)  # let it start writing
+        pages = [
+            "/",
+            "/categories",
+            "/search?q=lorem",
+            "/subscriptions",
+            "/feed/1",
+            "/entry/1",
+            "/entry/2",
+            "/?page=2",
+        ]
+        page_result = run_wrk(base, pages, args.seconds, args.connections, "")
+        api_header = f'headers["Authorization"] = "Bearer {key}"'
+        api_paths = [
+            "/api/entries?limit=50",
+            "/api/subscriptions",
+            "/v1/entries?limit=50",
+            "/api/entries/1",
+            "/v1/feeds/counters",
+        ]
+        api_result = run_wrk(base, api_paths, args.seconds, args.connections, api_header)
+        refresh_running = refresh.poll() is None
+        out, err = refresh.communicate(timeout=1800)
+        refresh_seconds = time.monotonic() - refresh_started
+        log = (work / "serve.log").read_text()
+        locked = log.count("database is locked")
+        server_errors = log.count("Traceback")
+        results = {
+            "when": datetime.now(UTC).isoformat(),
+            "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus",
+            "database": db.split(":", 1)[0],
+            "feeds": args.feeds,
+            "items": args.items,
+            "connections": args.connections,
+            "seconds_per_target": args.seconds,
+            "refresh_still_running_after_both_runs": refresh_running,
+            "refresh_seconds": round(refresh_seconds, 1),
+            "refresh_summary": out.strip().splitlines()[0] if out.strip() else err[-500:],
+            "pages": {k: v for k, v in page_result.items() if k != "raw"},
+            "api": {k: v for k, v in api_result.items() if k != "raw"},
+            "database_is_locked_in_server_log": locked,
+            "tracebacks_in_server_log": server_errors,
+        }
+        print(json.dumps(results, indent=2))
+        for name, r in (("pages", page_result), ("api", api_result)):
+            print(
+                f"{name:5}: {r['requests_per_s']:8.1f} req/s  p50 {r['p50_ms']:.1f} ms  "
+                f"p90 {r['p90_ms']:.1f} ms  p99 {r['p99_ms']:.1f} ms  non-2xx {r['non_2xx']}  "
+                f"socket errors: {r['socket_errors']}"
+            )
+        print(
+            f"refresh: {results['refresh_summary']} ({refresh_seconds:.1f} s, "
+            f"running during the load: {refresh_running})"
+        )
+        print(f'"database is locked" in the server log: {locked}; tracebacks: {server_errors}')
+        out_dir = HERE / "results"
+        out_dir.mkdir(exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        (out_dir / f"load-{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")
+        bad = page_result["non_2xx"] + api_result["non_2xx"] + locked + server_errors
+        return 1 if bad else 0
+    finally:
+        for proc in reversed(procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _api_key(db: str) -> str:
+    from newsdesk.store import open_store
+    from newsdesk.store.tokens import create_token
+
+    store = open_store(db)
+    try:
+        _token, key = create_token(store.engine, "bench-load")
+        return key
+    finally:
+        store.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
