@@ -45,6 +45,7 @@ from xml.sax.saxutils import quoteattr
 from aiohttp import web
 
 BASE_TIME = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
+CONTENT_MIN, CONTENT_MAX = 1024, 6144  # characters of HTML per item body
 CONTENT_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
     "atom": "application/atom+xml; charset=utf-8",
@@ -193,21 +194,27 @@ def make_content(
     pool: TextPool, rng: random.Random, base: str, guid_hash: str, links: Sequence[str]
 ) -> str:
     """HTML between 1 and 6 KB: paragraphs, links to sibling articles, a figure, a list/quote."""
-    target = rng.randint(1024, 6144)
+    target = rng.randint(CONTENT_MIN, CONTENT_MAX)
     blocks = [_link_paragraph(pool, rng, links)]
     blocks.append(_figure(pool, rng, base, guid_hash))
-    size = sum(map(len, blocks))
+    size = sum(len(block) + 1 for block in blocks)
     while size < target:
-        if rng.random() < 0.15:
-            block = _extra_block(pool, rng)
-        elif rng.random() < 0.4:
-            block = _link_paragraph(pool, rng, links)
-        else:
-            sentences = (rng.choice(pool.sentences) for _ in range(rng.randint(3, 8)))
-            block = "<p>" + html_escape(" ".join(sentences)) + "</p>"
+        block = _block(pool, rng, links)
+        if size + len(block) > CONTENT_MAX and size >= CONTENT_MIN:
+            break
         blocks.append(block)
-        size += len(block)
+        size += len(block) + 1
     return "\n".join(blocks)
+
+
+def _block(pool: TextPool, rng: random.Random, links: Sequence[str]) -> str:
+    """One more block of an item body: mostly plain paragraphs."""
+    if rng.random() < 0.15:
+        return _extra_block(pool, rng)
+    if rng.random() < 0.4:
+        return _link_paragraph(pool, rng, links)
+    sentences = (rng.choice(pool.sentences) for _ in range(rng.randint(3, 8)))
+    return "<p>" + html_escape(" ".join(sentences)) + "</p>"
 
 
 def make_item(pool: TextPool, config: FarmConfig, index: int, number: int, base: str) -> Item:

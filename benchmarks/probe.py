@@ -2,9 +2,10 @@
 
 This module owns the check that the farm is not the bottleneck of the refresh benchmark. It
 learns each feed's ETag with one HEAD request, then keeps ``connections`` keep-alive connections
-busy for ``seconds`` sending ``If-None-Match`` GETs (every answer should be a 304) and counts the
-answers. The client is a minimal HTTP/1.1 loop on asyncio streams, much lighter than a full HTTP
-client, so the figure is a lower bound of what the farm can serve while sharing the machine.
+(spread over the farm's addresses) busy for ``seconds`` sending ``If-None-Match`` GETs (every
+answer should be a 304) and counts the answers. The client is a minimal HTTP/1.1 loop on asyncio
+streams, much lighter than a full HTTP client, so the figure is a lower bound of what the farm
+can serve while sharing the machine with its client.
 
 Run it on its own as ``python benchmarks/probe.py --opml farm.opml --seconds 3``.
 """
@@ -18,7 +19,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -34,6 +35,7 @@ class ProbeResult:
     requests: int
     not_modified: int
     connections: int
+    body_bytes: int = 0
 
     @property
     def per_second(self) -> float:
@@ -46,6 +48,9 @@ class ProbeResult:
             "not_modified": self.not_modified,
             "connections": self.connections,
             "requests_per_s": round(self.per_second, 1),
+            "body_mib_per_s": round(self.body_bytes / self.seconds / 2**20, 1)
+            if self.seconds
+            else 0,
         }
 
 
@@ -94,37 +99,48 @@ async def learn_etags(urls: Sequence[str]) -> dict[str, str]:
 
 
 async def _worker(
-    requests: Iterator[tuple[tuple[str, int], bytes]], deadline: float, counts: list[int]
+    address: tuple[str, int], payloads: Sequence[bytes], deadline: float, counts: list[int]
 ) -> None:
-    connections: dict[tuple[str, int], tuple[asyncio.StreamReader, asyncio.StreamWriter]] = {}
+    """One keep-alive connection to one address, cycling through that address's feeds."""
+    reader, writer = await asyncio.open_connection(*address)
     try:
-        while time.perf_counter() < deadline:
-            address, payload = next(requests)
-            if address not in connections:
-                connections[address] = await asyncio.open_connection(*address)
-            reader, writer = connections[address]
+        for payload in itertools.cycle(payloads):
+            if time.perf_counter() >= deadline:
+                break
             writer.write(payload)
             status, headers = await _read_head(reader)
             length = int(headers.get("content-length", "0"))
             if length:
                 await reader.readexactly(length)
+                counts[2] += length
             counts[0] += 1
             counts[1] += status == 304
     finally:
-        for _, writer in connections.values():
-            writer.close()
+        writer.close()
 
 
-async def probe(urls: Sequence[str], seconds: float = 3.0, connections: int = 32) -> ProbeResult:
-    """Conditional GETs for ``seconds`` over ``connections`` concurrent loops."""
-    etags = await learn_etags(urls)
-    payloads = [_request("GET", url, etags[url]) for url in urls]
-    counts = [0, 0]
+async def probe(
+    urls: Sequence[str], seconds: float = 3.0, connections: int = 32, *, conditional: bool = True
+) -> ProbeResult:
+    """GETs for ``seconds`` over ``connections`` connections spread over the addresses.
+
+    ``conditional``: with each feed's ETag (answers are 304); otherwise plain GETs that accept
+    gzip (answers are the full pre-compressed bodies).
+    """
+    etags = await learn_etags(urls) if conditional else {}
+    by_address: dict[tuple[str, int], list[bytes]] = {}
+    for url in urls:
+        address, payload = _request("GET", url, etags.get(url))
+        by_address.setdefault(address, []).append(payload)
+    groups = list(by_address.items())
+    counts = [0, 0, 0]  # answers, 304s, body bytes
     started = time.perf_counter()
     deadline = started + seconds
-    shared = itertools.cycle(payloads)
-    await asyncio.gather(*(_worker(shared, deadline, counts) for _ in range(connections)))
-    return ProbeResult(time.perf_counter() - started, counts[0], counts[1], connections)
+    await asyncio.gather(
+        *(_worker(*groups[n % len(groups)], deadline, counts) for n in range(connections))
+    )
+    elapsed = time.perf_counter() - started
+    return ProbeResult(elapsed, counts[0], counts[1], connections, counts[2])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,8 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--opml", type=Path, required=True, help="the farm's OPML file")
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--full", action="store_true", help="plain GETs (200) instead of 304s")
     args = parser.parse_args(argv)
-    result = asyncio.run(probe(urls_from_opml(args.opml), args.seconds, args.connections))
+    urls = urls_from_opml(args.opml)
+    result = asyncio.run(probe(urls, args.seconds, args.connections, conditional=not args.full))
     print(json.dumps(result.as_dict()))
     return 0
 
