@@ -9,6 +9,7 @@ import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,22 +109,32 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     if not feeds:
         print("no feeds yet: `newsdesk add URL` or `newsdesk import FILE.opml`")
         return 0
+    now = datetime.now(UTC)
     for f in feeds:
-        status = (
-            "paused: " + (f.paused_reason or "")
-            if f.paused
-            else (
-                f"error ×{f.error_count}: {f.last_error}"
-                if f.error_count
-                else f"ok ({f.last_status})"
-                if f.last_status
-                else "never fetched"
-            )
-        )
+        status = _feed_status(f, now)
         print(
             f"{f.id:>5}  [{f.category or '-'}] {f.display_title}\n       {f.url}\n       {status}"
         )
     return 0
+
+
+def _feed_status(feed: Any, now: datetime) -> str:
+    """One line: paused (why), failing (why, retried when), or fine (next check when)."""
+    from newsdesk.schedule import describe_wait
+
+    if feed.paused:
+        return "paused: " + (feed.paused_reason or "")
+    when = ""
+    if feed.next_check is not None:
+        wait = (feed.next_check - now).total_seconds()
+        when = f"in {describe_wait(wait)}" if wait > 0 else "now"
+    if feed.error_count:
+        return f"error ×{feed.error_count}: {feed.last_error}" + (
+            f" (retried {when})" if when else ""
+        )
+    if feed.last_status:
+        return f"ok ({feed.last_status})" + (f", next check {when}" if when else "")
+    return "never fetched"
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -1,0 +1,153 @@
+"""`newsdesk run`: one process that serves the web reading room and refreshes due feeds on its
+own — the way most people run Newsdesk, on the embedded SQLite database.
+
+The web server (uvicorn) and the scheduler loop share one event loop and one store. The loop
+calls ``refresh_feeds(due_only=True)`` every ``scheduler_tick`` seconds. On SIGTERM or SIGINT:
+no new fetch starts, fetches in flight are parsed and stored (one transaction per feed, so
+nothing is half-written), the loop waits for them at most ``shutdown_timeout`` seconds, then the
+web server drains its connections and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from newsdesk.desk import Desk
+from newsdesk.errors import NewsdeskError
+from newsdesk.refresh import refresh_feeds
+from newsdesk.settings import Settings
+
+log = logging.getLogger("newsdesk.run")
+
+
+def web_app_factory() -> Callable[..., Any] | None:
+    """``newsdesk.web.app.create_app`` when the web part is installed, else None."""
+    try:
+        from newsdesk.web.app import create_app
+    except ImportError as exc:
+        if exc.name and exc.name.startswith("newsdesk.web"):
+            return None
+        raise
+    return create_app
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """Bind the web port up front, so a taken port is a clear error before anything starts."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        raise NewsdeskError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    family, kind, proto, _name, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise NewsdeskError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.setblocking(False)
+    return sock
+
+
+async def scheduler_loop(desk: Desk, settings: Settings, stop: asyncio.Event) -> None:
+    """Refresh the due feeds, wait a tick, again — until ``stop`` is set."""
+    while not stop.is_set():
+        try:
+            report = await refresh_feeds(desk.store, settings, due_only=True, stop=stop)
+        except (NewsdeskError, SQLAlchemyError) as exc:
+            # the database went away (a PostgreSQL restart): say so, try again next tick
+            log.error("refresh failed, trying again in %g s: %s", settings.scheduler_tick, exc)
+        else:
+            if report.feeds:
+                log.info("refreshed due feeds: %s", report.summary)
+            if report.skipped:
+                log.info("stopping: %d due feeds left for the next start", report.skipped)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.scheduler_tick)
+
+
+@contextlib.contextmanager
+def _signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> Iterator[None]:
+    def ask_to_stop(sig: signal.Signals) -> None:
+        if not stop.is_set():
+            log.info("%s: finishing the fetches in flight, then stopping", sig.name)
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, ask_to_stop, sig)
+    try:
+        yield
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+def _web_server(app: Any, settings: Settings, log_level: str) -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        # Signals are ours (see _signals): uvicorn must not take them or re-raise them at exit.
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        proxy_headers=True,
+        timeout_graceful_shutdown=max(1, int(settings.shutdown_timeout)),
+    )
+    return Server(config)
+
+
+async def run_daemon(
+    desk: Desk,
+    settings: Settings,
+    *,
+    sock: socket.socket | None,
+    app: Any | None,
+    log_level: str = "warning",
+) -> int:
+    """Serve ``app`` on ``sock`` (when given) and refresh due feeds until SIGTERM/SIGINT."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    server = _web_server(app, settings, log_level) if app is not None and sock else None
+    with _signals(loop, stop):
+        scheduler = asyncio.create_task(scheduler_loop(desk, settings, stop), name="scheduler")
+        serving = asyncio.create_task(server.serve(sockets=[sock])) if server else None
+        stopped = asyncio.create_task(stop.wait())
+        watched = {scheduler, stopped, *([serving] if serving else [])}
+        done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        code = 0
+        try:
+            await asyncio.wait_for(asyncio.shield(scheduler), settings.shutdown_timeout)
+        except TimeoutError:
+            log.warning(
+                "fetches still running after %.0f s (shutdown_timeout): cancelling them; "
+                "feeds already fetched are stored, the others stay due",
+                settings.shutdown_timeout,
+            )
+            scheduler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scheduler
+        except Exception:
+            log.exception("the scheduler failed")
+            code = 1
+        if server is not None and serving is not None:
+            server.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving
+            if serving in done and not stopped.done():
+                code = 1  # the web server ended on its own: it could not start
+    log.info("stopped")
+    return code
