@@ -19,6 +19,7 @@ from newsdesk.cli import main
 from newsdesk.demo import SEED_DIR, SOCIAL_DIR
 from newsdesk.demo.server import SampleServer
 from newsdesk.settings import Settings, load_settings
+from routes_server import RoutesServer
 
 POSTGRES_URL = os.environ.get("NEWSDESK_TEST_POSTGRES_URL")
 
@@ -28,6 +29,14 @@ def seed_server() -> Iterator[SampleServer]:
     server = SampleServer(SEED_DIR).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def server() -> Iterator[RoutesServer]:
+    """A loopback server whose answers the test sets per path."""
+    s = RoutesServer()
+    yield s
+    s.stop()
 
 
 @pytest.fixture

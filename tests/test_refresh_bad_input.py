@@ -3,27 +3,11 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from routes_server import Answer, RoutesServer, rss
-
-
-@pytest.fixture
-def server() -> Iterator[RoutesServer]:
-    s = RoutesServer()
-    yield s
-    s.stop()
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
+from routes_server import Answer, RoutesServer, closed_port, rss
 
 BROKEN: dict[str, tuple[Answer, str]] = {
     "/gone404": (Answer(b"nope", 404, "text/html"), "HTTP 404"),
@@ -61,7 +45,7 @@ def test_one_bad_feed_does_not_stop_the_others(
     for path, (answer, _reason) in BROKEN.items():
         server.route(path, answer)
     urls = [good] + [server.base + p for p in BROKEN]
-    urls.append(f"http://127.0.0.1:{_closed_port()}/feed.xml")
+    urls.append(f"http://127.0.0.1:{closed_port()}/feed.xml")
     for url in urls:
         assert cli("add", "--no-check", url, "--db", store_url).code == 0
     result = cli("refresh", "--db", store_url)

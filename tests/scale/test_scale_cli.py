@@ -3,26 +3,9 @@ database that cannot be reached."""
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from routes_server import Answer, RoutesServer, rss
-
-
-@pytest.fixture
-def server() -> Iterator[RoutesServer]:
-    s = RoutesServer()
-    yield s
-    s.stop()
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from routes_server import Answer, RoutesServer, closed_port, rss
 
 
 def test_refresh_due_fetches_only_due_feeds(cli: Any, store_url: str, server: RoutesServer) -> None:
@@ -40,7 +23,7 @@ def test_refresh_due_fetches_only_due_feeds(cli: Any, store_url: str, server: Ro
 
 
 def test_queue_reports_an_unreachable_broker(cli: Any, sqlite_url: str) -> None:
-    broker = f"redis://127.0.0.1:{_closed_port()}/0"
+    broker = f"redis://127.0.0.1:{closed_port()}/0"
     result = cli("queue", "--db", sqlite_url, "--broker", broker)
     assert result.code == 1
     assert result.err.startswith("newsdesk: cannot reach the broker at redis://127.0.0.1:")
@@ -49,7 +32,7 @@ def test_queue_reports_an_unreachable_broker(cli: Any, sqlite_url: str) -> None:
 
 def test_worker_and_beat_refuse_a_bad_database(cli: Any) -> None:
     for command in ("worker", "beat"):
-        url = f"postgresql://nobody@127.0.0.1:{_closed_port()}/none"
+        url = f"postgresql://nobody@127.0.0.1:{closed_port()}/none"
         result = cli(command, "--db", url)
         assert result.code == 1
         assert "cannot open the database" in result.err and "Traceback" not in result.err

@@ -24,13 +24,6 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def server() -> Iterator[RoutesServer]:
-    s = RoutesServer()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
 def store(store_url: str) -> Iterator[SqlStore]:
     s = open_store(store_url)
     yield s
