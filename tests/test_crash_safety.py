@@ -123,7 +123,8 @@ class Checker:
         try:
             assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
             assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-            conn.execute("INSERT INTO entries_fts(entries_fts) VALUES('integrity-check')")
+            # rank 1: also check the index against its content table (`entries`), row by row
+            conn.execute("INSERT INTO entries_fts(entries_fts, rank) VALUES('integrity-check', 1)")
             missing = conn.execute(
                 "SELECT count(*) FROM entries WHERE id NOT IN (SELECT rowid FROM entries_fts)"
             ).fetchone()[0]
@@ -132,7 +133,7 @@ class Checker:
             ).fetchone()[0]
             stale = conn.execute(
                 "SELECT count(*) FROM entries e JOIN entries_fts f ON f.rowid = e.id "
-                "WHERE f.title IS NOT e.title OR f.text IS NOT e.content_text"
+                "WHERE f.title IS NOT e.title OR f.content_text IS NOT e.content_text"
             ).fetchone()[0]
             assert (missing, orphans, stale) == (0, 0, 0), "search index out of step"
         finally:
