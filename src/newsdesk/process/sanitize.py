@@ -91,8 +91,11 @@ _CLEANER_OPTIONS: dict[str, Any] = {
 # calls Python only for the relative ones (an attribute_filter would be called for every
 # attribute of every element).
 _CLEANER = nh3.Cleaner(**_CLEANER_OPTIONS)
+# HTML's own whitespace (ASCII), not Python's \s: an unquoted value may contain U+00A0.
 _URL_ATTR = re.compile(
-    r"""(\b(?:href|src|cite|poster|longdesc)\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I
+    r"""(\b(?:href|src|cite|poster|longdesc)[\t\n\f\r ]*=[\t\n\f\r ]*)"""
+    r"""(?:"([^"]*)"|'([^']*)'|([^\t\n\f\r "'>]+))""",
+    re.I,
 )
 _ABSOLUTE = ("http://", "https://", "mailto:")
 
