@@ -191,3 +191,19 @@ def test_summary_only_articles_want_full_text() -> None:
         NOW,
     )
     assert not full.wants_fulltext
+
+
+def test_web_urls_get_a_lower_case_scheme() -> None:
+    entry = process_item(
+        ParsedItem(
+            guid="1",
+            link="HTTPS://Example.org/a",
+            title="t",
+            content="<p>x</p>",
+            enclosures=[Enclosure("hTTp://cdn.example/x.mp3", "audio/mpeg")],
+        ),
+        FEED,
+        NOW,
+    )
+    assert entry.url == "https://Example.org/a"
+    assert entry.enclosures[0].url == "http://cdn.example/x.mp3"

@@ -16,28 +16,44 @@ def to_utc(value: datetime) -> datetime:
 
 
 def parse_date(raw: object) -> datetime | None:
-    """Parse a date string; None when it cannot be read. Naive dates are taken as UTC."""
+    """Parse a date string; None when it cannot be read. Naive dates are taken as UTC. Dates come
+    from strangers: every reader below may fail in its own way (absurd offsets overflow, guessers
+    raise decimal errors), and any failure means "no date", never an error."""
     if isinstance(raw, datetime):
-        return to_utc(raw)
+        return _safe_utc(raw)
     if not isinstance(raw, str):
         return None
     text = raw.strip()
     if not text:
         return None
-    try:
-        return to_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
-        pass
-    try:
-        return to_utc(parsedate_to_datetime(_TWO_DIGIT_YEAR.sub(_four_digit_year, text)))
-    except (TypeError, ValueError, IndexError):
-        pass
-    try:
-        from dateutil import parser as dateutil_parser
+    for read in (_iso, _rfc822, _guess):
+        try:
+            return to_utc(read(text))
+        except Exception:
+            continue
+    return None
 
-        return to_utc(dateutil_parser.parse(text))
-    except (ValueError, OverflowError, TypeError):
+
+def _safe_utc(value: datetime) -> datetime | None:
+    try:
+        return to_utc(value)
+    except (OverflowError, ValueError):
         return None
+
+
+def _iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _rfc822(text: str) -> datetime:
+    return parsedate_to_datetime(_TWO_DIGIT_YEAR.sub(_four_digit_year, text))
+
+
+def _guess(text: str) -> datetime:
+    from dateutil import parser as dateutil_parser
+
+    guessed: datetime = dateutil_parser.parse(text)
+    return guessed
 
 
 def _four_digit_year(match: re.Match[str]) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
-
 from lxml import html as lxml_html
+
+from newsdesk.parse.links import join
 
 FEED_TYPES = frozenset(
     {
@@ -31,7 +31,8 @@ def discover_feeds(page: bytes, url: str) -> list[tuple[str, str | None]]:
         rels = (link.get("rel") or "").lower().split()
         mime = (link.get("type") or "").lower().split(";")[0].strip()
         if "alternate" in rels and mime in FEED_TYPES:
-            href = urljoin(urljoin(url, str(base)), link.get("href").strip())
-            if href not in [f for f, _ in found]:
+            page_base = join(url, str(base)) or url
+            href = join(page_base, link.get("href").strip())
+            if href is not None and href not in [f for f, _ in found]:
                 found.append((href, (link.get("title") or "").strip() or None))
     return found

@@ -12,13 +12,13 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
 
 from newsdesk.errors import NotAFeedError, ParseError
 from newsdesk.model import Enclosure, ParsedFeed, ParsedItem
 from newsdesk.parse import sniff
 from newsdesk.parse.dates import parse_date
 from newsdesk.parse.jsonfeed import parse_json_feed
+from newsdesk.parse.links import join
 from newsdesk.parse.repair import declared_encoding, repair_entities, repair_utf8
 
 _TTL = re.compile(rb"<ttl>\s*(\d{1,7})\s*</ttl>", re.I)
@@ -111,7 +111,7 @@ def _read_head(body: bytes, url: str, parsed: ParsedFeed) -> None:
     if parsed.self_url is None:
         for tag in _SELF_LINK.findall(head):
             if re.search(rb"\brel=[\"']self[\"']", tag) and (href := _HREF.search(tag)):
-                parsed.self_url = urljoin(url, href.group(1).decode("utf-8", "replace"))
+                parsed.self_url = join(url, href.group(1).decode("utf-8", "replace"))
                 break
     if parsed.language and parsed.format == "atom":  # xml:lang is inherited (RFC 4287)
         for item in parsed.items:
@@ -198,7 +198,7 @@ def _from_dict(raw: Mapping[str, Any], url: str, fmt: str) -> ParsedFeed:
     site = _site_url(feed, url)
     parsed = ParsedFeed(
         title=_plain(_text(feed.get("title"))),
-        site_url=urljoin(feed_base, site) if site else None,
+        site_url=join(feed_base, site) if site else None,
         self_url=_self_url(feed, url),
         language=_text(feed.get("language")),
         format=fmt,
@@ -226,7 +226,7 @@ def _site_url(feed: Mapping[str, Any], url: str) -> str | None:
 def _self_url(feed: Mapping[str, Any], url: str) -> str | None:
     for link in feed.get("links") or []:
         if link.get("rel") == "self" and link.get("href"):
-            return urljoin(url, str(link["href"]))
+            return join(url, str(link["href"]))
     return None
 
 
@@ -250,7 +250,7 @@ def _item(entry: Mapping[str, Any], feed_url: str) -> ParsedItem:
         title = _plain(title)
     return ParsedItem(
         guid=_text(entry.get("id")),
-        link=urljoin(base, link) if link else None,
+        link=join(base, link) if link else None,
         title=title,
         author=_author(entry),
         summary=summary,
@@ -347,7 +347,9 @@ def _enclosures(entry: Mapping[str, Any], base: str) -> list[Enclosure]:
         href = _text(source.get("url")) or _text(source.get("href"))
         if not href:
             continue
-        absolute = urljoin(base, href)
+        absolute = join(base, href)
+        if absolute is None:
+            continue
         if absolute in found:
             continue
         mime = _text(source.get("type"))

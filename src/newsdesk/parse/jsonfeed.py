@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urljoin
 
 from newsdesk.errors import ParseError
 from newsdesk.model import Enclosure, ParsedFeed, ParsedItem
 from newsdesk.parse.dates import parse_date
+from newsdesk.parse.links import join
 
 
 def _str(value: Any) -> str | None:
@@ -49,8 +49,8 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     feed_author = _author_name(doc)
     parsed = ParsedFeed(
         title=_str(doc.get("title")),
-        site_url=urljoin(url, home) if home else None,
-        self_url=urljoin(url, s) if (s := _str(doc.get("feed_url"))) else None,
+        site_url=join(url, home) if home else None,
+        self_url=join(url, s) if (s := _str(doc.get("feed_url"))) else None,
         language=_str(doc.get("language")),
         format="json",
         problems=problems,
@@ -73,21 +73,25 @@ def _item(raw: dict[str, Any], url: str, feed_author: str | None) -> ParsedItem:
     tags = [t for t in (raw.get("tags") or []) if isinstance(t, str) and t.strip()]
     enclosures = []
     for attachment in raw.get("attachments") or []:
-        if isinstance(attachment, dict) and (href := _str(attachment.get("url"))):
+        if (
+            isinstance(attachment, dict)
+            and (href := _str(attachment.get("url")))
+            and (absolute := join(url, href))
+        ):
             size = attachment.get("size_in_bytes")
             enclosures.append(
                 Enclosure(
-                    url=urljoin(url, href),
+                    url=absolute,
                     type=_str(attachment.get("mime_type")),
                     length=size if isinstance(size, int) and size >= 0 else None,
                 )
             )
     image = _str(raw.get("image"))
-    if image:
-        enclosures.append(Enclosure(url=urljoin(url, image), type="image/*"))
+    if image and (image_url := join(url, image)):
+        enclosures.append(Enclosure(url=image_url, type="image/*"))
     return ParsedItem(
         guid=_str(raw.get("id")),
-        link=urljoin(url, link) if link else None,
+        link=join(url, link) if link else None,
         title=_str(raw.get("title")),
         author=_author_name(raw) or feed_author,
         summary=_str(raw.get("summary")),

@@ -15,7 +15,7 @@ from newsdesk.parse.dates import sane_date
 from newsdesk.process.classify import classify, hashtags, linkify, normalize_tags, outbound_links
 from newsdesk.process.sanitize import html_to_text, one_line, sanitize_html
 from newsdesk.process.social import feed_handle, read_markers
-from newsdesk.process.urls import absolute, is_web_url
+from newsdesk.process.urls import absolute, is_web_url, web_url
 
 _TAGS = re.compile(r"<[a-zA-Z/!][^>]*>")
 _ELLIPSIS_END = re.compile(r"(…|\.\.\.|&hellip;)\s*(</p>)?\s*$")
@@ -96,9 +96,8 @@ def process_item(
     feed_owner: str | None = None,
 ) -> Entry:
     base = item.base or feed_url
-    link = absolute(item.link, base)
-    if link is not None and not is_web_url(link):
-        link = None  # javascript:, data:, file: … never become an entry URL
+    # javascript:, data:, file: … never become an entry URL
+    link = web_url(absolute(item.link, base))
     markers = read_markers(_clean_title(item.title), item.author, feed_title)
     raw_html = _to_html(item.content) or _to_html(item.summary)
     content_html = sanitize_html(raw_html, base)
@@ -109,9 +108,9 @@ def process_item(
     author = markers.author or (feed_owner if kind == "post" else None)
     tags = normalize_tags([t for t in map(one_line, item.tags) if t], hashtags(text))
     enclosures = [
-        Enclosure(url=e.url, type=e.type, length=e.length)
+        Enclosure(url=url, type=e.type, length=e.length)
         for e in item.enclosures
-        if is_web_url(e.url)
+        if (url := web_url(e.url)) is not None
     ]
     published = sane_date(item.published, now) or sane_date(item.updated, now)
     return Entry(

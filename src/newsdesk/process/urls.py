@@ -31,6 +31,16 @@ def is_web_url(url: str | None) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
+def web_url(url: str | None) -> str | None:
+    """``url`` when it is an http(s) URL, its scheme in lower case (``HTTPS://`` → ``https://``);
+    None otherwise."""
+    if not is_web_url(url):
+        return None
+    assert url is not None
+    scheme, rest = url.split(":", 1)
+    return scheme.strip().lower() + ":" + rest
+
+
 @lru_cache(maxsize=65536)
 def canonical_url(url: str) -> str:
     """Lower-case scheme and host, default port and fragment dropped, tracking parameters
