@@ -64,7 +64,7 @@ fuzz: install-test  # hypothesis properties with many examples, then atheris on 
 # CI's short run is deterministic (fixed seeds, a fixed number of runs): a commit fuzzes the same
 # inputs every time; `make fuzz` explores freely.
 fuzz-ci:
-	$(MAKE) fuzz FUZZ_FLAGS="-runs=10000 -seed=1" HYPOTHESIS_FLAGS="--hypothesis-seed=0"
+	PYTHONHASHSEED=0 $(MAKE) fuzz FUZZ_FLAGS="-runs=10000 -seed=1" HYPOTHESIS_FLAGS="--hypothesis-seed=0"
 
 bench-load: install-bench  # pages and API under load while a refresh runs (wrk)
 	$(BIN)/python benchmarks/bench_load.py

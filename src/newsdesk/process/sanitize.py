@@ -86,42 +86,46 @@ _CLEANER_OPTIONS: dict[str, Any] = {
     "strip_comments": True,
 }
 # Building a cleaner costs three times what cleaning a page does: build it once. Its scheme
-# allowlist drops javascript:, data:, vbscript: and the rest, entity-encoded or not (nh3 decodes
-# before it checks). Relative URLs are made absolute before cleaning, by one regex pass that
-# calls Python only for the relative ones (an attribute_filter would be called for every
-# attribute of every element).
+# allowlist drops javascript:, data:, vbscript: and the rest from href and src, entity-encoded or
+# not (nh3 decodes before it checks).
 _CLEANER = nh3.Cleaner(**_CLEANER_OPTIONS)
-# HTML's own whitespace (ASCII), not Python's \s: an unquoted value may contain U+00A0.
-_URL_ATTR = re.compile(
-    r"""(\b(?:href|src|cite|poster|longdesc)[\t\n\f\r ]*=[\t\n\f\r ]*)"""
-    r"""(?:"([^"]*)"|'([^']*)'|([^\t\n\f\r "'>]+))""",
-    re.I,
-)
+# Then relative URLs are made absolute and every URL attribute (cite and poster too, which the
+# allowlist does not cover) is checked, in nh3's *output*: there every tag is well formed and
+# every value double-quoted and escaped, so a regular expression reads it exactly as a browser
+# would (raw input, with its unbalanced quotes, it could not).
+_TAG = re.compile(r"""<[a-zA-Z][a-zA-Z0-9]*(?:\s+[^\s"'>/=]+(?:="[^"]*")?)*\s*/?>""")
+_URL_ATTR = re.compile(r'(\s(?:href|src|cite|poster|longdesc)=)"([^"]*)"')
 _ABSOLUTE = ("http://", "https://", "mailto:")
 
 
-def _absolutize(html: str, base: str | None) -> str:
-    def fix(match: re.Match[str]) -> str:
-        raw = next(v for v in match.group(2, 3, 4) if v is not None)
-        value = html_module.unescape(raw).strip()  # judge what a browser would see
+def _needs_fixing(clean: str) -> bool:
+    return any(
+        not html_module.unescape(value).lower().startswith(_ABSOLUTE)
+        for _name, value in _URL_ATTR.findall(clean)
+    )
+
+
+def _absolutize(clean: str, base: str | None) -> str:
+    def fix_attr(match: re.Match[str]) -> str:
+        value = html_module.unescape(match.group(2)).strip()
         if value.lower().startswith(_ABSOLUTE):
             return match.group(0)
         url = absolute(value, base) if base else value
-        # Anything else (javascript:, vbscript:, data:, file:…, entity-encoded or not, in any
-        # attribute, including those nh3's scheme allowlist does not cover, like cite) becomes
-        # an empty value.
         if url is None or not url.lower().startswith(_ABSOLUTE):
-            url = ""
+            url = ""  # javascript:, data:, unresolvable…: an empty value
         return f'{match.group(1)}"{html_module.escape(url)}"'
 
-    return _URL_ATTR.sub(fix, html)
+    return _TAG.sub(lambda tag: _URL_ATTR.sub(fix_attr, tag.group(0)), clean)
 
 
 def sanitize_html(html: str, base: str | None) -> str:
     """Allowlisted, inert HTML with absolute http(s) URLs; links get rel="noopener noreferrer"."""
     if not html:
         return ""
-    return strip_controls(_CLEANER.clean(_absolutize(html, base)))
+    clean = _CLEANER.clean(html)
+    if _needs_fixing(clean):
+        clean = _absolutize(clean, base)
+    return strip_controls(clean)
 
 
 # nh3's output is normalised HTML (quoted attributes, no comments, no script or style), so
