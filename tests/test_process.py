@@ -207,3 +207,11 @@ def test_web_urls_get_a_lower_case_scheme() -> None:
     )
     assert entry.url == "https://Example.org/a"
     assert entry.enclosures[0].url == "http://cdn.example/x.mp3"
+
+
+def test_web_urls_are_read_as_a_browser_reads_them() -> None:
+    from newsdesk.process.urls import web_url
+
+    assert web_url("https:/\n/social.example/@juno/1") == "https://social.example/@juno/1"
+    assert web_url(" \x01HTTPS://a.example/b\t") == "https://a.example/b"
+    assert web_url("java\nscript:alert(1)") is None

@@ -20,6 +20,7 @@ from newsdesk.refresh import refresh_sync
 from newsdesk.settings import Settings
 from newsdesk.store import EntryQuery, SqlStore, open_store
 
+from .inert import inert_problems
 from .loopback import LoopbackServer
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -353,12 +354,16 @@ CRASHERS = sorted((Path(__file__).parent / "crashers").iterdir())
 @pytest.mark.parametrize("path", CRASHERS, ids=[p.name for p in CRASHERS])
 def test_inputs_that_once_crashed_the_parser(path: Path) -> None:
     """Found by fuzzing (fuzz/fuzz_parse_feed.py): each raised something other than
-    ParseError, which stopped the whole refresh."""
+    ParseError, which stopped the whole refresh, or broke an invariant of the entries made from
+    it (inert HTML, web URLs only) — the fuzz target's checks, replayed."""
     try:
         parsed = parse_feed(path.read_bytes(), URL)
     except ParseError:
         return
-    process_feed(parsed, URL, NOW)
+    for entry in process_feed(parsed, URL, NOW):
+        assert inert_problems(entry.content_html) == [], path.name
+        assert entry.url is None or entry.url.startswith(("http://", "https://")), path.name
+        assert all(e.url.startswith(("http://", "https://")) for e in entry.enclosures)
 
 
 def test_a_crashing_document_does_not_stop_the_refresh_of_the_others(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -31,12 +32,18 @@ def is_web_url(url: str | None) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
+_URL_NOISE = re.compile(r"[\t\n\r]")
+
+
 def web_url(url: str | None) -> str | None:
-    """``url`` when it is an http(s) URL, its scheme in lower case (``HTTPS://`` → ``https://``);
-    None otherwise."""
+    """``url`` when it is an http(s) URL, as a browser reads it: tabs and line breaks removed,
+    C0 controls and spaces trimmed, scheme in lower case (``HTTPS://`` → ``https://``); None
+    otherwise."""
+    if not url:
+        return None
+    url = _URL_NOISE.sub("", url).strip("".join(map(chr, range(0x21))))
     if not is_web_url(url):
         return None
-    assert url is not None
     scheme, rest = url.split(":", 1)
     return scheme.strip().lower() + ":" + rest
 
