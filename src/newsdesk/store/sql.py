@@ -41,7 +41,15 @@ from newsdesk.store import search as fts
 from newsdesk.store.engine import create_store_engine, write_transaction
 from newsdesk.store.migrations import migrate
 from newsdesk.store.protocol import EntryQuery, FeedState, StoreResult
-from newsdesk.store.schema import categories, entries, entry_links, entry_tags, feeds, link_cache
+from newsdesk.store.schema import (
+    categories,
+    entity_mentions,
+    entries,
+    entry_links,
+    entry_tags,
+    feeds,
+    link_cache,
+)
 from newsdesk.store.schema import pages as pages_table
 
 _CHUNK = 500
@@ -556,6 +564,16 @@ class SqlStore:
             where.append(
                 entries.c.id.in_(
                     select(entry_tags.c.entry_id).where(entry_tags.c.tag == query.tag.casefold())
+                )
+            )
+        if query.story_id is not None:
+            where.append(entries.c.story_id == query.story_id)
+        if query.entity_id is not None:
+            where.append(
+                entries.c.id.in_(
+                    select(entity_mentions.c.entry_id).where(
+                        entity_mentions.c.entity_id == query.entity_id
+                    )
                 )
             )
         return where
