@@ -1,0 +1,9 @@
+"""Timelines: dated events pulled out of article text (pure Python, no model), stored per entry
+by newsdesk.store.events and shown per story and per entity; exports in
+newsdesk.timeline.export."""
+
+from __future__ import annotations
+
+from newsdesk.timeline.extract import EXTRACTOR_VERSION, MAX_EVENTS, Event, extract_events
+
+__all__ = ["EXTRACTOR_VERSION", "MAX_EVENTS", "Event", "extract_events"]
