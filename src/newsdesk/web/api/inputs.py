@@ -98,7 +98,8 @@ def id_list(data: dict[str, Any], name: str, *, limit: int = 10_000) -> list[int
 def path_id(request: Request, name: str) -> int:
     """A numeric id from the URL path; anything else is a 404 (no such resource)."""
     raw = str(request.path_params.get(name, ""))
-    if not raw.isdigit() or len(raw) > 18 or int(raw) == 0:
+    # ids are 32-bit integers on PostgreSQL: a larger one names nothing (and must not reach SQL)
+    if not raw.isdigit() or len(raw) > 18 or int(raw) == 0 or int(raw) > 2**31 - 1:
         raise NotFound()
     return int(raw)
 

@@ -1,6 +1,7 @@
 """Newsdesk's own REST API under ``/api/``: subscriptions, categories, entries with every
 filter the desk knows, entry state in bulk, related entries, digests, OPML, refresh jobs with
-progress, and API keys. Described by the OpenAPI document at ``/api/openapi.json`` (see
+progress, and API keys; stories, entities, timelines and watchlists are in ``web.api.intel``,
+listed with these routes. Described by the OpenAPI document at ``/api/openapi.json`` (see
 ``web.api.openapi``) and browsable at ``/api/docs``.
 
 Authentication: an API key as ``Authorization: Bearer KEY`` or ``X-Auth-Token: KEY`` (or HTTP
@@ -32,17 +33,19 @@ from newsdesk.web.api.inputs import (
     bool_field,
     id_list,
     int_field,
-    path_id,
     query_bool,
     query_int,
     read_body,
     read_json_object,
     str_field,
 )
+from newsdesk.web.api.inputs import path_id as any_path_id
 from newsdesk.web.api.state import ApiState
 from newsdesk.web.jobs import RefreshJob
 
 MAX_LIMIT = 500
+# Ids are 32-bit integers in the store (PostgreSQL refuses to compare a larger number with one).
+MAX_ID = 2**31 - 1
 
 
 def feed_json(feed: Feed, unread: int = 0, total: int = 0) -> dict[str, Any]:
@@ -76,6 +79,15 @@ def job_json(job: RefreshJob) -> dict[str, Any]:
     }
 
 
+def path_id(request: Request, name: str) -> int:
+    """A store id from the URL path; anything else, a number too large for the store included,
+    is a 404 (PostgreSQL would refuse to compare it with a 32-bit id column)."""
+    value = any_path_id(request, name)
+    if value > MAX_ID:
+        raise NotFound()
+    return value
+
+
 def _text(value: str | None, name: str, limit: int = 300) -> str | None:
     if value is None:
         return None
@@ -94,7 +106,9 @@ def entry_query(request: Request) -> tuple[EntryQuery, str | None]:
         limit=query_int(request, "limit", 50, minimum=1, maximum=MAX_LIMIT) or 50,
         offset=query_int(request, "offset", 0, maximum=10**9) or 0,
     )
-    query.feed_id = query_int(request, "feed", None, minimum=1)
+    query.feed_id = query_int(request, "feed", None, minimum=1, maximum=MAX_ID)
+    query.story_id = query_int(request, "story_id", None, minimum=1, maximum=MAX_ID)
+    query.entity_id = query_int(request, "entity_id", None, minimum=1, maximum=MAX_ID)
     kind = params.get("kind") or None
     if kind is not None and kind not in {"post", "article"}:
         raise BadRequest("kind must be post or article")
@@ -119,7 +133,29 @@ def entry_query(request: Request) -> tuple[EntryQuery, str | None]:
     return query, _text(search, "search", 500)
 
 
+def entry_page(api: ApiState, query: EntryQuery, search: str | None) -> dict[str, Any]:
+    """One page of entries matching ``query`` (and the search words): the body of
+    ``GET /api/entries`` and of the other lists of entries (an entity's). Blocking: run it
+    through ``api.run``."""
+    if search:
+        found = api.store.search(search, query)
+        total = sync_store.count_entries(api.store, sync_store.SyncQuery(base=query, search=search))
+    else:
+        found = api.store.list_entries(query)
+        total = sync_store.count_entries(api.store, sync_store.SyncQuery(base=query))
+    return {
+        "total": total,
+        "limit": query.limit,
+        "offset": query.offset,
+        "entries": [e.as_dict() for e in found],
+    }
+
+
 def routes(api: ApiState) -> list[BaseRoute]:
+    # Stories, entities, timelines and watchlists live in their own module, listed with these
+    # routes so that the /api/ fallback and the OpenAPI check see one set.
+    from newsdesk.web.api import intel
+
     handle = endpoint(json_error)
 
     async def auth(request: Request) -> None:
@@ -279,24 +315,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
     async def entries(request: Request) -> Response:
         await auth(request)
         query, search = entry_query(request)
-
-        def build() -> dict[str, Any]:
-            if search:
-                found = api.store.search(search, query)
-                total = sync_store.count_entries(
-                    api.store, sync_store.SyncQuery(base=query, search=search)
-                )
-            else:
-                found = api.store.list_entries(query)
-                total = sync_store.count_entries(api.store, sync_store.SyncQuery(base=query))
-            return {
-                "total": total,
-                "limit": query.limit,
-                "offset": query.offset,
-                "entries": [e.as_dict() for e in found],
-            }
-
-        return JSONResponse(await api.run(build))
+        return JSONResponse(await api.run(entry_page, api, query, search))
 
     @handle
     async def entry(request: Request) -> Response:
@@ -488,4 +507,5 @@ def routes(api: ApiState) -> list[BaseRoute]:
         Route("/api/tokens", tokens, methods=["GET"]),
         Route("/api/tokens", new_token, methods=["POST"]),
         Route("/api/tokens/{token_id}", delete_token, methods=["DELETE"]),
+        *intel.routes(api),
     ]

@@ -21,6 +21,7 @@ STRING = {"type": "string"}
 INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
 TIME = _nullable({"type": "string", "format": "date-time"})
+ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}  # store ids are 32-bit
 
 
 def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -208,6 +209,184 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "TokenName": _object({"name": {"type": "string", "minLength": 1, "maxLength": 200}}),
+    "Story": _object(
+        {
+            "id": INT,
+            "title": _nullable(STRING),
+            "lead_entry_id": _nullable(INT),
+            "size": {"type": "integer", "description": "member entries"},
+            "sources": {"type": "integer", "description": "distinct feeds among the members"},
+            "first_published": TIME,
+            "last_published": TIME,
+        },
+        required=["id", "title", "lead_entry_id", "size", "sources"],
+    ),
+    "StoryPage": _object(
+        {"limit": INT, "offset": INT, "min_size": INT, "stories": _array(_ref("Story"))}
+    ),
+    "Entity": _object(
+        {
+            "id": INT,
+            "kind": {"type": "string", "enum": ["person", "org", "place"]},
+            "key": {"type": "string", "description": "the normalised name variants share"},
+            "name": STRING,
+            "aliases": _array(STRING),
+            "mention_count": INT,
+            "entry_count": INT,
+            "first_seen": TIME,
+            "last_seen": TIME,
+        },
+        required=["id", "kind", "key", "name", "aliases", "mention_count", "entry_count"],
+    ),
+    "EntityCount": _object(
+        {
+            "entity": _ref("Entity"),
+            "entries": {"type": "integer", "description": "entries mentioning both"},
+        }
+    ),
+    "EntityPage": _object({"limit": INT, "offset": INT, "entities": _array(_ref("Entity"))}),
+    "TimelineEvent": _object(
+        {
+            "id": INT,
+            "date": {"type": "string", "description": "ISO date, first day of a month or year"},
+            "precision": {"type": "string", "enum": ["day", "month", "year"]},
+            "sentence": STRING,
+            "position": INT,
+            "entry_id": INT,
+            "entry_title": _nullable(STRING),
+            "entry_url": _nullable(STRING),
+            "feed_title": _nullable(STRING),
+            "published": TIME,
+            "story_id": _nullable(INT),
+        },
+        required=["date", "precision", "sentence", "entry_id"],
+    ),
+    "Channels": {
+        **_object(
+            {
+                "webhook": {
+                    **_object(
+                        {
+                            "url": {"type": "string", "format": "uri"},
+                            "secret": {
+                                "type": "string",
+                                "description": "HMAC key of X-Newsdesk-Signature (a random one "
+                                "when none is given); masked in answers",
+                            },
+                        },
+                        required=["url"],
+                    ),
+                    "additionalProperties": False,
+                },
+                "email": {
+                    **_object({"to": {**_array(STRING), "minItems": 1}}),
+                    "additionalProperties": False,
+                },
+                "ntfy": {
+                    **_object(
+                        {
+                            "url": {"type": "string", "format": "uri"},
+                            "token": {"type": "string", "description": "bearer token; masked"},
+                            "priority": {
+                                "description": "1-5, or min, low, default, high, max",
+                                "oneOf": [
+                                    {"type": "integer", "minimum": 1, "maximum": 5},
+                                    {"type": "string"},
+                                ],
+                            },
+                            "tags": _array(STRING),
+                        },
+                        required=["url"],
+                    ),
+                    "additionalProperties": False,
+                },
+            },
+            required=[],
+        ),
+        "additionalProperties": False,
+        "description": "where alerts go: at least one channel",
+    },
+    "Watchlist": _object(
+        {
+            "id": INT,
+            "name": STRING,
+            "query": {"type": "string", "description": "search words; empty: any"},
+            "entity_ids": _array(INT),
+            "categories": _array(STRING),
+            "feed_ids": _array(INT),
+            "channels": {"type": "object", "description": "as sent, secrets masked"},
+            "mode": {"type": "string", "enum": ["instant", "hourly", "daily"]},
+            "enabled": BOOL,
+            "created_at": TIME,
+            "last_digest_at": TIME,
+        },
+        required=[
+            "id",
+            "name",
+            "query",
+            "entity_ids",
+            "categories",
+            "feed_ids",
+            "channels",
+            "mode",
+            "enabled",
+            "created_at",
+        ],
+    ),
+    "NewWatchlist": {
+        **_object(
+            {
+                "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                "query": {"type": "string", "maxLength": 1000},
+                "entity_ids": _array(ID),
+                "categories": _array({"type": "string", "minLength": 1, "maxLength": 300}),
+                "feed_ids": _array(ID),
+                "channels": _ref("Channels"),
+                "mode": {
+                    "type": "string",
+                    "enum": ["instant", "hourly", "daily"],
+                    "default": "instant",
+                },
+            },
+            required=["name", "channels"],
+        ),
+        "additionalProperties": False,
+        "description": "an entry matches when every criterion given holds (any of the "
+        "entities, any of the categories, any of the feeds)",
+    },
+    "WatchlistChanges": {
+        **_object(
+            {
+                "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                "query": {"type": "string", "maxLength": 1000},
+                "entity_ids": _array(ID),
+                "categories": _array({"type": "string", "minLength": 1, "maxLength": 300}),
+                "feed_ids": _array(ID),
+                "channels": _ref("Channels"),
+                "mode": {"type": "string", "enum": ["instant", "hourly", "daily"]},
+                "enabled": BOOL,
+            },
+            required=[],
+        ),
+        "additionalProperties": False,
+    },
+    "Alert": _object(
+        {
+            "id": INT,
+            "watchlist_id": INT,
+            "watchlist": {"type": "string", "description": "the watchlist's name"},
+            "entry_id": INT,
+            "entry_title": _nullable(STRING),
+            "entry_url": _nullable(STRING),
+            "channel": {"type": "string", "enum": ["webhook", "email", "ntfy"]},
+            "status": {"type": "string", "enum": ["pending", "sending", "sent", "failed"]},
+            "attempts": INT,
+            "error": _nullable(STRING),
+            "created_at": TIME,
+            "sent_at": TIME,
+        },
+        required=["id", "watchlist_id", "entry_id", "channel", "status"],
+    ),
     "Index": _object(
         {
             "name": STRING,
@@ -218,6 +397,53 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
 }
+
+
+def _extend(name: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """Schema ``name`` with more properties (all required): a detail view of a list item."""
+    base = SCHEMAS[name]
+    return {
+        "type": "object",
+        "properties": {**base["properties"], **properties},
+        "required": [*base["required"], *properties],
+    }
+
+
+SCHEMAS["StoryDetail"] = _extend(
+    "Story",
+    {
+        "entries": {
+            **_array(_ref("Entry")),
+            "description": "the members, oldest first (at most 500)",
+        },
+        "entities": {
+            **_array(_ref("EntityCount")),
+            "description": "entities the members mention, in most members first",
+        },
+    },
+)
+SCHEMAS["EntityDetail"] = _extend(
+    "Entity",
+    {
+        "bucket": {"type": "string", "enum": ["day", "week", "month"]},
+        "mentions": {
+            **_array(
+                _object(
+                    {
+                        "date": {"type": "string", "description": "first day of the period"},
+                        "entries": INT,
+                    }
+                )
+            ),
+            "description": "entries mentioning it per period, oldest first",
+        },
+        "co_mentions": {
+            **_array(_ref("EntityCount")),
+            "description": "the entities most often mentioned with it",
+        },
+        "stories": {**_array(_ref("Story")), "description": "stories it appears in, newest first"},
+    },
+)
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -253,7 +479,7 @@ MISSING = _error("no such resource")
 
 ENTRY_FILTERS = [
     _query("category", STRING, "only this category (its title)"),
-    _query("feed", {"type": "integer", "minimum": 1}, "only this subscription (id)"),
+    _query("feed", ID, "only this subscription (id)"),
     _query("tag", STRING, "only entries with this tag"),
     _query("kind", {"type": "string", "enum": ["post", "article"]}, "posts or articles"),
     _query(
@@ -281,6 +507,33 @@ ENTRY_FILTERS = [
         "entries to skip",
     ),
 ]
+
+
+STORY_FILTER = _query("story_id", ID, "only this story's entries")
+ENTITY_FILTER = _query("entity_id", ID, "only entries that mention this entity")
+PAGE = [
+    _query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}, "page size"),
+    _query("offset", {"type": "integer", "minimum": 0, "maximum": 1000000000, "default": 0},
+           "items to skip"),
+]  # fmt: skip
+TIMELINE_FORMAT = _query(
+    "format",
+    {"type": "string", "enum": ["json", "csv"], "default": "json"},
+    "json, or csv (a download)",
+)
+TIMELINE_ANSWER = {
+    "description": "the events, by date (then publication time, then place in the entry)",
+    "content": {
+        JSON: {"schema": _array(_ref("TimelineEvent"))},
+        "text/csv": {
+            "schema": {
+                "type": "string",
+                "description": "header: date,precision,sentence,entry_id,entry_title,"
+                "entry_url,feed_title,published",
+            }
+        },
+    },
+}
 
 
 def _operation(
@@ -389,7 +642,7 @@ def _paths() -> dict[str, Any]:
                 "Entries, newest first, filtered; with search, best matches first",
                 {"200": _json("a page of entries", _ref("EntryPage")), "400": BAD},
                 tag="entries",
-                parameters=ENTRY_FILTERS,
+                parameters=[*ENTRY_FILTERS, STORY_FILTER, ENTITY_FILTER],
             )
         },
         "/api/entries/state": {
@@ -497,6 +750,7 @@ def _paths() -> dict[str, Any]:
                 parameters=[_path("job_id", "job id")],
             )
         },
+        **_intel_paths(),
         "/api/tokens": {
             "get": _operation(
                 "API keys (names and prefixes; the keys themselves are never shown again)",
@@ -516,6 +770,168 @@ def _paths() -> dict[str, Any]:
                 {"204": {"description": "revoked"}, "404": MISSING},
                 tag="keys",
                 parameters=[_path("token_id", "key id")],
+            )
+        },
+    }
+
+
+def _intel_paths() -> dict[str, Any]:
+    """Stories, entities, timelines, watchlists (``web.api.intel``)."""
+    story_id = _path("story_id", "story id")
+    entity_id = _path("entity_id", "entity id")
+    watchlist_id = _path("watchlist_id", "watchlist id")
+    return {
+        "/api/stories": {
+            "get": _operation(
+                "Stories (entries about one event across sources), latest activity first",
+                {"200": _json("a page of stories", _ref("StoryPage")), "400": BAD},
+                tag="stories",
+                parameters=[
+                    _query(
+                        "min_size",
+                        {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 2},
+                        "only stories of at least this many entries (1: every entry's story)",
+                    ),
+                    *PAGE,
+                ],
+            )
+        },
+        "/api/stories/{story_id}": {
+            "get": _operation(
+                "A story: its summary, its entries in time order and the entities they mention",
+                {"200": _json("the story", _ref("StoryDetail")), "404": MISSING},
+                tag="stories",
+                parameters=[story_id],
+            )
+        },
+        "/api/stories/{story_id}/timeline": {
+            "get": _operation(
+                "The dated events of a story's entries",
+                {"200": TIMELINE_ANSWER, "400": BAD, "404": MISSING},
+                tag="stories",
+                parameters=[story_id, TIMELINE_FORMAT],
+            )
+        },
+        "/api/entities": {
+            "get": _operation(
+                "People, organisations and places, in most entries first; or found by name",
+                {"200": _json("a page of entities", _ref("EntityPage")), "400": BAD},
+                tag="entities",
+                parameters=[
+                    _query(
+                        "kind",
+                        {"type": "string", "enum": ["person", "org", "place"]},
+                        "only this kind",
+                    ),
+                    _query(
+                        "q",
+                        {"type": "string", "maxLength": 300},
+                        "name, alias or key to look for (exact matches first)",
+                    ),
+                    _query(
+                        "limit",
+                        {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+                        "page size",
+                    ),
+                    PAGE[1],
+                ],
+            )
+        },
+        "/api/entities/{entity_id}": {
+            "get": _operation(
+                "An entity with its mentions over time, co-mentioned entities and stories",
+                {"200": _json("the entity", _ref("EntityDetail")), "400": BAD, "404": MISSING},
+                tag="entities",
+                parameters=[
+                    entity_id,
+                    _query(
+                        "bucket",
+                        {"type": "string", "enum": ["day", "week", "month"], "default": "day"},
+                        "period of the mentions-over-time counts",
+                    ),
+                ],
+            )
+        },
+        "/api/entities/{entity_id}/entries": {
+            "get": _operation(
+                "Entries that mention an entity (the filters of /api/entries apply)",
+                {"200": _json("a page of entries", _ref("EntryPage")), "400": BAD, "404": MISSING},
+                tag="entities",
+                parameters=[entity_id, *ENTRY_FILTERS, STORY_FILTER],
+            )
+        },
+        "/api/entities/{entity_id}/timeline": {
+            "get": _operation(
+                "The dated events that name an entity",
+                {"200": TIMELINE_ANSWER, "400": BAD, "404": MISSING},
+                tag="entities",
+                parameters=[entity_id, TIMELINE_FORMAT],
+            )
+        },
+        "/api/watchlists": {
+            "get": _operation(
+                "Watchlists (saved queries that raise alerts), secrets masked",
+                {"200": _json("watchlists", _array(_ref("Watchlist")))},
+                tag="watchlists",
+            ),
+            "post": _operation(
+                "Make a watchlist",
+                {
+                    "201": _json("the new watchlist", _ref("Watchlist")),
+                    "400": BAD,
+                    "409": _error("a watchlist has this name already"),
+                },
+                tag="watchlists",
+                body=_body(_ref("NewWatchlist")),
+            ),
+        },
+        "/api/watchlists/{watchlist_id}": {
+            "get": _operation(
+                "One watchlist",
+                {"200": _json("the watchlist", _ref("Watchlist")), "404": MISSING},
+                tag="watchlists",
+                parameters=[watchlist_id],
+            ),
+            "patch": _operation(
+                "Change a watchlist (fields not sent stay as they are)",
+                {
+                    "200": _json("the watchlist", _ref("Watchlist")),
+                    "400": BAD,
+                    "404": MISSING,
+                    "409": _error("another watchlist has this name"),
+                },
+                tag="watchlists",
+                parameters=[watchlist_id],
+                body=_body(_ref("WatchlistChanges")),
+                description="`channels`, when sent, replaces every channel; a secret or token "
+                "left out or sent back masked (as GET shows it) keeps the stored one; an empty "
+                "webhook secret gets a new random one.",
+            ),
+            "delete": _operation(
+                "Delete a watchlist and its alerts",
+                {"204": {"description": "gone"}, "404": MISSING},
+                tag="watchlists",
+                parameters=[watchlist_id],
+            ),
+        },
+        "/api/watchlists/{watchlist_id}/alerts": {
+            "get": _operation(
+                "The alerts a watchlist raised, newest first",
+                {"200": _json("alerts", _array(_ref("Alert"))), "400": BAD, "404": MISSING},
+                tag="watchlists",
+                parameters=[
+                    watchlist_id,
+                    _query(
+                        "status",
+                        {"type": "string", "enum": ["pending", "sending", "sent", "failed"]},
+                        "only alerts in this state",
+                    ),
+                    _query(
+                        "limit",
+                        {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+                        "most alerts",
+                    ),
+                ],
             )
         },
     }
