@@ -376,15 +376,39 @@ def _reader_script() -> list[str]:
     return [sys.executable, str(HERE / "reader_refresh.py")]
 
 
-def run_newsdesk(runner: Runner) -> None:
-    db = runner.workdir / "nd.db"
-    base = [*newsdesk_command(), "--db", f"sqlite:///{db}"]
-    runner.step("newsdesk import (setup)", [*base, "import", str(runner.farm.opml)], db)
-    for name in ("newsdesk first refresh", "newsdesk unchanged refresh"):
-        step = runner.step(name, [*base, "refresh", "--no-fulltext"], db)
-        step.in_process = last_line(step.output_tail)
-        seconds = _SUMMARY_SECONDS.search(step.in_process)
-        step.in_process_s = float(seconds.group(1)) if seconds else None
+# The refresh runs Newsdesk's intelligence stage (issue 7) on new entries. The steps named
+# "newsdesk …" run it as shipped but with entities off (stories and timelines on); the variants
+# measure it against the core pipeline alone ("no intel") and with entities on.
+INTEL_VARIANTS: dict[str, dict[str, str]] = {
+    "": {"NEWSDESK_ENTITIES": "0"},
+    " (no intel)": {
+        "NEWSDESK_STORIES": "0",
+        "NEWSDESK_ENTITIES": "0",
+        "NEWSDESK_TIMELINES": "0",
+        "NEWSDESK_ALERTS": "0",
+    },
+    " (entities on)": {"NEWSDESK_ENTITIES": "1"},
+}
+
+
+def run_newsdesk(runner: Runner, variants: Sequence[str]) -> None:
+    env = runner.env
+    for variant in variants:
+        runner.env = {**env, **INTEL_VARIANTS[variant]}
+        slug = variant.strip(" ()").replace(" ", "-") or "default"
+        db = runner.workdir / f"nd-{slug}.db"
+        base = [*newsdesk_command(), "--db", f"sqlite:///{db}"]
+        runner.step(
+            f"newsdesk import (setup){variant}", [*base, "import", str(runner.farm.opml)], db
+        )
+        for name in ("newsdesk first refresh", "newsdesk unchanged refresh"):
+            step = runner.step(name + variant, [*base, "refresh", "--no-fulltext"], db)
+            lines = [line for line in step.output_tail.splitlines() if line.strip()]
+            summary = next((line for line in lines if _SUMMARY_SECONDS.search(line)), "")
+            step.in_process = " / ".join(line.strip() for line in lines[-2:])
+            seconds = _SUMMARY_SECONDS.search(summary)
+            step.in_process_s = float(seconds.group(1)) if seconds else None
+    runner.env = env
 
 
 def run_reader(runner: Runner, workers: int, *, search: bool) -> None:
@@ -491,6 +515,8 @@ def ratios(steps: Sequence[Step], measure: str = "wall_s") -> dict[str, float | 
         "unchanged_refresh": ("reader unchanged update", "newsdesk unchanged refresh"),
         "startup_imports": ("python -c 'import reader'", "newsdesk --version"),
         "startup_empty_refresh": ("reader update, 0 feeds", "newsdesk refresh, 0 feeds"),
+        # above 1: the intelligence stage (entities off) costs the refresh that much more
+        "intel_cost_first_refresh": ("newsdesk first refresh", "newsdesk first refresh (no intel)"),
     }
     found: dict[str, float | None] = {}
     for key, (theirs, ours) in pairs.items():
@@ -570,6 +596,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--probe-seconds", type=float, default=2.0)
     parser.add_argument("--skip", choices=("newsdesk", "reader"), action="append", default=[])
+    parser.add_argument(
+        "--intel",
+        choices=("no-intel", "entities-on"),
+        action="append",
+        default=[],
+        help="also run Newsdesk without its intelligence stage, or with entities on",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
     return parser.parse_args(argv)
@@ -583,7 +616,8 @@ def run(args: argparse.Namespace, workdir: Path, log: IO[str]) -> dict[str, Any]
         runner = Runner(farm, workdir, child_env(workdir))
         run_startup(runner, args.reader_workers)
         if "newsdesk" not in args.skip:
-            run_newsdesk(runner)
+            extra = [f" ({v.replace('-', ' ')})" for v in args.intel]
+            run_newsdesk(runner, ["", *extra])
         if "reader" not in args.skip:
             run_reader(runner, args.reader_workers, search=args.reader_search)
         return report(args, farm, probes, runner.steps)

@@ -30,6 +30,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "newsdesk.maintenance_cli",
     "newsdesk.workers.cli",
     "newsdesk.web.api.cli",
+    "newsdesk.intel_cli",
+    "newsdesk.alerts.cli",
 )
 
 
@@ -180,7 +182,10 @@ def _progress_bar() -> tuple[Callable[[str, int, int], None] | None, Callable[[]
 
     def update(stage: str, done: int, total: int) -> None:
         if stage not in tasks:
-            label = "fetching feeds" if stage == "fetch" else "extracting full text"
+            label = {
+                "fetch": "fetching feeds",
+                "intel": "stories, entities, events",
+            }.get(stage, "extracting full text")
             tasks[stage] = bar.add_task(label, total=total)
         bar.update(tasks[stage], completed=done, total=total)
 
@@ -221,12 +226,19 @@ def _query(args: argparse.Namespace, desk: Any) -> Any:
 
     feed_id = desk.resolve_feed(args.feed).id if getattr(args, "feed", None) else None
     since = parse_since(args.since) if getattr(args, "since", None) else None
+    entity_id = None
+    if getattr(args, "entity", None):
+        from newsdesk.intel_cli import resolve_entity
+
+        entity_id = resolve_entity(desk.store.engine, args.entity).id
     return EntryQuery(
         category=getattr(args, "category", None),
         feed_id=feed_id,
         kind=getattr(args, "kind", None),
         tag=getattr(args, "tag", None),
         since=since,
+        story_id=getattr(args, "story", None),
+        entity_id=entity_id,
         limit=args.limit,
     )
 
@@ -380,6 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--kind", choices=("post", "article"))
         p.add_argument("--tag")
         p.add_argument("--since", metavar="DATE|DURATION")
+        p.add_argument("--story", type=int, metavar="ID", help="only this story's entries")
+        p.add_argument("--entity", metavar="NAME|ID", help="only entries that mention it")
         p.add_argument("--limit", type=int, default=50)
         p.add_argument("--json", action="store_true", help="print a JSON array")
 

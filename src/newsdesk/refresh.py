@@ -22,6 +22,7 @@ from newsdesk import schedule
 from newsdesk.enrich import EnrichReport, enrich_entries
 from newsdesk.errors import NewsdeskError
 from newsdesk.fetch import HttpClient
+from newsdesk.intel import IntelReport, intel_wanted, run_intel
 from newsdesk.model import Entry, Feed, FetchResult
 from newsdesk.parse import parse_feed
 from newsdesk.process.pipeline import process_feed
@@ -61,7 +62,9 @@ class RefreshReport:
     seconds: float = 0.0
     outcomes: list[FeedOutcome] = field(default_factory=list)
     new_ids: list[int] = field(default_factory=list)
+    updated_ids: list[int] = field(default_factory=list)
     enrich: EnrichReport = field(default_factory=EnrichReport)
+    intel: IntelReport | None = None
 
     @property
     def errors(self) -> list[FeedOutcome]:
@@ -78,7 +81,10 @@ class RefreshReport:
                 f", {self.enrich.links_expanded} links expanded, "
                 f"{self.enrich.fulltext_done} full texts, {self.enrich.fulltext_failed} failed"
             )
-        return text + f") in {self.seconds:.2f} s"
+        text += f") in {self.seconds:.2f} s"
+        if self.intel is not None:
+            text += f"\n{self.intel.summary}"
+        return text
 
 
 def _pick_feeds(
@@ -252,6 +258,7 @@ class _FeedRefresher:
             outcome.new, outcome.updated = len(stored.new_ids), len(stored.updated_ids)
             outcome.error = stored.error
             self.report.new_ids.extend(stored.new_ids)
+            self.report.updated_ids.extend(stored.updated_ids)
             self.record(outcome)
 
     def _queue_state(self, feed_id: int, state: FeedState) -> None:
@@ -283,6 +290,7 @@ async def refresh_feeds(
     progress: Progress | None = None,
     now: datetime | None = None,
     enrich: bool = True,
+    intel: bool = True,
     stop: asyncio.Event | None = None,
 ) -> RefreshReport:
     """Refresh the given feeds (default: every feed not paused; ``due_only``: those whose next
@@ -290,7 +298,10 @@ async def refresh_feeds(
     ``enrich`` is false: distributed mode enriches in a task of its own).
 
     When ``stop`` is set (graceful shutdown), no new fetch starts: fetches in flight finish and
-    are stored, the feeds not reached keep their next check, and enrichment is skipped."""
+    are stored, the feeds not reached keep their next check, and enrichment is skipped.
+
+    Last, unless ``intel`` is false, the new and changed entries go through the intelligence
+    stage (stories, entities, timelines, alerts: ``newsdesk.intel``)."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     loop = asyncio.get_running_loop()
@@ -367,6 +378,15 @@ async def refresh_feeds(
         runner.writer.shutdown(wait=True)
         if pool is not None:
             pool.shutdown(wait=True)
+    changed = runner.report.new_ids + runner.report.updated_ids
+    engine = getattr(store, "engine", None)
+    stopping = stop is not None and stop.is_set()
+    if intel and changed and engine is not None and intel_wanted(settings) and not stopping:
+        if progress:
+            progress("intel", 0, len(changed))
+        runner.report.intel = await asyncio.to_thread(run_intel, engine, settings, changed)
+        if progress:
+            progress("intel", len(changed), len(changed))
     runner.report.seconds = time.perf_counter() - started
     return runner.report
 

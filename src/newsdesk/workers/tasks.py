@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from newsdesk.enrich import EnrichReport, enrich_entries
 from newsdesk.fetch import HttpClient
+from newsdesk.intel import run_intel
 from newsdesk.refresh import refresh_feeds
 from newsdesk.settings import Settings
 from newsdesk.store import SqlStore, open_store
@@ -96,10 +97,18 @@ def refresh_batch(
     # daemon process and may not start children).
     single = settings.replace(parse_workers=1)
     try:
-        result = asyncio.run(refresh_feeds(store, single, feed_ids=report.leased, enrich=False))
+        result = asyncio.run(
+            refresh_feeds(store, single, feed_ids=report.leased, enrich=False, intel=False)
+        )
     finally:
         release_leases(store.engine, report.leased, owner)
     report.new_ids = result.new_ids
+    # New entries go through the intelligence stage after enrichment (enrich_batch), or now
+    # when nothing will enrich them; changed entries now.
+    enriching = settings.fulltext or settings.expand_links
+    changed = result.updated_ids + ([] if enriching else result.new_ids)
+    if changed:
+        run_intel(store.engine, settings, changed)
     report.errors = len(result.errors)
     report.summary = result.summary
     return report
@@ -122,7 +131,9 @@ def enrich_batch(store: SqlStore, settings: Settings, entry_ids: Sequence[int]) 
                 now=datetime.now(UTC),
             )
 
-    return asyncio.run(run())
+    report = asyncio.run(run())
+    run_intel(store.engine, settings, list(entry_ids))
+    return report
 
 
 def chunks(ids: Sequence[int], size: int = ENRICH_CHUNK) -> list[list[int]]:

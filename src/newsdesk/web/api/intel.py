@@ -415,8 +415,12 @@ def routes(api: ApiState) -> list[BaseRoute]:
             return create_watchlist(api.engine, **changes)
 
         created = await api.run(create)
+        # A webhook secret Newsdesk generated is shown once, here: the caller needs it to check
+        # signatures. One the caller gave is never echoed.
+        hook = (changes.get("channels") or {}).get("webhook")
+        generated = isinstance(hook, dict) and not hook.get("secret")
         return JSONResponse(
-            created.as_dict(),
+            created.as_dict(reveal_secrets=generated),
             status_code=201,
             headers={"location": f"/api/watchlists/{created.id}"},
         )

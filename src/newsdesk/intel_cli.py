@@ -1,0 +1,253 @@
+"""Commands for stories, entities and timelines: `newsdesk stories`, `story ID`, `entities`,
+`entity NAME`, `timeline --story ID | --entity NAME`, and `intel` (run the stage on what is
+stored). Heavy modules are imported inside the handlers: the CLI starts fast."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from newsdesk.errors import NewsdeskError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from newsdesk.store.entities import Entity
+
+Handler = Callable[[argparse.Namespace], int]
+CommandFactory = Callable[[str, Handler, str], argparse.ArgumentParser]
+
+
+def _open(args: argparse.Namespace) -> tuple[Any, Any]:
+    from newsdesk.settings import load_settings
+    from newsdesk.store import open_store
+
+    settings = load_settings(database_url=args.db)
+    return settings, open_store(settings.resolved_database_url)
+
+
+def _json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _day(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+
+def resolve_entity(engine: Engine, ref: str) -> Entity:
+    """An entity by id or by name (exact name, alias or normalised key first)."""
+    from newsdesk.store.entities import find_entities, get_entity
+
+    ref = ref.strip()
+    if ref.isdigit():
+        found = get_entity(engine, int(ref))
+        if found is None:
+            raise NewsdeskError(f"no entity with id {ref}")
+        return found
+    matches = find_entities(engine, ref, limit=5)
+    if not matches:
+        raise NewsdeskError(f"no entity named {ref!r} (see `newsdesk entities`)")
+    exact = [m for m in matches if m.name.casefold() == ref.casefold()]
+    return exact[0] if exact else matches[0]
+
+
+def cmd_stories(args: argparse.Namespace) -> int:
+    from newsdesk.store.stories import list_stories
+
+    _settings, store = _open(args)
+    try:
+        stories = list_stories(store.engine, limit=args.limit, min_size=args.min_size)
+    finally:
+        store.close()
+    if args.json:
+        _json([s.as_dict() for s in stories])
+        return 0
+    if not stories:
+        print(f"no stories of {args.min_size} or more entries yet")
+    for s in stories:
+        print(
+            f"{s.id:>7}  {_day(s.last_published)}  {s.size:>3} entries, {s.sources:>2} sources"
+            f"  {s.title or '(untitled)'}"
+        )
+    return 0
+
+
+def cmd_story(args: argparse.Namespace) -> int:
+    from newsdesk.store import EntryQuery
+    from newsdesk.store.events import story_timeline
+    from newsdesk.store.stories import get_story, story_member_ids
+
+    _settings, store = _open(args)
+    try:
+        story = get_story(store.engine, args.id)
+        if story is None:
+            raise NewsdeskError(f"no story with id {args.id}")
+        ids = story_member_ids(store.engine, args.id)
+        members = store.list_entries(EntryQuery(ids=ids, limit=len(ids) or 1, oldest_first=True))
+        events = story_timeline(store.engine, args.id)
+    finally:
+        store.close()
+    if args.json:
+        _json(
+            {
+                **story.as_dict(),
+                "entries": [m.as_dict() for m in members],
+                "timeline": [e.as_dict() for e in events],
+            }
+        )
+        return 0
+    print(f"story {story.id}: {story.title or '(untitled)'}")
+    print(f"{story.size} entries from {story.sources} sources")
+    for m in members:
+        label = m.title or (m.content_text[:80] + ("…" if len(m.content_text) > 80 else ""))
+        print(f"  {_day(m.published)}  [{m.kind}] {m.feed_title}: {label}")
+        if m.url:
+            print(f"      {m.url}")
+    if events:
+        print("timeline:")
+        for e in events:
+            print(f"  {e.date} ({e.precision})  {e.sentence}")
+    return 0
+
+
+def cmd_entities(args: argparse.Namespace) -> int:
+    from newsdesk.store.entities import find_entities, list_entities
+
+    _settings, store = _open(args)
+    try:
+        if args.query:
+            found = find_entities(store.engine, args.query, limit=args.limit)
+            if args.kind:
+                found = [e for e in found if e.kind == args.kind]
+        else:
+            found = list_entities(store.engine, kind=args.kind, limit=args.limit)
+    finally:
+        store.close()
+    if args.json:
+        _json([e.as_dict() for e in found])
+        return 0
+    if not found:
+        print("no entities yet (they are read after a refresh; see `newsdesk intel`)")
+    for e in found:
+        print(f"{e.id:>7}  {e.kind:<6}  {e.entry_count:>5} entries  {e.name}")
+    return 0
+
+
+def cmd_entity(args: argparse.Namespace) -> int:
+    from newsdesk.store.entities import co_mentions, entity_story_ids, mentions_over_time
+    from newsdesk.store.stories import story_summaries
+
+    _settings, store = _open(args)
+    try:
+        entity = resolve_entity(store.engine, args.ref)
+        together = co_mentions(store.engine, entity.id, limit=args.limit)
+        over_time = mentions_over_time(store.engine, entity.id, bucket="day")
+        story_ids = entity_story_ids(store.engine, entity.id, limit=args.limit)
+        stories = story_summaries(store.engine, story_ids)
+    finally:
+        store.close()
+    ordered = [stories[i] for i in story_ids if i in stories]
+    if args.json:
+        _json(
+            {
+                **entity.as_dict(),
+                "co_mentions": [{**e.as_dict(), "together": n} for e, n in together],
+                "mentions_over_time": [{"date": d, "entries": n} for d, n in over_time],
+                "stories": [s.as_dict() for s in ordered],
+            }
+        )
+        return 0
+    print(f"{entity.name} ({entity.kind}), in {entity.entry_count} entries")
+    if entity.aliases:
+        print(f"also: {', '.join(entity.aliases)}")
+    if together:
+        print("mentioned with: " + ", ".join(f"{e.name} ({n})" for e, n in together))
+    if over_time:
+        print("by day: " + ", ".join(f"{d} {n}" for d, n in over_time[-14:]))
+    for s in ordered:
+        print(f"  story {s.id}: {s.title or '(untitled)'} ({s.size} entries)")
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from newsdesk.store.events import entity_timeline, story_timeline
+    from newsdesk.timeline.export import events_to_csv, events_to_json
+
+    if (args.story is None) == (args.entity is None):
+        raise NewsdeskError("give --story ID or --entity NAME|ID")
+    _settings, store = _open(args)
+    try:
+        if args.story is not None:
+            events = story_timeline(store.engine, args.story)
+        else:
+            events = entity_timeline(store.engine, resolve_entity(store.engine, args.entity).id)
+    finally:
+        store.close()
+    if args.format == "json":
+        sys.stdout.write(events_to_json(events) + "\n")
+    elif args.format == "csv":
+        sys.stdout.write(events_to_csv(events))
+    else:
+        if not events:
+            print("no dated events")
+        for e in events:
+            print(f"{e.date}  ({e.precision})  {e.sentence}")
+            print(f"            — {e.feed_title}: {e.entry_title or e.entry_url or e.entry_id}")
+    return 0
+
+
+def cmd_intel(args: argparse.Namespace) -> int:
+    from newsdesk.intel import run_intel
+
+    settings, store = _open(args)
+    try:
+        report = run_intel(store.engine, settings, None, deliver=not args.no_deliver)
+    finally:
+        store.close()
+    if args.json:
+        _json(report.as_dict())
+    else:
+        print(report.summary)
+        seconds = ", ".join(f"{k} {v:.2f} s" for k, v in report.seconds.items())
+        if seconds:
+            print(f"time: {seconds}")
+    return 0
+
+
+def register(command: CommandFactory) -> None:
+    p = command("stories", cmd_stories, "list stories (entries grouped across sources)")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--min-size", type=int, default=2, help="fewest entries (default 2)")
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+
+    p = command("story", cmd_story, "show one story: its entries in time order, its timeline")
+    p.add_argument("id", type=int, metavar="ID")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("entities", cmd_entities, "list people, organisations and places, or find one")
+    p.add_argument("query", nargs="?", help="a name to look for")
+    p.add_argument("--kind", choices=("person", "org", "place"))
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+
+    p = command("entity", cmd_entity, "show an entity: co-mentions, mentions by day, stories")
+    p.add_argument("ref", metavar="NAME|ID")
+    p.add_argument("--limit", type=int, default=15)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("timeline", cmd_timeline, "dated events of a story or an entity")
+    p.add_argument("--story", type=int, metavar="ID")
+    p.add_argument("--entity", metavar="NAME|ID")
+    p.add_argument("--format", choices=("text", "json", "csv"), default="text")
+
+    p = command(
+        "intel",
+        cmd_intel,
+        "group stored entries into stories and read their entities and dated events "
+        "(what refresh does for new entries), then raise and send alerts",
+    )
+    p.add_argument("--no-deliver", action="store_true", help="raise alerts, send nothing")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
