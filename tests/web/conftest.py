@@ -91,6 +91,7 @@ def web_settings(tmp_path: Path) -> Settings:
         database_url=f"sqlite:///{tmp_path / 'newsdesk.db'}",
         allow_private_networks=True,
         fulltext=False,
+        story_river=False,
     )
 
 

@@ -190,7 +190,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         form = await request.form()
         filters = {
             k: str(form.get(k) or "").strip()
-            for k in ("category", "feed", "kind", "since", "until")
+            for k in ("category", "feed", "kind", "since", "until", "entity")
             if str(form.get(k) or "").strip()
         }
         query = str(form.get("q") or "")

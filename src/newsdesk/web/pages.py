@@ -1,5 +1,7 @@
 """Reading pages: the river (all, per category, per feed, per tag) with unread/starred/all
-filters and infinite scroll, the entry page, search, and the read/star/mark-all-read actions."""
+filters and infinite scroll, one card per story when ``story_river`` is on, the entry page
+(with its story, entities and dated events), search (words and/or an entity), and the
+read/star/mark-all-read actions."""
 
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ from newsdesk.store.reading import (
 from newsdesk.store.saved_searches import list_saved_searches
 from newsdesk.store.search import query_words
 from newsdesk.web.context import WebContext
+from newsdesk.web.intel.lookup import entity_choices, entry_intel, resolve_entity
+from newsdesk.web.intel.river import group_stories
 
 PAGE_SIZE = 30
 MAX_FEED_MENU = 500
@@ -146,11 +150,17 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         query.limit = PAGE_SIZE + 1
         query.offset = (page - 1) * PAGE_SIZE
 
-        def load() -> tuple[list[tuple[StoredEntry, list[Shared]]], bool]:
+        def load() -> tuple[list[tuple[StoredEntry, list[Shared]]], bool, dict[int, Any]]:
             found = ctx.desk.entries(query)
-            return with_shared(ctx, found[:PAGE_SIZE]), len(found) > PAGE_SIZE
+            shown = found[:PAGE_SIZE]
+            cards: dict[int, Any] = {}
+            if ctx.settings.story_river and shown:
+                shown, cards = group_stories(
+                    ctx.desk.store, shown, view.query(show), first_page=page == 1
+                )
+            return with_shared(ctx, shown), len(found) > PAGE_SIZE, cards
 
-        items, more = await ctx.run(load)
+        items, more, stories = await ctx.run(load)
         params = {"show": show, "page": page + 1}
         next_url = f"{view.path}?{urlencode(params)}" if more else None
         variables: dict[str, Any] = {
@@ -159,6 +169,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
             "show": show,
             "page": page,
             "next_url": next_url,
+            "stories": stories,
         }
         if request.headers.get("hx-request") and page > 1:
             return ctx.render(request, "_cards.html", **variables)
@@ -230,6 +241,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
                 "related": related,
                 "newer": newer,
                 "older": older,
+                **entry_intel(ctx.engine, entry),
             }
 
         data = await ctx.run(load)
@@ -288,9 +300,17 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
             "kind": params.get("kind", "").strip(),
             "since": params.get("since", "").strip(),
             "until": params.get("until", "").strip(),
+            "entity": params.get("entity", "").strip()[:200],
         }
         errors: list[str] = []
         query = EntryQuery(limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+        entity = None
+        if filters["entity"]:
+            try:
+                entity = await ctx.run(resolve_entity, ctx.engine, filters["entity"])
+                query.entity_id = entity.id
+            except NewsdeskError as exc:
+                errors.append(f"Entity: {exc}")
         query.category = filters["category"] or None
         if filters["feed"]:
             if filters["feed"].isdigit():
@@ -307,10 +327,11 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
                     errors.append(f"{name.capitalize()}: {exc}")
         items: list[tuple[StoredEntry, list[Shared]]] = []
         more = False
-        if text and not errors:
+        if (text or entity) and not errors:
 
             def run() -> tuple[list[tuple[StoredEntry, list[Shared]]], bool]:
-                found = ctx.desk.search(text, query)
+                # An entity alone lists its entries, newest first; with words, best matches.
+                found = ctx.desk.search(text, query) if text else ctx.desk.entries(query)
                 return with_shared(ctx, found[:PAGE_SIZE]), len(found) > PAGE_SIZE
 
             try:
@@ -331,14 +352,17 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         feeds = await ctx.run(feed_choices, ctx.desk.store, MAX_FEED_MENU + 1)
         if len(feeds) > MAX_FEED_MENU:
             feeds = []
+        entity_names = await ctx.run(entity_choices, ctx.engine)
         return ctx.render(
             request,
             "search.html",
             title=f"Search: {text}" if text else "Search",
             q=text,
+            entity=entity,
             filters=filters,
             errors=errors,
             feeds=feeds,
+            entity_names=entity_names,
             status_code=400 if errors else 200,
             **variables,
             **await sidebar(ctx),

@@ -1,6 +1,6 @@
-"""Republished feeds: everything, each category, feed, tag and saved search as Atom 1.0,
-RSS 2.0 and JSON Feed 1.1, under ``/syndicate/…``. Feed readers have no session, so these URLs
-also accept the reader key the pages put in their autodiscovery links."""
+"""Republished feeds: everything, each category, feed, tag, entity, story and saved search as
+Atom 1.0, RSS 2.0 and JSON Feed 1.1, under ``/syndicate/…``. Feed readers have no session, so
+these URLs also accept the reader key the pages put in their autodiscovery links."""
 
 from __future__ import annotations
 
@@ -17,8 +17,11 @@ from newsdesk.errors import FeedNotFoundError, NewsdeskError
 from newsdesk.model import StoredEntry
 from newsdesk.publish.feeds import CONTENT_TYPES, FEED_FORMATS, FeedMeta, render_feed
 from newsdesk.store import EntryQuery
+from newsdesk.store.entities import get_entity
 from newsdesk.store.saved_searches import get_saved_search
+from newsdesk.store.stories import get_story
 from newsdesk.web.context import WebContext
+from newsdesk.web.intel.lookup import resolve_entity
 from newsdesk.web.pages import feed_key
 
 FEED_SIZE = 50
@@ -69,6 +72,19 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
                     f"/tag/{quote(value, safe='')}",
                     ctx.desk.entries(query),
                 )
+            if kind == "entity" and value.isdigit():
+                entity = get_entity(ctx.engine, int(value))
+                if entity is None:
+                    raise HTTPException(404, "There is no such entity.")
+                query.entity_id = entity.id
+                return f"Newsdesk: {entity.name}", f"/entity/{entity.id}", ctx.desk.entries(query)
+            if kind == "story" and value.isdigit():
+                story = get_story(ctx.engine, int(value))
+                if story is None:
+                    raise HTTPException(404, "There is no such story.")
+                query.story_id = story.id
+                title = f"Newsdesk story: {story.title or story.id}"
+                return title, f"/story/{story.id}", ctx.desk.entries(query)
             if kind == "search" and value.isdigit():
                 saved = get_saved_search(ctx.engine, int(value))
                 if saved is None:
@@ -106,6 +122,12 @@ def _apply_filters(ctx: WebContext, query: EntryQuery, filters: dict[str, object
     kind = filters.get("kind")
     if kind in ("post", "article"):
         query.kind = str(kind)
+    entity = filters.get("entity")
+    if isinstance(entity, str) and entity:
+        try:
+            query.entity_id = resolve_entity(ctx.engine, entity).id
+        except NewsdeskError:
+            query.entity_id = 0  # an entity no longer there: no entry matches, none is shown
     for name in ("since", "until"):
         value = filters.get(name)
         if isinstance(value, str) and value:

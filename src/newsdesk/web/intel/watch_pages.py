@@ -1,0 +1,139 @@
+"""The watchlists page: the saved queries that raise alerts, a form to make one, delete, and
+the most recent alerts with how their delivery went. The rules (and their messages) are
+``newsdesk.store.watchlists``'s, shared with the CLI and the API."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import Engine
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from newsdesk.errors import NewsdeskError
+from newsdesk.store.entities import get_entity
+from newsdesk.store.reading import feed_choices
+from newsdesk.store.watchlists import (
+    MODES,
+    create_watchlist,
+    delete_watchlist,
+    list_alerts,
+    list_watchlists,
+)
+from newsdesk.web.context import WebContext
+from newsdesk.web.intel.lookup import resolve_entity
+from newsdesk.web.pages import sidebar
+
+RECENT_ALERTS = 50
+FORM_FIELDS = ("name", "query", "entities", "webhook", "secret", "email", "ntfy", "ntfy_token")
+_SPLIT = re.compile(r"[,;\n]+")
+
+
+def resolve_entities(engine: Engine, text: str) -> list[int]:
+    """Entity ids from what a person types: ids or names, separated by commas."""
+    parts = (" ".join(p.split()) for p in _SPLIT.split(text))
+    return list(dict.fromkeys(resolve_entity(engine, p).id for p in parts if p))
+
+
+def channels_from(values: dict[str, str]) -> dict[str, dict[str, Any]]:
+    channels: dict[str, dict[str, Any]] = {}
+    if values["webhook"]:
+        channels["webhook"] = {"url": values["webhook"], "secret": values["secret"]}
+    if values["email"]:
+        channels["email"] = {"to": [a for a in re.split(r"[\s,;]+", values["email"]) if a]}
+    if values["ntfy"]:
+        channels["ntfy"] = {"url": values["ntfy"], "token": values["ntfy_token"]}
+    return channels
+
+
+def _choices(form: FormData, name: str) -> list[str]:
+    return [str(v).strip() for v in form.getlist(name) if str(v).strip()]
+
+
+def routes(ctx: WebContext) -> list[BaseRoute]:
+    async def page(
+        request: Request,
+        *,
+        error: str | None = None,
+        form: dict[str, Any] | None = None,
+    ) -> Response:
+        def load() -> dict[str, Any]:
+            lists = list_watchlists(ctx.engine)
+            names: dict[int, str] = {}
+            for wl in lists:
+                for eid in wl.entity_ids:
+                    if eid not in names:
+                        found = get_entity(ctx.engine, eid)
+                        names[eid] = found.name if found else f"#{eid}"
+            return {
+                "watchlists": lists,
+                "entity_names": names,
+                "alerts": list_alerts(ctx.engine, limit=RECENT_ALERTS),
+                "feeds": feed_choices(ctx.desk.store, 500),
+            }
+
+        data = await ctx.run(load)
+        side = await sidebar(ctx)
+        return ctx.render(
+            request,
+            "intel_watchlists.html",
+            title="Watchlists",
+            modes=MODES,
+            error=error,
+            form=form or {"mode": "instant", "categories": [], "feeds": []},
+            message=request.query_params.get("message"),
+            status_code=400 if error else 200,
+            **data,
+            **side,
+        )
+
+    async def watchlists_page(request: Request) -> Response:
+        return await page(request)
+
+    async def create(request: Request) -> Response:
+        raw = await request.form()
+        values = {k: str(raw.get(k) or "").strip() for k in FORM_FIELDS}
+        mode = str(raw.get("mode") or "instant")
+        chosen_categories = _choices(raw, "category")
+        chosen_feeds = _choices(raw, "feed")
+        form = {**values, "mode": mode, "categories": chosen_categories, "feeds": chosen_feeds}
+
+        def save() -> str:
+            entity_ids = resolve_entities(ctx.engine, values["entities"])
+            created = create_watchlist(
+                ctx.engine,
+                name=values["name"],
+                query=values["query"],
+                entity_ids=entity_ids,
+                categories=chosen_categories,
+                feed_ids=[int(f) for f in chosen_feeds if f.isdigit()],
+                channels=channels_from(values),
+                mode=mode,
+            )
+            return created.name
+
+        try:
+            name = await ctx.run(save)
+        except NewsdeskError as exc:
+            message = str(exc)
+            return await page(request, error=message[:1].upper() + message[1:], form=form)
+        target = "/watchlists?" + urlencode({"message": f"Watching “{name}”."})
+        return RedirectResponse(target, status_code=303)
+
+    async def remove(request: Request) -> Response:
+        watchlist_id = request.path_params["watchlist_id"]
+        if not await ctx.run(delete_watchlist, ctx.engine, watchlist_id):
+            raise HTTPException(404, "There is no such watchlist.")
+        target = "/watchlists?" + urlencode({"message": "Watchlist deleted."})
+        return RedirectResponse(target, status_code=303)
+
+    return [
+        Route("/watchlists", watchlists_page),
+        Route("/watchlists", create, methods=["POST"]),
+        Route("/watchlists/{watchlist_id:int}/delete", remove, methods=["POST"]),
+    ]
