@@ -1,0 +1,467 @@
+"""Stories in the store: reading summaries and members, and the SQL that clustering
+(``newsdesk.stories``) runs — batched lookups of candidate keys and signatures, and the writes
+that keep ``stories`` rows in step with their members."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+
+from newsdesk.model import _iso
+from newsdesk.store.engine import write_transaction
+from newsdesk.store.schema import entries, entry_signatures, stories, story_keys
+
+CHUNK = 500  # ids or keys per IN list: well under SQLite's bound-parameter limit
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(frozen=True, slots=True)
+class StorySummary:
+    """A story as lists and cards show it."""
+
+    id: int
+    title: str | None
+    lead_entry_id: int | None
+    size: int
+    sources: int
+    first_published: datetime
+    last_published: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "lead_entry_id": self.lead_entry_id,
+            "size": self.size,
+            "sources": self.sources,
+            "first_published": _iso(self.first_published),
+            "last_published": _iso(self.last_published),
+        }
+
+
+_SUMMARY = (
+    stories.c.id,
+    stories.c.title,
+    stories.c.lead_entry_id,
+    stories.c.size,
+    stories.c.sources,
+    stories.c.first_published,
+    stories.c.last_published,
+)
+
+
+def _summary(row: Any) -> StorySummary:
+    return StorySummary(
+        id=row.id,
+        title=row.title,
+        lead_entry_id=row.lead_entry_id,
+        size=row.size,
+        sources=row.sources,
+        first_published=row.first_published,
+        last_published=row.last_published,
+    )
+
+
+def get_story(engine: Engine, story_id: int) -> StorySummary | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(*_SUMMARY).where(stories.c.id == story_id)).first()
+    return _summary(row) if row is not None else None
+
+
+def story_member_ids(engine: Engine, story_id: int) -> list[int]:
+    """The story's entries, oldest first."""
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(entries.c.id)
+                .where(entries.c.story_id == story_id)
+                .order_by(entries.c.published, entries.c.id)
+            ).scalars()
+        )
+
+
+def story_summaries(engine: Engine, story_ids: Iterable[int]) -> dict[int, StorySummary]:
+    wanted = list(dict.fromkeys(story_ids))
+    found: dict[int, StorySummary] = {}
+    with engine.connect() as conn:
+        for chunk in chunks(wanted):
+            for row in conn.execute(select(*_SUMMARY).where(stories.c.id.in_(chunk))):
+                found[row.id] = _summary(row)
+    return found
+
+
+def list_stories(
+    engine: Engine, *, limit: int = 50, offset: int = 0, min_size: int = 2
+) -> list[StorySummary]:
+    """Stories of at least ``min_size`` entries, the most recently active first."""
+    query = (
+        select(*_SUMMARY)
+        .where(stories.c.size >= min_size)
+        .order_by(stories.c.last_published.desc(), stories.c.id.desc())
+        .limit(max(0, limit))
+        .offset(max(0, offset))
+    )
+    with engine.connect() as conn:
+        return [_summary(row) for row in conn.execute(query)]
+
+
+# -- what clustering reads and writes -------------------------------------------------------
+
+
+@dataclass(slots=True)
+class EntryRow:
+    """An entry as clustering reads it."""
+
+    id: int
+    feed_id: int
+    kind: str
+    title: str
+    text: str
+    url_canonical: str | None
+    links: list[str]
+    published: datetime
+    story_id: int | None
+    title_terms: str | None  # as stored when it was last clustered
+
+
+def unclustered_ids(conn: Connection, limit: int) -> list[int]:
+    """Entries not clustered yet, oldest first, so stories grow in time order."""
+    return list(
+        conn.execute(
+            select(entries.c.id)
+            .where(entries.c.story_id.is_(None))
+            .order_by(entries.c.published, entries.c.id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def load_entries(conn: Connection, ids: Sequence[int]) -> list[EntryRow]:
+    """The entries of ``ids`` (those that exist), oldest first, with their stored signature."""
+    query = select(
+        entries.c.id,
+        entries.c.feed_id,
+        entries.c.kind,
+        entries.c.title,
+        entries.c.content_text,
+        entries.c.url_canonical,
+        entries.c.links,
+        entries.c.published,
+        entries.c.story_id,
+        entry_signatures.c.title_terms,
+    ).outerjoin(entry_signatures, entry_signatures.c.entry_id == entries.c.id)
+    found: list[EntryRow] = []
+    for chunk in chunks(list(dict.fromkeys(ids))):
+        for r in conn.execute(query.where(entries.c.id.in_(chunk))):
+            found.append(
+                EntryRow(
+                    id=r.id,
+                    feed_id=r.feed_id,
+                    kind=r.kind,
+                    title=r.title or "",
+                    text=r.content_text or "",
+                    url_canonical=r.url_canonical,
+                    links=[u for u in (r.links or []) if isinstance(u, str)],
+                    published=r.published,
+                    story_id=r.story_id,
+                    title_terms=r.title_terms,
+                )
+            )
+    found.sort(key=lambda e: (e.published, e.id))
+    return found
+
+
+def _marks(conn: Connection, count: int) -> str:
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return ", ".join([mark] * count)
+
+
+def _driver_rows(conn: Connection, template: str, values: Sequence[Any]) -> list[Any]:
+    """Rows of ``template`` (with "{marks}" for an IN list) over ``values``, in chunks. Plain
+    driver SQL: these lookups return the most rows, and SQLAlchemy's row machinery would cost
+    more than the database does."""
+    rows: list[Any] = []
+    for chunk in chunks(list(dict.fromkeys(values))):
+        statement = template.format(marks=_marks(conn, len(chunk)))
+        cursor = conn.connection.cursor()  # the DB-API cursor, inside this transaction
+        try:
+            cursor.execute(statement, tuple(chunk))
+            rows.extend(cursor.fetchall())
+        finally:
+            cursor.close()
+    return rows
+
+
+def _execute_many(conn: Connection, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    cursor = conn.connection.cursor()
+    try:
+        for chunk in chunks(list(rows), 5000):
+            cursor.executemany(statement, list(chunk))
+    finally:
+        cursor.close()
+
+
+def key_hits(conn: Connection, keys: Iterable[str]) -> list[tuple[str, int]]:
+    """Every stored (key, entry id) of ``keys``. The keys' table alone: joining entries here
+    would read a whole entry row (its text, before ``story_id``) for every hit."""
+    return _driver_rows(
+        conn, 'SELECT "key", entry_id FROM story_keys WHERE "key" IN ({marks})', list(keys)
+    )
+
+
+class Facts(NamedTuple):
+    story_id: int | None
+    feed_id: int
+    published: datetime
+
+
+def entry_facts(conn: Connection, ids: Iterable[int]) -> dict[int, Facts]:
+    """Story, feed and time of the entries ``ids``."""
+    rows = _driver_rows(
+        conn,
+        "SELECT id, story_id, feed_id, published FROM entries WHERE id IN ({marks})",
+        list(ids),
+    )
+    return {
+        entry_id: Facts(story, feed, _utc(published)) for entry_id, story, feed, published in rows
+    }
+
+
+def signatures(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[bytes | None, str | None]]:
+    """Stored signature and title words of the entries ``ids``."""
+    rows = _driver_rows(
+        conn,
+        "SELECT entry_id, minhash, title_terms FROM entry_signatures WHERE entry_id IN ({marks})",
+        list(ids),
+    )
+    return {
+        entry_id: (bytes(blob) if blob is not None else None, terms)
+        for entry_id, blob, terms in rows
+    }
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A stored time as ``UTCDateTime`` returns it (SQLite gives text, PostgreSQL naive)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC)
+
+
+def story_leads(conn: Connection, story_ids: Iterable[int]) -> dict[int, tuple[int | None, int]]:
+    """story id → (lead entry id, size)."""
+    wanted = list(dict.fromkeys(story_ids))
+    found: dict[int, tuple[int | None, int]] = {}
+    query = select(stories.c.id, stories.c.lead_entry_id, stories.c.size)
+    for chunk in chunks(wanted):
+        for r in conn.execute(query.where(stories.c.id.in_(chunk))):
+            found[r.id] = (r.lead_entry_id, r.size)
+    return found
+
+
+def replace_keys(
+    conn: Connection,
+    rekeyed: Sequence[int],
+    rows: Sequence[tuple[str, int, datetime]],
+) -> None:
+    """Drop the keys of ``rekeyed`` entries, then store ``rows`` (key, entry id, published).
+    Plain driver SQL too: an entry has about 20 keys, and this is most of what clustering
+    writes."""
+    for chunk in chunks(list(rekeyed)):
+        conn.execute(delete(story_keys).where(story_keys.c.entry_id.in_(chunk)))
+    if not rows:
+        return
+    as_stored = story_keys.c.published.type.bind_processor(conn.dialect)
+    times: dict[datetime, Any] = {}
+    values = []
+    for key, entry_id, published in sorted(rows):  # in key order: the index is built in order
+        if published not in times:
+            times[published] = as_stored(published) if as_stored else published
+        values.append((key, entry_id, times[published]))
+    statement = (
+        f'INSERT INTO story_keys ("key", entry_id, published) VALUES ({_marks(conn, 3)}) '
+        "ON CONFLICT DO NOTHING"
+    )
+    _execute_many(conn, statement, values)
+
+
+def replace_signatures(conn: Connection, rows: Sequence[tuple[int, bytes | None, str]]) -> None:
+    """Store (entry id, minhash, title terms) rows, replacing those already there: one upsert
+    statement (SQLite and PostgreSQL share its syntax), in driver SQL like the keys."""
+    statement = (
+        f"INSERT INTO entry_signatures (entry_id, minhash, title_terms) VALUES ({_marks(conn, 3)}) "
+        "ON CONFLICT (entry_id) DO UPDATE SET minhash = excluded.minhash, "
+        "title_terms = excluded.title_terms"
+    )
+    _execute_many(conn, statement, rows)
+
+
+def create_stories(conn: Connection, count: int, when: datetime, now: datetime) -> list[int]:
+    """``count`` new story rows (their figures are set by ``refresh_stories``); their ids."""
+    if count <= 0:
+        return []
+    row = {
+        "title": None,
+        "lead_entry_id": None,
+        "size": 0,
+        "sources": 0,
+        "first_published": when,
+        "last_published": when,
+        "created_at": now,
+        "updated_at": now,
+    }
+    result = conn.execute(
+        insert(stories).returning(stories.c.id, sort_by_parameter_order=True),
+        [dict(row) for _ in range(count)],
+    )
+    return [int(r[0]) for r in result]
+
+
+def assign_stories(conn: Connection, assignments: Mapping[int, int]) -> None:
+    """Set ``entries.story_id`` for each entry id → story id."""
+    if not assignments:
+        return
+    statement = (
+        update(entries)
+        .where(entries.c.id == bindparam("eid"))
+        .values(story_id=bindparam("sid"))
+        .execution_options(synchronize_session=False)
+    )
+    rows = [{"eid": e, "sid": s} for e, s in assignments.items()]
+    for chunk in chunks(rows, 2000):
+        conn.execute(statement, list(chunk))
+
+
+def merge_stories(conn: Connection, merged: Mapping[int, int]) -> None:
+    """Move the members of each story into the story it merged into (story → target)."""
+    for source, target in merged.items():
+        if source != target:
+            conn.execute(
+                update(entries).where(entries.c.story_id == source).values(story_id=target)
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: int
+    feed_id: int
+    kind: str
+    title: str | None
+    text_length: int
+    fulltext: bool
+    published: datetime
+
+
+def _lead(members: Sequence[Member]) -> Member:
+    """The best article: an article over a post, full text over a summary, a longer text,
+    then the earliest."""
+    return min(
+        members,
+        key=lambda m: (
+            m.kind != "article",
+            not m.fulltext,
+            -min(m.text_length, 20_000) // 500,
+            m.published,
+            m.id,
+        ),
+    )
+
+
+def _title_of(member: Member) -> str | None:
+    return member.title
+
+
+def refresh_stories(conn: Connection, story_ids: Iterable[int], now: datetime) -> None:
+    """Recompute title, lead, size, sources and dates of ``story_ids`` from their members;
+    stories left with no member are deleted."""
+    wanted = list(dict.fromkeys(story_ids))
+    if not wanted:
+        return
+    members: dict[int, list[Member]] = {s: [] for s in wanted}
+    query = select(
+        entries.c.id,
+        entries.c.story_id,
+        entries.c.feed_id,
+        entries.c.kind,
+        entries.c.title,
+        func.length(entries.c.content_text).label("text_length"),
+        entries.c.fulltext_status,
+        entries.c.published,
+    )
+    for chunk in chunks(wanted):
+        for r in conn.execute(query.where(entries.c.story_id.in_(chunk))):
+            members[r.story_id].append(
+                Member(
+                    r.id,
+                    r.feed_id,
+                    r.kind,
+                    r.title,
+                    int(r.text_length or 0),
+                    r.fulltext_status == "done",
+                    r.published,
+                )
+            )
+    empty = [s for s, m in members.items() if not m]
+    for chunk in chunks(empty):
+        conn.execute(delete(stories).where(stories.c.id.in_(chunk)))
+    rows = []
+    for story_id, found in members.items():
+        if not found:
+            continue
+        lead = _lead(found)
+        rows.append(
+            {
+                "sid": story_id,
+                "b_title": _title_of(lead),
+                "b_lead_entry_id": lead.id,
+                "b_size": len(found),
+                "b_sources": len({m.feed_id for m in found}),
+                "b_first_published": min(m.published for m in found),
+                "b_last_published": max(m.published for m in found),
+                "b_updated_at": now,
+            }
+        )
+    statement = (
+        update(stories)
+        .where(stories.c.id == bindparam("sid"))
+        .values(
+            title=bindparam("b_title"),
+            lead_entry_id=bindparam("b_lead_entry_id"),
+            size=bindparam("b_size"),
+            sources=bindparam("b_sources"),
+            first_published=bindparam("b_first_published"),
+            last_published=bindparam("b_last_published"),
+            updated_at=bindparam("b_updated_at"),
+        )
+    )
+    for chunk in chunks(rows, 2000):
+        conn.execute(statement, list(chunk))
+
+
+def repair_stories(engine: Engine, now: datetime | None = None) -> int:
+    """Bring story rows back in step with their members after entries were deleted (a purge,
+    a removed feed): recount the stories whose size is off, delete those left empty. Returns
+    how many stories it touched."""
+    moment = now or datetime.now(UTC)
+    with write_transaction(engine) as conn:
+        counts: dict[int, int] = dict(
+            conn.execute(
+                select(entries.c.story_id, func.count())
+                .where(entries.c.story_id.is_not(None))
+                .group_by(entries.c.story_id)
+            ).all()
+        )
+        stale = [
+            story_id
+            for story_id, size in conn.execute(select(stories.c.id, stories.c.size)).all()
+            if counts.get(story_id, 0) != size
+        ]
+        refresh_stories(conn, stale, moment)
+    return len(stale)
