@@ -70,9 +70,31 @@ class IntelReport:
                 f"{self.alerts_failed} failed"
             )
         text = "; ".join(parts)
+        if self.seconds:
+            text += f" in {sum(self.seconds.values()):.2f} s"
         if self.note:
             text += f" ({self.note})"
         return text
+
+    def add(self, other: IntelReport) -> None:
+        """Fold another run's figures into this one (the stage run in several batches)."""
+        for name in (
+            "entries",
+            "clustered",
+            "joined",
+            "new_stories",
+            "read",
+            "entities_read",
+            "mentions",
+            "events",
+            "alerts_created",
+            "alerts_sent",
+            "alerts_failed",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.note = self.note or other.note
+        for stage, seconds in other.seconds.items():
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -121,9 +143,10 @@ def _english(language: str | None) -> bool:
     return not language or language.lower().startswith("en")
 
 
-def _pending(engine: Engine, ids: Sequence[int], model: str | None) -> list[int]:
-    """Of ``ids``, those whose text was never read, changed since, or was read otherwise."""
-    found: list[int] = []
+def _pending(engine: Engine, ids: Sequence[int], model: str | None) -> dict[int, bool]:
+    """Of ``ids``, those whose text was never read (True), or changed since or was read
+    otherwise (False)."""
+    found: dict[int, bool] = {}
     version = _version()
     stale = or_(
         entry_intel.c.entry_id.is_(None),
@@ -136,12 +159,12 @@ def _pending(engine: Engine, ids: Sequence[int], model: str | None) -> list[int]
         for start in range(0, len(ids), SCAN_CHUNK):
             chunk = list(ids[start : start + SCAN_CHUNK])
             rows = conn.execute(
-                select(entries.c.id)
+                select(entries.c.id, entry_intel.c.entry_id.is_(None).label("fresh"))
                 .select_from(entries.outerjoin(entry_intel, entry_intel.c.entry_id == entries.c.id))
                 .where(and_(entries.c.id.in_(chunk), stale))
                 .order_by(entries.c.id)
             )
-            found.extend(int(r.id) for r in rows)
+            found.update((int(r.id), bool(r.fresh)) for r in rows)
     return found
 
 
@@ -170,7 +193,7 @@ def _record(conn: Any, rows: list[dict[str, Any]]) -> None:
         return
     dialect = conn.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(entry_intel).values(rows)
+    stmt = insert(entry_intel)
     stmt = stmt.on_conflict_do_update(
         index_elements=[entry_intel.c.entry_id],
         set_={
@@ -181,7 +204,7 @@ def _record(conn: Any, rows: list[dict[str, Any]]) -> None:
             "done_at": stmt.excluded.done_at,
         },
     )
-    conn.execute(stmt)
+    conn.execute(stmt, rows)  # executemany: one compiled statement, cached
 
 
 def read_entries(
@@ -201,8 +224,9 @@ def read_entries(
     model = extractor.model_name if extractor is not None else None
     pending = _pending(engine, entry_ids, model)
     version = _version()
-    for start in range(0, len(pending), READ_BATCH):
-        batch = pending[start : start + READ_BATCH]
+    order = list(pending)
+    for start in range(0, len(order), READ_BATCH):
+        batch = order[start : start + READ_BATCH]
         with engine.connect() as conn:
             rows = list(
                 conn.execute(
@@ -225,23 +249,23 @@ def read_entries(
             docs = [(rows[i].title or "", rows[i].content_text or "") for i in readable]
             for i, doc_found in zip(readable, extractor.extract(docs), strict=True):
                 found[i] = doc_found
-        report.seconds["entities"] = report.seconds.get("entities", 0.0) + (
-            time.perf_counter() - started
-        )
+            report.seconds["entities"] = report.seconds.get("entities", 0.0) + (
+                time.perf_counter() - started
+            )
         started = time.perf_counter()
         done_at = datetime.now(UTC)
         with write_transaction(engine) as conn:
             marks = []
             for row, mentions in zip(rows, found, strict=True):
-                surfaces = (
-                    replace_mentions(conn, row.id, row.published, mentions)
-                    if extractor is not None
-                    else {}
-                )
+                fresh = pending[row.id]
+                surfaces: dict[str, int] = {}
+                if extractor is not None and (mentions or not fresh):
+                    surfaces = replace_mentions(conn, row.id, row.published, mentions)
                 report.mentions += len(mentions)
                 if settings.timelines:
                     events = extract_events(row.content_text or "", published=row.published)
-                    report.events += replace_events(conn, row.id, events, surfaces)
+                    if events or not fresh:
+                        report.events += replace_events(conn, row.id, events, surfaces, fresh=fresh)
                 marks.append(
                     {
                         "entry_id": row.id,
@@ -253,7 +277,7 @@ def read_entries(
                     }
                 )
             _record(conn, marks)
-        report.seconds["write"] = report.seconds.get("write", 0.0) + (time.perf_counter() - started)
+        report.seconds["events+write"] = report.seconds.get("events+write", 0.0) + (time.perf_counter() - started)
         report.read += len(rows)
         if extractor is not None:
             report.entities_read += len(rows)

@@ -324,6 +324,7 @@ async def refresh_feeds(
             pool, parse_document, result.body, result.final_url, result.content_type, now
         )
 
+    use_fulltext = settings.fulltext if fulltext is None else fulltext
     try:
         async with HttpClient(settings) as client:
             gate = asyncio.Semaphore(settings.concurrency * 2)
@@ -361,7 +362,6 @@ async def refresh_feeds(
 
             await asyncio.gather(*(one(feed) for feed in feeds))
             await loop.run_in_executor(runner.writer, runner.flush)
-            use_fulltext = settings.fulltext if fulltext is None else fulltext
             stopping = stop is not None and stop.is_set()
             if runner.report.new_ids and enrich and not stopping:
                 runner.report.enrich = await enrich_entries(
@@ -378,9 +378,9 @@ async def refresh_feeds(
         runner.writer.shutdown(wait=True)
         if pool is not None:
             pool.shutdown(wait=True)
+    stopping = stop is not None and stop.is_set()
     changed = runner.report.new_ids + runner.report.updated_ids
     engine = getattr(store, "engine", None)
-    stopping = stop is not None and stop.is_set()
     if intel and changed and engine is not None and intel_wanted(settings) and not stopping:
         if progress:
             progress("intel", 0, len(changed))

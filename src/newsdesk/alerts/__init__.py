@@ -1,17 +1,33 @@
 """Watchlists raise alerts: ``match_entries`` records which new entries match which watchlist
 (one row per channel, at most once), ``deliver_due`` sends what is due by webhook, ntfy and
-e-mail. The watchlists themselves are kept by ``newsdesk.store.watchlists``."""
+e-mail. The watchlists themselves are kept by ``newsdesk.store.watchlists``.
+
+The names are loaded on first use: the CLI imports ``newsdesk.alerts.cli`` on every command and
+must not pay for aiohttp and the store then."""
 
 from __future__ import annotations
 
-from newsdesk.alerts.deliver import (
-    DeliveryReport,
-    deliver_due,
-    deliver_due_async,
-    send_test,
-    send_test_async,
-)
-from newsdesk.alerts.match import match_entries
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from newsdesk.alerts.deliver import (
+        DeliveryReport,
+        deliver_due,
+        deliver_due_async,
+        send_test,
+        send_test_async,
+    )
+    from newsdesk.alerts.match import match_entries
+
+_HOMES = {
+    "DeliveryReport": "newsdesk.alerts.deliver",
+    "deliver_due": "newsdesk.alerts.deliver",
+    "deliver_due_async": "newsdesk.alerts.deliver",
+    "send_test": "newsdesk.alerts.deliver",
+    "send_test_async": "newsdesk.alerts.deliver",
+    "match_entries": "newsdesk.alerts.match",
+}
 
 __all__ = [
     "DeliveryReport",
@@ -21,3 +37,10 @@ __all__ = [
     "send_test",
     "send_test_async",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

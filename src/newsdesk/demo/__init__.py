@@ -6,8 +6,12 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsdesk.demo.server import SampleServer
+
+if TYPE_CHECKING:
+    from newsdesk.desk import Desk
 
 SAMPLE_DIR = Path(__file__).parent / "sample"
 SEED_DIR = SAMPLE_DIR / "seed"
@@ -42,9 +46,28 @@ def run_demo(db: str | None = None, fulltext: bool = True) -> int:
         report = desk.refresh(fulltext=fulltext)
         print(report.summary, file=sys.stderr)
         sys.stdout.write(desk.digest())
+        _print_intel(desk)
     finally:
         desk.close()
         server.stop()
         if tmp is not None:
             tmp.cleanup()
     return 0
+
+
+def _print_intel(desk: Desk) -> None:
+    """After the digest: the stories and the most mentioned names the refresh found."""
+    from newsdesk.store.entities import list_entities
+    from newsdesk.store.stories import list_stories
+
+    engine = desk.store.engine
+    stories = list_stories(engine, limit=5)
+    names = [e.name for e in list_entities(engine, limit=8)]
+    lines = [f"\n{len(stories)} stories across sources:"] if stories else []
+    for story in stories:
+        lines.append(f"  {story.size} entries, {story.sources} sources: {story.title or '?'}")
+    if names:
+        lines.append("Most mentioned: " + ", ".join(names))
+    if lines:
+        lines.append("(newsdesk stories, newsdesk entity NAME, newsdesk timeline --entity NAME)")
+        print("\n".join(lines), file=sys.stderr)

@@ -91,19 +91,29 @@ def _mentioned(
 
 
 def replace_events(
-    conn: Connection, entry_id: int, events: Sequence[Event], surfaces: Mapping[str, int]
+    conn: Connection,
+    entry_id: int,
+    events: Sequence[Event],
+    surfaces: Mapping[str, int],
+    *,
+    fresh: bool = False,
 ) -> int:
     """Replace the stored events of ``entry_id`` with ``events`` (in the caller's write
     transaction) and link each to the entities whose surface form (``surfaces``: as written in
-    the text -> entity id) occurs in its sentence. Returns how many events were stored."""
+    the text -> entity id) occurs in its sentence. Returns how many events were stored.
+
+    ``fresh``: the caller knows the entry exists and has no events yet (it was never read), so
+    there is nothing to check or delete — a refresh of thousands of new entries saves three
+    statements each."""
     for event in events:
         _check(event)
-    exists = conn.execute(select(entries.c.id).where(entries.c.id == entry_id)).first()
-    if exists is None:
-        raise NewsdeskError(f"no entry with id {entry_id}")
-    old = select(events_table.c.id).where(events_table.c.entry_id == entry_id)
-    conn.execute(delete(event_entities).where(event_entities.c.event_id.in_(old)))
-    conn.execute(delete(events_table).where(events_table.c.entry_id == entry_id))
+    if not fresh:
+        exists = conn.execute(select(entries.c.id).where(entries.c.id == entry_id)).first()
+        if exists is None:
+            raise NewsdeskError(f"no entry with id {entry_id}")
+        old = select(events_table.c.id).where(events_table.c.entry_id == entry_id)
+        conn.execute(delete(event_entities).where(event_entities.c.event_id.in_(old)))
+        conn.execute(delete(events_table).where(events_table.c.entry_id == entry_id))
     if not events:
         return 0
     wanted = {s.strip(): int(i) for s, i in surfaces.items() if s and s.strip()}

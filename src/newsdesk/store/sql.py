@@ -765,6 +765,14 @@ class SqlStore:
     def entries_to_enrich(self, ids: Sequence[int], *, fulltext: bool = True) -> list[StoredEntry]:
         """Of ``ids``, the entries enrichment works on: posts that link somewhere, and (with
         ``fulltext``) articles waiting for their full text. Others are not even loaded."""
+        wanted = self.ids_to_enrich(ids, fulltext=fulltext)
+        found: list[StoredEntry] = []
+        for chunk in _chunks(wanted):
+            found.extend(self.list_entries(EntryQuery(ids=chunk, limit=len(chunk))))
+        return found
+
+    def ids_to_enrich(self, ids: Sequence[int], *, fulltext: bool = True) -> list[int]:
+        """The ids of ``entries_to_enrich``."""
         wanted: list[int] = []
         with self.engine.connect() as conn:
             for chunk in _chunks(list(ids)):
@@ -781,10 +789,7 @@ class SqlStore:
                         select(entries.c.id).where(entries.c.id.in_(chunk), needs)
                     ).scalars()
                 )
-        found: list[StoredEntry] = []
-        for chunk in _chunks(wanted):
-            found.extend(self.list_entries(EntryQuery(ids=chunk, limit=len(chunk))))
-        return found
+        return wanted
 
     def cached_expansions(self, urls: Iterable[str]) -> dict[str, str]:
         wanted = list(dict.fromkeys(urls))

@@ -18,7 +18,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from newsdesk.timeline.dates import PRECISIONS, FoundDate, best_date, find_dates, lead_date
+from newsdesk.timeline.dates import (
+    PRECISIONS,
+    FoundDate,
+    best_date,
+    could_hold_date,
+    find_dates,
+    lead_date,
+)
 from newsdesk.timeline.sentences import paragraphs, sentences, strip_marker
 
 # Stored with what the intelligence stage has read (entry_intel.version): a change to the rules
@@ -85,6 +92,8 @@ class _Draft:
 def _drafts(text: str, published: datetime | None) -> list[_Draft]:
     drafts: list[_Draft] = []
     for paragraph in paragraphs(text[:MAX_TEXT]):
+        if not could_hold_date(paragraph):
+            continue  # an event never spans paragraphs: one without a date adds nothing
         item: _Draft | None = None  # the open event of a dated list item
         for sentence in sentences(strip_marker(paragraph)):
             masked = _mask_urls(sentence[:MAX_SENTENCE_SCAN])

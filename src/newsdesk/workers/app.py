@@ -1,4 +1,5 @@
-"""The Celery app of distributed mode: configuration and the three tasks.
+"""The Celery app of distributed mode: configuration and the four tasks (enqueue due feeds,
+refresh a batch, enrich its new entries, run the intelligence stage on them).
 
 Reliability choices, and why:
 
@@ -27,12 +28,14 @@ from celery.signals import worker_process_shutdown
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from newsdesk.errors import StoreError
+from newsdesk.intel import intel_wanted
 from newsdesk.settings import Settings
 from newsdesk.workers import tasks
 
 ENQUEUE_DUE = "newsdesk.enqueue_due"
 REFRESH_BATCH = "newsdesk.refresh_batch"
 ENRICH_BATCH = "newsdesk.enrich_batch"
+INTEL_BATCH = "newsdesk.intel_batch"
 
 log = logging.getLogger("newsdesk.workers")
 # The database or the network is away for a moment: run the task again later (with backoff).
@@ -96,9 +99,16 @@ def _register(app: Celery, settings: Settings) -> None:
         report = tasks.refresh_batch(store, settings, feed_ids, owner)
         if report.busy:
             log.info("feeds %s are being refreshed elsewhere: skipped", report.busy)
-        if report.new_ids and (settings.fulltext or settings.expand_links):
+        # New entries are enriched first, then read by the intelligence stage (both background
+        # jobs); changed ones go to the stage at once.
+        enriching = settings.fulltext or settings.expand_links
+        if report.new_ids and enriching:
             for chunk in tasks.chunks(report.new_ids):
                 enrich_batch_task.apply_async(args=(chunk,), queue=settings.celery_queue)
+        later = report.updated_ids + ([] if enriching else report.new_ids)
+        if later and intel_wanted(settings):
+            for chunk in tasks.chunks(later):
+                intel_batch_task.apply_async(args=(chunk,), queue=settings.celery_queue)
         if report.summary:
             log.info("batch of %d: %s", len(report.leased), report.summary)
         return {"leased": len(report.leased), "busy": len(report.busy), "new": len(report.new_ids)}
@@ -113,7 +123,21 @@ def _register(app: Celery, settings: Settings) -> None:
     )
     def enrich_batch_task(self: Task[Any, Any], entry_ids: list[int]) -> dict[str, int]:
         report = tasks.enrich_batch(tasks.store_for(settings), settings, entry_ids)
+        if intel_wanted(settings):
+            intel_batch_task.apply_async(args=(entry_ids,), queue=settings.celery_queue)
         return {"fulltext_done": report.fulltext_done, "fulltext_failed": report.fulltext_failed}
+
+    @app.task(  # type: ignore[untyped-decorator]
+        name=INTEL_BATCH,
+        bind=True,
+        autoretry_for=RETRY_ON,
+        retry_backoff=5,
+        retry_backoff_max=300,
+        max_retries=None,
+    )
+    def intel_batch_task(self: Task[Any, Any], entry_ids: list[int]) -> dict[str, int]:
+        report = tasks.intel_batch(tasks.store_for(settings), settings, entry_ids)
+        return {"clustered": report.clustered, "read": report.read, "alerts": report.alerts_sent}
 
     @worker_process_shutdown.connect(weak=False)  # type: ignore[untyped-decorator]
     def _close(**_kwargs: Any) -> None:

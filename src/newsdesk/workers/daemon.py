@@ -1,5 +1,6 @@
 """`newsdesk run`: one process that serves the web reading room and refreshes due feeds on its
-own — the way most people run Newsdesk, on the embedded SQLite database.
+own — the way most people run Newsdesk, on the embedded SQLite database. The intelligence
+stage (stories, entities, timelines, alerts) runs as a background job beside the scheduler.
 
 The web server (uvicorn) and the scheduler loop share one event loop and one store. The loop
 calls ``refresh_feeds(due_only=True)`` every ``scheduler_tick`` seconds. On SIGTERM or SIGINT:
@@ -22,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from newsdesk.desk import Desk
 from newsdesk.errors import NewsdeskError
+from newsdesk.intel import intel_wanted, run_intel
 from newsdesk.refresh import refresh_feeds
 from newsdesk.settings import Settings
 
@@ -58,21 +60,67 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def scheduler_loop(desk: Desk, settings: Settings, stop: asyncio.Event) -> None:
-    """Refresh the due feeds, wait a tick, again — until ``stop`` is set."""
-    while not stop.is_set():
+IntelQueue = asyncio.Queue[list[int] | None]
+
+
+async def intel_loop(desk: Desk, settings: Settings, queue: IntelQueue) -> None:
+    """The intelligence stage (stories, entities, timelines, alerts) as a background job: it
+    takes the entries each refresh stored, in a thread, while the scheduler goes on fetching.
+    What is waiting is taken in one go; ``None`` ends the loop."""
+    while True:
+        wanted = await queue.get()
+        if wanted is None:
+            return
+        ids = list(wanted)
+        ending = False
+        while not queue.empty():
+            more = queue.get_nowait()
+            if more is None:
+                ending = True
+                break
+            ids.extend(more)
         try:
-            report = await refresh_feeds(desk.store, settings, due_only=True, stop=stop)
+            report = await asyncio.to_thread(run_intel, desk.store.engine, settings, ids)
         except (NewsdeskError, SQLAlchemyError) as exc:
-            # the database went away (a PostgreSQL restart): say so, try again next tick
-            log.error("refresh failed, trying again in %g s: %s", settings.scheduler_tick, exc)
+            log.error("the intelligence stage failed on %d entries: %s", len(ids), exc)
         else:
-            if report.feeds:
-                log.info("refreshed due feeds: %s", report.summary)
-            if report.skipped:
-                log.info("stopping: %d due feeds left for the next start", report.skipped)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), settings.scheduler_tick)
+            log.info("intelligence stage: %s", report.summary)
+        if ending:
+            return
+
+
+async def scheduler_loop(desk: Desk, settings: Settings, stop: asyncio.Event) -> None:
+    """Refresh the due feeds, wait a tick, again — until ``stop`` is set. The entries each
+    refresh stores go to ``intel_loop``, which runs beside it."""
+    queue: IntelQueue = asyncio.Queue()
+    worker = (
+        asyncio.create_task(intel_loop(desk, settings, queue), name="intel")
+        if intel_wanted(settings)
+        else None
+    )
+    try:
+        while not stop.is_set():
+            try:
+                report = await refresh_feeds(
+                    desk.store, settings, due_only=True, stop=stop, intel=False
+                )
+            except (NewsdeskError, SQLAlchemyError) as exc:
+                # the database went away (a PostgreSQL restart): say so, try again next tick
+                log.error("refresh failed, trying again in %g s: %s", settings.scheduler_tick, exc)
+            else:
+                if report.feeds:
+                    log.info("refreshed due feeds: %s", report.summary)
+                if report.skipped:
+                    log.info("stopping: %d due feeds left for the next start", report.skipped)
+                changed = report.new_ids + report.updated_ids
+                if worker is not None and changed:
+                    queue.put_nowait(changed)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.scheduler_tick)
+    finally:
+        if worker is not None:
+            queue.put_nowait(None)
+            await worker
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from newsdesk.enrich import EnrichReport, enrich_entries
 from newsdesk.fetch import HttpClient
-from newsdesk.intel import run_intel
+from newsdesk.intel import IntelReport, run_intel
 from newsdesk.refresh import refresh_feeds
 from newsdesk.settings import Settings
 from newsdesk.store import SqlStore, open_store
@@ -78,6 +78,7 @@ class BatchReport:
     leased: list[int] = field(default_factory=list)
     busy: list[int] = field(default_factory=list)  # leased by someone else: skipped
     new_ids: list[int] = field(default_factory=list)
+    updated_ids: list[int] = field(default_factory=list)
     errors: int = 0
     summary: str = ""
 
@@ -103,12 +104,7 @@ def refresh_batch(
     finally:
         release_leases(store.engine, report.leased, owner)
     report.new_ids = result.new_ids
-    # New entries go through the intelligence stage after enrichment (enrich_batch), or now
-    # when nothing will enrich them; changed entries now.
-    enriching = settings.fulltext or settings.expand_links
-    changed = result.updated_ids + ([] if enriching else result.new_ids)
-    if changed:
-        run_intel(store.engine, settings, changed)
+    report.updated_ids = result.updated_ids
     report.errors = len(result.errors)
     report.summary = result.summary
     return report
@@ -131,9 +127,13 @@ def enrich_batch(store: SqlStore, settings: Settings, entry_ids: Sequence[int]) 
                 now=datetime.now(UTC),
             )
 
-    report = asyncio.run(run())
-    run_intel(store.engine, settings, list(entry_ids))
-    return report
+    return asyncio.run(run())
+
+
+def intel_batch(store: SqlStore, settings: Settings, entry_ids: Sequence[int]) -> IntelReport:
+    """The intelligence stage (stories, entities, timelines, alerts) for stored entries: a
+    background job of its own, after enrichment, so fetching never waits for it."""
+    return run_intel(store.engine, settings, list(entry_ids))
 
 
 def chunks(ids: Sequence[int], size: int = ENRICH_CHUNK) -> list[list[int]]:
