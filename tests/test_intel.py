@@ -136,3 +136,19 @@ def test_unknown_story_and_entity_are_clear_errors(cli: Any, sqlite_url: str) ->
     assert nobody.code == 1 and "no entity named" in nobody.err
     both = cli("timeline", "--db", sqlite_url)
     assert both.code == 1 and "--story" in both.err
+
+
+def test_a_big_batch_is_left_to_the_background_job(
+    cli: Any, sqlite_url: str, seed_server: SampleServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSDESK_INTEL_INLINE_MAX", "5")
+    out = _refresh(cli, sqlite_url, seed_server)
+    assert "10 entries left for the background job" in out and "newsdesk intel" in out
+    assert all(e["story_id"] is None for e in _entries(cli, sqlite_url))
+    report = cli("intel", "--json", "--db", sqlite_url).json()
+    assert report["clustered"] == 10 and report["read"] == 10
+    entries = _entries(cli, sqlite_url)
+    assert all(e["story_id"] is not None for e in entries)
+    shared = [(e, r) for e in entries if e["kind"] == "post" for r in e["related"]]
+    by_id = {e["id"]: e for e in entries}
+    assert shared and all(p["story_id"] == by_id[r]["story_id"] for p, r in shared)

@@ -114,6 +114,10 @@ class IntelReport:
         }
 
 
+def _took(report: IntelReport, stage: str, started: float) -> None:
+    report.seconds[stage] = report.seconds.get(stage, 0.0) + time.perf_counter() - started
+
+
 def intel_wanted(settings: Settings) -> bool:
     """Whether any part of the stage is switched on."""
     return settings.stories or settings.entities or settings.timelines or settings.alerts
@@ -213,10 +217,11 @@ def read_entries(
     entry_ids: Sequence[int],
     report: IntelReport,
     extractor: EntityExtractor | None,
-) -> None:
-    """Entities and dated events of the entries whose text was not read yet."""
+) -> list[int]:
+    """Entities and dated events of the entries whose text was not read yet; returns their
+    ids."""
     if not (extractor is not None or settings.timelines):
-        return
+        return []
     from newsdesk.store.entities import replace_mentions
     from newsdesk.store.events import replace_events
     from newsdesk.timeline import extract_events
@@ -249,9 +254,7 @@ def read_entries(
             docs = [(rows[i].title or "", rows[i].content_text or "") for i in readable]
             for i, doc_found in zip(readable, extractor.extract(docs), strict=True):
                 found[i] = doc_found
-            report.seconds["entities"] = report.seconds.get("entities", 0.0) + (
-                time.perf_counter() - started
-            )
+            _took(report, "entities", started)
         started = time.perf_counter()
         done_at = datetime.now(UTC)
         with write_transaction(engine) as conn:
@@ -277,10 +280,11 @@ def read_entries(
                     }
                 )
             _record(conn, marks)
-        report.seconds["events+write"] = report.seconds.get("events+write", 0.0) + (time.perf_counter() - started)
+        _took(report, "events+write", started)
         report.read += len(rows)
         if extractor is not None:
             report.entities_read += len(rows)
+    return order
 
 
 @contextmanager
@@ -301,6 +305,28 @@ def _clustering_lock(engine: Engine) -> Iterator[None]:
             conn.commit()
 
 
+def _cluster(
+    engine: Engine, settings: Settings, ids: Sequence[int] | None, report: IntelReport
+) -> None:
+    from newsdesk.stories import cluster_entries
+
+    started = time.perf_counter()
+    with _clustering_lock(engine):
+        clustered = cluster_entries(engine, settings, ids)
+    _took(report, "stories", started)
+    report.clustered += clustered.entries
+    report.joined += clustered.joined
+    report.new_stories += clustered.new_stories
+
+
+def _match(engine: Engine, ids: Sequence[int], report: IntelReport) -> None:
+    from newsdesk.alerts import match_entries
+
+    started = time.perf_counter()
+    report.alerts_created += match_entries(engine, ids)
+    _took(report, "alerts", started)
+
+
 def run_intel(
     engine: Engine,
     settings: Settings,
@@ -308,37 +334,28 @@ def run_intel(
     *,
     deliver: bool = True,
 ) -> IntelReport:
-    """Run the stage on ``entry_ids`` (None: every stored entry, for a backlog). ``deliver``
-    False raises alerts without sending them (a worker that leaves delivery to another)."""
+    """Run the stage on ``entry_ids``, or with None on the backlog: the entries never clustered
+    and those whose text was not read (or was read by another model or extractor version).
+    ``deliver`` False raises alerts without sending them (a caller that delivers itself)."""
     report = IntelReport()
-    chunks: Iterator[list[int]] | list[list[int]]
-    chunks = all_entry_ids(engine) if entry_ids is None else [list(entry_ids)]
     extractor = _extractor(settings, report)
-    for ids in chunks:
-        if not ids:
-            continue
-        report.entries += len(ids)
+    if entry_ids is None:
         if settings.stories:
-            from newsdesk.stories import cluster_entries
-
-            started = time.perf_counter()
-            with _clustering_lock(engine):
-                clustered = cluster_entries(engine, settings, ids)
-            report.seconds["stories"] = report.seconds.get("stories", 0.0) + (
-                time.perf_counter() - started
-            )
-            report.clustered += clustered.entries
-            report.joined += clustered.joined
-            report.new_stories += clustered.new_stories
-        read_entries(engine, settings, ids, report, extractor)
-        if settings.alerts:
-            from newsdesk.alerts import match_entries
-
-            started = time.perf_counter()
-            report.alerts_created += match_entries(engine, ids)
-            report.seconds["alerts"] = report.seconds.get("alerts", 0.0) + (
-                time.perf_counter() - started
-            )
+            _cluster(engine, settings, None, report)
+        for ids in all_entry_ids(engine):
+            done = read_entries(engine, settings, ids, report, extractor)
+            if settings.alerts and done:
+                _match(engine, done, report)
+        report.entries = max(report.clustered, report.read)
+    else:
+        ids = list(entry_ids)
+        report.entries = len(ids)
+        if ids and settings.stories:
+            _cluster(engine, settings, ids, report)
+        if ids:
+            read_entries(engine, settings, ids, report, extractor)
+        if ids and settings.alerts:
+            _match(engine, ids, report)
     if settings.alerts and deliver:
         from newsdesk.alerts import deliver_due
 

