@@ -363,3 +363,17 @@ def run_intel(
         report.alerts_sent += delivery.sent
         report.alerts_failed += delivery.failed
     return report
+
+
+_JOB_ENGINES: dict[str, Engine] = {}
+
+
+def intel_job(url: str, settings: Settings, entry_ids: list[int] | None) -> IntelReport:
+    """``run_intel`` in a process of its own (``newsdesk run``'s background job): the store is
+    opened once per process."""
+    engine = _JOB_ENGINES.get(url)
+    if engine is None:
+        from newsdesk.store.engine import create_store_engine
+
+        engine = _JOB_ENGINES[url] = create_store_engine(url)
+    return run_intel(engine, settings, entry_ids)

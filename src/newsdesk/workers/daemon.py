@@ -1,6 +1,7 @@
 """`newsdesk run`: one process that serves the web reading room and refreshes due feeds on its
 own — the way most people run Newsdesk, on the embedded SQLite database. The intelligence
-stage (stories, entities, timelines, alerts) runs as a background job beside the scheduler.
+stage (stories, entities, timelines, alerts) runs as a background job beside the scheduler, in
+a process of its own.
 
 The web server (uvicorn) and the scheduler loop share one event loop and one store. The loop
 calls ``refresh_feeds(due_only=True)`` every ``scheduler_tick`` seconds. On SIGTERM or SIGINT:
@@ -14,16 +15,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing as mp
 import signal
 import socket
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsdesk.desk import Desk
 from newsdesk.errors import NewsdeskError
-from newsdesk.intel import intel_wanted, run_intel
+from newsdesk.intel import IntelReport, intel_job, intel_wanted
 from newsdesk.refresh import refresh_feeds
 from newsdesk.settings import Settings
 
@@ -63,40 +67,68 @@ def listen(host: str, port: int) -> socket.socket:
 IntelQueue = asyncio.Queue[list[int] | None]
 
 
+def _quiet_child() -> None:
+    """The job's process leaves Ctrl-C to the parent, which stops it in order."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _IntelProcess:
+    """The background job's process: the stage is CPU work (spaCy above all) that must not
+    take the web server's interpreter lock. One job at a time; a crashed process is replaced."""
+
+    def __init__(self, url: str, settings: Settings) -> None:
+        self.url, self.settings = url, settings
+        self.pool: ProcessPoolExecutor | None = None
+
+    async def run(self, ids: list[int] | None) -> IntelReport:
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=mp.get_context("forkserver"), initializer=_quiet_child
+            )
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self.pool, intel_job, self.url, self.settings, ids)
+        except BrokenProcessPool:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
 async def intel_loop(desk: Desk, settings: Settings, queue: IntelQueue) -> None:
     """The intelligence stage (stories, entities, timelines, alerts) as a background job: it
-    takes the entries each refresh stored, in a thread, while the scheduler goes on fetching.
-    What is waiting is taken in one go; an empty list asks for the backlog (entries a
+    takes the entries each refresh stored, in a process of its own, while the scheduler goes on
+    fetching. What is waiting is taken in one go; an empty list asks for the backlog (entries a
     ``newsdesk refresh`` left, or a stop interrupted); ``None`` ends the loop."""
-    while True:
-        wanted = await queue.get()
-        if wanted is None:
-            return
-        if not wanted:
+    job = _IntelProcess(desk.store.url, settings)
+    try:
+        while True:
+            wanted = await queue.get()
+            if wanted is None:
+                return
+            ids: list[int] | None = list(wanted) or None  # empty: the backlog
+            ending = False
+            while ids is not None and not queue.empty():
+                more = queue.get_nowait()
+                if more is None:
+                    ending = True
+                    break
+                ids.extend(more)  # (the backlog is asked for once, first)
+            what = "the backlog" if ids is None else f"{len(ids)} entries"
             try:
-                report = await asyncio.to_thread(run_intel, desk.store.engine, settings, None)
-            except (NewsdeskError, SQLAlchemyError) as exc:
-                log.error("the intelligence stage failed on the backlog: %s", exc)
+                report = await job.run(ids)
+            except Exception as exc:  # one failed batch never stops the desk
+                log.error("the intelligence stage failed on %s: %s", what, exc)
             else:
-                if report.clustered or report.read:
-                    log.info("intelligence stage, backlog: %s", report.summary)
-            continue
-        ids = list(wanted)
-        ending = False
-        while not queue.empty():
-            more = queue.get_nowait()
-            if more is None:
-                ending = True
-                break
-            ids.extend(more)  # (the backlog is asked for once, first)
-        try:
-            report = await asyncio.to_thread(run_intel, desk.store.engine, settings, ids)
-        except (NewsdeskError, SQLAlchemyError) as exc:
-            log.error("the intelligence stage failed on %d entries: %s", len(ids), exc)
-        else:
-            log.info("intelligence stage: %s", report.summary)
-        if ending:
-            return
+                if report.clustered or report.read or report.alerts_sent:
+                    log.info("intelligence stage, %s: %s", what, report.summary)
+            if ending:
+                return
+    finally:
+        await asyncio.to_thread(job.close)
 
 
 async def scheduler_loop(desk: Desk, settings: Settings, stop: asyncio.Event) -> None:
