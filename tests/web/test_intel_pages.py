@@ -555,6 +555,32 @@ async def test_watchlist_made_elsewhere_is_listed(user: Browser, desk: Desk) -> 
     assert "Mail me" in page.text and "ukraine" in page.text
 
 
+async def test_a_test_alert_is_sent_from_the_page(user: Browser, desk: Desk) -> None:
+    from alerts.conftest import Receiver
+
+    receiver = Receiver()
+    try:
+        hook = receiver.url("/hook")
+        made = create_watchlist(
+            desk.store.engine,
+            name="Hooked",
+            query="smirnov",
+            channels={"webhook": {"url": hook}, "ntfy": {"url": receiver.url("/down", 500)}},
+        )
+        answer = await user.post(f"/watchlists/{made.id}/test")
+        assert answer.status_code == 303
+        page = await user.get(answer.headers["location"])
+        # The webhook got a signed test; the broken ntfy topic is named with its error.
+        [hit] = receiver.on("/hook")
+        assert hit.headers["X-Newsdesk-Event"] == "test"
+        assert hit.headers["X-Newsdesk-Signature"].startswith("sha256=")
+        assert "Test for “Hooked” failed" in page.text and "ntfy" in page.text
+        assert "500" in page.text
+        assert (await user.post("/watchlists/999/test")).status_code == 404
+    finally:
+        receiver.stop()
+
+
 # -- the SVG drawings on their own ------------------------------------------------------------
 
 

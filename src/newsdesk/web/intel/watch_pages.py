@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from newsdesk.alerts.deliver import send_test_async
 from newsdesk.errors import NewsdeskError
 from newsdesk.store.entities import get_entity
 from newsdesk.store.reading import feed_choices
@@ -22,6 +23,7 @@ from newsdesk.store.watchlists import (
     MODES,
     create_watchlist,
     delete_watchlist,
+    get_watchlist,
     list_alerts,
     list_watchlists,
 )
@@ -132,8 +134,22 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         target = "/watchlists?" + urlencode({"message": "Watchlist deleted."})
         return RedirectResponse(target, status_code=303)
 
+    async def test(request: Request) -> Response:
+        """One test message on each of the watchlist's channels; says which failed and why."""
+        found = await ctx.run(get_watchlist, ctx.engine, int(request.path_params["watchlist_id"]))
+        if found is None:
+            raise HTTPException(404, "There is no such watchlist.")
+        results = await send_test_async(ctx.settings, found)
+        failed = [f"{channel}: {error}" for channel, error in results.items() if error]
+        if failed:
+            message = f"Test for “{found.name}” failed — " + "; ".join(failed)
+        else:
+            message = f"Test sent for “{found.name}” by {', '.join(results)}."
+        return RedirectResponse("/watchlists?" + urlencode({"message": message}), status_code=303)
+
     return [
         Route("/watchlists", watchlists_page),
         Route("/watchlists", create, methods=["POST"]),
+        Route("/watchlists/{watchlist_id:int}/test", test, methods=["POST"]),
         Route("/watchlists/{watchlist_id:int}/delete", remove, methods=["POST"]),
     ]
