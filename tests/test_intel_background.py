@@ -69,3 +69,27 @@ async def test_the_scheduler_reads_entries_in_the_background(tmp_path: Path) -> 
     finally:
         desk.close()
         server.stop()
+
+
+def test_stopping_the_job_stops_its_process_mid_job() -> None:
+    """A stop does not wait for a long job (say, spaCy on a big backlog): the process is ended,
+    its transaction rolls back, and the entries stay for the next start."""
+    import multiprocessing as mp
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    import pytest
+
+    from newsdesk.workers.daemon import _IntelProcess
+
+    job = _IntelProcess("sqlite:///unused.db", load_settings(env={}))
+    job.pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("forkserver"))
+    running = job.pool.submit(time.sleep, 120)
+    while not running.running():
+        time.sleep(0.05)
+    time.sleep(0.5)  # inside the call
+    job.close()
+    assert job.pool is None
+    with pytest.raises(BrokenProcessPool):
+        running.result(timeout=0)

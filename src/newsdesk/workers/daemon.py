@@ -89,13 +89,20 @@ class _IntelProcess:
         try:
             return await loop.run_in_executor(self.pool, intel_job, self.url, self.settings, ids)
         except BrokenProcessPool:
-            self.close()
+            self.pool = None  # its process died: the next job starts a new one
             raise
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        """Stop the process, even in the middle of a job: the job's open transaction rolls back
+        and its entries stay pending, read again at the next start (``run_intel(None)``)."""
+        if self.pool is None:
+            return
+        # ProcessPoolExecutor cannot stop a running call; its processes can be.
+        processes = getattr(self.pool, "_processes", None) or {}
+        for process in list(processes.values()):
+            process.terminate()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = None
 
 
 async def intel_loop(desk: Desk, settings: Settings, queue: IntelQueue) -> None:
@@ -164,7 +171,17 @@ async def scheduler_loop(desk: Desk, settings: Settings, stop: asyncio.Event) ->
     finally:
         if worker is not None:
             queue.put_nowait(None)
-            await worker
+            try:
+                await asyncio.wait_for(asyncio.shield(worker), settings.shutdown_timeout)
+            except TimeoutError:
+                log.warning(
+                    "the intelligence stage is still reading after %.0f s: stopping it; what "
+                    "it did not finish is read at the next start",
+                    settings.shutdown_timeout,
+                )
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
 
 
 @contextlib.contextmanager
