@@ -223,8 +223,17 @@ def _site_url(feed: Mapping[str, Any], url: str) -> str | None:
     return None
 
 
+def _link_dicts(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The parser's ``links``: a list of dicts normally, but an element named ``<links>`` in the
+    document makes it a string (found by atheris)."""
+    links = node.get("links")
+    if not isinstance(links, list):
+        return []
+    return [link for link in links if isinstance(link, Mapping)]
+
+
 def _self_url(feed: Mapping[str, Any], url: str) -> str | None:
-    for link in feed.get("links") or []:
+    for link in _link_dicts(feed):
         if link.get("rel") == "self" and link.get("href"):
             return join(url, str(link["href"]))
     return None
@@ -233,7 +242,7 @@ def _self_url(feed: Mapping[str, Any], url: str) -> str | None:
 def _item(entry: Mapping[str, Any], feed_url: str) -> ParsedItem:
     base = _base(entry) or feed_url
     link = None
-    for candidate in entry.get("links") or []:
+    for candidate in _link_dicts(entry):
         if candidate.get("rel") in (None, "alternate") and candidate.get("href"):
             link = str(candidate["href"])
             break
@@ -339,11 +348,16 @@ def _tags(entry: Mapping[str, Any]) -> list[str]:
 
 def _enclosures(entry: Mapping[str, Any], base: str) -> list[Enclosure]:
     found: dict[str, Enclosure] = {}
-    sources = list(entry.get("enclosures") or []) + list(entry.get("media_content") or [])
-    for link in entry.get("links") or []:
+    try:
+        sources = list(entry.get("enclosures") or []) + list(entry.get("media_content") or [])
+    except TypeError:  # feedparser derives "enclosures" from a "links" that is a string
+        sources = []
+    for link in _link_dicts(entry):
         if link.get("rel") == "enclosure":
             sources.append(link)
     for source in sources:
+        if not isinstance(source, Mapping):
+            continue
         href = _text(source.get("url")) or _text(source.get("href"))
         if not href:
             continue
