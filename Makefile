@@ -58,7 +58,7 @@ FUZZ_FLAGS ?= -max_total_time=$(FUZZ_SECONDS)
 HYPOTHESIS_FLAGS ?=
 fuzz: install-test  # hypothesis properties with many examples, then atheris on parse_feed
 	$(BIN)/pip install --quiet atheris
-	NEWSDESK_FUZZ_EXAMPLES=2000 $(BIN)/pytest -q tests/fuzz $(HYPOTHESIS_FLAGS)
+	NEWSDESK_HYPOTHESIS_PROFILE=explore NEWSDESK_FUZZ_EXAMPLES=2000 $(BIN)/pytest -q tests/fuzz $(HYPOTHESIS_FLAGS)
 	mkdir -p fuzz/corpus && cd fuzz && $(CURDIR)/$(BIN)/python fuzz_parse_feed.py corpus $(FUZZ_FLAGS) -rss_limit_mb=2048 -timeout=30
 
 # CI's short run is deterministic (fixed seeds, a fixed number of runs): a commit fuzzes the same

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from newsdesk.cli import main
 from newsdesk.demo import SEED_DIR, SOCIAL_DIR
@@ -22,6 +23,12 @@ from newsdesk.settings import Settings, load_settings
 from routes_server import RoutesServer
 
 POSTGRES_URL = os.environ.get("NEWSDESK_TEST_POSTGRES_URL")
+
+# The default run is the same every time: property tests draw their examples from a fixed seed and
+# keep no example database between runs. `make fuzz` explores (NEWSDESK_HYPOTHESIS_PROFILE=explore).
+hypothesis_settings.register_profile("deterministic", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("NEWSDESK_HYPOTHESIS_PROFILE", "deterministic"))
 
 
 @pytest.fixture

@@ -289,4 +289,18 @@ def test_any_spans_on_any_text_give_sane_entities(
         assert f.kind in ("person", "org", "place")
         assert f.key and f.name and f.surfaces and f.count >= 1
         assert 0 <= f.first_offset <= len(text)
-        assert all(s in text for s in f.surfaces if not s.startswith(("United", "Russia")))
+        # Surfaces are written as the timeline's sentences are: each whitespace run one space.
+        collapsed = " ".join(text.split())
+        assert all(s in collapsed for s in f.surfaces if not s.startswith(("United", "Russia")))
+
+
+def test_a_name_written_with_extra_whitespace_keeps_its_place_and_one_spaced_surface() -> None:
+    # Found by hypothesis: "A  AA" gave the surface "A AA"; a name that the text breaks over a
+    # line ("Leo\nWise") was placed at offset 0 instead of where it is written.
+    (found,) = entities_in("A  AA", [(0, 5, "PERSON")])
+    assert found.surfaces == ("A AA",)
+    text = "Prosecutor Leo\nWise filed it. Later Wise spoke again."
+    at = text.index("Wise spoke")
+    (wise,) = entities_in(text, [(at, at + 4, "PERSON")])
+    assert (wise.name, wise.first_offset) == ("Leo Wise", text.index("Leo"))
+    assert "Leo Wise" in wise.surfaces

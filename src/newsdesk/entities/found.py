@@ -12,8 +12,9 @@ class FoundEntity:
     """One entity as found in one document.
 
     ``key`` is what variants share across documents (normalised, case-folded); ``name`` is the
-    form to show; ``surfaces`` are the forms exactly as written in the document (possessives and
-    titles removed), so later stages can find the entity in a sentence; ``first_offset`` is the
+    form to show; ``surfaces`` are the forms as written in the document with each run of whitespace
+    written as one space, as the timeline's sentences are (possessives and titles removed), so
+    later stages can find the entity in a sentence; ``first_offset`` is the
     character offset of the first mention in ``title + "\\n\\n" + text`` (the text alone when the
     title only repeats its beginning).
     """

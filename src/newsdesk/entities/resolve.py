@@ -469,13 +469,13 @@ def resolve(text: str, mentions: list[Mention], kb: Knowledge | None = None) -> 
             surname = group.best
             full = _expand_surname(text, surname, kb, set(groups))
             if full:
-                offset = _first_occurrence(text, full)
+                offset, full_end = _first_occurrence(text, full)
                 target_key = _core_key(full, kb)
                 target = groups.setdefault(target_key, _Group([], kind="person"))
                 target.kind = "person"
-                full_mention = Mention(offset, offset + len(full), full, "person")
+                full_mention = Mention(offset, full_end, full, "person")
                 for m in group.mentions:  # the surname the model saw there becomes the full name
-                    if m.start == offset + len(full) - len(surname):
+                    if m.start == full_end - len(surname):
                         m.start, m.surface = offset, full
                         break
                 else:
@@ -540,9 +540,14 @@ def _named_by_surname(text: str, group: _Group, kb: Knowledge) -> bool:
     return hits >= 2
 
 
-def _first_occurrence(text: str, name: str) -> int:
-    position = text.find(name)
-    return max(position, 0)
+def _first_occurrence(text: str, name: str) -> tuple[int, int]:
+    """Where ``name`` (whitespace collapsed) is first written in ``text``, whatever whitespace
+    the text puts between its words ("Leo\nWise" is "Leo Wise"); (0, len) when it is not."""
+    words = name.split()
+    match = re.search(r"\s+".join(map(re.escape, words)), text) if words else None
+    if match is None:
+        return 0, len(name)
+    return match.start(), match.end()
 
 
 _PARTICLES = re.compile(r"\s+(?:(?:von|van|der|den|de|da|di|du|del|della|la|le|bin|ibn|al|el)\s+)+")
