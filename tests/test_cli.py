@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from newsdesk.cli import build_parser
-from newsdesk.demo import SEED_FEEDS
+from newsdesk.demo import SEED_CATEGORIES, SEED_FEEDS
 from newsdesk.demo.server import SampleServer
 from newsdesk.settings import SETTINGS, Settings, settings_markdown
 from routes_server import Answer, RoutesServer, rss
@@ -86,6 +86,33 @@ def test_opml_round_trip(cli: Any, sqlite_url: str, tmp_path: Path) -> None:
     assert again == {u: f["category"] for u, f in feeds.items()}
 
 
+def test_a_feed_without_a_category_goes_to_the_default_one(
+    cli: Any, sqlite_url: str, seed_server: SampleServer, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Not one category per feed (named after its title): one default category for all."""
+    for path in SEED_FEEDS:
+        assert cli("add", seed_server.base + path, "--db", sqlite_url).code == 0
+    opml = tmp_path / "in.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head/><body>'
+        '<outline text="A" xmlUrl="https://a.example/feed"/></body></opml>'
+    )
+    assert cli("import", str(opml), "--db", sqlite_url).code == 0
+    cli("refresh", "--no-fulltext", "--db", sqlite_url)  # the feeds' titles change nothing
+    feeds = cli("feeds", "--json", "--db", sqlite_url).json()
+    assert len(feeds) == 3 and {f["category"] for f in feeds} == {"General"}
+    assert {f["title"] for f in feeds} >= {"(@mikenov) / Twitter"}
+    monkeypatch.setenv("NEWSDESK_DEFAULT_CATEGORY", "  Unsorted  ")
+    cli("add", "--no-check", "https://b.example/feed", "--db", sqlite_url)
+    assert (
+        cli("feeds", "https://b.example/feed", "--json", "--db", sqlite_url).json()[0]["category"]
+        == "Unsorted"
+    )
+    monkeypatch.setenv("NEWSDESK_DEFAULT_CATEGORY", " ")
+    bad = cli("feeds", "--db", sqlite_url)
+    assert bad.code == 1 and "NEWSDESK_DEFAULT_CATEGORY" in bad.err
+
+
 def test_bad_opml_is_a_clear_error(cli: Any, sqlite_url: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.opml"
     bad.write_text("<opml><body><outline")
@@ -144,7 +171,7 @@ def test_errors_are_one_line_not_tracebacks(cli: Any, sqlite_url: str) -> None:
 
 def test_digest_formats(cli: Any, sqlite_url: str, seed_server: SampleServer) -> None:
     for path in SEED_FEEDS:
-        cli("add", seed_server.base + path, "--db", sqlite_url)
+        cli("add", seed_server.base + path, "--category", SEED_CATEGORIES[path], "--db", sqlite_url)
     cli("refresh", "--db", sqlite_url)
     md = cli("digest", "--format", "markdown", "--db", sqlite_url).out
     assert md.startswith("# Digest") and "## Michael Novakhov's favorite articles" in md

@@ -352,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("add", cmd_add, "subscribe to a feed (or the feed a web page links to)")
     p.add_argument("url")
-    p.add_argument("--category", help="category (default: the feed's title)")
+    p.add_argument("--category", help="category (default: the default_category setting, General)")
     p.add_argument("--title", help="a title of your own for the feed")
     p.add_argument(
         "--no-check", action="store_true", help="subscribe without fetching the URL first"

@@ -50,6 +50,7 @@ class Desk:
     def __init__(self, settings: Settings, store: SqlStore | None = None) -> None:
         self.settings = settings
         self.store = store or open_store(settings.resolved_database_url)
+        self.store.default_category = settings.default_category
 
     def close(self) -> None:
         self.store.close()
