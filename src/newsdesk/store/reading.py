@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import and_, case, func, select, update
 
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.store.engine import write_transaction
@@ -123,3 +123,21 @@ def rebase_entries(store: SqlStore, feed_id: int, old_base: str, new_base: str) 
             )
         )
         return int(result.rowcount or 0)
+
+
+def unread_by_category(store: SqlStore) -> list[tuple[int, str, int]]:
+    """(id, title, unread entries) of every category, by title: the sidebar's counts."""
+    query = (
+        select(categories.c.id, categories.c.title, func.count(entries.c.id))
+        .select_from(
+            categories.join(feeds, feeds.c.category_id == categories.c.id, isouter=True).join(
+                entries,
+                and_(entries.c.feed_id == feeds.c.id, entries.c.read.is_(False)),
+                isouter=True,
+            )
+        )
+        .group_by(categories.c.id, categories.c.title)
+        .order_by(categories.c.title)
+    )
+    with store.engine.connect() as conn:
+        return [(int(r[0]), str(r[1]), int(r[2])) for r in conn.execute(query)]

@@ -27,6 +27,7 @@ from newsdesk.store.reading import (
     feed_choices,
     feeds_in_category,
     mark_view_read,
+    unread_by_category,
 )
 from newsdesk.store.saved_searches import list_saved_searches
 from newsdesk.store.search import query_words
@@ -53,6 +54,12 @@ class View:
     kind: str = "all"
     value: str = ""
     title: str = "All entries"
+
+    def heading(self, show: str) -> str:
+        """The page's title: what the view is and which of its entries it shows."""
+        if self.kind == "all":
+            return {"unread": "Unread", "starred": "Starred"}.get(show, "All entries")
+        return self.title + {"unread": " · unread", "starred": " · starred"}.get(show, "")
 
     @property
     def key(self) -> str:
@@ -135,7 +142,7 @@ def with_shared(
 async def sidebar(ctx: WebContext) -> dict[str, Any]:
     def load() -> dict[str, Any]:
         return {
-            "categories": ctx.desk.store.categories(),
+            "categories": unread_by_category(ctx.desk.store),
             "saved_searches": list_saved_searches(ctx.engine),
         }
 
@@ -176,7 +183,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         return ctx.render(
             request,
             "river.html",
-            title=view.title,
+            title=view.heading(show),
             feed_links=feed_links(ctx, view.syndication_path(), view.title),
             shows=SHOWS,
             older_than=list(OLDER_THAN),
@@ -353,10 +360,18 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         if len(feeds) > MAX_FEED_MENU:
             feeds = []
         entity_names = await ctx.run(entity_choices, ctx.engine)
+        side = await sidebar(ctx)
+        chosen = {k: v for k, v in filters.items() if v}
+        saved = next(
+            (s for s in side["saved_searches"] if s.query == text and s.filters == chosen), None
+        )
+        title = f"Search: {text}" if text else "Search"
+        if entity is not None and not text:
+            title = f"Search: {entity.name}"
         return ctx.render(
             request,
             "search.html",
-            title=f"Search: {text}" if text else "Search",
+            title=f"Saved search: {saved.name}" if saved is not None else title,
             q=text,
             entity=entity,
             filters=filters,
@@ -365,7 +380,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
             entity_names=entity_names,
             status_code=400 if errors else 200,
             **variables,
-            **await sidebar(ctx),
+            **side,
         )
 
     return [
