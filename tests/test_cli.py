@@ -210,3 +210,33 @@ def test_cli_reference_matches_code(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (ROOT / "docs" / "cli.md").read_text() == cli_reference_markdown(), (
         "regenerate: COLUMNS=100 python -m newsdesk.cli_doc > docs/cli.md"
     )
+
+
+def test_digest_and_search_group_stories(
+    cli: Any, sqlite_url: str, seed_server: SampleServer
+) -> None:
+    """The sample's two tweets share an article: one story of three. Grouped, it comes once,
+    its other members under its lead; default outputs are unchanged."""
+    for path in SEED_FEEDS:
+        cli("add", seed_server.base + path, "--category", SEED_CATEGORIES[path], "--db", sqlite_url)
+    cli("refresh", "--no-fulltext", "--db", sqlite_url)
+    flat = cli("digest", "--format", "json", "--db", sqlite_url).json()
+    stories = {e["story_id"] for e in flat if e["story_id"] is not None}
+    sizes = {s: sum(e["story_id"] == s for e in flat) for s in stories}
+    assert max(sizes.values()) >= 2, "the refresh clustered the tweets with their article"
+    grouped = cli("digest", "--format", "json", "--group-stories", "--db", sqlite_url).json()
+    assert len(grouped) == len(flat) - sum(n - 1 for n in sizes.values())
+    assert sorted(
+        [e["id"] for e in grouped] + [m["id"] for e in grouped for m in e["story_entries"]]
+    ) == sorted(e["id"] for e in flat)
+    big = next(e for e in grouped if len(e["story_entries"]) >= 1)
+    assert big["kind"] == "article"  # the story's lead, its posts under it
+    text = cli("digest", "--group-stories", "--db", sqlite_url).out
+    assert text.count("Categories\n") == len(grouped) and "Also in this story:" in text
+    assert "Also in this story" not in cli("digest", "--db", sqlite_url).out
+    hits = cli("search", "the", "--group-stories", "--json", "--db", sqlite_url).json()
+    assert all("story_entries" in h for h in hits)
+    ids = [h["story_id"] for h in hits if h["story_id"] is not None]
+    assert len(ids) == len(set(ids))
+    plain = cli("search", "the", "--group-stories", "--db", sqlite_url)
+    assert plain.code == 0 and "        + " in plain.out

@@ -141,3 +141,15 @@ def unread_by_category(store: SqlStore) -> list[tuple[int, str, int]]:
     )
     with store.engine.connect() as conn:
         return [(int(r[0]), str(r[1]), int(r[2])) for r in conn.execute(query)]
+
+
+def mark_story(store: SqlStore, story_id: int, read: bool) -> int:
+    """Mark every member of a story read (or unread): a story's card stands for all of them.
+    Returns how many entries changed."""
+    with write_transaction(store.engine) as conn:
+        result = conn.execute(
+            update(entries)
+            .where(entries.c.story_id == story_id, entries.c.read.is_(not read))
+            .values(read=read, read_at=datetime.now(UTC) if read else None)
+        )
+        return int(result.rowcount or 0)
