@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from newsdesk.cli import build_parser
-from newsdesk.demo import SEED_FEEDS
+from newsdesk.demo import SEED_CATEGORIES, SEED_FEEDS
 from newsdesk.demo.server import SampleServer
 from newsdesk.settings import SETTINGS, Settings, settings_markdown
 from routes_server import Answer, RoutesServer, rss
@@ -86,6 +86,33 @@ def test_opml_round_trip(cli: Any, sqlite_url: str, tmp_path: Path) -> None:
     assert again == {u: f["category"] for u, f in feeds.items()}
 
 
+def test_a_feed_without_a_category_goes_to_the_default_one(
+    cli: Any, sqlite_url: str, seed_server: SampleServer, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Not one category per feed (named after its title): one default category for all."""
+    for path in SEED_FEEDS:
+        assert cli("add", seed_server.base + path, "--db", sqlite_url).code == 0
+    opml = tmp_path / "in.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head/><body>'
+        '<outline text="A" xmlUrl="https://a.example/feed"/></body></opml>'
+    )
+    assert cli("import", str(opml), "--db", sqlite_url).code == 0
+    cli("refresh", "--no-fulltext", "--db", sqlite_url)  # the feeds' titles change nothing
+    feeds = cli("feeds", "--json", "--db", sqlite_url).json()
+    assert len(feeds) == 3 and {f["category"] for f in feeds} == {"General"}
+    assert {f["title"] for f in feeds} >= {"(@mikenov) / Twitter"}
+    monkeypatch.setenv("NEWSDESK_DEFAULT_CATEGORY", "  Unsorted  ")
+    cli("add", "--no-check", "https://b.example/feed", "--db", sqlite_url)
+    assert (
+        cli("feeds", "https://b.example/feed", "--json", "--db", sqlite_url).json()[0]["category"]
+        == "Unsorted"
+    )
+    monkeypatch.setenv("NEWSDESK_DEFAULT_CATEGORY", " ")
+    bad = cli("feeds", "--db", sqlite_url)
+    assert bad.code == 1 and "NEWSDESK_DEFAULT_CATEGORY" in bad.err
+
+
 def test_bad_opml_is_a_clear_error(cli: Any, sqlite_url: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.opml"
     bad.write_text("<opml><body><outline")
@@ -144,7 +171,7 @@ def test_errors_are_one_line_not_tracebacks(cli: Any, sqlite_url: str) -> None:
 
 def test_digest_formats(cli: Any, sqlite_url: str, seed_server: SampleServer) -> None:
     for path in SEED_FEEDS:
-        cli("add", seed_server.base + path, "--db", sqlite_url)
+        cli("add", seed_server.base + path, "--category", SEED_CATEGORIES[path], "--db", sqlite_url)
     cli("refresh", "--db", sqlite_url)
     md = cli("digest", "--format", "markdown", "--db", sqlite_url).out
     assert md.startswith("# Digest") and "## Michael Novakhov's favorite articles" in md
@@ -183,3 +210,33 @@ def test_cli_reference_matches_code(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (ROOT / "docs" / "cli.md").read_text() == cli_reference_markdown(), (
         "regenerate: COLUMNS=100 python -m newsdesk.cli_doc > docs/cli.md"
     )
+
+
+def test_digest_and_search_group_stories(
+    cli: Any, sqlite_url: str, seed_server: SampleServer
+) -> None:
+    """The sample's two tweets share an article: one story of three. Grouped, it comes once,
+    its other members under its lead; default outputs are unchanged."""
+    for path in SEED_FEEDS:
+        cli("add", seed_server.base + path, "--category", SEED_CATEGORIES[path], "--db", sqlite_url)
+    cli("refresh", "--no-fulltext", "--db", sqlite_url)
+    flat = cli("digest", "--format", "json", "--db", sqlite_url).json()
+    stories = {e["story_id"] for e in flat if e["story_id"] is not None}
+    sizes = {s: sum(e["story_id"] == s for e in flat) for s in stories}
+    assert max(sizes.values()) >= 2, "the refresh clustered the tweets with their article"
+    grouped = cli("digest", "--format", "json", "--group-stories", "--db", sqlite_url).json()
+    assert len(grouped) == len(flat) - sum(n - 1 for n in sizes.values())
+    assert sorted(
+        [e["id"] for e in grouped] + [m["id"] for e in grouped for m in e["story_entries"]]
+    ) == sorted(e["id"] for e in flat)
+    big = next(e for e in grouped if len(e["story_entries"]) >= 1)
+    assert big["kind"] == "article"  # the story's lead, its posts under it
+    text = cli("digest", "--group-stories", "--db", sqlite_url).out
+    assert text.count("Categories\n") == len(grouped) and "Also in this story:" in text
+    assert "Also in this story" not in cli("digest", "--db", sqlite_url).out
+    hits = cli("search", "the", "--group-stories", "--json", "--db", sqlite_url).json()
+    assert all("story_entries" in h for h in hits)
+    ids = [h["story_id"] for h in hits if h["story_id"] is not None]
+    assert len(ids) == len(set(ids))
+    plain = cli("search", "the", "--group-stories", "--db", sqlite_url)
+    assert plain.code == 0 and "        + " in plain.out

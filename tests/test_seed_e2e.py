@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-from newsdesk.demo import SEED_DIR, SEED_FEEDS
+from newsdesk.demo import SEED_CATEGORIES, SEED_DIR, SEED_FEEDS
 from newsdesk.demo.server import SampleServer
 
 EXPECTED: list[dict[str, Any]] = json.loads((SEED_DIR / "expected.json").read_text())
@@ -22,7 +22,9 @@ def _norm(text: str) -> str:
 
 def _subscribe_and_refresh(cli: Any, db: str, server: SampleServer) -> list[dict[str, Any]]:
     for path in SEED_FEEDS:
-        assert cli("add", server.base + path, "--db", db).code == 0
+        # the seed page's user files each feed in a category named after it
+        category = SEED_CATEGORIES[path]
+        assert cli("add", server.base + path, "--category", category, "--db", db).code == 0
     result = cli("refresh", "--db", db)
     assert result.code == 0, result.err
     assert "2 feeds, 10 new entries, 0 errors" in result.out

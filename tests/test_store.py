@@ -143,7 +143,7 @@ def test_feed_lifecycle(store_url: str) -> None:
     with pytest.raises(NewsdeskError, match="already subscribed"):
         store.add_feed("https://example.org/feed")
     store.save_refresh(feed.id, _state(), [_entry("a")], NOW)
-    assert store.get_feed(feed.id).category == "Feed title"  # category defaults to the title
+    assert store.get_feed(feed.id).category == "General"  # one default category, not the title
     assert store.get_feed("https://example.org/feed").id == feed.id
     store.update_feed(feed.id, category="Renamed", custom_title="Mine")
     got = store.get_feed(feed.id)

@@ -273,12 +273,23 @@ def cmd_search(args: argparse.Namespace) -> int:
     desk = _desk(args)
     try:
         entries = desk.search(args.query, _query(args, desk))
+        groups = desk.story_groups(entries, lead_first=False) if args.group_stories else None
     finally:
         desk.close()
     if not entries and not args.json:
         print(f"no entries match {args.query!r}")
         return 0
-    _render_entries(entries, args.json)
+    if groups is None:
+        _render_entries(entries, args.json)
+    elif args.json:
+        from newsdesk.publish.digest import group_dict
+
+        _print_json([group_dict(g, grouped=True) for g in groups])
+    else:
+        for group in groups:
+            _render_entries([group.head], False)
+            for member in group.members:  # the same story, indented under its best match
+                print(f"        + {member.id} [{member.feed_title or '-'}] {member.title or ''}")
     return 0
 
 
@@ -291,7 +302,12 @@ def cmd_digest(args: argparse.Namespace) -> int:
         if args.mail_to:
             from newsdesk.publish.mail import send_digest
 
-            options = {"since": since, "category": args.category, "limit": args.limit}
+            options = {
+                "since": since,
+                "category": args.category,
+                "limit": args.limit,
+                "group_stories": args.group_stories,
+            }
             send_digest(
                 desk.settings,
                 args.mail_to,
@@ -301,7 +317,13 @@ def cmd_digest(args: argparse.Namespace) -> int:
             print(f"digest sent to {', '.join(args.mail_to)}")
             return 0
         sys.stdout.write(
-            desk.digest(since=since, category=args.category, fmt=args.format, limit=args.limit)
+            desk.digest(
+                since=since,
+                category=args.category,
+                fmt=args.format,
+                limit=args.limit,
+                group_stories=args.group_stories,
+            )
         )
     finally:
         desk.close()
@@ -352,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("add", cmd_add, "subscribe to a feed (or the feed a web page links to)")
     p.add_argument("url")
-    p.add_argument("--category", help="category (default: the feed's title)")
+    p.add_argument("--category", help="category (default: the default_category setting, General)")
     p.add_argument("--title", help="a title of your own for the feed")
     p.add_argument(
         "--no-check", action="store_true", help="subscribe without fetching the URL first"
@@ -401,12 +423,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("search", cmd_search, "full-text search, best matches first, with snippets")
     p.add_argument("query")
     listing(p)
+    p.add_argument(
+        "--group-stories",
+        action="store_true",
+        help="list a story's other matches under its best one (JSON: story_entries)",
+    )
 
     p = command("digest", cmd_digest, "print a digest of recent entries")
     p.add_argument("--since", metavar="DATE|DURATION", help="e.g. 24h, 7d, 2024-02-27")
     p.add_argument("--category")
     p.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text")
     p.add_argument("--limit", type=int, default=500)
+    p.add_argument(
+        "--group-stories",
+        action="store_true",
+        help="a story's entries once, its other members listed under its lead",
+    )
     p.add_argument(
         "--mail-to",
         action="append",

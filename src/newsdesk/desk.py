@@ -16,7 +16,7 @@ from newsdesk.fetch.guard import check_url, parse_networks
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.parse import Outline, discover_feeds, parse_feed, parse_opml, render_opml
 from newsdesk.process.urls import canonical_url, is_web_url
-from newsdesk.publish.digest import Shared, render_digest
+from newsdesk.publish.digest import Shared, StoryGroup, group_by_story, render_digest
 from newsdesk.refresh import Progress, RefreshReport, refresh_feeds
 from newsdesk.settings import Settings
 from newsdesk.store import EntryQuery, SqlStore, open_store
@@ -50,6 +50,7 @@ class Desk:
     def __init__(self, settings: Settings, store: SqlStore | None = None) -> None:
         self.settings = settings
         self.store = store or open_store(settings.resolved_database_url)
+        self.store.default_category = settings.default_category
 
     def close(self) -> None:
         self.store.close()
@@ -182,9 +183,32 @@ class Desk:
         category: str | None = None,
         fmt: str = "text",
         limit: int = 500,
+        group_stories: bool = False,
     ) -> str:
+        """The digest; with ``group_stories`` a story's members come under its lead, once."""
         entries = self.store.list_entries(EntryQuery(since=since, category=category, limit=limit))
-        return render_digest(entries, fmt, self.shared_articles)
+        groups = self.story_groups(entries, lead_first=True) if group_stories else None
+        return render_digest(entries, fmt, self.shared_articles, groups)
+
+    # -- stories: one card, one mark, one group for all of a story's entries --------------------
+
+    def story_groups(self, entries: Sequence[StoredEntry], *, lead_first: bool) -> list[StoryGroup]:
+        """``entries`` with each story's members folded into one group, where its first member
+        stood; headed by the story's lead when ``lead_first`` (a digest) and the lead is there,
+        else by that first member (a search's best match)."""
+        leads: dict[int, int | None] = {}
+        if lead_first:
+            from newsdesk.store.stories import story_summaries
+
+            ids = {e.story_id for e in entries if e.story_id is not None}
+            leads = {i: s.lead_entry_id for i, s in story_summaries(self.store.engine, ids).items()}
+        return group_by_story(entries, leads)
+
+    def mark_story(self, story_id: int, read: bool) -> int:
+        """Mark every entry of a story read or unread; how many changed."""
+        from newsdesk.store.reading import mark_story
+
+        return mark_story(self.store, story_id, read)
 
     def feed_dicts(self) -> list[dict[str, Any]]:
         return [f.as_dict() for f in self.store.list_feeds()]

@@ -56,6 +56,13 @@ def _str(raw: str) -> str:
     return raw
 
 
+def _category_name(raw: str) -> str:
+    value = " ".join(raw.split())
+    if not value:
+        raise ValueError("expected a category name, got an empty one")
+    return value[:300]
+
+
 def _networks(raw: str) -> str:
     import ipaddress
 
@@ -179,6 +186,12 @@ SETTINGS: tuple[Spec, ...] = (
         _positive_int,
         30,
         "A feed failing for this many days in a row is paused (never deleted).",
+    ),
+    Spec(
+        "default_category",
+        _category_name,
+        "General",
+        "The category of a feed subscribed without one (CLI, OPML, reading room, APIs).",
     ),
     # -- always-on refresh and distributed mode (issue 5) --
     Spec(
@@ -318,6 +331,7 @@ class Settings:
     max_interval: int = 86400
     max_error_backoff: int = 86400
     pause_after_days: int = 30
+    default_category: str = "General"
     scheduler_tick: float = 30.0
     shutdown_timeout: float = 30.0
     broker_url: str = "redis://127.0.0.1:6379/0"

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from newsdesk.demo import SEED_DIR, SEED_FEEDS
+from newsdesk.demo import SEED_CATEGORIES, SEED_DIR, SEED_FEEDS
 from newsdesk.demo.server import SampleServer
 from newsdesk.desk import Desk
 from newsdesk.settings import Settings, load_settings
@@ -71,7 +71,8 @@ def api_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]
     desk = Desk(_settings(folder / "newsdesk.db"))
     try:
         for path in SEED_FEEDS:
-            desk.add_feed(server.base + path, check=False)
+            # a category each (clients' folders), as the seed page's user has them
+            desk.add_feed(server.base + path, category=SEED_CATEGORIES[path], check=False)
         report = desk.refresh(fulltext=False)
         assert report.new_entries > 0, report.summary
         set_password(desk.store.engine, USERNAME, PASSWORD)

@@ -296,6 +296,41 @@ async def test_entries_filter_by_story_and_entity(env: Env) -> None:
     assert "story_id" in _error(await env.get("/api/entries", story_id=2**31), 400)
 
 
+async def test_mark_a_story_read_and_unread(env: Env) -> None:
+    members = {env.ids["dw"], env.ids["moscow"], env.ids["moscow_post"]}
+    story = env.story["mideast"]
+
+    def unread() -> set[int]:
+        return {e.id for e in env.desk.entries(EntryQuery(read=False, limit=500))}
+
+    before = unread()
+    assert members <= before
+    done = await env.client.post(f"/api/stories/{story}/read", headers=env.auth)
+    assert done.status_code == 200
+    assert done.json() == {"story_id": story, "read": True, "changed": 3}
+    assert unread() == before - members  # every member, nothing else
+    again = await env.client.post(f"/api/stories/{story}/unread", headers=env.auth)
+    assert again.json() == {"story_id": story, "read": False, "changed": 3}
+    assert unread() == before
+    _error(await env.client.post("/api/stories/999999/read", headers=env.auth), 404)
+    _error(await env.client.post(f"/api/stories/{story}/read"), 401)
+
+
+async def test_entries_grouped_by_story(env: Env) -> None:
+    flat = (await env.get("/api/entries", search="Russia")).json()["entries"]
+    grouped = (await env.get("/api/entries", search="Russia", group="story")).json()["entries"]
+    heads = [e["id"] for e in grouped]
+    folded = [m["id"] for e in grouped for m in e["story_entries"]]
+    assert sorted(heads + folded) == sorted(e["id"] for e in flat)
+    stories = [e["story_id"] for e in grouped if e["story_id"] is not None]
+    assert len(stories) == len(set(stories))  # one entry per story, its others inside it
+    mideast = next(e for e in grouped if e["story_id"] == env.story["mideast"])
+    assert mideast["id"] == next(e["id"] for e in flat if e["story_id"] == env.story["mideast"])
+    assert all(m["story_id"] == env.story["mideast"] for m in mideast["story_entries"])
+    assert "story_entries" not in flat[0]
+    assert "group" in _error(await env.get("/api/entries", group="feed"), 400)
+
+
 # -- entities ---------------------------------------------------------------------------------
 
 

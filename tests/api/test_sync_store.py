@@ -3,7 +3,7 @@ SQLite and on PostgreSQL: id ranges, sort orders, search as a filter, counts, ma
 
 from __future__ import annotations
 
-from newsdesk.demo import SEED_FEEDS
+from newsdesk.demo import SEED_CATEGORIES, SEED_FEEDS
 from newsdesk.demo.server import SampleServer
 from newsdesk.desk import Desk
 from newsdesk.settings import Settings
@@ -16,7 +16,7 @@ def test_sync_queries(settings: Settings, seed_server: SampleServer) -> None:
     desk = Desk(settings.replace(fulltext=False))
     try:
         for path in SEED_FEEDS:
-            desk.add_feed(seed_server.base + path, check=False)
+            desk.add_feed(seed_server.base + path, category=SEED_CATEGORIES[path], check=False)
         desk.refresh(fulltext=False)
         store = desk.store
         total = store.count_entries(EntryQuery())

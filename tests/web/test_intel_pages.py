@@ -296,6 +296,62 @@ async def test_a_feeds_river_keeps_its_own_entry_at_the_head(
     assert f'href="/story/{intel.story}"' in card
 
 
+async def test_marking_a_story_card_marks_every_member(
+    user: Browser, desk: Desk, web_settings: Settings
+) -> None:
+    intel = _seed(desk)
+    members = {intel.lead.id, intel.other.id, *(p.id for p in intel.posts)}
+
+    def unread() -> set[int]:
+        return {e.id for e in desk.entries(EntryQuery(read=False, limit=500))}
+
+    async with _grouping(desk, web_settings) as grouped:
+        page = await grouped.get("/")
+        card = page.text.split(f'id="entry-{intel.lead.id}"')[1].split("</article>")[0]
+        assert f'name="story" value="{intel.story}"' in card
+        before = unread()
+        marked = await grouped.post(
+            f"/entry/{intel.lead.id}/read",
+            {"value": "1", "story": str(intel.story)},
+            headers={"HX-Request": "true"},
+        )
+        assert marked.status_code == 200 and f'value="{intel.story}"' in marked.text
+        assert unread() == before - members
+        # The card does not come back in Unread through another member.
+        assert not members & set(_ids((await grouped.get("/")).text))
+        await grouped.post(
+            f"/entry/{intel.lead.id}/read", {"value": "0", "story": str(intel.story)}
+        )
+        assert unread() == before
+        wrong = await grouped.post(
+            f"/entry/{intel.loner.id}/read", {"value": "1", "story": str(intel.story)}
+        )
+        assert wrong.status_code == 400 and unread() == before
+    # An entry page's own toggle still marks that entry alone.
+    await user.post(f"/entry/{intel.other.id}/read", {"value": "1"})
+    assert unread() == before - {intel.other.id}
+
+
+async def test_search_shows_a_story_once(user: Browser, desk: Desk) -> None:
+    intel = _seed(desk)
+    members = [intel.lead, intel.other, *intel.posts]
+    word = "the"  # in nearly every entry: the story's members among them
+    flat = await user.get(f"/search?q={word}&group=none")
+    grouped = await user.get(f"/search?q={word}")
+    listed = _ids(flat.text)
+    matched = [m.id for m in members if m.id in listed]
+    assert len(matched) >= 2, "the seeded story's members match the word"
+    shown = _ids(grouped.text)
+    assert len([m for m in matched if m in shown]) == 1
+    head = next(m for m in matched if m in shown)
+    assert head == min(matched, key=listed.index)  # the best match heads the card
+    card = grouped.text.split(f'id="entry-{head}"')[1].split("</article>")[0]
+    for other in matched:
+        if other != head:
+            assert f'href="/entry/{other}"' in card  # listed under the best match
+    assert "&amp;group=none" in flat.text or 'value="none" selected' in flat.text
+
+
 async def test_river_without_grouping(user: Browser, desk: Desk, web_settings: Settings) -> None:
     intel = _seed(desk)
     async with _browser(desk, replace(web_settings, story_river=False)) as flat:
@@ -417,10 +473,13 @@ async def test_search_by_entity_and_its_feeds(
 ) -> None:
     intel = _seed(desk)
     fbi = intel.people["FBI"]
-    alone = await user.get("/search?entity=FBI")
+    alone = await user.get("/search?entity=FBI&group=none")
     assert alone.status_code == 200
     assert set(_ids(alone.text)) == {intel.lead.id, intel.other.id}
-    by_id = await user.get(f"/search?entity={fbi}")
+    # By default one story, one card: its other member listed in it.
+    one = await user.get("/search?entity=FBI")
+    assert len(_ids(one.text)) == 1 and f'href="/entry/{intel.other.id}"' in one.text
+    by_id = await user.get(f"/search?entity={fbi}&group=none")
     assert set(_ids(by_id.text)) == {intel.lead.id, intel.other.id}
     both = await user.get(f"/search?q={quote(intel.other.title or '')}&entity=FBI")
     assert _ids(both.text) == [intel.other.id]  # words and the entity, both must hold
@@ -668,7 +727,7 @@ async def test_intel_pages_on_each_database(
             assert "<svg" in (await client.get(f"/entity/{smirnov}")).text
             items = (await client.get(f"/entity/{smirnov}/timeline.json")).json()
             assert [i["date"] for i in items] == ["2023-08-01"]
-            found = await client.get("/search?entity=FBI")
+            found = await client.get("/search?entity=FBI&group=none")
             assert set(_ids(found.text)) == {intel.lead.id, intel.other.id}
     finally:
         desk.close()

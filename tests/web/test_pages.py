@@ -235,3 +235,60 @@ async def test_saved_search(user: Browser, desk: Desk) -> None:
     assert (await user.post("/saved-searches", {"q": " ", "name": "x"})).status_code == 400
     assert (await user.post(f"/saved-searches/{saved_id}/delete")).status_code == 303
     assert (await user.post(f"/saved-searches/{saved_id}/delete")).status_code == 404
+
+
+def _title(html: str) -> tuple[str, str]:
+    head = re.search(r"<title>(.*?) · Newsdesk</title>", html)
+    h1 = re.search(r"<h1>(.*?)</h1>", html)
+    assert head and h1
+    return head.group(1), h1.group(1)
+
+
+def _side_counts(html: str) -> dict[str, int]:
+    side = html.split('<aside class="side"')[1].split("</aside>")[0]
+    found = re.findall(
+        r'<li><a href="/category/[^"]*"[^>]*>([^<]*)</a>(?:<span class="count"[^>]*>(\d+)</span>)?',
+        side,
+    )
+    return {name: int(count or 0) for name, count in found}
+
+
+async def test_sidebar_counts_unread_entries(user: Browser, desk: Desk) -> None:
+    feed = desk.store.list_feeds()[0]
+    desk.store.update_feed(feed.id, category="World")
+    every = desk.entries(EntryQuery(limit=500))
+    in_world = [e for e in every if e.feed_id == feed.id]
+    assert in_world and len(in_world) < len(every)
+    counts = _side_counts((await user.get("/")).text)
+    assert counts == {"General": len(every) - len(in_world), "World": len(in_world)}
+    desk.store.set_flags([in_world[0].id], read=True)
+    counts = _side_counts((await user.get("/")).text)
+    assert counts["World"] == len(in_world) - 1
+    await user.post("/mark-read", {"in": "category:World"})
+    counts = _side_counts((await user.get("/")).text)
+    assert counts == {"General": len(every) - len(in_world), "World": 0}
+
+
+async def test_each_view_has_its_own_title(user: Browser, desk: Desk) -> None:
+    feed = desk.store.list_feeds()[0]
+    tag = next(t for e in desk.entries(EntryQuery(limit=500)) for t in e.tags)
+    expected = {
+        "/": "Unread",
+        "/?show=all": "All entries",
+        "/?show=starred": "Starred",
+        "/category/General": "General · unread",
+        "/category/General?show=all": "General",
+        "/category/General?show=starred": "General · starred",
+        f"/feed/{feed.id}?show=all": feed.display_title,
+        f"/tag/{tag}?show=all": f"#{tag}",
+        "/search": "Search",
+        "/search?q=Russia": "Search: Russia",
+    }
+    for url, title in expected.items():
+        page = await user.get(url)
+        assert page.status_code == 200, url
+        assert _title(page.text) == (title, title), url
+    await user.post("/saved-searches", {"q": "Russia", "name": "Russia watch", "kind": "article"})
+    page = await user.get("/search?q=Russia&kind=article")
+    assert _title(page.text) == ("Saved search: Russia watch",) * 2
+    assert _title((await user.get("/search?q=Russia")).text)[0] == "Search: Russia"

@@ -1,17 +1,24 @@
 """The demo: bundled sample sources (the seed page's timeline and starred articles, and social
-timelines in Nitter, RSS-Bridge, Mastodon and Bluesky shapes) served on loopback."""
+timelines in Nitter, RSS-Bridge, Mastodon and Bluesky shapes) served on loopback.
+
+The demo keeps a database of its own (``demo.db`` in the data folder) unless ``--db`` names
+one, and it can run any number of times on it: the sample server is a new process each run,
+so the feeds an earlier run subscribed (recognised by their path on a loopback sample server)
+are pointed at this run's server instead of being subscribed again."""
 
 from __future__ import annotations
 
 import sys
-import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from newsdesk.demo.server import SampleServer
 
 if TYPE_CHECKING:
     from newsdesk.desk import Desk
+    from newsdesk.model import Feed
 
 SAMPLE_DIR = Path(__file__).parent / "sample"
 SEED_DIR = SAMPLE_DIR / "seed"
@@ -23,6 +30,85 @@ SOCIAL_FEEDS = (
     "/feeds/mastodon.rss",
     "/feeds/bluesky.rss",
 )
+# The seed page files each post under the name of its feed: the demo's categories say the same.
+SEED_CATEGORIES = {
+    "/feeds/mikenov.rss": "(@mikenov) / Twitter",
+    "/feeds/favorites.atom": "Michael Novakhov's favorite articles",
+}
+SOCIAL_CATEGORY = "Social"
+DEMO_CATEGORIES = {**SEED_CATEGORIES, **dict.fromkeys(SOCIAL_FEEDS, SOCIAL_CATEGORY)}
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def demo_database_url() -> str:
+    """The demo's own database, beside (never in) the user's default one."""
+    import platformdirs
+
+    data_dir = Path(platformdirs.user_data_dir("newsdesk", appauthor=False))
+    return f"sqlite:///{data_dir / 'demo.db'}"
+
+
+def _sample_path(feed: Feed, paths: Mapping[str, str]) -> str | None:
+    """The sample path a feed was subscribed at, when it is one of ours on loopback."""
+    parts = urlsplit(feed.url)
+    if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS:
+        return None
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return path if path in paths else None
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _start_server(folders: tuple[Path, ...], earlier: list[Feed]) -> SampleServer:
+    """The sample server, on the port the earlier run used when it is free: the feeds and
+    their entries keep their URLs then."""
+    for feed in earlier:
+        port = urlsplit(feed.url).port
+        if port:
+            try:
+                return SampleServer(*folders, port=port).start()
+            except OSError:
+                break  # taken: any free port, and the feeds are re-pointed
+    return SampleServer(*folders).start()
+
+
+def serve_samples(desk: Desk, folders: tuple[Path, ...], paths: Mapping[str, str]) -> SampleServer:
+    """Start the sample server for ``folders`` and subscribe the desk to ``paths`` (sample
+    path → category), exactly once: an earlier run's feed for a path is re-pointed at this
+    server (with its entries, so nothing comes twice), duplicates of it are removed."""
+    from newsdesk.store.reading import rebase_entries
+
+    found: dict[str, list[Feed]] = {}
+    for feed in desk.store.list_feeds():
+        if (path := _sample_path(feed, paths)) is not None:
+            found.setdefault(path, []).append(feed)
+    server = _start_server(folders, [f for feeds in found.values() for f in feeds])
+    for path, category in paths.items():
+        url = server.base + path
+        feeds = sorted(found.get(path, []), key=lambda f: (f.url != url, f.id))
+        if not feeds:
+            desk.store.add_feed(url, category=category)
+            continue
+        kept, *extra = feeds
+        for feed in extra:  # what an older demo subscribed again at each new port
+            desk.store.remove_feed(feed.id)
+        if kept.url != url:
+            desk.store.update_feed(
+                kept.id,
+                url=url,
+                moved_from=None,
+                error_count=0,
+                error_since=None,
+                last_error=None,
+                next_check=None,
+                paused=False,
+                paused_reason=None,
+            )
+            rebase_entries(desk.store, kept.id, _origin(kept.url), server.base)
+    return server
 
 
 def run_demo(db: str | None = None, fulltext: bool = True) -> int:
@@ -30,28 +116,21 @@ def run_demo(db: str | None = None, fulltext: bool = True) -> int:
     from newsdesk.desk import Desk
     from newsdesk.settings import load_settings
 
-    server = SampleServer(SEED_DIR).start()
-    tmp = None
-    if db is None:
-        tmp = tempfile.TemporaryDirectory(prefix="newsdesk-demo-")
-        db = f"sqlite:///{tmp.name}/demo.db"
-    settings = load_settings(database_url=db, allow_private_networks=True)
+    url = db or demo_database_url()
+    settings = load_settings(database_url=url, allow_private_networks=True)
     desk = Desk(settings)
     try:
-        print(f"Serving the sample sources at {server.base}; database {db}", file=sys.stderr)
-        known = {f.url for f in desk.store.list_feeds()}
-        for path in SEED_FEEDS:
-            if server.base + path not in known:
-                desk.add_feed(server.base + path)
-        report = desk.refresh(fulltext=fulltext)
-        print(report.summary, file=sys.stderr)
-        sys.stdout.write(desk.digest())
-        _print_intel(desk)
+        server = serve_samples(desk, (SEED_DIR,), SEED_CATEGORIES)
+        try:
+            print(f"Serving the sample sources at {server.base}; database {url}", file=sys.stderr)
+            report = desk.refresh(fulltext=fulltext)
+            print(report.summary, file=sys.stderr)
+            sys.stdout.write(desk.digest())
+            _print_intel(desk)
+        finally:
+            server.stop()
     finally:
         desk.close()
-        server.stop()
-        if tmp is not None:
-            tmp.cleanup()
     return 0
 
 

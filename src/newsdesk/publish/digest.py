@@ -3,14 +3,17 @@
 Plain text, per entry, newest first: a line ``Categories``, the category, a blank line; then for
 a post ``AUTHOR: TEXT`` (and, when it shares an article, a line pointing to it), for an article
 its title, a blank line and its full text, paragraphs separated by blank lines.
+
+Grouped by story (``group_by_story``), the other members of a story follow its lead, one line
+each, instead of each being an entry of its own.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from newsdesk.model import StoredEntry
 
@@ -26,6 +29,53 @@ class Shared:
 
 
 SharedLookup = Callable[[StoredEntry], list[Shared]]
+
+
+@dataclass(slots=True)
+class StoryGroup:
+    """An entry and the other members of its story found in the same list (none when the
+    list is not grouped, or the entry has no story there)."""
+
+    head: StoredEntry
+    members: list[StoredEntry] = field(default_factory=list)
+
+
+def group_by_story(
+    entries: Sequence[StoredEntry], leads: Mapping[int, int | None] | None = None
+) -> list[StoryGroup]:
+    """Fold the members of each story into one group, where its first member stood (a search's
+    best match, a digest's newest entry); headed by the story's lead entry when ``leads``
+    (story id → lead entry id) names one that is in the list."""
+    order: list[StoryGroup] = []
+    by_story: dict[int, StoryGroup] = {}
+    for entry in entries:
+        group = by_story.get(entry.story_id) if entry.story_id is not None else None
+        if group is not None:
+            group.members.append(entry)
+            continue
+        group = StoryGroup(entry)
+        order.append(group)
+        if entry.story_id is not None:
+            by_story[entry.story_id] = group
+    for story_id, group in by_story.items():
+        lead = (leads or {}).get(story_id)
+        if lead is None or group.head.id == lead:
+            continue
+        every = [group.head, *group.members]
+        found = next((e for e in every if e.id == lead), None)
+        if found is not None:
+            group.head, group.members = found, [e for e in every if e is not found]
+    return order
+
+
+def ungrouped(entries: Sequence[StoredEntry]) -> list[StoryGroup]:
+    return [StoryGroup(e) for e in entries]
+
+
+def _member_line(entry: StoredEntry) -> str:
+    source = entry.feed_title or entry.author or ""
+    what = _title(entry) if entry.kind != "post" else _post_text(entry)[:160]
+    return f"{source}: {' '.join(what.split())}" + (f" — {entry.url}" if entry.url else "")
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -45,9 +95,10 @@ def _title(entry: StoredEntry) -> str:
     return entry.title or (_paragraphs(entry.content_text) or ["(untitled)"])[0][:120]
 
 
-def render_text(entries: Sequence[StoredEntry], shared: SharedLookup) -> str:
+def render_text(groups: Sequence[StoryGroup], shared: SharedLookup) -> str:
     blocks = []
-    for entry in entries:
+    for group in groups:
+        entry = group.head
         lines = ["Categories", entry.category or entry.feed_title or "", ""]
         if entry.kind == "post":
             lines.append(f"{_author(entry)}: {_post_text(entry)}")
@@ -55,15 +106,19 @@ def render_text(entries: Sequence[StoredEntry], shared: SharedLookup) -> str:
         else:
             lines += [_title(entry), ""]
             lines.append("\n\n".join(_paragraphs(entry.content_text)))
+        lines = ["\n".join(lines).rstrip()]
+        if group.members:
+            lines += ["", "Also in this story:", *(f"- {_member_line(m)}" for m in group.members)]
         blocks.append("\n".join(lines).rstrip())
     # Three blank lines between entries, as on the seed page.
     return "\n\n\n\n".join(blocks) + "\n" if blocks else ""
 
 
-def render_markdown(entries: Sequence[StoredEntry], shared: SharedLookup) -> str:
+def render_markdown(groups: Sequence[StoryGroup], shared: SharedLookup) -> str:
     out = ["# Digest", ""]
     category = None
-    for entry in entries:
+    for group in groups:
+        entry = group.head
         if entry.category != category:
             category = entry.category
             out += [f"## {_md(category or entry.feed_title or '')}", ""]
@@ -80,6 +135,9 @@ def render_markdown(entries: Sequence[StoredEntry], shared: SharedLookup) -> str
             byline = " · ".join(x for x in (entry.author, entry.feed_title, when) if x)
             out += [f"*{_md(byline)}*", ""]
             out += [_md(p) + "\n" for p in _paragraphs(entry.content_text)]
+        if group.members:
+            out += ["*Also in this story:*", ""]
+            out += [f"- {_md(_member_line(m))}" for m in group.members]
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
@@ -95,7 +153,7 @@ def _md_url(url: str) -> str:
     return "<" + url.replace("<", "%3C").replace(">", "%3E").replace("\n", "") + ">"
 
 
-def render_html(entries: Sequence[StoredEntry], shared: SharedLookup) -> str:
+def render_html(groups: Sequence[StoryGroup], shared: SharedLookup) -> str:
     e = html.escape
     out = [
         "<!doctype html>",
@@ -107,7 +165,8 @@ def render_html(entries: Sequence[StoredEntry], shared: SharedLookup) -> str:
         ".cat{text-transform:uppercase;font-size:.8rem;color:#666}</style>",
         "</head><body><h1>Digest</h1>",
     ]
-    for entry in entries:
+    for group in groups:
+        entry = group.head
         out.append("<article>")
         out.append(f'<div class="cat">{e(entry.category or entry.feed_title or "")}</div>')
         if entry.kind == "post":
@@ -122,16 +181,29 @@ def render_html(entries: Sequence[StoredEntry], shared: SharedLookup) -> str:
                 f'<h2><a href="{link}" rel="noopener noreferrer">{e(_title(entry))}</a></h2>'
             )
             out.append(entry.content_html)  # sanitized when stored
+        if group.members:
+            out.append('<p>Also in this story:</p><ul class="story">')
+            out.extend(f"<li>{e(_member_line(m))}</li>" for m in group.members)
+            out.append("</ul>")
         out.append("</article>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
 
-def render_json(entries: Sequence[StoredEntry], shared: SharedLookup) -> str:
-    return json.dumps([x.as_dict() for x in entries], ensure_ascii=False, indent=2) + "\n"
+def group_dict(group: StoryGroup, grouped: bool) -> dict[str, object]:
+    """An entry as JSON; grouped by story, with ``story_entries``: its story's other members."""
+    found = group.head.as_dict()
+    if grouped:
+        found["story_entries"] = [m.as_dict() for m in group.members]
+    return found
 
 
-_RENDERERS: dict[str, Callable[[Sequence[StoredEntry], SharedLookup], str]] = {
+def render_json(groups: Sequence[StoryGroup], shared: SharedLookup, grouped: bool = False) -> str:
+    body = [group_dict(g, grouped) for g in groups]
+    return json.dumps(body, ensure_ascii=False, indent=2) + "\n"
+
+
+_RENDERERS: dict[str, Callable[[Sequence[StoryGroup], SharedLookup], str]] = {
     "text": render_text,
     "markdown": render_markdown,
     "html": render_html,
@@ -140,11 +212,18 @@ _RENDERERS: dict[str, Callable[[Sequence[StoredEntry], SharedLookup], str]] = {
 
 
 def render_digest(
-    entries: Sequence[StoredEntry], fmt: str = "text", shared: SharedLookup | None = None
+    entries: Sequence[StoredEntry],
+    fmt: str = "text",
+    shared: SharedLookup | None = None,
+    groups: Sequence[StoryGroup] | None = None,
 ) -> str:
+    """The digest of ``entries``, or of ``groups`` (``group_by_story``) when given."""
     try:
         renderer = _RENDERERS[fmt]
     except KeyError:
         choices = ", ".join(DIGEST_FORMATS)
         raise ValueError(f"unknown digest format {fmt!r}: use one of {choices}") from None
-    return renderer(entries, shared or (lambda _entry: []))
+    lookup = shared or (lambda _entry: [])
+    if fmt == "json":
+        return render_json(groups or ungrouped(entries), lookup, grouped=groups is not None)
+    return renderer(groups if groups is not None else ungrouped(entries), lookup)

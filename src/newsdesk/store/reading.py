@@ -5,8 +5,9 @@ view means the same thing everywhere."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, case, func, select, update
 
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.store.engine import write_transaction
@@ -82,3 +83,73 @@ def feed_choices(store: SqlStore, limit: int) -> list[tuple[int, str]]:
     query = select(feeds.c.id, title).order_by(title).limit(limit)
     with store.engine.connect() as conn:
         return [(int(r[0]), str(r[1])) for r in conn.execute(query)]
+
+
+def rebase_entries(store: SqlStore, feed_id: int, old_base: str, new_base: str) -> int:
+    """Rewrite ``old_base`` to ``new_base`` at the start of a feed's entries' keys and URLs,
+    for a feed whose server moved (the demo's sample server on a new port): an entry whose GUID
+    is a URL on that server is then recognised on the next fetch instead of stored again.
+    Returns how many entries changed."""
+    if old_base == new_base:
+        return 0
+
+    def rebased(column: Any) -> Any:
+        return case(
+            (
+                column.startswith(old_base, autoescape=True),
+                new_base + func.substr(column, len(old_base) + 1),
+            ),
+            else_=column,
+        )
+
+    with write_transaction(store.engine) as conn:
+        result = conn.execute(
+            update(entries)
+            .where(entries.c.feed_id == feed_id)
+            .values(
+                key=case(
+                    (
+                        entries.c.key.startswith("g:" + old_base, autoescape=True),
+                        "g:" + new_base + func.substr(entries.c.key, len(old_base) + 3),
+                    ),
+                    (
+                        entries.c.key.startswith("l:" + old_base, autoescape=True),
+                        "l:" + new_base + func.substr(entries.c.key, len(old_base) + 3),
+                    ),
+                    else_=entries.c.key,
+                ),
+                url=rebased(entries.c.url),
+                url_canonical=rebased(entries.c.url_canonical),
+            )
+        )
+        return int(result.rowcount or 0)
+
+
+def unread_by_category(store: SqlStore) -> list[tuple[int, str, int]]:
+    """(id, title, unread entries) of every category, by title: the sidebar's counts."""
+    query = (
+        select(categories.c.id, categories.c.title, func.count(entries.c.id))
+        .select_from(
+            categories.join(feeds, feeds.c.category_id == categories.c.id, isouter=True).join(
+                entries,
+                and_(entries.c.feed_id == feeds.c.id, entries.c.read.is_(False)),
+                isouter=True,
+            )
+        )
+        .group_by(categories.c.id, categories.c.title)
+        .order_by(categories.c.title)
+    )
+    with store.engine.connect() as conn:
+        return [(int(r[0]), str(r[1]), int(r[2])) for r in conn.execute(query)]
+
+
+def mark_story(store: SqlStore, story_id: int, read: bool) -> int:
+    """Mark every member of a story read (or unread): a story's card stands for all of them.
+    Returns how many entries changed."""
+    with write_transaction(store.engine) as conn:
+        result = conn.execute(
+            update(entries)
+            .where(entries.c.story_id == story_id, entries.c.read.is_(not read))
+            .values(read=read, read_at=datetime.now(UTC) if read else None)
+        )
+        return int(result.rowcount or 0)

@@ -53,6 +53,7 @@ from newsdesk.store.schema import (
 from newsdesk.store.schema import pages as pages_table
 
 _CHUNK = 500
+DEFAULT_CATEGORY = "General"  # the default of the ``default_category`` setting
 # Most matches a search ranks on SQLite (see SqlStore._rank_window).
 RANK_WINDOW = 500
 _FEED_COLUMNS = [c for c in feeds.c if c.name not in ("lease_owner",)]
@@ -104,6 +105,8 @@ class SqlStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        # A feed subscribed without a category goes here (the Desk sets it from the settings).
+        self.default_category = DEFAULT_CATEGORY
         self.engine = create_store_engine(url)
         self.dialect = self.engine.dialect.name
         try:
@@ -180,7 +183,7 @@ class SqlStore:
         now = datetime.now(UTC)
         try:
             with write_transaction(self.engine) as conn:
-                category_id = self._category_id(conn, category)
+                category_id = self._category_id(conn, category or self.default_category)
                 inserted = conn.execute(
                     insert(feeds).values(
                         url=url,
@@ -211,6 +214,7 @@ class SqlStore:
                 if url in known:
                     continue
                 known.add(url)
+                category = category or self.default_category
                 if category not in category_ids:
                     category_ids[category] = self._category_id(conn, category)
                 rows.append(
@@ -357,17 +361,6 @@ class SqlStore:
                     url=state.new_url, moved_from=current, pending_url=None, pending_count=0
                 )
         conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
-        if state.title and state.error is None:
-            self._default_category(conn, feed_id, one_line(state.title) or state.title)
-
-    def _default_category(self, conn: Connection, feed_id: int, title: str) -> None:
-        """A feed without a category gets one named after its title (as the seed page does)."""
-        row = conn.execute(
-            select(feeds.c.category_id, feeds.c.custom_title).where(feeds.c.id == feed_id)
-        ).first()
-        if row is not None and row[0] is None:
-            category_id = self._category_id(conn, row[1] or title)
-            conn.execute(update(feeds).where(feeds.c.id == feed_id).values(category_id=category_id))
 
     def save_refresh(
         self, feed_id: int, state: FeedState, new_entries: Sequence[Entry], now: datetime

@@ -26,59 +26,84 @@ def is_loopback(host: str) -> bool:
 
 
 def _settings(args: argparse.Namespace, **overrides: Any) -> Any:
+    return _settings_for(args.db, **overrides)
+
+
+def _settings_for(database: str | None, **overrides: Any) -> Any:
     from newsdesk.settings import load_settings
 
-    return load_settings(database_url=args.db, **overrides)
+    return load_settings(database_url=database, **overrides)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    import asyncio
 
     from newsdesk.desk import Desk
     from newsdesk.web.app import create_app
+    from newsdesk.workers.daemon import listen, run_daemon
 
-    settings = _settings(args, allow_private_networks=True if args.demo else None)
+    database = args.db
+    if args.demo and database is None:
+        from newsdesk.demo import demo_database_url
+
+        database = demo_database_url()  # never the user's own desk
+    settings = _settings_for(database, allow_private_networks=True if args.demo else None)
     host = args.host or settings.web_host
-    port = args.port or settings.web_port
+    port = args.port if args.port is not None else settings.web_port
     no_auth = args.no_auth or (args.demo and is_loopback(host))
     if no_auth and not is_loopback(host):
         raise NewsdeskError(
             f"--no-auth is allowed only on a loopback address (127.0.0.1, ::1), not {host!r}: "
             "anyone who can reach the server would read and change your desk"
         )
+    if args.log_level in ("info", "debug"):
+        import logging
+
+        logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
     desk = Desk(settings)
     server = None
     try:
+        sock = listen(host, port)
         if args.demo:
             server = _start_demo(desk)
         app = create_app(settings, desk=desk, no_auth=no_auth)
-        shown = f"[{host}]" if ":" in host else host
-        print(f"Newsdesk is serving at http://{shown}:{port}/  (Ctrl-C to stop)", flush=True)
+        bound = sock.getsockname()
+        shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
+        tick = settings.scheduler_tick
+        refreshing = "" if args.no_scheduler else f", refreshing due feeds every {tick:g} s"
+        print(f"Newsdesk is serving at http://{shown}:{bound[1]}/{refreshing}  (Ctrl-C to stop)")
+        if args.demo:
+            print(f"  demo database: {settings.resolved_database_url}")
         if no_auth:
-            print("  login is off (loopback only)", flush=True)
+            print("  login is off (loopback only)")
         else:
             from newsdesk.store.users import has_users
 
             if not has_users(desk.store.engine):
-                print("  first visit: choose your password in the browser", flush=True)
-        uvicorn.run(app, host=host, port=port, log_level=args.log_level, proxy_headers=True)
+                print("  first visit: choose your password in the browser")
+        sys.stdout.flush()
+        return asyncio.run(
+            run_daemon(
+                desk,
+                settings,
+                sock=sock,
+                app=app,
+                log_level=args.log_level,
+                scheduler=not args.no_scheduler,
+            )
+        )
     finally:
         desk.close()
         if server is not None:
             server.stop()
-    return 0
 
 
 def _start_demo(desk: Any) -> Any:
-    """Serve the bundled sample sources on loopback, subscribe to them and refresh once."""
-    from newsdesk.demo import SEED_DIR, SEED_FEEDS, SOCIAL_DIR, SOCIAL_FEEDS
-    from newsdesk.demo.server import SampleServer
+    """Serve the bundled sample sources on loopback, subscribe to them (once, whatever the
+    earlier runs did) and refresh once."""
+    from newsdesk.demo import DEMO_CATEGORIES, SEED_DIR, SOCIAL_DIR, serve_samples
 
-    server = SampleServer(SEED_DIR, SOCIAL_DIR).start()
-    known = {f.url for f in desk.store.list_feeds()}
-    for path in (*SEED_FEEDS, *SOCIAL_FEEDS):
-        if server.base + path not in known:
-            desk.store.add_feed(server.base + path)
+    server = serve_samples(desk, (SEED_DIR, SOCIAL_DIR), DEMO_CATEGORIES)
     print(f"Sample sources served at {server.base}; refreshing…", flush=True)
     report = desk.refresh()
     print(report.summary, flush=True)
@@ -131,7 +156,11 @@ def cmd_user(args: argparse.Namespace) -> int:
 
 
 def register(command: CommandFactory) -> None:
-    p = command("serve", cmd_serve, "serve the web reading room (Starlette on uvicorn)")
+    p = command(
+        "serve",
+        cmd_serve,
+        "serve the web reading room and refresh due feeds in the background (as `newsdesk run`)",
+    )
     p.add_argument("--host", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to listen on (default: 8000)")
     p.add_argument(
@@ -141,7 +170,14 @@ def register(command: CommandFactory) -> None:
         "--demo",
         action="store_true",
         help="also serve the bundled sample sources on loopback, subscribe and refresh first "
-        "(no login on loopback)",
+        "(no login on loopback); the database is the demo's own (demo.db in the data folder) "
+        "unless --db names one",
+    )
+    p.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="do not refresh due feeds in the background (only the Refresh button and "
+        "`newsdesk refresh` fetch)",
     )
     p.add_argument(
         "--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug")

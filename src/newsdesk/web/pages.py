@@ -27,6 +27,7 @@ from newsdesk.store.reading import (
     feed_choices,
     feeds_in_category,
     mark_view_read,
+    unread_by_category,
 )
 from newsdesk.store.saved_searches import list_saved_searches
 from newsdesk.store.search import query_words
@@ -53,6 +54,12 @@ class View:
     kind: str = "all"
     value: str = ""
     title: str = "All entries"
+
+    def heading(self, show: str) -> str:
+        """The page's title: what the view is and which of its entries it shows."""
+        if self.kind == "all":
+            return {"unread": "Unread", "starred": "Starred"}.get(show, "All entries")
+        return self.title + {"unread": " · unread", "starred": " · starred"}.get(show, "")
 
     @property
     def key(self) -> str:
@@ -135,7 +142,7 @@ def with_shared(
 async def sidebar(ctx: WebContext) -> dict[str, Any]:
     def load() -> dict[str, Any]:
         return {
-            "categories": ctx.desk.store.categories(),
+            "categories": unread_by_category(ctx.desk.store),
             "saved_searches": list_saved_searches(ctx.engine),
         }
 
@@ -176,7 +183,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         return ctx.render(
             request,
             "river.html",
-            title=view.title,
+            title=view.heading(show),
             feed_links=feed_links(ctx, view.syndication_path(), view.title),
             shows=SHOWS,
             older_than=list(OLDER_THAN),
@@ -259,6 +266,9 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         form = await request.form()
         raw = str(form.get("value", ""))
 
+        story_raw = str(form.get("story", ""))
+        story_id = int(story_raw) if flag == "read" and story_raw.isdigit() else None
+
         def apply() -> StoredEntry:
             try:
                 entry = ctx.desk.store.get_entry(entry_id)
@@ -266,13 +276,24 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
                 raise HTTPException(404, f"There is no entry {entry_id}.") from None
             current = getattr(entry, flag)
             value = {"1": True, "0": False}.get(raw, not current)
-            ctx.desk.store.set_flags([entry.id], **{flag: value})
+            if story_id is not None and entry.story_id != story_id:
+                raise HTTPException(400, f"Entry {entry_id} is not in story {story_id}.")
+            if story_id is not None:
+                ctx.desk.mark_story(story_id, value)  # a story's card stands for every member
+            else:
+                ctx.desk.store.set_flags([entry.id], **{flag: value})
             setattr(entry, flag, value)
             return entry
 
         entry = await ctx.run(apply)
         if request.headers.get("hx-request"):
-            return ctx.render(request, "_actions.html", entry=entry, view=parse_view(None))
+            return ctx.render(
+                request,
+                "_actions.html",
+                entry=entry,
+                view=parse_view(None),
+                marked_story=story_id,
+            )
         return RedirectResponse(_back(request, form.get("next")), status_code=303)
 
     async def read_toggle(request: Request) -> Response:
@@ -325,26 +346,38 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
                     setattr(query, name, parse_since(filters[name]))
                 except NewsdeskError as exc:
                     errors.append(f"{name.capitalize()}: {exc}")
+        # A story's matches come as one card (as in the river) unless asked for one by one.
+        grouped = params.get("group", "story") != "none"
         items: list[tuple[StoredEntry, list[Shared]]] = []
+        matches: dict[int, list[StoredEntry]] = {}
         more = False
         if (text or entity) and not errors:
 
             def run() -> tuple[list[tuple[StoredEntry, list[Shared]]], bool]:
                 # An entity alone lists its entries, newest first; with words, best matches.
                 found = ctx.desk.search(text, query) if text else ctx.desk.entries(query)
-                return with_shared(ctx, found[:PAGE_SIZE]), len(found) > PAGE_SIZE
+                shown = found[:PAGE_SIZE]
+                if grouped:
+                    groups = ctx.desk.story_groups(shown, lead_first=False)
+                    matches.update((g.head.id, g.members) for g in groups if g.members)
+                    shown = [g.head for g in groups]
+                return with_shared(ctx, shown), len(found) > PAGE_SIZE
 
             try:
                 items, more = await ctx.run(run)
             except NewsdeskError as exc:
                 errors.append(str(exc))
         base = {"q": text, **{k: v for k, v in filters.items() if v}}
+        if not grouped:
+            base["group"] = "none"
         next_url = "/search?" + urlencode({**base, "page": page + 1}) if more else None
         variables: dict[str, Any] = {
             "items": items,
             "next_url": next_url,
             "view": View(),
             "words": query_words(text),
+            "matches": matches,
+            "grouped": grouped,
         }
         if request.headers.get("hx-request") and page > 1:
             return ctx.render(request, "_cards.html", **variables)
@@ -353,10 +386,18 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         if len(feeds) > MAX_FEED_MENU:
             feeds = []
         entity_names = await ctx.run(entity_choices, ctx.engine)
+        side = await sidebar(ctx)
+        chosen = {k: v for k, v in filters.items() if v}
+        saved = next(
+            (s for s in side["saved_searches"] if s.query == text and s.filters == chosen), None
+        )
+        title = f"Search: {text}" if text else "Search"
+        if entity is not None and not text:
+            title = f"Search: {entity.name}"
         return ctx.render(
             request,
             "search.html",
-            title=f"Search: {text}" if text else "Search",
+            title=f"Saved search: {saved.name}" if saved is not None else title,
             q=text,
             entity=entity,
             filters=filters,
@@ -365,7 +406,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
             entity_names=entity_names,
             status_code=400 if errors else 200,
             **variables,
-            **await sidebar(ctx),
+            **side,
         )
 
     return [

@@ -1,5 +1,6 @@
-"""`newsdesk run`: one process that serves the web reading room and refreshes due feeds on its
-own — the way most people run Newsdesk, on the embedded SQLite database. The intelligence
+"""`newsdesk run` and `newsdesk serve`: one process that serves the web reading room and
+refreshes due feeds on its own — the way most people run Newsdesk, on the embedded SQLite
+database (`serve --no-scheduler` leaves the refreshing to the Refresh button). The intelligence
 stage (stories, entities, timelines, alerts) runs as a background job beside the scheduler, in
 a process of its own.
 
@@ -225,30 +226,33 @@ async def run_daemon(
     sock: socket.socket | None,
     app: Any | None,
     log_level: str = "warning",
+    scheduler: bool = True,
 ) -> int:
-    """Serve ``app`` on ``sock`` (when given) and refresh due feeds until SIGTERM/SIGINT."""
+    """Serve ``app`` on ``sock`` (when given) and refresh due feeds (unless ``scheduler`` is
+    off: `newsdesk serve --no-scheduler`) until SIGTERM/SIGINT."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     server = _web_server(app, settings, log_level) if app is not None and sock else None
+    refreshing = scheduler_loop(desk, settings, stop) if scheduler else stop.wait()
     with _signals(loop, stop):
-        scheduler = asyncio.create_task(scheduler_loop(desk, settings, stop), name="scheduler")
+        scheduler_task = asyncio.create_task(refreshing, name="scheduler")
         serving = asyncio.create_task(server.serve(sockets=[sock])) if server else None
         stopped = asyncio.create_task(stop.wait())
-        watched = {scheduler, stopped, *([serving] if serving else [])}
+        watched = {scheduler_task, stopped, *([serving] if serving else [])}
         done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
         stop.set()
         code = 0
         try:
-            await asyncio.wait_for(asyncio.shield(scheduler), settings.shutdown_timeout)
+            await asyncio.wait_for(asyncio.shield(scheduler_task), settings.shutdown_timeout)
         except TimeoutError:
             log.warning(
                 "fetches still running after %.0f s (shutdown_timeout): cancelling them; "
                 "feeds already fetched are stored, the others stay due",
                 settings.shutdown_timeout,
             )
-            scheduler.cancel()
+            scheduler_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await scheduler
+                await scheduler_task
         except Exception:
             log.exception("the scheduler failed")
             code = 1

@@ -269,6 +269,20 @@ def routes(api: ApiState) -> list[BaseRoute]:
 
         return JSONResponse(await api.run(build))
 
+    async def mark_story(request: Request, read: bool) -> Response:
+        await auth(request)
+        summary = await story_of(path_id(request, "story_id"))
+        changed = await api.run(api.desk.mark_story, summary.id, read)
+        return JSONResponse({"story_id": summary.id, "read": read, "changed": changed})
+
+    @handle
+    async def story_read(request: Request) -> Response:
+        return await mark_story(request, True)
+
+    @handle
+    async def story_unread(request: Request) -> Response:
+        return await mark_story(request, False)
+
     @handle
     async def story_events(request: Request) -> Response:
         await auth(request)
@@ -467,6 +481,8 @@ def routes(api: ApiState) -> list[BaseRoute]:
         Route("/api/stories", stories, methods=["GET"]),
         Route("/api/stories/{story_id}", story, methods=["GET"]),
         Route("/api/stories/{story_id}/timeline", story_events, methods=["GET"]),
+        Route("/api/stories/{story_id}/read", story_read, methods=["POST"]),
+        Route("/api/stories/{story_id}/unread", story_unread, methods=["POST"]),
         Route("/api/entities", entities, methods=["GET"]),
         Route("/api/entities/{entity_id}", entity, methods=["GET"]),
         Route("/api/entities/{entity_id}/entries", entity_entries, methods=["GET"]),

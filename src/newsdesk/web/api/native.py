@@ -22,7 +22,7 @@ from newsdesk.desk import parse_since
 from newsdesk.errors import NewsdeskError
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.process.urls import is_web_url
-from newsdesk.publish.digest import DIGEST_FORMATS
+from newsdesk.publish.digest import DIGEST_FORMATS, group_dict
 from newsdesk.store import EntryQuery
 from newsdesk.store import sync as sync_store
 from newsdesk.store.tokens import create_token, list_tokens, revoke_token
@@ -133,10 +133,13 @@ def entry_query(request: Request) -> tuple[EntryQuery, str | None]:
     return query, _text(search, "search", 500)
 
 
-def entry_page(api: ApiState, query: EntryQuery, search: str | None) -> dict[str, Any]:
+def entry_page(
+    api: ApiState, query: EntryQuery, search: str | None, group_stories: bool = False
+) -> dict[str, Any]:
     """One page of entries matching ``query`` (and the search words): the body of
-    ``GET /api/entries`` and of the other lists of entries (an entity's). Blocking: run it
-    through ``api.run``."""
+    ``GET /api/entries`` and of the other lists of entries (an entity's). With
+    ``group_stories``, a story's other entries on the page come in ``story_entries`` of its
+    first. Blocking: run it through ``api.run``."""
     if search:
         found = api.store.search(search, query)
         total = sync_store.count_entries(api.store, sync_store.SyncQuery(base=query, search=search))
@@ -147,7 +150,11 @@ def entry_page(api: ApiState, query: EntryQuery, search: str | None) -> dict[str
         "total": total,
         "limit": query.limit,
         "offset": query.offset,
-        "entries": [e.as_dict() for e in found],
+        "entries": (
+            [group_dict(g, True) for g in api.desk.story_groups(found, lead_first=False)]
+            if group_stories
+            else [e.as_dict() for e in found]
+        ),
     }
 
 
@@ -315,7 +322,10 @@ def routes(api: ApiState) -> list[BaseRoute]:
     async def entries(request: Request) -> Response:
         await auth(request)
         query, search = entry_query(request)
-        return JSONResponse(await api.run(entry_page, api, query, search))
+        group = request.query_params.get("group") or None
+        if group not in (None, "story"):
+            raise BadRequest("group must be story")
+        return JSONResponse(await api.run(entry_page, api, query, search, group == "story"))
 
     @handle
     async def entry(request: Request) -> Response:

@@ -124,6 +124,11 @@ SCHEMAS: dict[str, Any] = {
             "fulltext_error": _nullable(STRING),
             "page": _nullable({"type": "object"}),
             "snippet": {"type": "string", "description": "search results only: matches in []"},
+            "story_entries": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "with group=story only: the story's other entries on this page",
+            },
         },
         required=[
             "id",
@@ -165,6 +170,13 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
     },
     "Updated": _object({"updated": INT}),
+    "StoryMarked": _object(
+        {
+            "story_id": INT,
+            "read": BOOL,
+            "changed": {**INT, "description": "entries whose state changed"},
+        }
+    ),
     "Related": _object(
         {
             "entries": _array(_ref("Entry")),
@@ -510,6 +522,11 @@ ENTRY_FILTERS = [
 
 
 STORY_FILTER = _query("story_id", ID, "only this story's entries")
+GROUP = _query(
+    "group",
+    {"type": "string", "enum": ["story"]},
+    "`story`: a story's other entries on the page come once, in `story_entries` of its first",
+)
 ENTITY_FILTER = _query("entity_id", ID, "only entries that mention this entity")
 PAGE = [
     _query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}, "page size"),
@@ -642,7 +659,7 @@ def _paths() -> dict[str, Any]:
                 "Entries, newest first, filtered; with search, best matches first",
                 {"200": _json("a page of entries", _ref("EntryPage")), "400": BAD},
                 tag="entries",
-                parameters=[*ENTRY_FILTERS, STORY_FILTER, ENTITY_FILTER],
+                parameters=[*ENTRY_FILTERS, STORY_FILTER, ENTITY_FILTER, GROUP],
             )
         },
         "/api/entries/state": {
@@ -800,6 +817,22 @@ def _intel_paths() -> dict[str, Any]:
             "get": _operation(
                 "A story: its summary, its entries in time order and the entities they mention",
                 {"200": _json("the story", _ref("StoryDetail")), "404": MISSING},
+                tag="stories",
+                parameters=[story_id],
+            )
+        },
+        "/api/stories/{story_id}/read": {
+            "post": _operation(
+                "Mark every entry of a story read",
+                {"200": _json("how many entries changed", _ref("StoryMarked")), "404": MISSING},
+                tag="stories",
+                parameters=[story_id],
+            )
+        },
+        "/api/stories/{story_id}/unread": {
+            "post": _operation(
+                "Mark every entry of a story unread",
+                {"200": _json("how many entries changed", _ref("StoryMarked")), "404": MISSING},
                 tag="stories",
                 parameters=[story_id],
             )
