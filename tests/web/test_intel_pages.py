@@ -332,6 +332,26 @@ async def test_marking_a_story_card_marks_every_member(
     assert unread() == before - {intel.other.id}
 
 
+async def test_a_story_card_is_unread_while_any_member_is(
+    user: Browser, desk: Desk, web_settings: Settings
+) -> None:
+    intel = _seed(desk)
+    desk.store.set_flags([intel.lead.id], read=True)  # read on its own page, say
+
+    def card_button(text: str) -> str:
+        card = text.split(f'id="entry-{intel.lead.id}"')[1].split("</article>")[0]
+        return card.split('class="act read-button"')[1].split("</button>")[0]
+
+    async with _grouping(desk, web_settings) as grouped:
+        page = await grouped.get("/?show=all")
+        assert "Mark read" in card_button(page.text)  # the other members are still unread
+        await grouped.post(
+            f"/entry/{intel.lead.id}/read", {"value": "1", "story": str(intel.story)}
+        )
+        page = await grouped.get("/?show=all")
+        assert "Mark unread" in card_button(page.text)
+
+
 async def test_search_shows_a_story_once(user: Browser, desk: Desk) -> None:
     intel = _seed(desk)
     members = [intel.lead, intel.other, *intel.posts]

@@ -32,6 +32,7 @@ class StoryCard:
     story: StorySummary
     posts: list[StoredEntry] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # other feeds' titles, a few
+    read: bool = False  # every member is read: the card's button marks the whole story unread
 
     @property
     def more_sources(self) -> int:
@@ -49,6 +50,7 @@ class _Member:
     published: datetime
     kind: str
     feed_title: str
+    read: bool
 
 
 def _members(store: SqlStore, story_ids: list[int]) -> list[_Member]:
@@ -58,6 +60,7 @@ def _members(store: SqlStore, story_ids: list[int]) -> list[_Member]:
             entries.c.story_id,
             entries.c.published,
             entries.c.kind,
+            entries.c.read,
             feeds.c.custom_title,
             feeds.c.title,
             feeds.c.url,
@@ -69,7 +72,14 @@ def _members(store: SqlStore, story_ids: list[int]) -> list[_Member]:
     )
     with store.engine.connect() as conn:
         return [
-            _Member(r.id, r.story_id, r.published, r.kind, r.custom_title or r.title or r.url)
+            _Member(
+                r.id,
+                r.story_id,
+                r.published,
+                r.kind,
+                r.custom_title or r.title or r.url,
+                bool(r.read),
+            )
             for r in conn.execute(stmt)
         ]
 
@@ -170,6 +180,7 @@ def group_stories(
             story=summary,
             posts=[p for p in folded if p.kind == "post"],
             sources=names[:MAX_SOURCE_NAMES],
+            read=all(m.read for m in members if m.story_id == story_id),
         )
         out.append(head)
     return out, cards
