@@ -32,6 +32,7 @@ _SELF_LINK = re.compile(rb"<(?:atom:)?link\b[^>]*>", re.I)
 _HREF = re.compile(rb"\bhref=[\"']([^\"']+)[\"']")
 _CLOSING = re.compile(rb"</(rss|feed|rdf:RDF|RDF)>\s*$", re.I)
 _HEADER_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.I)
+_FALLBACK_MARKERS = re.compile(rb"xml:base|type=[\"']xhtml[\"']|rel=[\"']enclosure[\"']")
 _IGNORED_BOZO = ("CharacterEncodingOverride", "NonXMLContentType")
 
 NOT_A_FEED = (
@@ -68,12 +69,14 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     fmt = _format_of(root.group(1))
 
     raw: Mapping[str, Any] | None = None
-    # The fast path ignores xml:base, RSS 1.0 content:encoded and Atom xhtml text constructs.
-    if fmt != "rdf" and b"xml:base" not in body and b'type="xhtml"' not in body:
+    # The fast path ignores xml:base, RSS 1.0 content:encoded, Atom xhtml text constructs and
+    # the length of a link rel="enclosure".
+    if fmt != "rdf" and _FALLBACK_MARKERS.search(body) is None:
         raw = _fast_parse(body)
+    fast = raw is not None
     if raw is None:
         raw = _fallback_parse(body, url, content_type, problems)
-    parsed = _from_dict(raw, url, fmt)
+    parsed = _from_dict(raw, url, fmt, fast)
     parsed.problems = problems + parsed.problems
     ttl = _TTL.search(body)
     if ttl:
@@ -192,7 +195,7 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _from_dict(raw: Mapping[str, Any], url: str, fmt: str) -> ParsedFeed:
+def _from_dict(raw: Mapping[str, Any], url: str, fmt: str, fast: bool = True) -> ParsedFeed:
     feed = raw.get("feed") or {}
     feed_base = _text(feed.get("base") if isinstance(feed, Mapping) else None) or url
     site = _site_url(feed, url)
@@ -205,7 +208,7 @@ def _from_dict(raw: Mapping[str, Any], url: str, fmt: str) -> ParsedFeed:
     )
     feed_author = _author(feed) if fmt == "atom" else None
     for entry in raw.get("entries") or []:
-        item = _item(entry, url)
+        item = _item(entry, url, fmt, fast)
         item.author = item.author or feed_author
         if fmt == "rdf" and item.published is None:  # RSS 1.0: dc:date is the item's date
             item.published, item.updated = item.updated, None
@@ -239,19 +242,17 @@ def _self_url(feed: Mapping[str, Any], url: str) -> str | None:
     return None
 
 
-def _item(entry: Mapping[str, Any], feed_url: str) -> ParsedItem:
+def _item(entry: Mapping[str, Any], feed_url: str, fmt: str, fast: bool) -> ParsedItem:
     base = _base(entry) or feed_url
-    link = None
-    for candidate in _link_dicts(entry):
-        if candidate.get("rel") in (None, "alternate") and candidate.get("href"):
-            link = str(candidate["href"])
-            break
-    if link is None and not entry.get("links"):
-        link = _text(entry.get("link"))
+    link = _entry_link(entry, fmt)
     content = _content(entry)
     summary = _text(entry.get("summary")) or _text(entry.get("description"))
     if summary and content and summary.strip() in (content.strip(), _unescape(content).strip()):
         summary = None
+    if fmt == "rss" and not fast and content is None:
+        # The fast path reads an RSS description as content (the convention of the golden
+        # files); feedparser, the fallback, as summary.
+        content, summary = summary, None
     title = _text(entry.get("title"))
     if title and "html" in ((entry.get("title_detail") or {}).get("type") or ""):
         title = _strip_tags(title)
@@ -271,6 +272,18 @@ def _item(entry: Mapping[str, Any], feed_url: str) -> ParsedItem:
         base=base,
         language=_text((entry.get("title_detail") or {}).get("language")),
     )
+
+
+def _entry_link(entry: Mapping[str, Any], fmt: str) -> str | None:
+    """The first alternate link. Without one, an RSS item's ``<link>`` (the parser's ``link``):
+    an atom:link rel="related" or rel="enclosure" beside it must not hide it. An Atom entry
+    has no other source: the fast path's ``link`` is its first ``<link>`` whatever the rel."""
+    for candidate in _link_dicts(entry):
+        if candidate.get("rel") in (None, "alternate") and candidate.get("href"):
+            return str(candidate["href"])
+    if fmt == "atom":
+        return None
+    return _text(entry.get("link"))
 
 
 def _unescape(value: str) -> str:
@@ -334,7 +347,9 @@ def _author(entry: Mapping[str, Any]) -> str | None:
 
 
 def _date(entry: Mapping[str, Any], key: str) -> datetime | None:
-    return parse_date(entry.get(key))
+    # dict.get, not entry.get: feedparser's dict answers "updated" with "published" when absent.
+    value = dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
+    return parse_date(value)
 
 
 def _tags(entry: Mapping[str, Any]) -> list[str]:
