@@ -44,12 +44,14 @@ ENTRY_ALIASES = {
     "url": "href",
 }
 TOP_ALIASES = {"items": "entries", "channel": "feed"}
-DETAIL = {"value", "type", "base", "language"}
+DETAIL = {"value", "type", "base"}
 ENTRY_PATHS: dict[str, set[str] | None] = {
     "id": None,
     "link": None,
     "title": None,
-    "title_detail": {"value", "base", "language"},
+    # Newsdesk keeps one base and one language per item, not one per text construct; the
+    # base is that of the content it resolves.
+    "title_detail": {"value"},
     "author": None,
     "summary": None,
     "summary_detail": DETAIL,
@@ -193,8 +195,8 @@ def map_result(body: bytes, url: str, content_type: str | None) -> dict[str, Any
 
 def _feed(parsed: ParsedFeed, url: str) -> FPDict:
     feed = FPDict()
-    if parsed.title:
-        feed["title"] = Title(one_line(parsed.title) or "")
+    # A title of markup only (an <img>) is no title as text: feedparser's "title" is then ""
+    feed["title"] = Title(one_line(parsed.title) or "")
     if parsed.site_url:
         feed["link"] = Url(parsed.site_url, url)
     if parsed.language:
@@ -217,11 +219,9 @@ def _entry(item: ParsedItem, url: str) -> FPDict:
         entry["id"] = item.guid
     if item.link:
         entry["link"] = Url(item.link, base)
-    if item.title:
-        # As stored: the pipeline makes the title one line of text (tags removed).
-        stored = process_item(item, url, NOW).title or ""
-        entry["title"] = Title(stored)
-        entry["title_detail"] = _detail(entry["title"], "text/plain", base, item.language)
+    # As stored: the pipeline makes the title one line of text (tags removed).
+    entry["title"] = Title(process_item(item, url, NOW).title or "")
+    entry["title_detail"] = FPDict(value=entry["title"])
     if item.author:
         entry["author"] = item.author
     content = Html(sanitize_html(item.content, base).strip(), base) if item.content else None

@@ -30,9 +30,16 @@ _LANGUAGE = re.compile(rb"<(?:language|dc:language)>\s*([A-Za-z][\w-]{0,34})\s*<
 _ROOT_LANG = re.compile(rb"<(?:feed|rss|rdf:RDF)\b[^>]*\bxml:lang=[\"']([\w-]{1,35})[\"']", re.I)
 _SELF_LINK = re.compile(rb"<(?:atom:)?link\b[^>]*>", re.I)
 _HREF = re.compile(rb"\bhref=[\"']([^\"']+)[\"']")
-_CLOSING = re.compile(rb"</(rss|feed|rdf:RDF|RDF)>\s*$", re.I)
+_CLOSING = re.compile(rb"</(rss|feed|rdf:RDF|RDF|channel)>\s*$", re.I)
 _HEADER_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.I)
-_FALLBACK_MARKERS = re.compile(rb"xml:base|type=[\"']xhtml[\"']|rel=[\"']enclosure[\"']")
+# What the fast path reads wrongly, so such documents go to feedparser: xml:base; inline XHTML
+# (Atom type="xhtml", Atom 0.3 mode="xml" or application/xhtml+xml, an RSS <body> or
+# <xhtml:body>, the <fullitem> of old blogs), whose markup it drops; the length of a link rel="enclosure"; Atom 0.3
+# mode="base64" text, which it does not decode.
+_FALLBACK_MARKERS = re.compile(
+    rb"xml:base|type=[\"'](?:xhtml|application/xhtml\+xml)[\"']|mode=[\"']xml[\"']"
+    rb"|<(?:xhtml:)?body[\s>]|<fullitem[\s>]|rel=[\"']enclosure[\"']|mode=[\"']base64[\"']"
+)
 _IGNORED_BOZO = ("CharacterEncodingOverride", "NonXMLContentType")
 
 NOT_A_FEED = (
@@ -178,7 +185,9 @@ def _fallback_parse(
         )
     except Exception as crash:  # feedparser's own bugs (e.g. a NUL in the encoding name)
         raise ParseError(f"the feed cannot be read: {type(crash).__name__}: {crash}") from None
-    if not result.get("entries") and not result.get("feed", {}).get("title"):
+    # A feed with channel data but no title and no items yet (a link, a language) is an
+    # empty feed, not an error; a document where nothing at all was read is.
+    if not result.get("entries") and not result.get("feed"):
         reason = result.get("bozo_exception")
         raise ParseError(f"the feed cannot be read: {reason or 'no feed elements found'}")
     if result.get("bozo"):
@@ -200,7 +209,7 @@ def _from_dict(raw: Mapping[str, Any], url: str, fmt: str, fast: bool = True) ->
     feed_base = _text(feed.get("base") if isinstance(feed, Mapping) else None) or url
     site = _site_url(feed, url)
     parsed = ParsedFeed(
-        title=_plain(_text(feed.get("title"))),
+        title=_title(feed),
         site_url=join(feed_base, site) if site else None,
         self_url=_self_url(feed, url),
         language=_text(feed.get("language")),
@@ -253,11 +262,7 @@ def _item(entry: Mapping[str, Any], feed_url: str, fmt: str, fast: bool) -> Pars
         # The fast path reads an RSS description as content (the convention of the golden
         # files); feedparser, the fallback, as summary.
         content, summary = summary, None
-    title = _text(entry.get("title"))
-    if title and "html" in ((entry.get("title_detail") or {}).get("type") or ""):
-        title = _strip_tags(title)
-    else:
-        title = _plain(title)
+    title = _title(entry)
     return ParsedItem(
         guid=_text(entry.get("id")),
         link=join(base, link) if link else None,
@@ -284,6 +289,19 @@ def _entry_link(entry: Mapping[str, Any], fmt: str) -> str | None:
     if fmt == "atom":
         return None
     return _text(entry.get("link"))
+
+
+def _title(node: Mapping[str, Any]) -> str | None:
+    """Titles are plain text: an HTML title (feedparser tells its type) loses its tags."""
+    title = _text(node.get("title"))
+    detail = node.get("title_detail")
+    if title and isinstance(detail, Mapping) and "html" in (detail.get("type") or ""):
+        return _strip_tags(title) or None
+    title = _plain(title)
+    # The fast path does not tell a title's type: markup left after unescaping is HTML.
+    if title and "<" in title and _TAG_LIKE.search(title):
+        return _strip_tags(title) or None
+    return title
 
 
 def _unescape(value: str) -> str:
@@ -400,7 +418,12 @@ def _length(value: Any) -> int | None:
 _TAG = re.compile(r"<[^>]+>")
 
 
+_TAG_LIKE = re.compile(r"<[a-zA-Z/!][^>]*>")
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
+
+
 def _strip_tags(value: str) -> str:
+    """The text of an HTML title: tags removed, and the code of a script or style with them."""
     import html
 
-    return html.unescape(_TAG.sub("", value)).strip()
+    return html.unescape(_TAG.sub("", _SCRIPT.sub("", value))).strip()
