@@ -33,13 +33,13 @@ _HREF = re.compile(rb"\bhref=[\"']([^\"']+)[\"']")
 _CLOSING = re.compile(rb"</(rss|feed|rdf:RDF|RDF|channel)>\s*$", re.I)
 _HEADER_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.I)
 # What the fast path reads wrongly, so such documents go to feedparser: xml:base; inline XHTML
-# (Atom type="xhtml", Atom 0.3 mode="xml" or application/xhtml+xml, an RSS <body> or
-# <xhtml:body>, the <fullitem> of old blogs), whose markup it drops; the length of a link
-# rel="enclosure"; Atom 0.3 mode="base64" text, which it does not decode.
-_FALLBACK_MARKERS = re.compile(
-    rb"xml:base|type=[\"'](?:xhtml|application/xhtml\+xml)[\"']|mode=[\"']xml[\"']"
-    rb"|<(?:xhtml:)?body[\s>]|<fullitem[\s>]|rel=[\"']enclosure[\"']|mode=[\"']base64[\"']"
-)
+# (Atom type="xhtml", application/xhtml+xml, <xhtml:body>), whose markup it drops; all of
+# Atom 0.3 (mode="xml" and mode="base64" text). Substring tests first: a regex alternation
+# over a large body costs many times more.
+_XHTML_MARKERS = re.compile(rb"type=[\"'](?:xhtml|application/xhtml\+xml)[\"']|<xhtml:body[\s>]")
+_ATOM03 = b"purl.org/atom/ns#"
+_LINK_TAG = re.compile(rb"<(?:atom:)?link\b[^<>]*>")
+_LENGTH = re.compile(rb"\blength=[\"'](\d{1,15})[\"']")
 _IGNORED_BOZO = ("CharacterEncodingOverride", "NonXMLContentType")
 
 NOT_A_FEED = (
@@ -80,10 +80,14 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     # the length of a link rel="enclosure".
     if fmt != "rdf" and not _needs_fallback(body):
         raw = _fast_parse(body)
+        if raw is not None and _body_dropped(raw, body):
+            raw = None
     fast = raw is not None
     if raw is None:
         raw = _fallback_parse(body, url, content_type, problems)
     parsed = _from_dict(raw, url, fmt, fast)
+    if fast:
+        _fill_link_lengths(body, parsed)
     parsed.problems = problems + parsed.problems
     ttl = _TTL.search(body)
     if ttl:
@@ -96,15 +100,36 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     return parsed
 
 
-# Literal parts of _FALLBACK_MARKERS: a regex alternation scans a large body many times slower
-# than these substring searches, so it only runs when one of them is present.
-_MARKER_WORDS = (b"xml:base", b"xhtml", b"mode=", b"<body", b"<fullitem", b"enclosure")
-
-
 def _needs_fallback(body: bytes) -> bool:
-    if not any(word in body for word in _MARKER_WORDS):
+    if _ATOM03 in body[:4096] or b"xml:base" in body:
+        return True
+    return b"xhtml" in body and _XHTML_MARKERS.search(body) is not None
+
+
+def _body_dropped(raw: Mapping[str, Any], body: bytes) -> bool:
+    """An item without text whose document has an RSS <body> or an old blog's <fullitem>: the
+    fast path dropped that inline markup. Checked only then (a full scan costs)."""
+    entries = raw.get("entries") or []
+    if all(entry.get("content") or entry.get("description") for entry in entries):
         return False
-    return _FALLBACK_MARKERS.search(body) is not None
+    return b"<body" in body or b"<fullitem" in body
+
+
+def _fill_link_lengths(body: bytes, parsed: ParsedFeed) -> None:
+    """The fast path drops the length of a <link rel="enclosure">: read it back from the tag,
+    only for the enclosures that lack one."""
+    wanted = {e.url for item in parsed.items for e in item.enclosures if e.length is None}
+    if not wanted or b"enclosure" not in body:
+        return
+    lengths: dict[str, int] = {}
+    for tag in _LINK_TAG.findall(body):
+        href, length = _HREF.search(tag), _LENGTH.search(tag)
+        if href and length and b"enclosure" in tag:
+            lengths[href.group(1).decode("utf-8", "replace")] = int(length.group(1))
+    for item in parsed.items:
+        for enclosure in item.enclosures:
+            if enclosure.length is None:
+                enclosure.length = lengths.get(enclosure.url)
 
 
 def _apply_header_charset(body: bytes, content_type: str | None, problems: list[str]) -> bytes:
