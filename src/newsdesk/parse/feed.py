@@ -245,7 +245,7 @@ def _from_dict(raw: Mapping[str, Any], url: str, fmt: str, fast: bool = True) ->
     feed_base = _text(feed.get("base") if isinstance(feed, Mapping) else None) or url
     site = _site_url(feed, url)
     parsed = ParsedFeed(
-        title=_title(feed),
+        title=_title(feed, fmt),
         site_url=join(feed_base, site) if site else None,
         self_url=_self_url(feed, url),
         language=_text(feed.get("language")),
@@ -298,7 +298,7 @@ def _item(entry: Mapping[str, Any], feed_url: str, fmt: str, fast: bool) -> Pars
         # The fast path reads an RSS description as content (the convention of the golden
         # files); feedparser, the fallback, as summary.
         content, summary = summary, None
-    title = _title(entry)
+    title = _title(entry, fmt)
     return ParsedItem(
         guid=_text(entry.get("id")),
         link=join(base, link) if link else None,
@@ -327,16 +327,15 @@ def _entry_link(entry: Mapping[str, Any], fmt: str) -> str | None:
     return _text(entry.get("link"))
 
 
-def _title(node: Mapping[str, Any]) -> str | None:
+def _title(node: Mapping[str, Any], fmt: str) -> str | None:
     """Titles are plain text: an HTML title (feedparser tells its type) loses its tags."""
     title = _text(node.get("title"))
     detail = node.get("title_detail")
     if title and isinstance(detail, Mapping) and "html" in (detail.get("type") or ""):
         return _strip_tags(title) or None
     title = _plain(title)
-    # The fast path does not tell a title's type: markup left after unescaping is HTML.
-    if title and "<" in title and _TAG_LIKE.search(title):
-        return _strip_tags(title) or None
+    # Without a type (the fast path), a title is text: "<b>" in it may be the words of an
+    # RSS title escaped once (the publishing round trip keeps it); the pipeline decides.
     return title
 
 
@@ -454,7 +453,6 @@ def _length(value: Any) -> int | None:
 _TAG = re.compile(r"<[^>]+>")
 
 
-_TAG_LIKE = re.compile(r"<[a-zA-Z/!][^>]*>")
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
 
 
