@@ -71,3 +71,7 @@ bench-load: install-bench  # pages and API under load while a refresh runs (wrk)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: bench-conformance
+bench-conformance: install-bench  # feedparser's test suite against Newsdesk's parser (../shared/corpora)
+	$(BIN)/python benchmarks/bench_conformance.py

@@ -30,8 +30,16 @@ _LANGUAGE = re.compile(rb"<(?:language|dc:language)>\s*([A-Za-z][\w-]{0,34})\s*<
 _ROOT_LANG = re.compile(rb"<(?:feed|rss|rdf:RDF)\b[^>]*\bxml:lang=[\"']([\w-]{1,35})[\"']", re.I)
 _SELF_LINK = re.compile(rb"<(?:atom:)?link\b[^>]*>", re.I)
 _HREF = re.compile(rb"\bhref=[\"']([^\"']+)[\"']")
-_CLOSING = re.compile(rb"</(rss|feed|rdf:RDF|RDF)>\s*$", re.I)
+_CLOSING = re.compile(rb"</(rss|feed|rdf:RDF|RDF|channel)>\s*$", re.I)
 _HEADER_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.I)
+# What the fast path reads wrongly, so such documents go to feedparser: xml:base; inline XHTML
+# (Atom type="xhtml", application/xhtml+xml, <xhtml:body>), whose markup it drops; all of
+# Atom 0.3 (mode="xml" and mode="base64" text). Substring tests first: a regex alternation
+# over a large body costs many times more.
+_XHTML_MARKERS = re.compile(rb"type=[\"'](?:xhtml|application/xhtml\+xml)[\"']|<xhtml:body[\s>]")
+_ATOM03 = b"purl.org/atom/ns#"
+_LINK_TAG = re.compile(rb"<(?:atom:)?link\b[^<>]*>")
+_LENGTH = re.compile(rb"\blength=[\"'](\d{1,15})[\"']")
 _IGNORED_BOZO = ("CharacterEncodingOverride", "NonXMLContentType")
 
 NOT_A_FEED = (
@@ -68,12 +76,18 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     fmt = _format_of(root.group(1))
 
     raw: Mapping[str, Any] | None = None
-    # The fast path ignores xml:base, RSS 1.0 content:encoded and Atom xhtml text constructs.
-    if fmt != "rdf" and b"xml:base" not in body and b'type="xhtml"' not in body:
+    # The fast path ignores xml:base, RSS 1.0 content:encoded, Atom xhtml text constructs and
+    # the length of a link rel="enclosure".
+    if fmt != "rdf" and not _needs_fallback(body):
         raw = _fast_parse(body)
+        if raw is not None and _body_dropped(raw, body):
+            raw = None
+    fast = raw is not None
     if raw is None:
         raw = _fallback_parse(body, url, content_type, problems)
-    parsed = _from_dict(raw, url, fmt)
+    parsed = _from_dict(raw, url, fmt, fast)
+    if fast:
+        _fill_link_lengths(body, parsed)
     parsed.problems = problems + parsed.problems
     ttl = _TTL.search(body)
     if ttl:
@@ -84,6 +98,38 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
             raise ParseError("the feed is cut off before its first complete item")
         parsed.problems.append("the feed ends early (truncated?): read what was complete")
     return parsed
+
+
+def _needs_fallback(body: bytes) -> bool:
+    if _ATOM03 in body[:4096] or b"xml:base" in body:
+        return True
+    return b"xhtml" in body and _XHTML_MARKERS.search(body) is not None
+
+
+def _body_dropped(raw: Mapping[str, Any], body: bytes) -> bool:
+    """An item without text whose document has an RSS <body> or an old blog's <fullitem>: the
+    fast path dropped that inline markup. Checked only then (a full scan costs)."""
+    entries = raw.get("entries") or []
+    if all(entry.get("content") or entry.get("description") for entry in entries):
+        return False
+    return b"<body" in body or b"<fullitem" in body
+
+
+def _fill_link_lengths(body: bytes, parsed: ParsedFeed) -> None:
+    """The fast path drops the length of a <link rel="enclosure">: read it back from the tag,
+    only for the enclosures that lack one."""
+    wanted = {e.url for item in parsed.items for e in item.enclosures if e.length is None}
+    if not wanted or b"enclosure" not in body:
+        return
+    lengths: dict[str, int] = {}
+    for tag in _LINK_TAG.findall(body):
+        href, length = _HREF.search(tag), _LENGTH.search(tag)
+        if href and length and b"enclosure" in tag:
+            lengths[href.group(1).decode("utf-8", "replace")] = int(length.group(1))
+    for item in parsed.items:
+        for enclosure in item.enclosures:
+            if enclosure.length is None:
+                enclosure.length = lengths.get(enclosure.url)
 
 
 def _apply_header_charset(body: bytes, content_type: str | None, problems: list[str]) -> bytes:
@@ -175,7 +221,9 @@ def _fallback_parse(
         )
     except Exception as crash:  # feedparser's own bugs (e.g. a NUL in the encoding name)
         raise ParseError(f"the feed cannot be read: {type(crash).__name__}: {crash}") from None
-    if not result.get("entries") and not result.get("feed", {}).get("title"):
+    # A feed with channel data but no title and no items yet (a link, a language) is an
+    # empty feed, not an error; a document where nothing at all was read is.
+    if not result.get("entries") and not result.get("feed"):
         reason = result.get("bozo_exception")
         raise ParseError(f"the feed cannot be read: {reason or 'no feed elements found'}")
     if result.get("bozo"):
@@ -192,12 +240,12 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _from_dict(raw: Mapping[str, Any], url: str, fmt: str) -> ParsedFeed:
+def _from_dict(raw: Mapping[str, Any], url: str, fmt: str, fast: bool = True) -> ParsedFeed:
     feed = raw.get("feed") or {}
     feed_base = _text(feed.get("base") if isinstance(feed, Mapping) else None) or url
     site = _site_url(feed, url)
     parsed = ParsedFeed(
-        title=_plain(_text(feed.get("title"))),
+        title=_title(feed, fmt),
         site_url=join(feed_base, site) if site else None,
         self_url=_self_url(feed, url),
         language=_text(feed.get("language")),
@@ -205,7 +253,7 @@ def _from_dict(raw: Mapping[str, Any], url: str, fmt: str) -> ParsedFeed:
     )
     feed_author = _author(feed) if fmt == "atom" else None
     for entry in raw.get("entries") or []:
-        item = _item(entry, url)
+        item = _item(entry, url, fmt, fast)
         item.author = item.author or feed_author
         if fmt == "rdf" and item.published is None:  # RSS 1.0: dc:date is the item's date
             item.published, item.updated = item.updated, None
@@ -239,24 +287,18 @@ def _self_url(feed: Mapping[str, Any], url: str) -> str | None:
     return None
 
 
-def _item(entry: Mapping[str, Any], feed_url: str) -> ParsedItem:
+def _item(entry: Mapping[str, Any], feed_url: str, fmt: str, fast: bool) -> ParsedItem:
     base = _base(entry) or feed_url
-    link = None
-    for candidate in _link_dicts(entry):
-        if candidate.get("rel") in (None, "alternate") and candidate.get("href"):
-            link = str(candidate["href"])
-            break
-    if link is None and not entry.get("links"):
-        link = _text(entry.get("link"))
+    link = _entry_link(entry, fmt)
     content = _content(entry)
     summary = _text(entry.get("summary")) or _text(entry.get("description"))
     if summary and content and summary.strip() in (content.strip(), _unescape(content).strip()):
         summary = None
-    title = _text(entry.get("title"))
-    if title and "html" in ((entry.get("title_detail") or {}).get("type") or ""):
-        title = _strip_tags(title)
-    else:
-        title = _plain(title)
+    if fmt == "rss" and not fast and content is None:
+        # The fast path reads an RSS description as content (the convention of the golden
+        # files); feedparser, the fallback, as summary.
+        content, summary = summary, None
+    title = _title(entry, fmt)
     return ParsedItem(
         guid=_text(entry.get("id")),
         link=join(base, link) if link else None,
@@ -271,6 +313,30 @@ def _item(entry: Mapping[str, Any], feed_url: str) -> ParsedItem:
         base=base,
         language=_text((entry.get("title_detail") or {}).get("language")),
     )
+
+
+def _entry_link(entry: Mapping[str, Any], fmt: str) -> str | None:
+    """The first alternate link. Without one, an RSS item's ``<link>`` (the parser's ``link``):
+    an atom:link rel="related" or rel="enclosure" beside it must not hide it. An Atom entry
+    has no other source: the fast path's ``link`` is its first ``<link>`` whatever the rel."""
+    for candidate in _link_dicts(entry):
+        if candidate.get("rel") in (None, "alternate") and candidate.get("href"):
+            return str(candidate["href"])
+    if fmt == "atom":
+        return None
+    return _text(entry.get("link"))
+
+
+def _title(node: Mapping[str, Any], fmt: str) -> str | None:
+    """Titles are plain text: an HTML title (feedparser tells its type) loses its tags."""
+    title = _text(node.get("title"))
+    detail = node.get("title_detail")
+    if title and isinstance(detail, Mapping) and "html" in (detail.get("type") or ""):
+        return _strip_tags(title) or None
+    title = _plain(title)
+    # Without a type (the fast path), a title is text: "<b>" in it may be the words of an
+    # RSS title escaped once (the publishing round trip keeps it); the pipeline decides.
+    return title
 
 
 def _unescape(value: str) -> str:
@@ -334,7 +400,9 @@ def _author(entry: Mapping[str, Any]) -> str | None:
 
 
 def _date(entry: Mapping[str, Any], key: str) -> datetime | None:
-    return parse_date(entry.get(key))
+    # dict.get, not entry.get: feedparser's dict answers "updated" with "published" when absent.
+    value = dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
+    return parse_date(value)
 
 
 def _tags(entry: Mapping[str, Any]) -> list[str]:
@@ -385,7 +453,11 @@ def _length(value: Any) -> int | None:
 _TAG = re.compile(r"<[^>]+>")
 
 
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
+
+
 def _strip_tags(value: str) -> str:
+    """The text of an HTML title: tags removed, and the code of a script or style with them."""
     import html
 
-    return html.unescape(_TAG.sub("", value)).strip()
+    return html.unescape(_TAG.sub("", _SCRIPT.sub("", value))).strip()

@@ -2,7 +2,8 @@
 
 Real feeds break XML in a few common ways that lose data in a strict or recovering parser:
 bytes that are not the declared UTF-8 (usually Windows-1252), HTML named entities that XML does
-not define (``&nbsp;``), and bare ampersands. We repair them outside CDATA sections.
+not define (``&nbsp;``), and bare ampersands. We repair them outside CDATA sections and
+comments.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import re
 
 _DECLARED = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']", re.I)
 _SUSPECT_AMP = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)")
-_CDATA = re.compile(rb"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
+# CDATA sections and comments: no entity is read there, so a bare "&" in them is legal XML.
+_VERBATIM = re.compile(rb"(<!\[CDATA\[.*?\]\]>|<!--.*?-->)", re.DOTALL)
 _NAMED = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
 _BARE_AMP = re.compile(rb"&(?!(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]+|#x[0-9a-fA-F]+);)")
 _XML_NAMED = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
@@ -61,12 +63,12 @@ def _fix_entities(segment: bytes) -> bytes:
 
 def repair_entities(body: bytes) -> tuple[bytes, str | None]:
     """Turn HTML named entities into character references and escape bare ampersands, outside
-    CDATA sections. Cheap when there is nothing to repair."""
+    CDATA sections and comments. Cheap when there is nothing to repair."""
     if _SUSPECT_AMP.search(body) is None:
         return body, None
-    parts = _CDATA.split(body)
+    parts = _VERBATIM.split(body)
     changed = False
-    for index in range(0, len(parts), 2):  # even indexes are outside CDATA
+    for index in range(0, len(parts), 2):  # even indexes are outside CDATA and comments
         if b"&" in parts[index]:
             fixed = _fix_entities(parts[index])
             if fixed != parts[index]:
