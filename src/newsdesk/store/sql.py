@@ -7,6 +7,7 @@ triggers or a generated column) the search index.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -92,6 +93,9 @@ def _new_id(result: Any) -> int:
     if key is None:
         raise StoreError("the database did not return the new row's id")
     return int(key[0])
+
+
+log = logging.getLogger(__name__)
 
 
 def _feed_name(title: str | None) -> str | None:
@@ -641,7 +645,12 @@ class SqlStore:
                 )
                 hits = conn.execute(stmt).all()
             except (OperationalError, ProgrammingError) as exc:
-                raise NewsdeskError(f"cannot search for {text_query!r}: {exc.orig}") from None
+                # The database's own words stay in the log: they describe our SQL, not the
+                # user's mistake.
+                log.warning("search for %r failed: %s", text_query[:200], exc.orig)
+                raise NewsdeskError(
+                    f"cannot search for {text_query[:200]!r}: use plain words"
+                ) from None
             if not hits:
                 return []
             rows = conn.execute(
