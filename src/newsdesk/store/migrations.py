@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Column, Connection, Engine, Integer, MetaData, Table, select
+from sqlalchemy import Column, Connection, Engine, Integer, MetaData, Table, inspect, select
 
 from newsdesk.store import cleanup, schema, search
 
@@ -54,8 +54,16 @@ def _m006_placeholder(conn: Connection) -> None:
 
 def _m007_plain_text_and_fever(conn: Connection) -> None:
     """Security hardening (issue 12): titles, authors, feed, category and tag names stored with
-    markup in them are made plain text, as ingest now makes them."""
+    markup in them are made plain text, as ingest now makes them; and the clear Fever key
+    (md5 of name and password: a copy of the database logged into Fever with it, and it cracks
+    at md5 speed) is dropped. Fever is off until the user turns it on again, which needs the
+    password (``newsdesk user fever on``, or the Account page)."""
     cleanup.clean_plain_text(conn)
+    columns = {c["name"] for c in inspect(conn).get_columns("users")}
+    if "fever_verifier" not in columns:
+        conn.exec_driver_sql("ALTER TABLE users ADD COLUMN fever_verifier VARCHAR(64)")
+    if "fever_key" in columns:
+        conn.exec_driver_sql("ALTER TABLE users DROP COLUMN fever_key")
 
 
 MIGRATIONS: list[Callable[[Connection], None]] = [

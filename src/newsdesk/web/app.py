@@ -29,7 +29,7 @@ from newsdesk.desk import Desk
 from newsdesk.errors import FeedNotFoundError, NewsdeskError
 from newsdesk.settings import Settings
 from newsdesk.store.users import server_secret
-from newsdesk.web import auth, filters, manage, pages, republish
+from newsdesk.web import account, auth, filters, manage, pages, republish
 from newsdesk.web.context import LoginRequired, WebContext
 from newsdesk.web.errors import ServerErrorPages
 from newsdesk.web.guard import GuardMiddleware
@@ -74,7 +74,7 @@ def create_app(settings: Settings, *, desk: Desk | None = None, no_auth: bool = 
     )
     ctx.extras["csrf_secret"] = server_secret(desk.store.engine, "csrf")
     ctx.extras["feed_secret"] = server_secret(desk.store.engine, "feed-links")
-    templates.env.globals["feed_query"] = "" if no_auth else "?key=" + pages.feed_key(ctx)
+    templates.env.globals["feed_query"] = pages.FeedQuery(ctx)  # read at render: keys rotate
 
     async def healthz(_request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -83,7 +83,7 @@ def create_app(settings: Settings, *, desk: Desk | None = None, no_auth: bool = 
         Route("/healthz", healthz),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    for module in (auth, pages, manage, republish, *extra_modules):
+    for module in (auth, pages, manage, republish, account, *extra_modules):
         make_routes = getattr(module, "routes", None)
         if make_routes is None:
             log.warning("%s has no routes(ctx); skipped", module.__name__)

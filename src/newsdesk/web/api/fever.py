@@ -1,6 +1,7 @@
-"""The Fever API at ``/fever/`` (Reeder, ReadKit, Unread, Fiery Feeds …): ``api_key`` is the md5
-of ``username:password`` as Fever defines it; groups are Newsdesk categories; items come 50 at
-a time by id (``since_id``, ``max_id``, ``with_ids``).
+"""The Fever API at ``/fever/`` (Reeder, ReadKit, Unread, Fiery Feeds …), answering only users
+who turned Fever on (``newsdesk user fever on``, or the Account page): ``api_key`` is the md5 of
+``username:password`` as Fever defines it, checked against a keyed verifier; groups are Newsdesk
+categories; items come 50 at a time by id (``since_id``, ``max_id``, ``with_ids``).
 
 Every answer carries ``api_version`` 3 and ``auth`` (1, or 0 when the key is wrong, with HTTP
 status 401 so that plain HTTP tools see the failure too). Several requests may be combined in
@@ -20,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.store import EntryQuery
 from newsdesk.store import sync as sync_store
+from newsdesk.store.server_key import server_key
 from newsdesk.store.users import user_by_fever_key
 from newsdesk.web.api.access import check_rate, client_address
 from newsdesk.web.api.errors import BadRequest, endpoint
@@ -195,7 +197,11 @@ def routes(api: ApiState) -> list[BaseRoute]:
         check_rate(api, request)
         params = await read_params(request)
         key = (params.get("api_key") or "").strip()
-        user = await api.run(user_by_fever_key, api.engine, key) if key else None
+        user = (
+            await api.run(user_by_fever_key, api.engine, key, server_key(api.settings))
+            if key
+            else None
+        )
         if user is None:
             if key:
                 api.limiter.failed(client_address(request))
