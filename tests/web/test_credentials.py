@@ -200,3 +200,30 @@ async def test_the_syndication_key_rotates_from_the_cli(
     async with _client(app) as anon:
         assert (await anon.get(f"/syndicate/all.atom?key={old}")).status_code == 401
         assert (await anon.get(f"/syndicate/all.atom?key={new}")).status_code == 200
+
+
+def test_an_older_export_with_the_clear_fever_key_imports_with_fever_off(
+    desk_with_user: Desk, tmp_path: Path
+) -> None:
+    """An export made before migration 7 carries users.fever_key: it still imports, and the
+    md5 does not come back."""
+    import json
+
+    from newsdesk.store.portable import export_lines, import_all
+    from newsdesk.store.users import get_user
+
+    lines: list[str] = []
+    for line in export_lines(desk_with_user.store.engine):
+        record = json.loads(line)
+        if record.get("table") == "users":
+            record["row"]["fever_key"] = MD5_KEY
+            record["row"].pop("fever_verifier", None)
+        lines.append(json.dumps(record))
+    target = open_store(f"sqlite:///{tmp_path / 'target.db'}")
+    try:
+        import_all(target.engine, lines)
+        user = get_user(target.engine, "admin")
+        assert user is not None and not user.fever
+    finally:
+        target.close()
+    assert MD5_KEY not in _everything_stored(tmp_path / "target.db")
