@@ -23,7 +23,7 @@ from newsdesk.desk import Desk
 from newsdesk.process.sanitize import one_line
 from newsdesk.refresh import refresh_sync
 from newsdesk.settings import Settings
-from newsdesk.store import open_store
+from newsdesk.store import EntryQuery, open_store
 from newsdesk.store.schema import categories, entries, entry_tags, feeds
 
 from .loopback import LoopbackServer
@@ -231,5 +231,41 @@ def test_migration_cleans_what_is_stored(tmp_path: Path) -> None:
         assert cleaned.title == "Fx" and not LIVE_TAG.search(cleaned.custom_title or "")
         assert cleaned.category == "News"
         assert [t for _i, t, _n in store.categories()] == ["News"]
+    finally:
+        store.close()
+
+
+def test_migration_cleans_stored_entries_and_tags(plain: Plain, tmp_path: Path) -> None:
+    """Entries stored by an older version, titles, authors and tags with markup in them."""
+    import shutil
+
+    from newsdesk.store.migrations import _m007_plain_text_and_fever
+
+    source = Path(plain.db.removeprefix("sqlite:///"))
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{source}{suffix}").exists():
+            shutil.copyfile(f"{source}{suffix}", tmp_path / f"n.db{suffix}")
+    store = open_store(f"sqlite:///{tmp_path / 'n.db'}")
+    try:
+        with store.engine.begin() as conn:
+            first = conn.execute(select(entries.c.id).order_by(entries.c.id)).scalars().first()
+            conn.execute(
+                update(entries)
+                .where(entries.c.id == first)
+                .values(title="<<img src=x>img src=x onerror=alert(1)>", author="A<script>x")
+            )
+            conn.execute(insert(entry_tags).values(entry_id=first, tag="<i>news</i>"))
+        with store.engine.begin() as conn:
+            _m007_plain_text_and_fever(conn)
+        with store.engine.connect() as conn:
+            row = conn.execute(select(entries).where(entries.c.id == first)).first()
+            tags = list(
+                conn.execute(
+                    select(entry_tags.c.tag).where(entry_tags.c.entry_id == first)
+                ).scalars()
+            )
+        assert row is not None and row.title is None and row.author == "Ax"
+        assert "news" in tags and not any(LIVE_TAG.search(t) for t in tags)
+        assert store.search("news", EntryQuery()) is not None  # the index followed the update
     finally:
         store.close()
