@@ -117,6 +117,10 @@ HOSTILE_QUERIES = [
     "?since_id=18446744073709551616&max_id=-1&offset=18446744073709551616&limit=18446744073709551616",
     "?ot=18446744073709551616&nt=-18446744073709551616&n=18446744073709551616&c=18446744073709551616",
     "?page=18446744073709551616&after=18446744073709551616&published_after=-99999999999999999999",
+    # Below 2**63 (SQLite takes them) but past a 32-bit id or year 9999 as a timestamp.
+    "?since_id=4611686018427387903&max_id=4611686018427387903&with_ids=4611686018427387903"
+    "&before=99999999999999&after=99999999999999&ot=99999999999999&nt=99999999999999"
+    "&changed_after=99999999999999&published_before=99999999999999&offset=4611686018427387903",
 ]
 SECURITY_HEADERS = ("content-security-policy", "x-frame-options", "x-content-type-options")
 # SQLite's and SQLAlchemy's own words must not reach a client.
@@ -160,7 +164,7 @@ async def test_out_of_range_input_is_a_4xx_with_our_own_words(api_env: ApiEnv) -
         assert len(paths) > 100, "the route table was not found"
         for index, (method, path) in enumerate(paths):
             cycled = HOSTILE_QUERIES[index % len(HOSTILE_QUERIES)]
-            for query in (cycled, HOSTILE_QUERIES[0], HOSTILE_QUERIES[1], HOSTILE_QUERIES[2]):
+            for query in (cycled, *HOSTILE_QUERIES[:3], HOSTILE_QUERIES[-1]):
                 answer = await client.request(
                     method,
                     path + query,

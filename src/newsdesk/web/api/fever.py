@@ -69,7 +69,14 @@ def feed_json(feed: Feed) -> dict[str, Any]:
     }
 
 
-def _id(params: MultiDict, name: str, *, allow_negative: bool = False) -> int | None:
+# Ids are 32-bit on PostgreSQL (``integer``); ``before`` is a Unix time, at most year 9999.
+MAX_ID = 2**31 - 1
+MAX_TIME = 253402300799
+
+
+def _id(
+    params: MultiDict, name: str, *, allow_negative: bool = False, limit: int = MAX_ID
+) -> int | None:
     raw = params.get(name)
     if raw is None or raw == "":
         return None
@@ -77,7 +84,7 @@ def _id(params: MultiDict, name: str, *, allow_negative: bool = False) -> int | 
         value = int(raw)
     except ValueError:
         raise BadRequest(f"{name} must be an integer") from None
-    if (value < 0 and not allow_negative) or abs(value) >= 2**62:
+    if (value < 0 and not allow_negative) or abs(value) > limit:
         raise BadRequest(f"{name} is out of range")
     return value
 
@@ -88,7 +95,7 @@ def _ids(raw: str) -> list[int]:
         part = part.strip()
         if not part:
             continue
-        if not part.isdigit() or len(part) > 18:
+        if not part.isdigit() or len(part) > 18 or int(part) > MAX_ID:
             raise BadRequest("with_ids must be comma-separated item ids")
         ids.append(int(part))
     return ids[:ITEMS_PER_CALL]
@@ -133,7 +140,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
         target = _id(params, "id", allow_negative=True)
         if target is None:
             raise BadRequest("id is required with mark")
-        before = _id(params, "before")
+        before = _id(params, "before", limit=MAX_TIME)
         until = datetime.fromtimestamp(before, UTC) if before else None
         if kind == "item":
             flags: dict[str, bool] = {
