@@ -29,8 +29,11 @@ from pathlib import Path
 import httpx
 
 from build_big_db import PASSWORD
+from newsdesk.settings import load_settings
 from newsdesk.store import open_store
+from newsdesk.store.server_key import server_key
 from newsdesk.store.tokens import create_token
+from newsdesk.store.users import set_fever
 
 HERE = Path(__file__).parent
 DEFAULT_DIR = Path(os.environ.get("TMPDIR", "/tmp")) / "newsdesk-bench"
@@ -103,6 +106,9 @@ def main() -> None:
     store = open_store(f"sqlite:///{db}")
     try:
         _, key = create_token(store.engine, f"bench-{time.time_ns()}")
+        # Fever is off until turned on; its verifier is keyed by the key file beside the db.
+        server = server_key(load_settings(database_url=f"sqlite:///{db}"))
+        set_fever(store.engine, "admin", on=True, password=PASSWORD, server_key=server)
     finally:
         store.close()
     with sqlite3.connect(db) as conn:

@@ -34,16 +34,18 @@ class ImportReport:
 def parse_since(value: str, now: datetime | None = None) -> datetime:
     """``24h``, ``7d``, ``90m``, ``2w`` (a duration back from now) or an ISO date/time (UTC)."""
     now = now or datetime.now(UTC)
-    if match := _DURATION.match(value):
-        return now - timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
     try:
+        if match := _DURATION.match(value):
+            return now - timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # 99999999999d, or year 1 moved to UTC: before year 1 or after 9999
+        raise NewsdeskError(f"{value[:40]!r} is too far back or ahead (years 1 to 9999)") from None
     except ValueError:
         raise NewsdeskError(
-            f"cannot read {value!r} as a date or duration (try 24h, 7d, 2024-02-27 or "
+            f"cannot read {value[:40]!r} as a date or duration (try 24h, 7d, 2024-02-27 or "
             "2024-02-27T12:00:00Z)"
         ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 class Desk:

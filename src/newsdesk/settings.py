@@ -114,6 +114,15 @@ SETTINGS: tuple[Spec, ...] = (
         "file in the user's data directory. `--db` overrides it.",
     ),
     Spec(
+        "secret_key_file",
+        _str,
+        "",
+        "File holding the server key (made on first use, mode 0600) that Fever keys and Google "
+        "Reader tokens are checked with; kept outside the database so a copy of the database "
+        "logs no one in. Default: the database file's name plus `.key` beside a SQLite "
+        "database, `newsdesk.key` in the user's data directory otherwise.",
+    ),
+    Spec(
         "allow_private_networks",
         _bool,
         False,
@@ -315,6 +324,7 @@ _SPECS = {spec.name: spec for spec in SETTINGS}
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str | None = None
+    secret_key_file: str = ""
     allow_private_networks: bool = False
     allowed_networks: str = ""
     fetch_timeout: float = 20.0

@@ -18,8 +18,9 @@ from newsdesk.demo import SEED_CATEGORIES, SEED_DIR, SEED_FEEDS
 from newsdesk.demo.server import SampleServer
 from newsdesk.desk import Desk
 from newsdesk.settings import Settings, load_settings
+from newsdesk.store.server_key import server_key
 from newsdesk.store.tokens import create_token
-from newsdesk.store.users import set_password
+from newsdesk.store.users import set_fever, set_password
 
 USERNAME = "admin"
 PASSWORD = "correct horse battery"
@@ -76,6 +77,8 @@ def api_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]
         report = desk.refresh(fulltext=False)
         assert report.new_entries > 0, report.summary
         set_password(desk.store.engine, USERNAME, PASSWORD)
+        key = server_key(desk.settings)  # made beside the database: newsdesk.db.key
+        set_fever(desk.store.engine, USERNAME, on=True, password=PASSWORD, server_key=key)
         _, key = create_token(desk.store.engine, "tests")
     finally:
         desk.close()
@@ -84,7 +87,7 @@ def api_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]
 
 
 def copy_database(template: Template, target: Path) -> Path:
-    for name in ("newsdesk.db", "newsdesk.db-wal", "newsdesk.db-shm"):
+    for name in ("newsdesk.db", "newsdesk.db-wal", "newsdesk.db-shm", "newsdesk.db.key"):
         if (template.folder / name).exists():
             shutil.copy(template.folder / name, target / name)
     return target / "newsdesk.db"

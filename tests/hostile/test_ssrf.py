@@ -310,3 +310,26 @@ async def test_guard_refusal_happens_without_any_connection_attempt(guarded: Set
     settings = guarded.replace(fetch_timeout=60.0)
     error = await fetch(settings, "http://169.254.169.254/latest/meta-data/iam/")
     assert error is not None and error.startswith("refused 169.254.169.254")
+
+
+@pytest.mark.parametrize("address", ["fec0::1", "fed0::abcd", "feff:ffff::1"])
+def test_deprecated_site_local_ipv6_is_not_public(address: str) -> None:
+    """fec0::/10 (RFC 3879 deprecated it, but routers may still route it inside a site)."""
+    import ipaddress
+
+    assert not is_public_address(ipaddress.ip_address(address))
+    with pytest.raises(NewsdeskError):
+        check_address("intranet.test", address)
+
+
+async def test_a_refusal_does_not_reveal_what_a_name_resolves_to(
+    private: LoopbackServer, guarded: Settings
+) -> None:
+    """A refusal message is shown to whoever added the feed: naming the address would turn the
+    guard into an oracle for the internal DNS."""
+    resolver = TableResolver({"intranet.test": ["10.20.30.40"], "v6.test": ["fd12:3456::7"]})
+    for host, address in (("intranet.test", "10.20.30.40"), ("v6.test", "fd12:3456::7")):
+        error = await fetch(guarded, f"http://{host}:{private.port}/", resolver)
+        assert error is not None and "not a public address" in error, error
+        assert address not in error and "10.20" not in error and "fd12" not in error, error
+    assert private.hits == []

@@ -20,7 +20,7 @@ from newsdesk.demo.server import SampleServer
 from newsdesk.desk import Desk
 from newsdesk.settings import Settings, load_settings
 from newsdesk.store.schema import users
-from newsdesk.store.users import create_session, fever_key, get_user
+from newsdesk.store.users import create_session, get_user
 from newsdesk.web.app import create_app
 from newsdesk.web.guard import SESSION_COOKIE
 
@@ -128,7 +128,6 @@ async def user(app: Starlette, desk: Desk, password_hash: str) -> AsyncIterator[
             insert(users).values(
                 username="admin",
                 password_hash=password_hash,
-                fever_key=fever_key("admin", PASSWORD),
                 created_at=datetime.now(UTC),
             )
         )

@@ -15,6 +15,7 @@ from newsdesk.store.users import (
     fever_key,
     get_user,
     has_users,
+    set_fever,
     set_password,
     user_by_fever_key,
     verify_password,
@@ -22,6 +23,8 @@ from newsdesk.store.users import (
 from newsdesk.web.app import create_app
 
 from .session import PASSWORD, Browser, csrf_of, login
+
+KEY = b"k" * 32
 
 
 async def test_first_run_asks_for_a_password(anon: httpx.AsyncClient, desk: Desk) -> None:
@@ -75,15 +78,20 @@ async def test_users_store(desk: Desk) -> None:
     set_password(engine, "admin", PASSWORD)
     user = get_user(engine)
     assert user is not None and user.username == "admin"
-    assert user.fever_key == fever_key("admin", PASSWORD)
-    assert user_by_fever_key(engine, user.fever_key) == user
-    assert user_by_fever_key(engine, "0" * 32) is None
+    assert not user.fever and user_by_fever_key(engine, fever_key("admin", PASSWORD), KEY) is None
+    set_fever(engine, "admin", on=True, password=PASSWORD, server_key=KEY)
+    user = get_user(engine)
+    assert user is not None and user.fever
+    assert user_by_fever_key(engine, fever_key("admin", PASSWORD), KEY) == user
+    assert user_by_fever_key(engine, fever_key("admin", PASSWORD), b"another key" * 3) is None
+    assert user_by_fever_key(engine, "0" * 32, KEY) is None
     assert verify_password(engine, "admin", PASSWORD)
     assert not verify_password(engine, "admin", "wrong password")
     assert not verify_password(engine, "nobody", PASSWORD)
     set_password(engine, "admin", "a new password")
     assert not verify_password(engine, "admin", PASSWORD)
-    assert get_user(engine, "admin").fever_key == fever_key("admin", "a new password")  # type: ignore[union-attr]
+    # Without the server key a password change turns Fever off (its key changed).
+    assert not get_user(engine, "admin").fever  # type: ignore[union-attr]
 
 
 async def test_login_redirects_back_and_logout_ends_session(

@@ -720,7 +720,6 @@ async def test_intel_pages_on_each_database(
                 insert(users).values(
                     username="admin",
                     password_hash=password_hash,
-                    fever_key="k" * 32,
                     created_at=datetime.now(UTC),
                 )
             )

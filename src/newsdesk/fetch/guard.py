@@ -34,6 +34,10 @@ def is_public_address(address: IPAddress) -> bool:
             return is_public_address(mapped)
         if address.teredo is not None:
             return False
+        if address.is_site_local:
+            # fec0::/10: deprecated (RFC 3879) yet still routed inside some sites; Python's
+            # is_global calls it global.
+            return False
     if address.is_multicast or address.is_unspecified or address.is_reserved:
         return False
     return address.is_global
@@ -55,15 +59,19 @@ def _allowed(ip: IPAddress, allowed: tuple[Network, ...]) -> bool:
     return any(ip.version == net.version and ip in net for net in allowed)
 
 
-def check_address(host: str, address: str, allowed: tuple[Network, ...] = ()) -> None:
+def check_address(
+    host: str, address: str, allowed: tuple[Network, ...] = (), *, literal: bool = False
+) -> None:
+    """Refuse ``address`` unless public or allowed. The message names the address only when
+    ``literal`` (it was written in the URL): what a *name* resolves to stays unsaid, or anyone
+    who may add a feed could map the internal DNS through the refusals."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
-        raise BlockedAddressError(f"refused {host}: {address!r} is not an IP address") from None
+        raise BlockedAddressError(f"refused {host}: the resolver gave no IP address") from None
     if not is_public_address(ip) and not _allowed(ip, allowed):
-        raise BlockedAddressError(
-            f"refused {host}: it resolves to {ip}, which is not a public address ({_HOW_TO_ALLOW})"
-        )
+        what = f"{ip} is" if literal else "it resolves to an address that is"
+        raise BlockedAddressError(f"refused {host}: {what} not a public address ({_HOW_TO_ALLOW})")
 
 
 def check_url(url: URL, *, allow_private: bool, allowed: tuple[Network, ...] = ()) -> None:
@@ -80,7 +88,7 @@ def check_url(url: URL, *, allow_private: bool, allowed: tuple[Network, ...] = (
         return
     literal = _literal_address(host)
     if literal is not None:  # else a name: checked on the resolved address at connect time
-        check_address(host, literal, allowed)
+        check_address(host, literal, allowed, literal=True)
 
 
 # Legacy IPv4 spellings (2130706433, 0x7f.1, 017700000001, 127.1) that inet_aton, and so the

@@ -42,11 +42,7 @@ def entry_key(item: ParsedItem) -> str:
 def _clean_title(title: str | None) -> str | None:
     if not title:
         return None
-    if "<" in title and _TAGS.search(title):
-        import html
-
-        title = html.unescape(_TAGS.sub("", title))
-    title = one_line(title) or ""
+    title = one_line(title) or ""  # entities decoded before tags are removed, to a fixed point
     return title[:1000] or None
 
 

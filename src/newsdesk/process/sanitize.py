@@ -70,10 +70,38 @@ def strip_controls(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+# What a browser would start a tag (or comment, doctype, processing instruction) with: "<" then
+# a letter, "/", "!" or "?". "3 < 4" is text to a browser and stays.
+_TAG_LIKE = re.compile(r"<[a-zA-Z/!?][^<>]*>")
+_TAG_OPENING = re.compile(r"<[a-zA-Z/!?][^<>]*$")
+_ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]*);?")
+# Each round peels one layer of escaping or nesting; more than this is an attack, and what is
+# left is still stripped of anything tag-like by the last pass.
+_MAX_ROUNDS = 8
+
+
+def plain_text(text: str) -> str:
+    """``text`` with no markup left in it, however often it was escaped: entities are decoded
+    *before* tags are removed, and both are repeated until nothing changes. Stripping first and
+    decoding after (the old order) turned ``&lt;img onerror=…&gt;`` into a live tag."""
+    for _ in range(_MAX_ROUNDS):
+        before = text
+        if "&" in text and _ENTITY.search(text):
+            text = html_module.unescape(text)
+        if "<" in text:
+            text = _TAG_OPENING.sub("", _TAG_LIKE.sub("", text))
+        if text == before:
+            return text
+    return text.replace("<", "")  # still changing: keep no "<" at all
+
+
 def one_line(text: str | None) -> str | None:
-    """A title, author or tag: control characters removed, whitespace runs made one space."""
+    """A title, author, tag, feed or category name: plain text (no markup, entities decoded),
+    control characters removed, whitespace runs made one space."""
     if not text:
         return None
+    if "<" in text or "&" in text:
+        text = plain_text(text)
     return " ".join(strip_controls(text).split()) or None
 
 

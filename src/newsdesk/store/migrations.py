@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Column, Connection, Engine, Integer, MetaData, Table, select
+from sqlalchemy import Column, Connection, Engine, Integer, MetaData, Table, inspect, select
 
-from newsdesk.store import schema, search
+from newsdesk.store import cleanup, schema, search
 
 _version_meta = MetaData()
 schema_version = Table("schema_version", _version_meta, Column("version", Integer, nullable=False))
@@ -48,12 +48,32 @@ def _m005_intel(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=list(schema.INTEL_TABLES))
 
 
+def _m006_placeholder(conn: Connection) -> None:
+    """Reserved for another branch's migration 6 (replaced when the branches merge)."""
+
+
+def _m007_plain_text_and_fever(conn: Connection) -> None:
+    """Security hardening (issue 12): titles, authors, feed, category and tag names stored with
+    markup in them are made plain text, as ingest now makes them; and the clear Fever key
+    (md5 of name and password: a copy of the database logged into Fever with it, and it cracks
+    at md5 speed) is dropped. Fever is off until the user turns it on again, which needs the
+    password (``newsdesk user fever on``, or the Account page)."""
+    cleanup.clean_plain_text(conn)
+    columns = {c["name"] for c in inspect(conn).get_columns("users")}
+    if "fever_verifier" not in columns:
+        conn.exec_driver_sql("ALTER TABLE users ADD COLUMN fever_verifier VARCHAR(64)")
+    if "fever_key" in columns:
+        conn.exec_driver_sql("ALTER TABLE users DROP COLUMN fever_key")
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _m001_core,
     _m002_web,
     _m003_api_tokens,
     _m004_scheduler,
     _m005_intel,
+    _m006_placeholder,
+    _m007_plain_text_and_fever,
 ]
 
 

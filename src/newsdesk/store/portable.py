@@ -233,7 +233,14 @@ def _check_target(conn: Connection, header: dict[str, Any]) -> None:
             )
 
 
+# Columns older schemas had and this one dropped on purpose: an older export's values are left
+# out. users.fever_key held Fever's key in clear (migration 7): Fever comes back off.
+_DROPPED = {"users": frozenset({"fever_key"})}
+
+
 def _row(table: Table, row: dict[str, Any], number: int) -> dict[str, Any]:
+    for name in _DROPPED.get(table.name, ()):
+        row.pop(name, None)
     unknown = set(row) - set(table.columns.keys())
     if unknown:
         raise StoreError(f"line {number}: {table.name} has no column {sorted(unknown)}")

@@ -179,8 +179,9 @@ users = Table(
     Column("id", Integer, primary_key=True),
     Column("username", String(150), nullable=False, unique=True),
     Column("password_hash", Text, nullable=False),
-    # md5 of "username:password": the Fever API defines its api_key this way.
-    Column("fever_key", String(32), nullable=False),
+    # Fever's api_key is md5("username:password"); only an HMAC of it under the server key
+    # (kept outside the database) is stored, and only while Fever is on (NULL: off).
+    Column("fever_verifier", String(64), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
 )
 

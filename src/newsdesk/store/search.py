@@ -13,7 +13,9 @@ from sqlalchemy import Connection, Select, column, func, literal_column, select,
 from sqlalchemy.exc import DBAPIError
 
 _WORD = re.compile(r"[\w][\w'’-]*", re.UNICODE)
-_TERM = re.compile(r"\w+", re.UNICODE)
+# Letters and digits: "_" is \w to Python but a separator to both indexes, so "foo_bar" kept
+# whole would become a phrase, which FTS5 with detail=none refuses.
+_TERM = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def create_search(conn: Connection) -> None:

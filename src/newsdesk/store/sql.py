@@ -7,6 +7,7 @@ triggers or a generated column) the search index.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -95,6 +96,14 @@ def _new_id(result: Any) -> int:
     return int(key[0])
 
 
+log = logging.getLogger(__name__)
+
+
+def _feed_name(title: str | None) -> str | None:
+    """A feed's own name, as a user or an OPML file gives it: plain text, like every title."""
+    return (one_line(title) or "")[:1000] or None
+
+
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -169,9 +178,10 @@ class SqlStore:
         )
 
     def _category_id(self, conn: Connection, title: str | None) -> int | None:
-        if not title or not title.strip():
+        # Category names are plain text wherever they come from (CLI, OPML, pages, APIs).
+        title = (one_line(title) or "")[:300]
+        if not title:
             return None
-        title = title.strip()[:300]
         found = conn.execute(select(categories.c.id).where(categories.c.title == title)).scalar()
         if found is not None:
             return int(found)
@@ -187,7 +197,7 @@ class SqlStore:
                 inserted = conn.execute(
                     insert(feeds).values(
                         url=url,
-                        custom_title=title,
+                        custom_title=_feed_name(title),
                         category_id=category_id,
                         created_at=now,
                         error_count=0,
@@ -220,7 +230,7 @@ class SqlStore:
                 rows.append(
                     {
                         "url": url,
-                        "custom_title": title,
+                        "custom_title": _feed_name(title),
                         "category_id": category_ids[category],
                         "created_at": now,
                         "error_count": 0,
@@ -262,6 +272,8 @@ class SqlStore:
 
     def update_feed(self, feed_id: int, **changes: Any) -> Feed:
         values = dict(changes)
+        if "custom_title" in values:
+            values["custom_title"] = _feed_name(values["custom_title"])
         with write_transaction(self.engine) as conn:
             if "category" in values:
                 values["category_id"] = self._category_id(conn, values.pop("category"))
@@ -626,7 +638,12 @@ class SqlStore:
                 )
                 hits = conn.execute(stmt).all()
             except (OperationalError, ProgrammingError) as exc:
-                raise NewsdeskError(f"cannot search for {text_query!r}: {exc.orig}") from None
+                # The database's own words stay in the log: they describe our SQL, not the
+                # user's mistake.
+                log.warning("search for %r failed: %s", text_query[:200], exc.orig)
+                raise NewsdeskError(
+                    f"cannot search for {text_query[:200]!r}: use plain words"
+                ) from None
             if not hits:
                 return []
             rows = conn.execute(

@@ -1,9 +1,10 @@
 """The reading room's user (single user by default), login sessions and server secrets.
 
 Functions take a SQLAlchemy ``Engine`` (``SqlStore.engine``). Passwords are stored as argon2
-hashes; the Fever API key (md5 of ``username:password``, as Fever defines it) is computed when
-the password is set, since it cannot be derived later. Session cookies are random tokens of
-which only the sha256 is stored, so a copy of the database does not let anyone log in.
+hashes. Fever is off until the user turns it on (with the password): its API key (md5 of
+``username:password``, as Fever defines it) is then stored only as an HMAC under the server key,
+which lives outside the database (``newsdesk.store.server_key``). Session cookies are random
+tokens of which only the sha256 is stored. So a copy of the database does not let anyone log in.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from newsdesk.errors import NewsdeskError
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.schema import users, web_secrets, web_sessions
+from newsdesk.store.server_key import keyed
 
 DEFAULT_USERNAME = "admin"
 MIN_PASSWORD_LENGTH = 8
@@ -34,12 +36,17 @@ _DUMMY_HASH = _hasher.hash("newsdesk-no-such-user")
 class User:
     id: int
     username: str
-    fever_key: str
     created_at: datetime
+    fever: bool = False  # the Fever API is turned on for this user
 
 
 def fever_key(username: str, password: str) -> str:
+    """Fever's ``api_key``: what a Fever client computes from the name and password typed in."""
     return hashlib.md5(f"{username}:{password}".encode()).hexdigest()
+
+
+def fever_verifier(key: bytes, api_key: str) -> str:
+    return keyed(key, "fever", api_key.strip().lower())
 
 
 def _user(row: object) -> User:
@@ -47,8 +54,8 @@ def _user(row: object) -> User:
     return User(
         id=int(m["id"]),
         username=str(m["username"]),
-        fever_key=str(m["fever_key"]),
         created_at=m["created_at"],
+        fever=m["fever_verifier"] is not None,
     )
 
 
@@ -66,18 +73,54 @@ def check_password_strength(password: str) -> None:
         raise NewsdeskError("the password must be at most 1024 characters")
 
 
-def set_password(engine: Engine, username: str, password: str) -> None:
-    """Create the user, or change its password (its sessions end: log in again)."""
+def set_password(
+    engine: Engine, username: str, password: str, *, server_key: bytes | None = None
+) -> None:
+    """Create the user, or change its password (its sessions end: log in again). Fever's key
+    changes with the password: with ``server_key`` a user who had Fever on keeps it on (with
+    the new key), without it Fever is turned off."""
     name = _check_username(username)
     check_password_strength(password)
-    values = {"password_hash": _hasher.hash(password), "fever_key": fever_key(name, password)}
+    values: dict[str, object] = {"password_hash": _hasher.hash(password)}
     with write_transaction(engine) as conn:
-        found = conn.execute(select(users.c.id).where(users.c.username == name)).scalar()
-        if found is None:
+        row = conn.execute(
+            select(users.c.id, users.c.fever_verifier).where(users.c.username == name)
+        ).first()
+        if row is None:
             conn.execute(insert(users).values(username=name, created_at=_now(), **values))
-        else:
-            conn.execute(update(users).where(users.c.id == found).values(**values))
-            conn.execute(delete(web_sessions).where(web_sessions.c.user_id == found))
+            return
+        on = row.fever_verifier is not None and server_key is not None
+        values["fever_verifier"] = (
+            fever_verifier(server_key, fever_key(name, password)) if on and server_key else None
+        )
+        conn.execute(update(users).where(users.c.id == row.id).values(**values))
+        conn.execute(delete(web_sessions).where(web_sessions.c.user_id == row.id))
+
+
+def set_fever(
+    engine: Engine, username: str, *, on: bool, password: str = "", server_key: bytes = b""
+) -> None:
+    """Turn the Fever API on (the password is needed: Fever's key is made from it) or off."""
+    name = username.strip()
+    if get_user(engine, name) is None:
+        raise NewsdeskError(f"no user named {name!r}")
+    verifier = None
+    if on:
+        if not server_key:
+            raise NewsdeskError("turning Fever on needs the server key")
+        if not verify_password(engine, name, password):
+            raise NewsdeskError("wrong password: Fever's key is made from the password")
+        verifier = fever_verifier(server_key, fever_key(name, password))
+    with write_transaction(engine) as conn:
+        conn.execute(update(users).where(users.c.username == name).values(fever_verifier=verifier))
+
+
+def credential_stamp(engine: Engine, user_id: int) -> str:
+    """Something that changes whenever the user's password does (its argon2 hash, salted
+    afresh each time): tokens derived from it end with a password change."""
+    with engine.connect() as conn:
+        found = conn.execute(select(users.c.password_hash).where(users.c.id == user_id)).scalar()
+    return str(found or "")
 
 
 def verify_password(engine: Engine, username: str, password: str) -> bool:
@@ -101,11 +144,13 @@ def get_user(engine: Engine, username: str | None = None) -> User | None:
     return _user(row) if row is not None else None
 
 
-def user_by_fever_key(engine: Engine, key: str) -> User | None:
-    if not key:
+def user_by_fever_key(engine: Engine, api_key: str, server_key: bytes) -> User | None:
+    """The user whose Fever is on with this ``api_key``; None otherwise."""
+    if not api_key or not server_key:
         return None
+    verifier = fever_verifier(server_key, api_key)
     with engine.connect() as conn:
-        row = conn.execute(select(users).where(users.c.fever_key == key.strip().lower())).first()
+        row = conn.execute(select(users).where(users.c.fever_verifier == verifier)).first()
     return _user(row) if row is not None else None
 
 
@@ -176,3 +221,15 @@ def server_secret(engine: Engine, name: str) -> str:
             found = secrets.token_urlsafe(32)
             conn.execute(insert(web_secrets).values(name=name, value=found))
     return str(found)
+
+
+def rotate_server_secret(engine: Engine, name: str) -> str:
+    """Replace a secret with a new random one (what it keyed stops working); return it."""
+    value = secrets.token_urlsafe(32)
+    with write_transaction(engine) as conn:
+        done = conn.execute(
+            update(web_secrets).where(web_secrets.c.name == name).values(value=value)
+        )
+        if done.rowcount == 0:
+            conn.execute(insert(web_secrets).values(name=name, value=value))
+    return value

@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -29,8 +29,9 @@ from newsdesk.desk import Desk
 from newsdesk.errors import FeedNotFoundError, NewsdeskError
 from newsdesk.settings import Settings
 from newsdesk.store.users import server_secret
-from newsdesk.web import auth, filters, manage, pages, republish
+from newsdesk.web import account, auth, filters, manage, pages, republish
 from newsdesk.web.context import LoginRequired, WebContext
+from newsdesk.web.errors import ServerErrorPages
 from newsdesk.web.guard import GuardMiddleware
 
 ROUTE_MODULES = ("newsdesk.web.api", "newsdesk.web.intel")
@@ -73,7 +74,7 @@ def create_app(settings: Settings, *, desk: Desk | None = None, no_auth: bool = 
     )
     ctx.extras["csrf_secret"] = server_secret(desk.store.engine, "csrf")
     ctx.extras["feed_secret"] = server_secret(desk.store.engine, "feed-links")
-    templates.env.globals["feed_query"] = "" if no_auth else "?key=" + pages.feed_key(ctx)
+    templates.env.globals["feed_query"] = pages.FeedQuery(ctx)  # read at render: keys rotate
 
     async def healthz(_request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -82,7 +83,7 @@ def create_app(settings: Settings, *, desk: Desk | None = None, no_auth: bool = 
         Route("/healthz", healthz),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    for module in (auth, pages, manage, republish, *extra_modules):
+    for module in (auth, pages, manage, republish, account, *extra_modules):
         make_routes = getattr(module, "routes", None)
         if make_routes is None:
             log.warning("%s has no routes(ctx); skipped", module.__name__)
@@ -132,6 +133,9 @@ def create_app(settings: Settings, *, desk: Desk | None = None, no_auth: bool = 
 
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("error serving %s", request.url.path, exc_info=exc)
+        if request.url.path.startswith(ctx.public_prefixes):
+            message = "internal error: the server could not answer"
+            return JSONResponse({"error": {"status": 500, "message": message}}, status_code=500)
         return ctx.render(
             request,
             "error.html",
@@ -154,12 +158,15 @@ def create_app(settings: Settings, *, desk: Desk | None = None, no_auth: bool = 
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(GuardMiddleware, ctx=ctx)],
+        # ServerErrorPages inside the guard: a 500 carries the security headers too.
+        middleware=[
+            Middleware(GuardMiddleware, ctx=ctx),
+            Middleware(ServerErrorPages, page=server_error),
+        ],
         exception_handlers={
             404: not_found,
             HTTPException: http_error,
             NewsdeskError: user_error,
-            Exception: server_error,
         },
         lifespan=lifespan,
     )

@@ -143,15 +143,58 @@ def _read_password(prompt: str) -> str:
 
 def cmd_user(args: argparse.Namespace) -> int:
     from newsdesk.desk import Desk
-    from newsdesk.store.users import set_password
+    from newsdesk.store.server_key import server_key
+    from newsdesk.store.users import set_fever, set_password
+
+    if args.action == "fever" and args.state not in ("on", "off"):
+        raise NewsdeskError("say `newsdesk user fever on` or `newsdesk user fever off`")
+    if args.action == "set-password" and args.state is not None:
+        raise NewsdeskError("`user set-password` takes no on/off")
+    settings = _settings(args)
+    desk = Desk(settings)
+    try:
+        engine = desk.store.engine
+        if args.action == "set-password":
+            password = _read_password(f"New password for {args.username}: ")
+            set_password(engine, args.username, password, server_key=server_key(settings))
+            print(f"password set for {args.username}")
+        elif args.state == "on":
+            password = _read_secret(f"Password of {args.username} (Fever's key is made from it): ")
+            set_fever(
+                engine, args.username, on=True, password=password, server_key=server_key(settings)
+            )
+            print(
+                f"Fever API on for {args.username}: in the client, the server is /fever/, "
+                "the e-mail the user name, and the password this password"
+            )
+        else:
+            set_fever(engine, args.username, on=False)
+            print(f"Fever API off for {args.username}")
+    finally:
+        desk.close()
+    return 0
+
+
+def _read_secret(prompt: str) -> str:
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(prompt)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_syndication(args: argparse.Namespace) -> int:
+    from newsdesk.desk import Desk
+    from newsdesk.store.users import rotate_server_secret
+    from newsdesk.web.pages import FEED_SECRET, syndication_key
 
     desk = Desk(_settings(args))
     try:
-        password = _read_password(f"New password for {args.username}: ")
-        set_password(desk.store.engine, args.username, password)
+        secret = rotate_server_secret(desk.store.engine, FEED_SECRET)
     finally:
         desk.close()
-    print(f"password set for {args.username}")
+    print("new syndication key: feed links with the old key stop working")
+    print(f"  ?key={syndication_key(secret)}  (a running server uses it within a minute)")
     return 0
 
 
@@ -196,6 +239,23 @@ def register(command: CommandFactory) -> None:
     p.add_argument("--limit", type=int, default=100, help="entries per page and feed")
     p.add_argument("--title", default="Newsdesk", help="the site's title")
 
-    p = command("user", cmd_user, "manage the reading room's user: `user set-password`")
-    p.add_argument("action", choices=("set-password",))
+    p = command(
+        "user",
+        cmd_user,
+        "manage the reading room's user: `user set-password`, `user fever on|off`",
+    )
+    p.add_argument("action", choices=("set-password", "fever"))
+    p.add_argument(
+        "state",
+        nargs="?",
+        choices=("on", "off"),
+        help="with `fever`: turn the Fever API on (asks for the password) or off",
+    )
     p.add_argument("--username", default="admin", help="user name (default: admin)")
+
+    p = command(
+        "syndication",
+        cmd_syndication,
+        "the republished feeds' key: `syndication rotate-key` makes a new one (old links stop)",
+    )
+    p.add_argument("action", choices=("rotate-key",))

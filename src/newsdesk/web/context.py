@@ -77,9 +77,7 @@ class WebContext:
         if user is not None:
             return user
         if self.no_auth:
-            return get_user(self.engine) or User(
-                id=0, username="admin", fever_key="", created_at=_epoch()
-            )
+            return get_user(self.engine) or User(id=0, username="admin", created_at=_epoch())
         raise LoginRequired()
 
 

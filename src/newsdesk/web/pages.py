@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from newsdesk.store.reading import (
 )
 from newsdesk.store.saved_searches import list_saved_searches
 from newsdesk.store.search import query_words
+from newsdesk.store.users import server_secret
 from newsdesk.web.context import WebContext
 from newsdesk.web.intel.lookup import entity_choices, entry_intel, resolve_entity
 from newsdesk.web.intel.river import group_stories
@@ -103,10 +105,34 @@ def parse_view(key: str | None) -> View:
     return View(kind, value, value)
 
 
+FEED_SECRET = "feed-links"
+# How long a server trusts its copy of the feed secret: a key rotated by the CLI (another
+# process) is picked up within this time.
+FEED_SECRET_SECONDS = 30.0
+
+
+def syndication_key(secret: str) -> str:
+    return hmac.new(secret.encode(), b"syndication", hashlib.sha256).hexdigest()[:32]
+
+
 def feed_key(ctx: WebContext) -> str:
     """The key that lets a feed reader (no session) fetch the republished feeds."""
-    secret = str(ctx.extras["feed_secret"]).encode()
-    return hmac.new(secret, b"syndication", hashlib.sha256).hexdigest()[:32]
+    read_at = float(ctx.extras.get("feed_secret_read_at", 0.0))
+    if time.monotonic() - read_at > FEED_SECRET_SECONDS:
+        ctx.extras["feed_secret"] = server_secret(ctx.engine, FEED_SECRET)
+        ctx.extras["feed_secret_read_at"] = time.monotonic()
+    return syndication_key(str(ctx.extras["feed_secret"]))
+
+
+class FeedQuery:
+    """``?key=…`` for the pages' feed links, read when a page is rendered (so after a key
+    rotation the pages show the new key)."""
+
+    def __init__(self, ctx: WebContext) -> None:
+        self.ctx = ctx
+
+    def __str__(self) -> str:
+        return "" if self.ctx.no_auth else "?key=" + feed_key(self.ctx)
 
 
 def feed_links(ctx: WebContext, path: str, title: str) -> list[dict[str, str]]:

@@ -17,8 +17,9 @@ import time
 
 from starlette.requests import Request
 
+from newsdesk.store.server_key import keyed, server_key
 from newsdesk.store.tokens import token_for_key
-from newsdesk.store.users import User, get_user, server_secret, verify_password
+from newsdesk.store.users import User, credential_stamp, get_user, verify_password
 from newsdesk.web.api.errors import ApiError, Unauthorized
 from newsdesk.web.api.state import ApiState
 
@@ -123,13 +124,18 @@ def _remember(api: ApiState, name: str, password: str, user: User) -> None:
 # -- Google Reader --------------------------------------------------------------------------
 
 
+def google_mac(api: ApiState, user: User, purpose: str) -> str:
+    """An HMAC under the server key of the user and its password hash (see ``google_token``)."""
+    stamp = credential_stamp(api.engine, user.id)
+    return keyed(server_key(api.settings), purpose, f"{user.id}:{stamp}")
+
+
 def google_token(api: ApiState, user: User) -> str:
-    """The ``Auth`` token ClientLogin hands out: the user name and an HMAC of the user's Fever
-    key (which changes with the password) under a server secret, so changing the password ends
-    every token and nothing needs storing."""
-    secret = server_secret(api.engine, "google-reader")
-    mac = hmac.new(secret.encode(), f"{user.id}:{user.fever_key}".encode(), hashlib.sha256)
-    return f"{user.username}/{mac.hexdigest()[:40]}"
+    """The ``Auth`` token ClientLogin hands out: the user name and an HMAC, under the server
+    key (kept outside the database), of the user's password hash (salted afresh at every
+    change), so changing the password ends every token, nothing needs storing, and nothing a
+    copy of the database holds lets anyone make one."""
+    return f"{user.username}/{google_mac(api, user, 'google-reader')[:40]}"
 
 
 def _google_user(api: ApiState, token: str) -> User | None:
@@ -137,7 +143,7 @@ def _google_user(api: ApiState, token: str) -> User | None:
     if not sep or not name:
         return None
     user = get_user(api.engine, name)
-    if user is None or not user.fever_key:
+    if user is None:
         return None
     return user if hmac.compare_digest(google_token(api, user), token) else None
 

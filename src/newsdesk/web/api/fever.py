@@ -1,6 +1,7 @@
-"""The Fever API at ``/fever/`` (Reeder, ReadKit, Unread, Fiery Feeds …): ``api_key`` is the md5
-of ``username:password`` as Fever defines it; groups are Newsdesk categories; items come 50 at
-a time by id (``since_id``, ``max_id``, ``with_ids``).
+"""The Fever API at ``/fever/`` (Reeder, ReadKit, Unread, Fiery Feeds …), answering only users
+who turned Fever on (``newsdesk user fever on``, or the Account page): ``api_key`` is the md5 of
+``username:password`` as Fever defines it, checked against a keyed verifier; groups are Newsdesk
+categories; items come 50 at a time by id (``since_id``, ``max_id``, ``with_ids``).
 
 Every answer carries ``api_version`` 3 and ``auth`` (1, or 0 when the key is wrong, with HTTP
 status 401 so that plain HTTP tools see the failure too). Several requests may be combined in
@@ -20,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.store import EntryQuery
 from newsdesk.store import sync as sync_store
+from newsdesk.store.server_key import server_key
 from newsdesk.store.users import user_by_fever_key
 from newsdesk.web.api.access import check_rate, client_address
 from newsdesk.web.api.errors import BadRequest, endpoint
@@ -67,7 +69,14 @@ def feed_json(feed: Feed) -> dict[str, Any]:
     }
 
 
-def _id(params: MultiDict, name: str, *, allow_negative: bool = False) -> int | None:
+# Ids are 32-bit on PostgreSQL (``integer``); ``before`` is a Unix time, at most year 9999.
+MAX_ID = 2**31 - 1
+MAX_TIME = 253402300799
+
+
+def _id(
+    params: MultiDict, name: str, *, allow_negative: bool = False, limit: int = MAX_ID
+) -> int | None:
     raw = params.get(name)
     if raw is None or raw == "":
         return None
@@ -75,7 +84,7 @@ def _id(params: MultiDict, name: str, *, allow_negative: bool = False) -> int | 
         value = int(raw)
     except ValueError:
         raise BadRequest(f"{name} must be an integer") from None
-    if (value < 0 and not allow_negative) or abs(value) >= 2**62:
+    if (value < 0 and not allow_negative) or abs(value) > limit:
         raise BadRequest(f"{name} is out of range")
     return value
 
@@ -86,7 +95,7 @@ def _ids(raw: str) -> list[int]:
         part = part.strip()
         if not part:
             continue
-        if not part.isdigit() or len(part) > 18:
+        if not part.isdigit() or len(part) > 18 or int(part) > MAX_ID:
             raise BadRequest("with_ids must be comma-separated item ids")
         ids.append(int(part))
     return ids[:ITEMS_PER_CALL]
@@ -131,7 +140,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
         target = _id(params, "id", allow_negative=True)
         if target is None:
             raise BadRequest("id is required with mark")
-        before = _id(params, "before")
+        before = _id(params, "before", limit=MAX_TIME)
         until = datetime.fromtimestamp(before, UTC) if before else None
         if kind == "item":
             flags: dict[str, bool] = {
@@ -195,7 +204,11 @@ def routes(api: ApiState) -> list[BaseRoute]:
         check_rate(api, request)
         params = await read_params(request)
         key = (params.get("api_key") or "").strip()
-        user = await api.run(user_by_fever_key, api.engine, key) if key else None
+        user = (
+            await api.run(user_by_fever_key, api.engine, key, server_key(api.settings))
+            if key
+            else None
+        )
         if user is None:
             if key:
                 api.limiter.failed(client_address(request))

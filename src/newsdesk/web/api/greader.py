@@ -13,7 +13,6 @@ header authentication cannot be forged by another web page.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +31,7 @@ from newsdesk.store.users import User, get_user, verify_password
 from newsdesk.web.api.access import (
     check_rate,
     client_address,
+    google_mac,
     google_token,
     google_user,
 )
@@ -270,8 +270,8 @@ def routes(api: ApiState) -> list[BaseRoute]:
     @handle
     async def action_token(request: Request) -> Response:
         user = await user_of(request)
-        seed = f"{user.id}:{user.fever_key}:action".encode()
-        return PlainTextResponse(hashlib.sha256(seed).hexdigest()[:57])
+        mac = await api.run(google_mac, api, user, "google-reader-action")
+        return PlainTextResponse(mac[:57])
 
     @handle
     async def user_info(request: Request) -> Response:

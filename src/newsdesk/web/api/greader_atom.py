@@ -33,7 +33,8 @@ def _entry(entry: StoredEntry, feed: Feed | None, item_id: str) -> str:
         f'<entry gr:crawl-timestamp-msec="{int(entry.first_seen.timestamp() * 1000)}">',
         f"<id>{escape(item_id)}</id>",
         *(_category(s) for s in states),
-        f'<title type="html">{escape(entry.title or "")}</title>',
+        # Titles are stored as plain text: sent as text, so no client decodes them into markup.
+        f'<title type="text">{escape(entry.title or "")}</title>',
         f"<published>{_time(entry.published)}</published>",
         f"<updated>{_time(entry.updated or entry.published)}</updated>",
     ]

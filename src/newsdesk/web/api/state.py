@@ -67,5 +67,5 @@ class ApiState:
     def user(self) -> User:
         """The reading room's user; when no password is set yet (keys only), user 1, admin."""
         return get_user(self.engine) or User(
-            id=1, username="admin", fever_key="", created_at=datetime(1970, 1, 1, tzinfo=UTC)
+            id=1, username="admin", created_at=datetime(1970, 1, 1, tzinfo=UTC)
         )

@@ -1,0 +1,74 @@
+"""The Account page (``/account``): the user's API switches and keys.
+
+- Fever: off until turned on here (or ``newsdesk user fever on``); turning it on needs the
+  password, since Fever's key is made from it, and only a keyed verifier of it is stored.
+- The syndication key (``?key=`` on republished feed links): rotating it makes every link
+  handed out before stop working.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from newsdesk.errors import NewsdeskError
+from newsdesk.store.server_key import server_key
+from newsdesk.store.users import get_user, rotate_server_secret, set_fever
+from newsdesk.web.context import WebContext
+from newsdesk.web.pages import FEED_SECRET, FeedQuery
+
+NOTICES = {
+    "fever-on": "Fever is on. In the client: this server's address with /fever/, your user "
+    "name and your password.",
+    "fever-off": "Fever is off: Fever clients can no longer log in.",
+    "key": "New syndication key: feed links with the old key no longer work. Give your feed "
+    "reader the new links below.",
+}
+
+
+def routes(ctx: WebContext) -> list[BaseRoute]:
+    async def account(request: Request, error: str = "", status: int = 200) -> Response:
+        me = ctx.require_user(request)
+        user = await ctx.run(get_user, ctx.engine, me.username) if me.id else None
+        return ctx.render(
+            request,
+            "account.html",
+            title="Account",
+            user=user,
+            notice=NOTICES.get(request.query_params.get("done", ""), ""),
+            error=error,
+            feed_link="/syndicate/all.atom" + str(FeedQuery(ctx)),
+            status_code=status,
+        )
+
+    async def fever(request: Request) -> Response:
+        me = ctx.require_user(request)
+        form = await request.form()
+        on = str(form.get("fever") or "") == "on"
+        try:
+            if not me.id:
+                raise NewsdeskError("set a password first (`newsdesk user set-password`)")
+            await ctx.run(
+                set_fever,
+                ctx.engine,
+                me.username,
+                on=on,
+                password=str(form.get("password") or ""),
+                server_key=server_key(ctx.settings),
+            )
+        except NewsdeskError as exc:
+            return await account(request, str(exc), 400)
+        return RedirectResponse(f"/account?done=fever-{'on' if on else 'off'}", 303)
+
+    async def rotate_key(request: Request) -> Response:
+        ctx.require_user(request)
+        ctx.extras["feed_secret"] = await ctx.run(rotate_server_secret, ctx.engine, FEED_SECRET)
+        ctx.extras.pop("feed_secret_read_at", None)
+        return RedirectResponse("/account?done=key", 303)
+
+    return [
+        Route("/account", account),
+        Route("/account/fever", fever, methods=["POST"]),
+        Route("/account/syndication-key", rotate_key, methods=["POST"]),
+    ]
