@@ -46,6 +46,12 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        self._answer(head=False)
+
+    def do_HEAD(self) -> None:
+        self._answer(head=True)
+
+    def _answer(self, head: bool) -> None:
         self.server.hits.append((self.path, dict(self.headers.items())))
         answer = self.server.answers.get(self.path, Answer(b"not found", 404, "text/plain"))
         if answer.delay:
@@ -56,9 +62,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in answer.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(answer.body)
-
-    do_HEAD = do_GET
+        if not head:  # a body after a HEAD answer would be read as the next response
+            self.wfile.write(answer.body)
 
 
 def rss(title: str, items: int = 3, prefix: str = "item") -> bytes:

@@ -5,7 +5,6 @@ sees every hop, and redirect-following for short links (cached for the life of t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from types import TracebackType
 from typing import Self
 
@@ -180,13 +179,20 @@ class HttpClient:
     async def expand(self, url: str) -> str:
         """Follow redirects of ``url`` (a short link) and return where they end; the URL itself
         when it does not redirect or cannot be reached. Cached for the life of the client."""
+        return await self.try_expand(url) or url
+
+    async def try_expand(self, url: str) -> str | None:
+        """Where the redirects of ``url`` end (the URL itself when it does not redirect), or
+        None when it cannot be reached now: a failure is not remembered, so a later run (or a
+        later caller in this one) asks again instead of keeping the short link for good."""
         cached = self._expanded.get(url)
         if cached is not None:
             return cached
-        final = url
-        with contextlib.suppress(Exception):
+        try:
             async with asyncio.timeout(self.settings.fetch_timeout):
                 final = await self._follow(url)
+        except Exception:  # unreachable, refused, blocked, broken answer: all mean "not now"
+            return None
         self._expanded[url] = final
         return final
 
