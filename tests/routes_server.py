@@ -17,6 +17,8 @@ class Answer:
     content_type: str = "application/rss+xml; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # When set, each request waits here for the others (to make requests overlap for sure).
+    barrier: threading.Barrier | None = None
 
 
 class RoutesServer(ThreadingHTTPServer):
@@ -54,6 +56,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, head: bool) -> None:
         self.server.hits.append((self.path, dict(self.headers.items())))
         answer = self.server.answers.get(self.path, Answer(b"not found", 404, "text/plain"))
+        if answer.barrier is not None:
+            answer.barrier.wait(timeout=30)
         if answer.delay:
             time.sleep(answer.delay)
         self.send_response(answer.status)

@@ -193,10 +193,11 @@ class HttpClient:
                 final = await self._follow(url)
         except Exception:  # unreachable, refused, blocked, broken answer: all mean "not now"
             return None
-        self._expanded[url] = final
+        if final is not None:
+            self._expanded[url] = final
         return final
 
-    async def _follow(self, url: str) -> str:
+    async def _follow(self, url: str) -> str | None:
         current = URL(url, encoded=False)
         for _ in range(self.settings.max_redirects + 1):
             self._check(current)
@@ -207,5 +208,7 @@ class HttpClient:
                 if resp.status in _REDIRECTS and location:
                     current = current.join(URL(location))
                     continue
+                if resp.status >= 500 or resp.status == 429:
+                    return None  # the shortener is down or busy: ask again later
                 return str(current)
         return str(current)
