@@ -7,33 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from newsdesk.store import EntryQuery, open_store
-from routes_server import Answer, RoutesServer
-
-
-def article_page(title: str, topic: str) -> bytes:
-    """An article page with enough text for the extractor to find its main part."""
-    paragraphs = "".join(
-        f"<p>Paragraph {i} of the {topic} report: the council met on Tuesday and went through "
-        f"the {topic} budget line by line, with residents asking questions about each item "
-        f"before the vote that closed the evening session.</p>"
-        for i in range(8)
-    )
-    return (
-        f"<!doctype html><html><head><title>{title}</title></head><body>"
-        f"<nav><a href='/'>Home</a> <a href='/about'>About</a></nav>"
-        f"<article><h1>{title}</h1>{paragraphs}</article>"
-        f"<footer>Copyright, all rights reserved.</footer></body></html>"
-    ).encode()
-
-
-def summary_feed(base: str, link: str, summary: str) -> bytes:
-    """One summary-only item (guid fixed) whose link and summary the test changes."""
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Council</title>'
-        f"<link>{base}/</link><item><title>The budget vote</title><link>{base}{link}</link>"
-        f"<guid>budget-vote</guid><description>{summary}</description>"
-        "<pubDate>Tue, 27 Feb 2024 10:00:00 GMT</pubDate></item></channel></rss>"
-    ).encode()
+from routes_server import Answer, RoutesServer, article_page, summary_feed
 
 
 def _one_entry(store_url: str) -> Any:

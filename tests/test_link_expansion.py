@@ -13,20 +13,9 @@ from newsdesk.refresh import refresh_feeds
 from newsdesk.settings import Settings
 from newsdesk.store import EntryQuery, open_store
 from newsdesk.workers.tasks import enrich_batch
-from routes_server import Answer, RoutesServer
+from routes_server import Answer, RoutesServer, post_feed
 
 RUNS = 20
-
-
-def post_feed(base: str, name: str, short: str) -> bytes:
-    """A feed of one post (no title: a social post) that shares ``short``."""
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-        f"<title>{name}</title><link>{base}/</link><item><link>{base}/{name}/status/1</link>"
-        f"<guid>{name}-1</guid><description>&lt;p&gt;Worth a read &lt;a href=&quot;{base}{short}"
-        "&quot;&gt;link&lt;/a&gt;&lt;/p&gt;</description>"
-        "<pubDate>Tue, 27 Feb 2024 10:00:00 GMT</pubDate></item></channel></rss>"
-    ).encode()
 
 
 def _share(server: RoutesServer, run: str, short: str, **answer: Any) -> tuple[str, str, str]:
