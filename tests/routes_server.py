@@ -17,6 +17,8 @@ class Answer:
     content_type: str = "application/rss+xml; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # When set, each request waits here for the others (to make requests overlap for sure).
+    barrier: threading.Barrier | None = None
 
 
 class RoutesServer(ThreadingHTTPServer):
@@ -46,8 +48,16 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        self._answer(head=False)
+
+    def do_HEAD(self) -> None:
+        self._answer(head=True)
+
+    def _answer(self, head: bool) -> None:
         self.server.hits.append((self.path, dict(self.headers.items())))
         answer = self.server.answers.get(self.path, Answer(b"not found", 404, "text/plain"))
+        if answer.barrier is not None:
+            answer.barrier.wait(timeout=30)
         if answer.delay:
             time.sleep(answer.delay)
         self.send_response(answer.status)
@@ -56,9 +66,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in answer.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(answer.body)
-
-    do_HEAD = do_GET
+        if not head:  # a body after a HEAD answer would be read as the next response
+            self.wfile.write(answer.body)
 
 
 def rss(title: str, items: int = 3, prefix: str = "item") -> bytes:
@@ -71,6 +80,43 @@ def rss(title: str, items: int = 3, prefix: str = "item") -> bytes:
     return (
         f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'
         f"<link>https://example.org/</link>{''.join(parts)}</channel></rss>"
+    ).encode()
+
+
+def article_page(title: str, topic: str) -> bytes:
+    """An article page with enough text for the extractor to find its main part."""
+    paragraphs = "".join(
+        f"<p>Paragraph {i} of the {topic} report: the council met on Tuesday and went through "
+        f"the {topic} budget line by line, with residents asking questions about each item "
+        f"before the vote that closed the evening session.</p>"
+        for i in range(8)
+    )
+    return (
+        f"<!doctype html><html><head><title>{title}</title></head><body>"
+        f"<nav><a href='/'>Home</a> <a href='/about'>About</a></nav>"
+        f"<article><h1>{title}</h1>{paragraphs}</article>"
+        f"<footer>Copyright, all rights reserved.</footer></body></html>"
+    ).encode()
+
+
+def summary_feed(base: str, link: str, summary: str) -> bytes:
+    """One summary-only item (guid fixed) whose link and summary the test changes."""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Council</title>'
+        f"<link>{base}/</link><item><title>The budget vote</title><link>{base}{link}</link>"
+        f"<guid>budget-vote</guid><description>{summary}</description>"
+        "<pubDate>Tue, 27 Feb 2024 10:00:00 GMT</pubDate></item></channel></rss>"
+    ).encode()
+
+
+def post_feed(base: str, name: str, short: str) -> bytes:
+    """A feed of one post (no title: a social post) that shares ``short``."""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{name}</title><link>{base}/</link><item><link>{base}/{name}/status/1</link>"
+        f"<guid>{name}-1</guid><description>&lt;p&gt;Worth a read &lt;a href=&quot;{base}{short}"
+        "&quot;&gt;link&lt;/a&gt;&lt;/p&gt;</description>"
+        "<pubDate>Tue, 27 Feb 2024 10:00:00 GMT</pubDate></item></channel></rss>"
     ).encode()
 
 

@@ -220,6 +220,42 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_refetch(args: argparse.Namespace) -> int:
+    from newsdesk.errors import EntryNotFoundError
+
+    desk = _desk(args)
+    try:
+        report = desk.refetch(args.entry)
+    except EntryNotFoundError as exc:
+        _err(str(exc))
+        return 2
+    finally:
+        desk.close()
+    if args.json:
+        _print_json(report.as_dict())
+    else:
+        for line in _refetch_lines(report):
+            print(line)
+    return 1 if report.failed else 0
+
+
+def _refetch_lines(report: Any) -> list[str]:
+    lines = []
+    for item in report.as_dict()["entries"]:
+        head = f"entry {item['id']}"
+        if not item["extractable"]:
+            lines.append(f"{head}: nothing to extract (no web link)")
+        elif item["kind"] == "post":
+            lines.append(f"{head}: shared pages read again: {', '.join(item['links'][:5])}")
+        elif item["fulltext_status"] == "done":
+            lines.append(f"{head}: full text extracted from {item['url']}")
+        else:
+            lines.append(f"{head}: extraction failed: {item['fulltext_error']}")
+    e = report.enrich
+    lines.append(f"{e.pages_fetched} pages fetched, {e.links_expanded} links expanded")
+    return lines
+
+
 def _query(args: argparse.Namespace, desk: Any) -> Any:
     from newsdesk.desk import parse_since
     from newsdesk.store import EntryQuery
@@ -407,6 +443,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-fulltext", action="store_true", help="do not fetch linked pages for full text"
     )
+
+    p = command(
+        "refetch",
+        cmd_refetch,
+        "extract entries again, now: fetch their pages anew (bypassing the page cache); "
+        "exit 1 when an extraction failed, 2 for an unknown id",
+    )
+    p.add_argument("entry", metavar="ENTRY", type=int, nargs="+", help="entry id")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     def listing(p: argparse.ArgumentParser) -> None:
         p.add_argument("--category")

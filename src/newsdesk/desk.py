@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from newsdesk.errors import NewsdeskError, NotAFeedError, ParseError
+from newsdesk.enrich import EnrichReport, refetch_entries
+from newsdesk.errors import EntryNotFoundError, NewsdeskError, NotAFeedError, ParseError
 from newsdesk.fetch import HttpClient
 from newsdesk.fetch.guard import check_url, parse_networks
 from newsdesk.model import Feed, StoredEntry
@@ -151,6 +152,41 @@ class Desk:
             )
         )
 
+    # -- re-extraction --------------------------------------------------------------------------
+
+    def refetch(self, entry_ids: Sequence[int]) -> RefetchReport:
+        """``refetch_async`` for synchronous callers (the CLI)."""
+        return asyncio.run(self.refetch_async(entry_ids))
+
+    async def refetch_async(self, entry_ids: Sequence[int]) -> RefetchReport:
+        """Extract these entries again, now: an article's page and the pages a post shares are
+        fetched anew (not read from the ``pages`` cache, which is updated), a post's short links
+        expanded. Unknown ids raise ``EntryNotFoundError`` naming them, before any fetch."""
+        wanted = list(dict.fromkeys(entry_ids))
+        if not wanted:
+            raise EntryNotFoundError("name at least one entry id")
+        found = await asyncio.to_thread(self._entries_in_order, wanted)
+        async with HttpClient(self.settings) as client:
+            report = await refetch_entries(
+                self.store,
+                client,
+                self.settings,
+                [e for e in found if extractable(e)],
+                executor=None,
+                now=datetime.now(UTC),
+            )
+        return RefetchReport(await asyncio.to_thread(self._entries_in_order, wanted), report)
+
+    def _entries_in_order(self, ids: list[int]) -> list[StoredEntry]:
+        found = {e.id: e for e in self.store.list_entries(EntryQuery(ids=ids, limit=len(ids)))}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            names = ", ".join(map(str, missing))
+            raise EntryNotFoundError(
+                f"no entry with id {names}" if len(missing) == 1 else f"no entries with ids {names}"
+            )
+        return [found[i] for i in ids]
+
     # -- reading ------------------------------------------------------------------------------
 
     def entries(self, query: EntryQuery) -> list[StoredEntry]:
@@ -214,3 +250,45 @@ class Desk:
 
     def feed_dicts(self) -> list[dict[str, Any]]:
         return [f.as_dict() for f in self.store.list_feeds()]
+
+
+# -- re-extraction: what Desk.refetch reports ------------------------------------------------
+
+
+@dataclass(slots=True)
+class RefetchReport:
+    """What ``Desk.refetch`` did: the entries as they are now, and the pages read."""
+
+    entries: list[StoredEntry]
+    enrich: EnrichReport
+
+    @property
+    def failed(self) -> list[StoredEntry]:
+        return [e for e in self.entries if e.fulltext_status == "failed"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "pages_fetched": self.enrich.pages_fetched,
+            "links_expanded": self.enrich.links_expanded,
+            "fulltext_done": self.enrich.fulltext_done,
+            "fulltext_failed": self.enrich.fulltext_failed,
+            "entries": [
+                {
+                    "id": e.id,
+                    "kind": e.kind,
+                    "url": e.url,
+                    "extractable": extractable(e),
+                    "fulltext_status": e.fulltext_status,
+                    "fulltext_error": e.fulltext_error,
+                    "links": list(e.links),
+                }
+                for e in self.entries
+            ],
+        }
+
+
+def extractable(entry: StoredEntry) -> bool:
+    """Whether re-extraction has anything to read: an article's page, or pages a post shares."""
+    if entry.kind == "post":
+        return any(is_web_url(u) for u in entry.links)
+    return is_web_url(entry.url)

@@ -12,6 +12,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from urllib.parse import urlsplit
 
 from newsdesk.fetch import HttpClient
 from newsdesk.fetch.client import PAGE_ACCEPT
@@ -44,6 +45,9 @@ async def enrich_entries(
     progress: Progress | None,
     now: datetime,
 ) -> EnrichReport:
+    """Enrich new and edited entries: expand the links posts share, extract the full text of
+    articles waiting for it (``fulltext_status`` pending) and of the pages posts share, each
+    page read from the ``pages`` cache when it is there."""
     report = EnrichReport()
     loop = asyncio.get_running_loop()
     if not entry_ids:
@@ -53,49 +57,104 @@ async def enrich_entries(
     )
     posts = [e for e in found if e.kind == "post" and e.links]
     if settings.expand_links and posts:
-        report.links_expanded = await _expand_post_links(store, client, posts, executor, now)
-    if not fulltext:
-        return report
+        report.links_expanded = await _expand_post_links(
+            store, client, settings, posts, executor, now
+        )
+    if fulltext:
+        articles = [
+            e for e in found if e.kind == "article" and e.fulltext_status == "pending" and e.url
+        ]
+        await _extract(
+            _Run(store, client, settings, executor, progress, now, report),
+            articles,
+            posts,
+            fresh=False,
+        )
+    return report
+
+
+async def refetch_entries(
+    store: Storage,
+    client: HttpClient,
+    settings: Settings,
+    found: Sequence[StoredEntry],
+    *,
+    executor: Executor | None,
+    now: datetime,
+) -> EnrichReport:
+    """Extract again on demand: every article of ``found`` with a link, and the pages its posts
+    share, fetched anew (the ``pages`` cache is bypassed, then updated with what was read)."""
+    report = EnrichReport()
+    posts = [e for e in found if e.kind == "post" and e.links]
+    if settings.expand_links and posts:
+        report.links_expanded = await _expand_post_links(
+            store, client, settings, posts, executor, now
+        )
+    articles = [e for e in found if e.kind == "article" and e.url]
+    await _extract(
+        _Run(store, client, settings, executor, None, now, report), articles, posts, fresh=True
+    )
+    return report
+
+
+@dataclass(slots=True)
+class _Run:
+    """What one extraction pass works with."""
+
+    store: Storage
+    client: HttpClient
+    settings: Settings
+    executor: Executor | None
+    progress: Progress | None
+    now: datetime
+    report: EnrichReport
+
+
+async def _extract(
+    run: _Run, articles: list[StoredEntry], posts: list[StoredEntry], *, fresh: bool
+) -> None:
+    """Fetch and extract the pages of ``articles`` and those ``posts`` share (each canonical URL
+    once; with ``fresh`` even those already in the ``pages`` cache), then apply the text to
+    the articles."""
+    loop = asyncio.get_running_loop()
     targets: dict[str, str] = {}  # canonical URL → URL to fetch
-    articles: list[StoredEntry] = []
-    for entry in found:
-        if entry.kind == "article" and entry.fulltext_status == "pending" and entry.url:
-            articles.append(entry)
-            targets.setdefault(canonical_url(entry.url), entry.url)
+    for entry in articles:
+        targets.setdefault(canonical_url(entry.url or ""), entry.url or "")
     for post in posts:
         for url in post.links[:MAX_LINKS_PER_POST]:
             if is_web_url(url):
                 targets.setdefault(canonical_url(url), url)
     if not targets:
-        return report
-    cached = await loop.run_in_executor(executor, store.get_pages, list(targets))
+        return
+    cached: dict[str, PageText] = {}
+    if not fresh:
+        cached = await loop.run_in_executor(run.executor, run.store.get_pages, list(targets))
     to_fetch = {c: u for c, u in targets.items() if c not in cached}
-    gate = asyncio.Semaphore(settings.fulltext_concurrency)
+    gate = asyncio.Semaphore(run.settings.fulltext_concurrency)
     done = 0
 
     async def one(canonical: str, url: str) -> None:
         nonlocal done
         async with gate:
-            page, body = await _fetch_page(client, url)
+            page, body = await _fetch_page(run.client, url)
         if page.error is None:
-            page = await loop.run_in_executor(executor, extract_page, body, url, page.final_url)
-        await loop.run_in_executor(executor, store.save_page, canonical, page, now)
+            page = await loop.run_in_executor(run.executor, extract_page, body, url, page.final_url)
+        await loop.run_in_executor(run.executor, run.store.save_page, canonical, page, run.now)
         cached[canonical] = page
         done += 1
-        if progress:
-            progress("fulltext", done, len(to_fetch))
+        if run.progress:
+            run.progress("fulltext", done, len(to_fetch))
 
     await asyncio.gather(*(one(c, u) for c, u in to_fetch.items()))
-    report.pages_fetched = len(to_fetch)
+    run.report.pages_fetched += len(to_fetch)
     for entry in articles:
         page = cached.get(canonical_url(entry.url or ""))
         ok = page is not None and not page.error and bool(page.text)
         await loop.run_in_executor(
-            executor, store.apply_fulltext, entry.id, page, None if ok else _why(page)
+            run.executor, run.store.apply_fulltext, entry.id, page, None if ok else _why(page)
         )
-        report.fulltext_done += ok
-        report.fulltext_failed += not ok
-    return report
+        run.report.fulltext_done += ok
+        run.report.fulltext_failed += not ok
 
 
 def _why(page: PageText | None) -> str:
@@ -105,16 +164,30 @@ def _why(page: PageText | None) -> str:
 async def _expand_post_links(
     store: Storage,
     client: HttpClient,
+    settings: Settings,
     posts: list[StoredEntry],
     executor: Executor | None,
     now: datetime,
 ) -> int:
+    """Replace the short links of ``posts`` by where they lead. A link that cannot be reached
+    now is neither cached nor replaced: the next enrichment of a post sharing it tries again."""
     loop = asyncio.get_running_loop()
     urls = list(dict.fromkeys(u for p in posts for u in p.links[:MAX_LINKS_PER_POST]))
     known = await loop.run_in_executor(executor, store.cached_expansions, urls)
     unknown = [u for u in urls if u not in known and is_web_url(u)]
-    finals = await asyncio.gather(*(client.expand(u) for u in unknown))
-    fresh = dict(zip(unknown, finals, strict=True))
+    # Requests wait for their host here rather than in the connector, so that the deadline of
+    # each one counts from when it is sent: hundreds of links on one shortener must not time
+    # out in the queue (and be taken for links that do not redirect).
+    gates: dict[str, asyncio.Semaphore] = {}
+
+    async def one(url: str) -> str | None:
+        host = urlsplit(url).netloc.lower()
+        gate = gates.setdefault(host, asyncio.Semaphore(settings.per_host_concurrency))
+        async with gate:
+            return await client.try_expand(url)
+
+    finals = await asyncio.gather(*(one(u) for u in unknown))
+    fresh = {url: final for url, final in zip(unknown, finals, strict=True) if final is not None}
     await loop.run_in_executor(executor, store.save_expansions, fresh, now)
     known.update(fresh)
     for post in posts:

@@ -33,3 +33,7 @@ class ConcurrentWriteError(StoreError):
 
 class FeedNotFoundError(NewsdeskError):
     """No subscribed feed matches the given id or URL."""
+
+
+class EntryNotFoundError(NewsdeskError):
+    """No stored entry has the given id."""

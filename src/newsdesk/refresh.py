@@ -302,8 +302,8 @@ async def refresh_feeds(
     stop: asyncio.Event | None = None,
 ) -> RefreshReport:
     """Refresh the given feeds (default: every feed not paused; ``due_only``: those whose next
-    check has come), then expand links and extract full text for the new entries (unless
-    ``enrich`` is false: distributed mode enriches in a task of its own).
+    check has come), then expand links and extract full text for the new and edited entries
+    (unless ``enrich`` is false: distributed mode enriches in a task of its own).
 
     When ``stop`` is set (graceful shutdown), no new fetch starts: fetches in flight finish and
     are stored, the feeds not reached keep their next check, and enrichment is skipped.
@@ -372,12 +372,15 @@ async def refresh_feeds(
             await asyncio.gather(*(one(feed) for feed in feeds))
             await loop.run_in_executor(runner.writer, runner.flush)
             stopping = stop is not None and stop.is_set()
-            if runner.report.new_ids and enrich and not stopping:
+            # Edited entries too: an edit puts back the feed's raw links (short links) and,
+            # when an article's link changed, asks for its full text again.
+            edited = runner.report.new_ids + runner.report.updated_ids
+            if edited and enrich and not stopping:
                 runner.report.enrich = await enrich_entries(
                     store,
                     client,
                     settings,
-                    runner.report.new_ids,
+                    edited,
                     fulltext=use_fulltext,
                     executor=runner.writer,
                     progress=progress,

@@ -5,7 +5,6 @@ sees every hop, and redirect-following for short links (cached for the life of t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from types import TracebackType
 from typing import Self
 
@@ -180,17 +179,25 @@ class HttpClient:
     async def expand(self, url: str) -> str:
         """Follow redirects of ``url`` (a short link) and return where they end; the URL itself
         when it does not redirect or cannot be reached. Cached for the life of the client."""
+        return await self.try_expand(url) or url
+
+    async def try_expand(self, url: str) -> str | None:
+        """Where the redirects of ``url`` end (the URL itself when it does not redirect), or
+        None when it cannot be reached now: a failure is not remembered, so a later run (or a
+        later caller in this one) asks again instead of keeping the short link for good."""
         cached = self._expanded.get(url)
         if cached is not None:
             return cached
-        final = url
-        with contextlib.suppress(Exception):
+        try:
             async with asyncio.timeout(self.settings.fetch_timeout):
                 final = await self._follow(url)
-        self._expanded[url] = final
+        except Exception:  # unreachable, refused, blocked, broken answer: all mean "not now"
+            return None
+        if final is not None:
+            self._expanded[url] = final
         return final
 
-    async def _follow(self, url: str) -> str:
+    async def _follow(self, url: str) -> str | None:
         current = URL(url, encoded=False)
         for _ in range(self.settings.max_redirects + 1):
             self._check(current)
@@ -201,5 +208,7 @@ class HttpClient:
                 if resp.status in _REDIRECTS and location:
                     current = current.join(URL(location))
                     continue
+                if resp.status >= 500 or resp.status == 429:
+                    return None  # the shortener is down or busy: ask again later
                 return str(current)
         return str(current)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
@@ -21,12 +21,14 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    null,
     or_,
     select,
     table,
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
 from newsdesk.errors import (
@@ -107,6 +109,22 @@ def _feed_name(title: str | None) -> str | None:
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+class _Existing(NamedTuple):
+    """What an upsert needs to know of an entry already stored under the same key."""
+
+    id: int
+    content_hash: str
+    url_canonical: str | None
+    fulltext_status: str | None
+
+
+def _keeps_fulltext(stored: _Existing, e: Entry) -> bool:
+    """An edited summary-only article keeps the full text extracted from its page as long as
+    the feed still points to the same page."""
+    same_page = stored.url_canonical == (canonical_url(e.url) if e.url else None)
+    return e.wants_fulltext and stored.fulltext_status == "done" and same_page
 
 
 class SqlStore:
@@ -416,14 +434,18 @@ class SqlStore:
         self, conn: Connection, feed_id: int, batch: Sequence[Entry], now: datetime
     ) -> StoreResult:
         result = StoreResult()
-        existing: dict[str, tuple[int, str]] = {}
+        existing: dict[str, _Existing] = {}
         for keys in _chunks([e.key for e in batch]):
             rows = conn.execute(
-                select(entries.c.key, entries.c.id, entries.c.content_hash).where(
-                    entries.c.feed_id == feed_id, entries.c.key.in_(keys)
-                )
+                select(
+                    entries.c.key,
+                    entries.c.id,
+                    entries.c.content_hash,
+                    entries.c.url_canonical,
+                    entries.c.fulltext_status,
+                ).where(entries.c.feed_id == feed_id, entries.c.key.in_(keys))
             )
-            existing.update({r[0]: (r[1], r[2]) for r in rows})
+            existing.update({r[0]: _Existing(r[1], r[2], r[3], r[4]) for r in rows})
         fresh = [e for e in batch if e.key not in existing]
         if fresh:
             # GUIDs that rotate on every fetch: the same content under a new key is not new.
@@ -438,9 +460,9 @@ class SqlStore:
                 )
             fresh = [e for e in fresh if e.content_hash not in known_hashes]
         changed = [
-            (existing[e.key][0], e)
+            (existing[e.key].id, e)
             for e in batch
-            if e.key in existing and existing[e.key][1] != e.content_hash
+            if e.key in existing and existing[e.key].content_hash != e.content_hash
         ]
         if fresh:
             # executemany, then one query for the ids: INSERT … RETURNING of many rows runs a
@@ -459,30 +481,62 @@ class SqlStore:
             result.new_ids = [ids[e.key] for e in fresh]
             self._write_links_and_tags(conn, [(ids[e.key], e) for e in fresh], replace=False)
         if changed:
-            conn.execute(
-                update(entries)
-                .where(entries.c.id == bindparam("b_id"))
-                .values(
-                    title=bindparam("title"),
-                    author=bindparam("author"),
-                    url=bindparam("url"),
-                    url_canonical=bindparam("url_canonical"),
-                    updated=bindparam("updated"),
-                    content_html=bindparam("content_html"),
-                    content_text=bindparam("content_text"),
-                    summary_html=bindparam("summary_html"),
-                    content_hash=bindparam("content_hash"),
-                    tags=bindparam("tags"),
-                    links=bindparam("links"),
-                    enclosures=bindparam("enclosures"),
-                    wants_fulltext=bindparam("wants_fulltext"),
-                    fulltext_status=bindparam("fulltext_status"),
-                ),
-                [{"b_id": entry_id, **self._entry_update(e)} for entry_id, e in changed],
-            )
+            self._update_changed(conn, changed, existing)
             result.updated_ids = [entry_id for entry_id, _ in changed]
             self._write_links_and_tags(conn, changed, replace=True)
         return result
+
+    @staticmethod
+    def _update_changed(
+        conn: Connection, changed: Sequence[tuple[int, Entry]], existing: dict[str, _Existing]
+    ) -> None:
+        """Rewrite entries the feed edited. An article whose full text was extracted keeps it
+        when its link is the same (the page did not move; the feed only reworded its summary,
+        which is kept beside it); with a new link, or without full text, the entry takes the
+        feed's version and waits for extraction again (``fulltext_status`` pending)."""
+        keep: list[dict[str, Any]] = []
+        replace: list[dict[str, Any]] = []
+        for entry_id, e in changed:
+            values = {"b_id": entry_id, **SqlStore._entry_update(e)}
+            if _keeps_fulltext(existing[e.key], e):
+                values["summary_html"] = e.summary_html or e.content_html
+                for name in ("content_html", "content_text", "fulltext_status"):
+                    del values[name]
+                keep.append(values)
+            else:
+                replace.append(values)
+        shared: dict[str, Any] = {
+            name: bindparam(name)
+            for name in (
+                "title",
+                "author",
+                "url",
+                "url_canonical",
+                "updated",
+                "summary_html",
+                "content_hash",
+                "tags",
+                "links",
+                "enclosures",
+                "wants_fulltext",
+            )
+        }
+        statement = update(entries).where(entries.c.id == bindparam("b_id"))
+        if keep:
+            conn.execute(statement.values(**shared), keep)
+        if replace:
+            conn.execute(
+                statement.values(
+                    **shared,
+                    content_html=bindparam("content_html"),
+                    content_text=bindparam("content_text"),
+                    fulltext_status=bindparam("fulltext_status"),
+                    # what was extracted from the old page no longer describes this entry
+                    fulltext_error=None,
+                    page=null(),
+                ),
+                replace,
+            )
 
     @staticmethod
     def _entry_update(e: Entry) -> dict[str, Any]:
@@ -814,24 +868,24 @@ class SqlStore:
                 found.update({r[0]: r[1] for r in rows})
         return found
 
+    def _upsert(self, table_: Any) -> Any:
+        """INSERT … ON CONFLICT for this database (both dialects spell it the same way)."""
+        return (postgresql if self.dialect == "postgresql" else sqlite).insert(table_)
+
     def save_expansions(self, expansions: dict[str, str], now: datetime) -> None:
+        """Remember where short links lead. Concurrent enrichers (Celery tasks, two refreshes)
+        may resolve the same link at once: the first row stands and the other insert is a
+        no-op, where a read-then-insert would fail on the primary key (PostgreSQL reads
+        committed rows only) and lose that enricher's whole batch of links."""
         if not expansions:
             return
+        rows = [
+            {"url": url, "final_url": final, "resolved_at": now}
+            for url, final in expansions.items()
+        ]
         with write_transaction(self.engine) as conn:
-            known: set[str] = set()
-            for chunk in _chunks(list(expansions)):
-                known.update(
-                    conn.execute(
-                        select(link_cache.c.url).where(link_cache.c.url.in_(chunk))
-                    ).scalars()
-                )
-            rows = [
-                {"url": url, "final_url": final, "resolved_at": now}
-                for url, final in expansions.items()
-                if url not in known
-            ]
-            if rows:
-                conn.execute(insert(link_cache), rows)
+            for chunk in _chunks(rows):
+                conn.execute(self._upsert(link_cache).on_conflict_do_nothing(), list(chunk))
 
     def save_links(self, entry_id: int, links: list[str]) -> None:
         canonical = list(dict.fromkeys(canonical_url(u) for u in links))
@@ -866,6 +920,8 @@ class SqlStore:
         return found
 
     def save_page(self, canonical: str, page: PageText, now: datetime) -> None:
+        """Store (or replace) the page fetched for ``canonical``; one statement, so two
+        enrichers saving the same page at once cannot collide on its key."""
         values = {
             "final_url": page.final_url,
             "title": page.title,
@@ -877,12 +933,9 @@ class SqlStore:
             "error": page.error,
             "fetched_at": now,
         }
+        statement = self._upsert(pages_table).values(url=canonical, **values)
         with write_transaction(self.engine) as conn:
-            done = conn.execute(
-                update(pages_table).where(pages_table.c.url == canonical).values(**values)
-            ).rowcount
-            if not done:
-                conn.execute(insert(pages_table).values(url=canonical, **values))
+            conn.execute(statement.on_conflict_do_update(index_elements=["url"], set_=values))
 
     def apply_fulltext(self, entry_id: int, page: PageText | None, error: str | None) -> None:
         values: dict[str, Any]

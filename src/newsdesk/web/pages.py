@@ -1,7 +1,7 @@
 """Reading pages: the river (all, per category, per feed, per tag) with unread/starred/all
 filters and infinite scroll, one card per story when ``story_river`` is on, the entry page
-(with its story, entities and dated events), search (words and/or an entity), and the
-read/star/mark-all-read actions."""
+(with its story, entities and dated events, and a Re-extract action), search (words and/or an
+entity), and the read/star/mark-all-read actions."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from newsdesk.desk import parse_since
-from newsdesk.errors import NewsdeskError
+from newsdesk.errors import EntryNotFoundError, NewsdeskError
 from newsdesk.model import StoredEntry
 from newsdesk.publish.digest import Shared
 from newsdesk.store import EntryQuery
@@ -283,9 +283,24 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
             "entry.html",
             title=data["entry"].title or data["entry"].feed_title or "Entry",
             view=view,
+            refetched=request.query_params.get("refetched"),
             **data,
             **await sidebar(ctx),
         )
+
+    async def refetch(request: Request) -> Response:
+        """Re-extract: the entry's page (or the pages a post shares) fetched anew, its text
+        extracted again; back to the entry page, which says how it went."""
+        entry_id = request.path_params["entry_id"]
+        form = await request.form()
+        try:
+            report = await ctx.desk.refetch_async([entry_id])
+        except EntryNotFoundError:
+            raise HTTPException(404, f"There is no entry {entry_id}.") from None
+        outcome = "failed" if report.failed else "done"
+        query = {"in": str(form.get("in") or ""), "refetched": outcome}
+        target = f"/entry/{entry_id}?" + urlencode({k: v for k, v in query.items() if v})
+        return RedirectResponse(target, status_code=303)
 
     async def toggle(request: Request, flag: str) -> Response:
         entry_id = request.path_params["entry_id"]
@@ -444,6 +459,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         Route("/entry/{entry_id:int}", entry_page),
         Route("/entry/{entry_id:int}/read", read_toggle, methods=["POST"]),
         Route("/entry/{entry_id:int}/star", star_toggle, methods=["POST"]),
+        Route("/entry/{entry_id:int}/refetch", refetch, methods=["POST"]),
         Route("/mark-read", mark_all_read, methods=["POST"]),
         Route("/search", search),
     ]

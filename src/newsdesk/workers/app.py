@@ -99,13 +99,15 @@ def _register(app: Celery, settings: Settings) -> None:
         report = tasks.refresh_batch(store, settings, feed_ids, owner)
         if report.busy:
             log.info("feeds %s are being refreshed elsewhere: skipped", report.busy)
-        # New entries are enriched first, then read by the intelligence stage (both background
-        # jobs); changed ones go to the stage at once.
+        # New and edited entries are enriched first (an edit puts back the feed's short links
+        # and may move an article to a new page), then read by the intelligence stage (both
+        # background jobs).
         enriching = settings.fulltext or settings.expand_links
-        if report.new_ids and enriching:
-            for chunk in tasks.chunks(report.new_ids):
+        changed = report.new_ids + report.updated_ids
+        if changed and enriching:
+            for chunk in tasks.chunks(changed):
                 enrich_batch_task.apply_async(args=(chunk,), queue=settings.celery_queue)
-        later = report.updated_ids + ([] if enriching else report.new_ids)
+        later = [] if enriching else changed
         if later and intel_wanted(settings):
             for chunk in tasks.chunks(later):
                 intel_batch_task.apply_async(args=(chunk,), queue=settings.celery_queue)
