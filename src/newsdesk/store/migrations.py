@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Column, Connection, Engine, Integer, MetaData, Table, select
 
-from newsdesk.store import schema, search
+from newsdesk.store import schema, search, throttle
 
 _version_meta = MetaData()
 schema_version = Table("schema_version", _version_meta, Column("version", Integer, nullable=False))
@@ -48,12 +48,19 @@ def _m005_intel(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=list(schema.INTEL_TABLES))
 
 
+def _m006_login_throttle(conn: Connection) -> None:
+    """The failed-login budget per client address and per account (issue 12), in the database
+    so every process of a deployment shares it."""
+    throttle.create_throttle_table(conn)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _m001_core,
     _m002_web,
     _m003_api_tokens,
     _m004_scheduler,
     _m005_intel,
+    _m006_login_throttle,
 ]
 
 
