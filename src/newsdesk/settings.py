@@ -221,7 +221,24 @@ SETTINGS: tuple[Spec, ...] = (
         "login_attempts",
         _positive_int,
         5,
-        "Failed logins allowed from one address in 15 minutes before it must wait.",
+        "Failed logins (passwords, Fever keys) allowed from one address, and for one account, "
+        "before they must wait: 15 minutes, doubled for each further failure, at most an hour.",
+    ),
+    Spec(
+        "allowed_hosts",
+        _str,
+        "",
+        "Comma-separated names the reading room answers to besides loopback ones "
+        "(`news.example.org`; `.example.org` for every name under it). Empty: any name once "
+        "login is on and a user exists, only loopback names otherwise (DNS rebinding). "
+        "When set, every other name gets a 421.",
+    ),
+    Spec(
+        "trusted_proxies",
+        _networks,
+        "",
+        "Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed. Empty: none, the client address is the socket's.",
     ),
     Spec("smtp_host", _str, "", "SMTP server for `newsdesk digest --mail-to` (empty: none)."),
     Spec("smtp_port", _positive_int, 587, "SMTP server port (587 STARTTLS, 465 SSL, 25 none)."),
@@ -328,6 +345,8 @@ class Settings:
     web_port: int = 8000
     session_days: int = 30
     login_attempts: int = 5
+    allowed_hosts: str = ""
+    trusted_proxies: str = ""
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_security: str = "starttls"
