@@ -216,6 +216,39 @@ SETTINGS: tuple[Spec, ...] = (
     # -- web reading room and outgoing mail (issue 3) --
     Spec("web_host", _str, "127.0.0.1", "Address `newsdesk serve` listens on (`--host`)."),
     Spec("web_port", _positive_int, 8000, "Port `newsdesk serve` listens on (`--port`)."),
+    Spec(
+        "web_max_connections",
+        _positive_int,
+        100,
+        "Most connections (and requests in progress) `newsdesk serve` holds at once; past it "
+        "new requests get a 503.",
+    ),
+    Spec(
+        "web_header_timeout",
+        _positive_float,
+        10.0,
+        "A connection whose request headers have not all arrived this long after it opened "
+        "(or after the previous answer) is closed, s.",
+    ),
+    Spec(
+        "web_body_timeout",
+        _positive_float,
+        60.0,
+        "A request body that has not all arrived this long after its headers gets a 408, s.",
+    ),
+    Spec(
+        "web_keepalive_timeout",
+        _positive_int,
+        5,
+        "An idle kept-alive connection is closed after this long, s.",
+    ),
+    Spec(
+        "login_max_body",
+        _positive_int,
+        64 * 1024,
+        "Largest body of the requests anyone may send before logging in (login, setup, "
+        "ClientLogin, Fever), in bytes; larger ones get a 413 unread.",
+    ),
     Spec("session_days", _positive_int, 30, "How long a login to the reading room lasts, days."),
     Spec(
         "login_attempts",
@@ -343,6 +376,11 @@ class Settings:
     lease_seconds: int = 900
     web_host: str = "127.0.0.1"
     web_port: int = 8000
+    web_max_connections: int = 100
+    web_header_timeout: float = 10.0
+    web_body_timeout: float = 60.0
+    web_keepalive_timeout: int = 5
+    login_max_body: int = 64 * 1024
     session_days: int = 30
     login_attempts: int = 5
     allowed_hosts: str = ""

@@ -2,9 +2,9 @@
 
 It gathers the routes of our own modules (auth, pages, management, outgoing feeds) and of the
 optional modules in ``ROUTE_MODULES`` (the APIs and the intelligence pages other parts of
-Newsdesk provide), puts every request through ``GuardMiddleware`` (security headers, session,
-CSRF) and turns errors into pages: unknown ids are 404s, bad input a clear message, never a
-traceback.
+Newsdesk provide), puts every request through ``BodyLimits`` (body deadline, small bodies
+before login) and ``GuardMiddleware`` (Host check, security headers, session, CSRF) and turns
+errors into pages: unknown ids are 404s, bad input a clear message, never a traceback.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from newsdesk.store.users import server_secret
 from newsdesk.web import auth, filters, manage, pages, republish
 from newsdesk.web.context import LoginRequired, WebContext
 from newsdesk.web.guard import GuardMiddleware
+from newsdesk.web.transport import BodyLimits
 
 ROUTE_MODULES = ("newsdesk.web.api", "newsdesk.web.intel")
 HERE = Path(__file__).parent
@@ -154,7 +155,14 @@ def create_app(settings: Settings, *, desk: Desk | None = None, no_auth: bool = 
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(GuardMiddleware, ctx=ctx)],
+        middleware=[
+            Middleware(
+                BodyLimits,
+                body_timeout=settings.web_body_timeout,
+                login_max=settings.login_max_body,
+            ),
+            Middleware(GuardMiddleware, ctx=ctx),
+        ],
         exception_handlers={
             404: not_found,
             HTTPException: http_error,

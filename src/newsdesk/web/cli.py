@@ -36,6 +36,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from newsdesk.desk import Desk
     from newsdesk.web.app import create_app
+    from newsdesk.web.transport import server_config
 
     settings = _settings(args, allow_private_networks=True if args.demo else None)
     host = args.host or settings.web_host
@@ -61,7 +62,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
             if not has_users(desk.store.engine):
                 print("  first visit: choose your password in the browser", flush=True)
-        uvicorn.run(app, host=host, port=port, log_level=args.log_level, proxy_headers=True)
+        config = server_config(app, settings, host=host, port=port, log_level=args.log_level)
+        uvicorn.Server(config).run()
     finally:
         desk.close()
         if server is not None:
