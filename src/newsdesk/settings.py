@@ -57,6 +57,13 @@ def _str(raw: str) -> str:
 
 
 def _networks(raw: str) -> str:
+    from newsdesk.fetch.guard import parse_networks
+
+    parse_networks(raw)  # ValueError names the bad entry
+    return raw
+
+
+def _proxies(raw: str) -> str:
     import ipaddress
 
     for part in raw.split(","):
@@ -117,8 +124,9 @@ SETTINGS: tuple[Spec, ...] = (
         "allowed_networks",
         _networks,
         "",
-        "Comma-separated networks (CIDR, e.g. 192.168.1.10/32) that may be fetched even though "
-        "they are not public, while the SSRF guard stays on for every other address.",
+        "Comma-separated networks (CIDR, e.g. 192.168.1.10/32) or single address:port pairs "
+        "(127.0.0.1:8123, [::1]:8123) that may be fetched even though they are not public, "
+        "while the SSRF guard stays on for every other address.",
     ),
     Spec(
         "fetch_timeout",
@@ -268,7 +276,7 @@ SETTINGS: tuple[Spec, ...] = (
     ),
     Spec(
         "trusted_proxies",
-        _networks,
+        _proxies,
         "",
         "Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and "
         "X-Forwarded-Proto are believed. Empty: none, the client address is the socket's.",

@@ -35,7 +35,8 @@ def run_demo(db: str | None = None, fulltext: bool = True) -> int:
     if db is None:
         tmp = tempfile.TemporaryDirectory(prefix="newsdesk-demo-")
         db = f"sqlite:///{tmp.name}/demo.db"
-    settings = load_settings(database_url=db, allow_private_networks=True)
+    # The guard is lifted for the sample server's own address and port only.
+    settings = load_settings(database_url=db, allowed_networks=server.base.split("://", 1)[1])
     desk = Desk(settings)
     try:
         print(f"Serving the sample sources at {server.base}; database {db}", file=sys.stderr)

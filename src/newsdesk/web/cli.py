@@ -38,7 +38,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from newsdesk.web.app import create_app
     from newsdesk.web.transport import server_config
 
-    settings = _settings(args, allow_private_networks=True if args.demo else None)
+    settings = _settings(args)
     host = args.host or settings.web_host
     port = args.port or settings.web_port
     no_auth = args.no_auth or (args.demo and is_loopback(host))
@@ -47,11 +47,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"--no-auth is allowed only on a loopback address (127.0.0.1, ::1), not {host!r}: "
             "anyone who can reach the server would read and change your desk"
         )
+    server = _sample_server() if args.demo else None
+    if server is not None:
+        settings = settings.replace(allowed_networks=_allow(settings, server.base))
     desk = Desk(settings)
-    server = None
     try:
-        if args.demo:
-            server = _start_demo(desk)
+        if server is not None:
+            _subscribe_demo(desk, server)
         app = create_app(settings, desk=desk, no_auth=no_auth)
         shown = f"[{host}]" if ":" in host else host
         print(f"Newsdesk is serving at http://{shown}:{port}/  (Ctrl-C to stop)", flush=True)
@@ -71,12 +73,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_demo(desk: Any) -> Any:
-    """Serve the bundled sample sources on loopback, subscribe to them and refresh once."""
-    from newsdesk.demo import SEED_DIR, SEED_FEEDS, SOCIAL_DIR, SOCIAL_FEEDS
+def _sample_server() -> Any:
+    from newsdesk.demo import SEED_DIR, SOCIAL_DIR
     from newsdesk.demo.server import SampleServer
 
-    server = SampleServer(SEED_DIR, SOCIAL_DIR).start()
+    return SampleServer(SEED_DIR, SOCIAL_DIR).start()
+
+
+def _allow(settings: Any, base: str) -> str:
+    """The SSRF guard is lifted for the sample server's own address and port only: the rest
+    of loopback stays out of reach of whoever uses the desk."""
+    own = base.split("://", 1)[1]
+    return ", ".join(part for part in (settings.allowed_networks.strip(), own) if part)
+
+
+def _subscribe_demo(desk: Any, server: Any) -> None:
+    """Subscribe to the bundled sample sources and refresh once."""
+    from newsdesk.demo import SEED_FEEDS, SOCIAL_FEEDS
+
     known = {f.url for f in desk.store.list_feeds()}
     for path in (*SEED_FEEDS, *SOCIAL_FEEDS):
         if server.base + path not in known:
@@ -84,7 +98,6 @@ def _start_demo(desk: Any) -> Any:
     print(f"Sample sources served at {server.base}; refreshing…", flush=True)
     report = desk.refresh()
     print(report.summary, flush=True)
-    return server
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
