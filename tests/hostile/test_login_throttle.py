@@ -171,3 +171,32 @@ def test_the_wait_grows_with_each_failure_past_the_limit(desk: Desk) -> None:
     assert waits[-1] <= policy.max_delay.total_seconds()
     clear_attempts(engine, keys)
     assert reserve_attempt(engine, keys, policy, now) == 0
+
+
+def test_simultaneous_reservations_from_many_processes_get_exactly_the_budget(
+    store_url: str,
+) -> None:
+    """Each thread has its own engine (a process of its own, as far as the database can tell)
+    and all ask at once: the database hands out exactly ``attempts`` reservations."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from newsdesk.store import open_store
+
+    stores = [open_store(store_url) for _ in range(8)]
+    policy = ThrottlePolicy(attempts=LIMIT)
+    barrier = Barrier(len(stores))
+
+    def attempt(n: int) -> list[int]:
+        barrier.wait()
+        keys = [f"address:192.0.2.{n}", "account:admin"]
+        return [reserve_attempt(stores[n].engine, keys, policy) for _ in range(3)]
+
+    try:
+        with ThreadPoolExecutor(len(stores)) as pool:
+            waits = [w for ws in pool.map(attempt, range(len(stores))) for w in ws]
+    finally:
+        for store in stores:
+            store.close()
+    assert waits.count(0) == LIMIT
+    assert all(w > 0 for w in waits if w)

@@ -124,3 +124,21 @@ def test_connections_past_the_limit_are_refused(tmp_path_factory: pytest.TempPat
         finally:
             for sock in idle:
                 sock.close()
+
+
+def test_forwarded_headers_from_a_listed_proxy_are_believed(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    folder = tmp_path_factory.mktemp("proxied")
+    with (
+        serve(make_user_db(folder), folder, trusted_proxies="127.0.0.1") as server,
+        httpx.Client(base_url=server.base) as c,
+    ):
+        statuses = []
+        for n in range(6):
+            wrong = base64.b64encode(f"user{n}:wrong password".encode()).decode()
+            headers = {"Authorization": f"Basic {wrong}", "X-Forwarded-For": f"198.51.100.{n}"}
+            statuses.append(c.get("/v1/me", headers=headers).status_code)
+        assert statuses == [401] * 6  # six clients behind the proxy, one failure each
+        page = c.get("/login", headers={"X-Forwarded-Proto": "https"})
+        assert "Secure" in page.headers["set-cookie"]

@@ -64,6 +64,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
             if not has_users(desk.store.engine):
                 print("  first visit: choose your password in the browser", flush=True)
+                if not is_loopback(host):  # /setup answers loopback names only (rebinding)
+                    print(
+                        "  (open it as localhost on this machine, list its public name in "
+                        "NEWSDESK_ALLOWED_HOSTS, or run `newsdesk user set-password`)",
+                        flush=True,
+                    )
         config = server_config(app, settings, host=host, port=port, log_level=args.log_level)
         uvicorn.Server(config).run()
     finally:
