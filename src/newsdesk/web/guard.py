@@ -96,14 +96,17 @@ class GuardMiddleware:
             self._has_users = await run_in_threadpool(has_users, self.ctx.engine)
         return self._has_users
 
-    async def _host_allowed(self, headers: Headers) -> bool:
+    async def _host_allowed(self, headers: Headers, path: str) -> bool:
         """DNS rebinding: while login is off or nobody has an account yet, only a loopback
-        name (or a listed one) reaches the desk; a listed name list is enforced always."""
+        name (or a listed one) reaches the reading room; a listed name list is enforced
+        always. The APIs want a key in every state, which a rebound page does not have."""
         host = headers.get("host")
         if host is None:
             return True  # HTTP/1.0 without Host: not a browser, so not a rebinding page
         if self._allowed_hosts:
             return host_allowed(host, self._allowed_hosts)
+        if path.startswith(self.ctx.public_prefixes):
+            return True
         if self.ctx.no_auth or not await self._users_exist():
             return host_allowed(host, ())
         return True
@@ -119,7 +122,7 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        if not await self._host_allowed(headers):
+        if not await self._host_allowed(headers, scope["path"]):
             name = headers.get("host", "")[:200]
             message = (
                 f"This Newsdesk does not answer to the name {name!r}. Open it at its own "
