@@ -135,3 +135,19 @@ async def test_with_login_off_the_token_still_works_and_origin_is_checked(
             assert (await _save(other, token)).status_code == 403
     finally:
         desk.close()
+
+
+async def test_a_listed_public_name_is_our_origin_behind_a_proxy_that_rewrites_host(
+    user_db: Path, tmp_path: Path
+) -> None:
+    desk = Desk(settings_for(copy_db(user_db, tmp_path), allowed_hosts="news.example.org"))
+    try:
+        async with client(app_for(desk), base="http://127.0.0.1:8000") as c:
+            c.cookies.set(SESSION_COOKIE, _session(desk))
+            token = csrf_of((await c.get("/")).text)
+            ours = await _save(c, token, Origin="https://news.example.org")
+            assert ours.status_code == 303
+            theirs = await _save(c, token, Origin="https://evil.example")
+            assert theirs.status_code == 403
+    finally:
+        desk.close()

@@ -163,7 +163,7 @@ class GuardMiddleware:
             return
 
         if scope["method"] not in SAFE_METHODS:
-            if foreign_origin(headers):
+            if foreign_origin(headers, self._allowed_hosts):
                 page = self._page(
                     scope,
                     "Refused",
@@ -224,8 +224,10 @@ def is_loopback_name(name: str) -> bool:
 
 def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
     name, _ = _split_host(host)
-    if is_loopback_name(name):
-        return True
+    return is_loopback_name(name) or _listed(name, allowed)
+
+
+def _listed(name: str, allowed: tuple[str, ...]) -> bool:
     for entry in allowed:
         if entry.startswith("."):
             if name == entry[1:] or name.endswith(entry):
@@ -235,10 +237,11 @@ def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
     return False
 
 
-def foreign_origin(headers: Headers) -> bool:
+def foreign_origin(headers: Headers, allowed: tuple[str, ...] = ()) -> bool:
     """True when the browser says the request comes from a page of another site: ``Origin``
-    (or, without it, ``Referer``) names another host or port than the one asked. Neither
-    header (scripts, old browsers) is left to the token."""
+    (or, without it, ``Referer``) names another host or port than the one asked, and not one
+    of the ``allowed`` public names (a proxy may rewrite ``Host``). Neither header (scripts,
+    old browsers) is left to the token."""
     source = headers.get("origin") or headers.get("referer")
     if source is None:
         return False
@@ -249,8 +252,11 @@ def foreign_origin(headers: Headers) -> bool:
         origin_port = parts.port or _DEFAULT_PORTS[parts.scheme]
     except ValueError:
         return True
+    origin_name = parts.hostname.rstrip(".").lower()
+    if _listed(origin_name, allowed):
+        return False
     name, port = _split_host(headers.get("host", ""))
-    if parts.hostname.rstrip(".").lower() != name:
+    if origin_name != name:
         return True
     # Without a port in Host the scheme the browser used is unknown to us behind a TLS proxy:
     # either default port is ours.
