@@ -64,6 +64,13 @@ def _category_name(raw: str) -> str:
 
 
 def _networks(raw: str) -> str:
+    from newsdesk.fetch.guard import parse_networks
+
+    parse_networks(raw)  # ValueError names the bad entry
+    return raw
+
+
+def _proxies(raw: str) -> str:
     import ipaddress
 
     for part in raw.split(","):
@@ -133,8 +140,9 @@ SETTINGS: tuple[Spec, ...] = (
         "allowed_networks",
         _networks,
         "",
-        "Comma-separated networks (CIDR, e.g. 192.168.1.10/32) that may be fetched even though "
-        "they are not public, while the SSRF guard stays on for every other address.",
+        "Comma-separated networks (CIDR, e.g. 192.168.1.10/32) or single address:port pairs "
+        "(127.0.0.1:8123, [::1]:8123) that may be fetched even though they are not public, "
+        "while the SSRF guard stays on for every other address.",
     ),
     Spec(
         "fetch_timeout",
@@ -238,12 +246,62 @@ SETTINGS: tuple[Spec, ...] = (
     # -- web reading room and outgoing mail (issue 3) --
     Spec("web_host", _str, "127.0.0.1", "Address `newsdesk serve` listens on (`--host`)."),
     Spec("web_port", _positive_int, 8000, "Port `newsdesk serve` listens on (`--port`)."),
+    Spec(
+        "web_max_connections",
+        _positive_int,
+        100,
+        "Most connections (and requests in progress) `newsdesk serve` holds at once; past it "
+        "new requests get a 503.",
+    ),
+    Spec(
+        "web_header_timeout",
+        _positive_float,
+        10.0,
+        "A connection whose request headers have not all arrived this long after it opened "
+        "(or after the previous answer) is closed, s.",
+    ),
+    Spec(
+        "web_body_timeout",
+        _positive_float,
+        60.0,
+        "A request body that has not all arrived this long after its headers gets a 408, s.",
+    ),
+    Spec(
+        "web_keepalive_timeout",
+        _positive_int,
+        5,
+        "An idle kept-alive connection is closed after this long, s.",
+    ),
+    Spec(
+        "login_max_body",
+        _positive_int,
+        64 * 1024,
+        "Largest body of the requests anyone may send before logging in (login, setup, "
+        "ClientLogin, Fever), in bytes; larger ones get a 413 unread.",
+    ),
     Spec("session_days", _positive_int, 30, "How long a login to the reading room lasts, days."),
     Spec(
         "login_attempts",
         _positive_int,
         5,
-        "Failed logins allowed from one address in 15 minutes before it must wait.",
+        "Failed logins (passwords, Fever keys) allowed from one address, and for one account, "
+        "before they must wait: 15 minutes, doubled for each further failure, at most an hour.",
+    ),
+    Spec(
+        "allowed_hosts",
+        _str,
+        "",
+        "Comma-separated names the reading room answers to besides loopback ones "
+        "(`news.example.org`; `.example.org` for every name under it). Empty: any name once "
+        "login is on and a user exists, only loopback names otherwise (DNS rebinding). "
+        "When set, every other name gets a 421.",
+    ),
+    Spec(
+        "trusted_proxies",
+        _proxies,
+        "",
+        "Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed. Empty: none, the client address is the socket's.",
     ),
     Spec("smtp_host", _str, "", "SMTP server for `newsdesk digest --mail-to` (empty: none)."),
     Spec("smtp_port", _positive_int, 587, "SMTP server port (587 STARTTLS, 465 SSL, 25 none)."),
@@ -350,8 +408,15 @@ class Settings:
     lease_seconds: int = 900
     web_host: str = "127.0.0.1"
     web_port: int = 8000
+    web_max_connections: int = 100
+    web_header_timeout: float = 10.0
+    web_body_timeout: float = 60.0
+    web_keepalive_timeout: int = 5
+    login_max_body: int = 64 * 1024
     session_days: int = 30
     login_attempts: int = 5
+    allowed_hosts: str = ""
+    trusted_proxies: str = ""
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_security: str = "starttls"

@@ -50,7 +50,7 @@ async def client(hostile: Hostile) -> AsyncIterator[tuple[httpx.AsyncClient, str
     desk = Desk(hostile.settings)
     app = web_app.create_app(hostile.settings, desk=desk, no_auth=True)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://newsdesk.test") as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
         yield c, key
     desk.close()
 

@@ -109,7 +109,7 @@ def app(desk: Desk, web_settings: Settings) -> Starlette:
     return create_app(web_settings, desk=desk)
 
 
-def _client(app: Starlette, base: str = "http://testserver") -> httpx.AsyncClient:
+def _client(app: Starlette, base: str = "http://localhost") -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base)
 
 

@@ -191,7 +191,9 @@ async def test_security_headers_on_every_page(user: Browser) -> None:
 
 async def test_no_auth_mode(desk: Desk, web_settings: Settings) -> None:
     app = create_app(web_settings, desk=desk, no_auth=True)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+    ) as c:
         page = await c.get("/")
         assert page.status_code == 200
         # CSRF still applies without login: another site must not be able to post.

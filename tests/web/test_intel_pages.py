@@ -158,7 +158,7 @@ async def _browser(desk: Desk, settings: Settings) -> AsyncIterator[Browser]:
     assert account is not None
     token = create_session(desk.store.engine, account.id, timedelta(days=1))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         client.cookies.set(SESSION_COOKIE, token)
         page = await client.get("/stories")
         assert page.status_code == 200

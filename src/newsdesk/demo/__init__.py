@@ -19,6 +19,7 @@ from newsdesk.demo.server import SampleServer
 if TYPE_CHECKING:
     from newsdesk.desk import Desk
     from newsdesk.model import Feed
+    from newsdesk.settings import Settings
 
 SAMPLE_DIR = Path(__file__).parent / "sample"
 SEED_DIR = SAMPLE_DIR / "seed"
@@ -75,6 +76,15 @@ def _start_server(folders: tuple[Path, ...], earlier: list[Feed]) -> SampleServe
     return SampleServer(*folders).start()
 
 
+def allow_sample_server(settings: Settings, base: str) -> Settings:
+    """``settings`` with the SSRF guard lifted for the sample server at ``base``: its own
+    address and port only, so the rest of loopback stays out of reach of whoever uses the desk
+    (``allow_private_networks`` would open every internal address to the whole server)."""
+    own = base.split("://", 1)[1]
+    listed = ", ".join(part for part in (settings.allowed_networks.strip(), own) if part)
+    return settings.replace(allowed_networks=listed)
+
+
 def serve_samples(desk: Desk, folders: tuple[Path, ...], paths: Mapping[str, str]) -> SampleServer:
     """Start the sample server for ``folders`` and subscribe the desk to ``paths`` (sample
     path → category), exactly once: an earlier run's feed for a path is re-pointed at this
@@ -117,10 +127,11 @@ def run_demo(db: str | None = None, fulltext: bool = True) -> int:
     from newsdesk.settings import load_settings
 
     url = db or demo_database_url()
-    settings = load_settings(database_url=url, allow_private_networks=True)
+    settings = load_settings(database_url=url)
     desk = Desk(settings)
     try:
         server = serve_samples(desk, (SEED_DIR,), SEED_CATEGORIES)
+        desk = Desk(allow_sample_server(settings, server.base), store=desk.store)
         try:
             print(f"Serving the sample sources at {server.base}; database {url}", file=sys.stderr)
             report = desk.refresh(fulltext=fulltext)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from dataclasses import dataclass
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
@@ -43,33 +44,65 @@ def is_public_address(address: IPAddress) -> bool:
     return address.is_global
 
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One address and port that may be fetched (``serve --demo``'s own sample server), while
+    the rest of that address, other services on loopback included, stays refused."""
+
+    address: IPAddress
+    port: int
+
+
+# An allowance: a whole network (any port) or one endpoint.
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network | Endpoint
+_ENDPOINT = re.compile(r"^(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<v4>[0-9.]+)):(?P<port>[0-9]+)$")
+
+
+def _parse_allowance(part: str) -> Network:
+    found = _ENDPOINT.match(part)
+    if found is None:
+        return ipaddress.ip_network(part, strict=False)
+    port = int(found["port"])
+    if not 0 < port < 65536:
+        raise ValueError(f"{part!r}: the port must be 1 to 65535")
+    return Endpoint(ipaddress.ip_address(found["v6"] or found["v4"]), port)
 
 
 def parse_networks(spec: str) -> tuple[Network, ...]:
-    """``"192.168.1.10/32, 10.0.0.0/24"`` → networks; raises ValueError on a bad entry."""
-    return tuple(
-        ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip()
-    )
+    """``"192.168.1.10/32, 10.0.0.0/24, 127.0.0.1:8123, [::1]:8123"`` → allowances (a network,
+    or one address and port); raises ValueError on a bad entry."""
+    return tuple(_parse_allowance(part.strip()) for part in spec.split(",") if part.strip())
 
 
-def _allowed(ip: IPAddress, allowed: tuple[Network, ...]) -> bool:
+def _allowed(ip: IPAddress, allowed: tuple[Network, ...], port: int | None) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return any(ip.version == net.version and ip in net for net in allowed)
+    for entry in allowed:
+        if isinstance(entry, Endpoint):
+            if entry.address == ip and entry.port == port:
+                return True
+        elif ip.version == entry.version and ip in entry:
+            return True
+    return False
 
 
 def check_address(
-    host: str, address: str, allowed: tuple[Network, ...] = (), *, literal: bool = False
+    host: str,
+    address: str,
+    allowed: tuple[Network, ...] = (),
+    port: int | None = None,
+    *,
+    literal: bool = False,
 ) -> None:
-    """Refuse ``address`` unless public or allowed. The message names the address only when
-    ``literal`` (it was written in the URL): what a *name* resolves to stays unsaid, or anyone
-    who may add a feed could map the internal DNS through the refusals."""
+    """Refuse ``address`` unless public or allowed (``port``: the port connected to, for
+    allowances of one address and port). The message names the address only when ``literal``
+    (it was written in the URL): what a *name* resolves to stays unsaid, or anyone who may add a
+    feed could map the internal DNS through the refusals."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         raise BlockedAddressError(f"refused {host}: the resolver gave no IP address") from None
-    if not is_public_address(ip) and not _allowed(ip, allowed):
+    if not is_public_address(ip) and not _allowed(ip, allowed, port):
         what = f"{ip} is" if literal else "it resolves to an address that is"
         raise BlockedAddressError(f"refused {host}: {what} not a public address ({_HOW_TO_ALLOW})")
 
@@ -88,7 +121,7 @@ def check_url(url: URL, *, allow_private: bool, allowed: tuple[Network, ...] = (
         return
     literal = _literal_address(host)
     if literal is not None:  # else a name: checked on the resolved address at connect time
-        check_address(host, literal, allowed, literal=True)
+        check_address(host, literal, allowed, url.port, literal=True)
 
 
 # Legacy IPv4 spellings (2130706433, 0x7f.1, 017700000001, 127.1) that inet_aton, and so the
@@ -123,7 +156,7 @@ class GuardedResolver(AbstractResolver):
     ) -> list[ResolveResult]:
         results = await self.inner.resolve(host, port, family)
         for result in results:
-            check_address(host, result["host"], self.allowed)
+            check_address(host, result["host"], self.allowed, result["port"] or port)
         return results
 
     async def close(self) -> None:

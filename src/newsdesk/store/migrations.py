@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Column, Connection, Engine, Integer, MetaData, Table, inspect, select
 
-from newsdesk.store import cleanup, schema, search
+from newsdesk.store import cleanup, schema, search, throttle
 
 _version_meta = MetaData()
 schema_version = Table("schema_version", _version_meta, Column("version", Integer, nullable=False))
@@ -48,8 +48,10 @@ def _m005_intel(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=list(schema.INTEL_TABLES))
 
 
-def _m006_placeholder(conn: Connection) -> None:
-    """Reserved for another branch's migration 6 (replaced when the branches merge)."""
+def _m006_login_throttle(conn: Connection) -> None:
+    """The failed-login budget per client address and per account (issue 12), in the database
+    so every process of a deployment shares it."""
+    throttle.create_throttle_table(conn)
 
 
 def _m007_plain_text_and_fever(conn: Connection) -> None:
@@ -72,7 +74,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _m003_api_tokens,
     _m004_scheduler,
     _m005_intel,
-    _m006_placeholder,
+    _m006_login_throttle,
     _m007_plain_text_and_fever,
 ]
 

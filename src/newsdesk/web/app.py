@@ -2,9 +2,9 @@
 
 It gathers the routes of our own modules (auth, pages, management, outgoing feeds) and of the
 optional modules in ``ROUTE_MODULES`` (the APIs and the intelligence pages other parts of
-Newsdesk provide), puts every request through ``GuardMiddleware`` (security headers, session,
-CSRF) and turns errors into pages: unknown ids are 404s, bad input a clear message, never a
-traceback.
+Newsdesk provide), puts every request through ``BodyLimits`` (body deadline, small bodies
+before login) and ``GuardMiddleware`` (Host check, security headers, session, CSRF) and turns
+errors into pages: unknown ids are 404s, bad input a clear message, never a traceback.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from newsdesk.web import account, auth, filters, manage, pages, republish
 from newsdesk.web.context import LoginRequired, WebContext
 from newsdesk.web.errors import ServerErrorPages
 from newsdesk.web.guard import GuardMiddleware
+from newsdesk.web.transport import BodyLimits
 
 ROUTE_MODULES = ("newsdesk.web.api", "newsdesk.web.intel")
 HERE = Path(__file__).parent
@@ -158,8 +159,14 @@ def create_app(settings: Settings, *, desk: Desk | None = None, no_auth: bool = 
 
     app = Starlette(
         routes=routes,
-        # ServerErrorPages inside the guard: a 500 carries the security headers too.
+        # BodyLimits first (bounds what anyone reads of a body); ServerErrorPages inside the
+        # guard, so a 500 carries the security headers too.
         middleware=[
+            Middleware(
+                BodyLimits,
+                body_timeout=settings.web_body_timeout,
+                login_max=settings.login_max_body,
+            ),
             Middleware(GuardMiddleware, ctx=ctx),
             Middleware(ServerErrorPages, page=server_error),
         ],

@@ -1,19 +1,28 @@
-"""Logging in and out: the first-run password page, the login form (rate limited per client
-address) and logout. Sessions and the CSRF gate live in ``web.guard``."""
+"""Logging in and out: the first-run password page, the login form and logout, and the
+failed-login budget every way in shares (``LoginLimiter``, kept in the database). Sessions and
+the CSRF gate live in ``web.guard``."""
 
 from __future__ import annotations
 
-import time
-from collections import deque
+import ipaddress
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from newsdesk.errors import NewsdeskError
+from newsdesk.store.throttle import (
+    ThrottlePolicy,
+    clear_attempts,
+    record_failure,
+    reserve_attempt,
+    wait_for,
+)
 from newsdesk.store.users import (
     DEFAULT_USERNAME,
     MIN_PASSWORD_LENGTH,
@@ -27,39 +36,70 @@ from newsdesk.store.users import (
 from newsdesk.web.context import WebContext
 from newsdesk.web.guard import SESSION_COOKIE, clear_session_cookie, session_cookie
 
-WINDOW_SECONDS = 15 * 60
+if TYPE_CHECKING:
+    from newsdesk.desk import Desk
+    from newsdesk.settings import Settings
 
 
 class LoginLimiter:
-    """Failed logins per client address in a sliding window (kept in memory: one server)."""
+    """The failed-login budget of the whole deployment (``store.throttle``, in the database),
+    one per client address and one per account, shared by the login form, HTTP Basic, Google
+    Reader's ClientLogin and Fever. ``attempts`` is read on every call (tests lift it)."""
 
-    def __init__(self, attempts: int, window: float = WINDOW_SECONDS) -> None:
+    def __init__(self, engine: Engine, attempts: int) -> None:
+        self.engine = engine
         self.attempts = attempts
-        self.window = window
-        self._failures: dict[str, deque[float]] = {}
 
-    def _recent(self, client: str, now: float) -> deque[float]:
-        failures = self._failures.setdefault(client, deque())
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
+    @property
+    def policy(self) -> ThrottlePolicy:
+        return ThrottlePolicy(attempts=self.attempts)
 
-    def retry_after(self, client: str) -> int:
-        """Seconds to wait before trying again (0: go ahead)."""
-        now = time.monotonic()
-        failures = self._recent(client, now)
-        if len(failures) < self.attempts:
-            return 0
-        return max(1, int(failures[0] + self.window - now) + 1)
+    async def reserve(self, client: str, account: str | None) -> int:
+        """Count an attempt before checking it; 0: check it, else seconds to wait."""
+        keys = throttle_keys(client, account)
+        return await run_in_threadpool(reserve_attempt, self.engine, keys, self.policy)
 
-    def failed(self, client: str) -> None:
-        self._recent(client, time.monotonic()).append(time.monotonic())
-        if len(self._failures) > 10_000:  # forget the oldest addresses, bounded memory
-            for key in list(self._failures)[:1000]:
-                del self._failures[key]
+    async def succeeded(self, client: str, account: str | None) -> None:
+        await run_in_threadpool(clear_attempts, self.engine, throttle_keys(client, account))
 
-    def succeeded(self, client: str) -> None:
-        self._failures.pop(client, None)
+    async def retry_after(self, client: str) -> int:
+        """For unguessable secrets (API keys, tokens): wait only if the address is blocked."""
+        keys = throttle_keys(client, None)
+        return await run_in_threadpool(wait_for, self.engine, keys, self.policy)
+
+    async def failed(self, client: str) -> None:
+        keys = throttle_keys(client, None)
+        await run_in_threadpool(record_failure, self.engine, keys, self.policy)
+
+
+def throttle_keys(client: str, account: str | None) -> list[str]:
+    """An IPv6 client is counted by its /64: one host usually holds the whole network."""
+    address = client
+    try:
+        ip = ipaddress.ip_address(client)
+        if ip.version == 6:
+            address = str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    except ValueError:
+        pass
+    keys = [f"address:{address[:120]}"]
+    if account and account.strip():
+        keys.append(f"account:{account.strip().lower()[:150]}")
+    return keys
+
+
+def login_limiter(ctx: LimiterContext) -> LoginLimiter:
+    """The one limiter of an app (the web pages and the APIs share it)."""
+    found = ctx.extras.get("login_limiter")
+    if not isinstance(found, LoginLimiter):
+        found = LoginLimiter(ctx.desk.store.engine, ctx.settings.login_attempts)
+        ctx.extras["login_limiter"] = found
+    return found
+
+
+class LimiterContext(Protocol):
+    settings: Settings
+    desk: Desk
+    extras: dict[str, Any]
 
 
 def safe_next(target: str | None) -> str:
@@ -79,8 +119,7 @@ def _client(request: Request) -> str:
 
 
 def routes(ctx: WebContext) -> list[BaseRoute]:
-    limiter = LoginLimiter(ctx.settings.login_attempts)
-    ctx.extras["login_limiter"] = limiter
+    limiter = login_limiter(ctx)
     lifetime = timedelta(days=ctx.settings.session_days)
 
     async def _login_response(request: Request, user_id: int, target: str) -> Response:
@@ -131,7 +170,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         username = str(form.get("username") or "").strip()
         password = str(form.get("password") or "")
         target = safe_next(str(form.get("next") or "/"))
-        wait = limiter.retry_after(client)
+        wait = await limiter.reserve(client, username)
         if wait:
             response = ctx.render(
                 request,
@@ -147,9 +186,8 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         if await ctx.run(verify_password, ctx.engine, username, password):
             user = await ctx.run(get_user, ctx.engine, username)
             if user is not None:
-                limiter.succeeded(client)
+                await limiter.succeeded(client, username)
                 return await _login_response(request, user.id, target)
-        limiter.failed(client)
         return ctx.render(
             request,
             "login.html",

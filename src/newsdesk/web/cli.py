@@ -47,7 +47,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from newsdesk.demo import demo_database_url
 
         database = demo_database_url()  # never the user's own desk
-    settings = _settings_for(database, allow_private_networks=True if args.demo else None)
+    settings = _settings_for(database)
     host = args.host or settings.web_host
     port = args.port if args.port is not None else settings.web_port
     no_auth = args.no_auth or (args.demo and is_loopback(host))
@@ -61,11 +61,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
     desk = Desk(settings)
-    server = None
     try:
         sock = listen(host, port)
         if args.demo:
-            server = _start_demo(desk)
+            server, desk = _start_demo(desk)
+            settings = desk.settings
         app = create_app(settings, desk=desk, no_auth=no_auth)
         bound = sock.getsockname()
         shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
@@ -81,6 +81,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
             if not has_users(desk.store.engine):
                 print("  first visit: choose your password in the browser")
+                if not is_loopback(host):  # /setup answers loopback names only (rebinding)
+                    print(
+                        "  (open it as localhost on this machine, list its public name in "
+                        "NEWSDESK_ALLOWED_HOSTS, or run `newsdesk user set-password`)"
+                    )
         sys.stdout.flush()
         return asyncio.run(
             run_daemon(
@@ -98,16 +103,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
             server.stop()
 
 
-def _start_demo(desk: Any) -> Any:
+def _start_demo(desk: Any) -> tuple[Any, Any]:
     """Serve the bundled sample sources on loopback, subscribe to them (once, whatever the
-    earlier runs did) and refresh once."""
-    from newsdesk.demo import DEMO_CATEGORIES, SEED_DIR, SOCIAL_DIR, serve_samples
+    earlier runs did) and refresh once. Returns the sample server and a desk whose SSRF guard
+    lets it (its address and port alone) through."""
+    from newsdesk.demo import (
+        DEMO_CATEGORIES,
+        SEED_DIR,
+        SOCIAL_DIR,
+        allow_sample_server,
+        serve_samples,
+    )
+    from newsdesk.desk import Desk
 
     server = serve_samples(desk, (SEED_DIR, SOCIAL_DIR), DEMO_CATEGORIES)
+    desk = Desk(allow_sample_server(desk.settings, server.base), store=desk.store)
     print(f"Sample sources served at {server.base}; refreshing…", flush=True)
     report = desk.refresh()
     print(report.summary, flush=True)
-    return server
+    return server, desk
 
 
 def cmd_publish(args: argparse.Namespace) -> int:

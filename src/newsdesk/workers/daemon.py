@@ -204,18 +204,18 @@ def _signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> Iterator[N
 def _web_server(app: Any, settings: Settings, log_level: str) -> Any:
     import uvicorn
 
+    from newsdesk.web.transport import server_config
+
     class Server(uvicorn.Server):
         # Signals are ours (see _signals): uvicorn must not take them or re-raise them at exit.
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
             yield
 
-    config = uvicorn.Config(
-        app,
-        log_level=log_level,
-        proxy_headers=True,
-        timeout_graceful_shutdown=max(1, int(settings.shutdown_timeout)),
-    )
+    # The web server's own defences (trusted proxies only, timeouts, connection limit); the
+    # socket is bound by the caller, so host and port here are unused.
+    config = server_config(app, settings, host=settings.web_host, port=0, log_level=log_level)
+    config.timeout_graceful_shutdown = max(1, int(settings.shutdown_timeout))
     return Server(config)
 
 

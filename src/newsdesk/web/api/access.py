@@ -2,9 +2,10 @@
 the reading room's user name and password, Google Reader's ``GoogleLogin auth=`` tokens and
 Fever's ``api_key``.
 
-Failed attempts that carried credentials count against the caller's address (the reading
-room's login limit); past the limit the answer is 429 until the window passes. A failure never
-says which part was wrong.
+Passwords and Fever keys are counted against the caller's address and the account before they
+are checked (``web.auth.LoginLimiter``, one budget with the login form); unguessable secrets
+(API keys, ClientLogin tokens) are looked up first and a failure counted after. Past the limit
+the answer is 429 with a growing wait. A failure never says which part was wrong.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from starlette.requests import Request
 
 from newsdesk.store.server_key import keyed, server_key
 from newsdesk.store.tokens import token_for_key
-from newsdesk.store.users import User, credential_stamp, get_user, verify_password
+from newsdesk.store.users import (
+    User,
+    credential_stamp,
+    get_user,
+    user_by_fever_key,
+    verify_password,
+)
 from newsdesk.web.api.errors import ApiError, Unauthorized
 from newsdesk.web.api.state import ApiState
 
@@ -50,16 +57,22 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
     return (user, password) if sep else ("", "")
 
 
-def check_rate(api: ApiState, request: Request) -> None:
-    wait = api.limiter.retry_after(client_address(request))
+def _too_many(wait: int) -> ApiError:
+    return ApiError(
+        429, f"too many failed logins: try again in {wait} s", {"Retry-After": str(wait)}
+    )
+
+
+async def check_rate(api: ApiState, request: Request) -> None:
+    """Refuse an address whose failed-login budget is spent (before an unguessable secret,
+    an API key or a ClientLogin token, is looked up)."""
+    wait = await api.limiter.retry_after(client_address(request))
     if wait:
-        raise ApiError(
-            429, f"too many failed logins: try again in {wait} s", {"Retry-After": str(wait)}
-        )
+        raise _too_many(wait)
 
 
-def _failed(api: ApiState, request: Request) -> Unauthorized:
-    api.limiter.failed(client_address(request))
+async def _failed(api: ApiState, request: Request) -> Unauthorized:
+    await api.limiter.failed(client_address(request))
     return Unauthorized()
 
 
@@ -68,29 +81,60 @@ async def key_user(api: ApiState, key: str) -> User | None:
     return await api.run(api.user) if token is not None else None
 
 
+async def password_user(api: ApiState, request: Request, name: str, password: str) -> User | None:
+    """The user whose name and password these are, or None. The attempt is counted against
+    the caller's address and the account *before* the password is checked (429 when either
+    budget is spent), so parallel guesses cannot outrun the limit; a good pair clears both."""
+    remembered = _remembered(api, name, password)
+    if remembered is not None:
+        return remembered
+    client = client_address(request)
+    wait = await api.limiter.reserve(client, name or None)
+    if wait:
+        raise _too_many(wait)
+    ok = bool(name and password) and await api.run(verify_password, api.engine, name, password)
+    found = await api.run(get_user, api.engine, name) if ok else None
+    if found is None:
+        return None
+    await api.limiter.succeeded(client, name)
+    _remember(api, name, password, found)
+    return found
+
+
+async def fever_user(api: ApiState, request: Request, key: str) -> User | None:
+    """The user whose Fever key this is (Fever on), or None. A Fever key stands for the
+    password (md5 of name and password): it is counted like a password, against the address
+    and the desk's account, before it is looked up."""
+    remembered = _remembered(api, "\x00fever", key)
+    if remembered is not None:
+        return remembered
+    client = client_address(request)
+    account = (await api.run(api.user)).username
+    wait = await api.limiter.reserve(client, account)
+    if wait:
+        raise _too_many(wait)
+    found = await api.run(user_by_fever_key, api.engine, key, server_key(api.settings))
+    if found is None:
+        return None
+    await api.limiter.succeeded(client, account)
+    _remember(api, "\x00fever", key, found)
+    return found
+
+
 async def require_user(api: ApiState, request: Request, *, allow_basic: bool = True) -> User:
     """The caller's user, from an API key or (``allow_basic``) HTTP Basic; else 401."""
-    check_rate(api, request)
     key = api_key_from(request)
     if key:
+        await check_rate(api, request)
         user = await key_user(api, key)
         if user is None:
-            raise _failed(api, request)
+            raise await _failed(api, request)
         return user
     credentials = basic_credentials(request) if allow_basic else None
     if credentials is not None:
-        name, password = credentials
-        remembered = _remembered(api, name, password)
-        if remembered is not None:
-            return remembered
-        ok = bool(name and password) and await api.run(verify_password, api.engine, name, password)
-        if not ok:
-            raise _failed(api, request)
-        found = await api.run(get_user, api.engine, name)
+        found = await password_user(api, request, *credentials)
         if found is None:
-            raise _failed(api, request)
-        api.limiter.succeeded(client_address(request))
-        _remember(api, name, password, found)
+            raise Unauthorized()
         return found
     raise Unauthorized()
 
@@ -151,7 +195,7 @@ def _google_user(api: ApiState, token: str) -> User | None:
 async def google_user(api: ApiState, request: Request) -> User:
     """``Authorization: GoogleLogin auth=TOKEN`` with a ClientLogin token or an API key (also
     accepted: ``X-Auth-Token``/``Bearer`` API keys)."""
-    check_rate(api, request)
+    await check_rate(api, request)
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     token: str | None = None
     if scheme.lower() == "googlelogin":
@@ -164,12 +208,12 @@ async def google_user(api: ApiState, request: Request) -> User:
         if user is None:
             user = await key_user(api, token)
         if user is None:
-            raise _failed(api, request)
+            raise await _failed(api, request)
         return user
     key = api_key_from(request)
     if key:
         user = await key_user(api, key)
         if user is None:
-            raise _failed(api, request)
+            raise await _failed(api, request)
         return user
     raise Unauthorized()

@@ -21,9 +21,7 @@ from starlette.routing import BaseRoute, Route
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.store import EntryQuery
 from newsdesk.store import sync as sync_store
-from newsdesk.store.server_key import server_key
-from newsdesk.store.users import user_by_fever_key
-from newsdesk.web.api.access import check_rate, client_address
+from newsdesk.web.api.access import fever_user
 from newsdesk.web.api.errors import BadRequest, endpoint
 from newsdesk.web.api.inputs import read_params
 from newsdesk.web.api.state import ApiState
@@ -201,17 +199,10 @@ def routes(api: ApiState) -> list[BaseRoute]:
 
     @handle
     async def fever(request: Request) -> Response:
-        check_rate(api, request)
         params = await read_params(request)
         key = (params.get("api_key") or "").strip()
-        user = (
-            await api.run(user_by_fever_key, api.engine, key, server_key(api.settings))
-            if key
-            else None
-        )
+        user = await fever_user(api, request, key) if key else None
         if user is None:
-            if key:
-                api.limiter.failed(client_address(request))
             return error(401, "unauthorized")
         return JSONResponse(await api.run(answer, params))
 

@@ -27,14 +27,8 @@ from newsdesk.model import Feed, StoredEntry
 from newsdesk.process.urls import is_web_url
 from newsdesk.store import EntryQuery
 from newsdesk.store import sync as sync_store
-from newsdesk.store.users import User, get_user, verify_password
-from newsdesk.web.api.access import (
-    check_rate,
-    client_address,
-    google_mac,
-    google_token,
-    google_user,
-)
+from newsdesk.store.users import User
+from newsdesk.web.api.access import google_mac, google_token, google_user, password_user
 from newsdesk.web.api.errors import BadRequest, NotFound, endpoint
 from newsdesk.web.api.greader_atom import render_atom
 from newsdesk.web.api.inputs import read_body, read_params
@@ -246,19 +240,12 @@ def routes(api: ApiState) -> list[BaseRoute]:
 
     @handle
     async def client_login(request: Request) -> Response:
-        check_rate(api, request)
         params = await read_params(request)
         email = (params.get("Email") or "").strip()
         password = params.get("Passwd") or ""
-        ok = bool(email and password) and await api.run(
-            verify_password, api.engine, email, password
-        )
-        user = await api.run(get_user, api.engine, email) if ok else None
+        user = await password_user(api, request, email, password) if email or password else None
         if user is None:
-            if email or password:
-                api.limiter.failed(client_address(request))
             return PlainTextResponse("Error=BadAuthentication\n", status_code=401)
-        api.limiter.succeeded(client_address(request))
         token = await api.run(google_token, api, user)
         if params.get("output") == "json":
             return JSONResponse({"SID": token, "LSID": "null", "Auth": token})

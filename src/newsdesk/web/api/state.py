@@ -16,7 +16,7 @@ from newsdesk.desk import Desk
 from newsdesk.settings import Settings
 from newsdesk.store.sql import SqlStore
 from newsdesk.store.users import User, get_user
-from newsdesk.web.auth import LoginLimiter
+from newsdesk.web.auth import LoginLimiter, login_limiter
 from newsdesk.web.jobs import RefreshJobs
 
 T = TypeVar("T")
@@ -49,7 +49,7 @@ class ApiState:
             settings=ctx.settings,
             desk=ctx.desk,
             jobs=jobs,
-            limiter=LoginLimiter(ctx.settings.login_attempts),
+            limiter=login_limiter(ctx),
             extras=ctx.extras,
         )
 
