@@ -156,7 +156,7 @@ async def test_out_of_range_input_is_a_4xx_with_our_own_words(api_env: ApiEnv) -
     app.state.ctx.extras["api"].limiter.attempts = 10**9
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     failures: list[str] = []
-    async with httpx.AsyncClient(transport=transport, base_url="http://newsdesk.test") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         home = await client.get("/")
         token = re.search(r'name="csrf_token" value="([^"]+)"', home.text)
         csrf = {"X-CSRF-Token": token.group(1)} if token else {}
@@ -196,7 +196,7 @@ async def test_a_server_error_is_a_page_with_the_security_headers(api_env: ApiEn
     # First in the table: the APIs' catch-all routes would answer /api/broken with a 404.
     app.router.routes[:0] = [Route("/broken", broken), Route("/api/broken", broken)]
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=True)
-    async with httpx.AsyncClient(transport=transport, base_url="http://newsdesk.test") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         for path in ("/broken", "/api/broken"):
             answer = await client.get(path)
             assert answer.status_code == 500

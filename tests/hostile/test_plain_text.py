@@ -116,7 +116,7 @@ async def client(plain: Plain) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     desk = Desk(plain.settings)
     app = web_app.create_app(plain.settings, desk=desk, no_auth=True)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://newsdesk.test") as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
         yield c, key
     desk.close()
 

@@ -35,7 +35,7 @@ def _settings(db: Path) -> Settings:
 
 
 def _client(app: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost")
 
 
 def _everything_stored(db: Path) -> str:
@@ -178,7 +178,7 @@ async def test_the_account_page_turns_fever_on_and_off(user: Browser, desk: Desk
 async def test_the_syndication_key_rotates_from_the_account_page(user: Browser, desk: Desk) -> None:
     page = (await user.get("/account")).text
     old = page.split("?key=", 1)[1][:32]
-    anon = httpx.AsyncClient(transport=user.client._transport, base_url="http://testserver")  # type: ignore[attr-defined]
+    anon = httpx.AsyncClient(transport=user.client._transport, base_url="http://localhost")  # type: ignore[attr-defined]
     async with anon:
         assert (await anon.get(f"/syndicate/all.atom?key={old}")).status_code == 200
         assert (await user.post("/account/syndication-key")).status_code == 303

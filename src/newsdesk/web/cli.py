@@ -61,6 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
     desk = Desk(settings)
+    server = None
     try:
         sock = listen(host, port)
         if args.demo:

@@ -105,15 +105,19 @@ async def fever_user(api: ApiState, request: Request, key: str) -> User | None:
     """The user whose Fever key this is (Fever on), or None. A Fever key stands for the
     password (md5 of name and password): it is counted like a password, against the address
     and the desk's account, before it is looked up."""
-    remembered = _remembered(api, "\x00fever", key)
-    if remembered is not None:
-        return remembered
+    known = server_key(api.settings)
+    if _remembered(api, "\x00fever", key) is not None:
+        # Good a moment ago: checked again (one read and an HMAC, no throttle writes), so
+        # turning Fever off or changing the password ends it at once.
+        again = await api.run(user_by_fever_key, api.engine, key, known)
+        if again is not None:
+            return again
     client = client_address(request)
     account = (await api.run(api.user)).username
     wait = await api.limiter.reserve(client, account)
     if wait:
         raise _too_many(wait)
-    found = await api.run(user_by_fever_key, api.engine, key, server_key(api.settings))
+    found = await api.run(user_by_fever_key, api.engine, key, known)
     if found is None:
         return None
     await api.limiter.succeeded(client, account)
