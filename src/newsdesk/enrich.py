@@ -16,6 +16,7 @@ from functools import partial
 from newsdesk.fetch import HttpClient
 from newsdesk.fetch.client import PAGE_ACCEPT
 from newsdesk.model import PageText, StoredEntry
+from newsdesk.process.extract_rules import rules_for_refresh
 from newsdesk.process.fulltext import extract_page
 from newsdesk.process.urls import canonical_url, is_web_url
 from newsdesk.settings import Settings
@@ -70,6 +71,7 @@ async def enrich_entries(
         return report
     cached = await loop.run_in_executor(executor, store.get_pages, list(targets))
     to_fetch = {c: u for c, u in targets.items() if c not in cached}
+    rules = rules_for_refresh(settings.extract_rules)
     gate = asyncio.Semaphore(settings.fulltext_concurrency)
     done = 0
 
@@ -78,7 +80,10 @@ async def enrich_entries(
         async with gate:
             page, body = await _fetch_page(client, url)
         if page.error is None:
-            page = await loop.run_in_executor(executor, extract_page, body, url, page.final_url)
+            rule = rules.for_url(page.final_url or url)
+            page = await loop.run_in_executor(
+                executor, extract_page, body, url, page.final_url, rule
+            )
         await loop.run_in_executor(executor, store.save_page, canonical, page, now)
         cached[canonical] = page
         done += 1

@@ -49,6 +49,7 @@ _CREDIT = re.compile(
 )
 _PHRASE_MAX = 80
 _MENU_ITEM = 40
+_MENU_LINES = 5
 _CREDIT_MAX = 60
 
 
@@ -85,14 +86,23 @@ def quality(body_html: str) -> tuple[float, int]:
     if not length:
         return 0.0, 0
     blocks = [b for b in root.iter(*_BLOCKS) if not b.findall(".//p")]
-    menu_items = 0
+    menu_items = link_items = 0
     for block in blocks:
         size = len(_text(block))
         # a list of signatories or ingredients is short blocks too, but not links
         if size < _MENU_ITEM and _link_share(block, size) > 0.5:
             menu_items += size
-    menu = menu_items / length if len(blocks) >= 5 else 0.0
+            link_items += 1
+        elif _is_line_menu(block):
+            menu_items += size  # a menu flattened to one block of short lines
+            link_items += _MENU_LINES
+    menu = menu_items / length if link_items >= _MENU_LINES else 0.0
     return 1.0 - max(_link_share(root, length), menu), length
+
+
+def _is_line_menu(block: Any) -> bool:
+    lines = [line.strip() for line in block.text_content().split("\n") if line.strip()]
+    return len(lines) >= _MENU_LINES and sum(map(len, lines)) / len(lines) < _MENU_ITEM / 2
 
 
 def _words(body_html: str) -> Counter[str]:

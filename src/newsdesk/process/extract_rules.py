@@ -13,6 +13,7 @@ selector is reported when the file is loaded, not on some page later.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from lxml import etree
 from newsdesk.errors import NewsdeskError
 
 _TRANSLATOR = GenericTranslator()
+_LOG = logging.getLogger(__name__)
 
 
 class ExtractRuleError(NewsdeskError):
@@ -149,9 +151,28 @@ def load_extract_rules(path: str | os.PathLike[str] | None) -> ExtractRules:
     return _load(str(file), stamp)
 
 
+def rules_for_refresh(path: str | None) -> ExtractRules:
+    """The rules a refresh uses: a file broken since the settings were checked is logged and
+    ignored, so that pages are still extracted (without rules) rather than not at all."""
+    try:
+        return load_extract_rules(path)
+    except ExtractRuleError as exc:
+        _LOG.warning("extraction rules ignored: %s", exc)
+        return NO_RULES
+
+
+def check_rules_file(raw: str) -> str:
+    """Settings parser: the path, once the file has been read and every selector compiled."""
+    load_extract_rules(raw.strip())
+    return raw.strip()
+
+
 @lru_cache(maxsize=8)
 def _load(path: str, stamp: int) -> ExtractRules:
-    text = Path(path).read_text(encoding="utf-8")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExtractRuleError(f"cannot read extraction rules {path}: {exc}") from exc
     try:
         data = tomllib.loads(text) if path.endswith(".toml") else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:

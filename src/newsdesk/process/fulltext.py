@@ -12,6 +12,7 @@ link text, a menu), readability-lxml reads the same tree and the better of the t
 from __future__ import annotations
 
 import re
+import unicodedata
 from copy import deepcopy
 from typing import Any
 
@@ -21,14 +22,15 @@ from lxml import html as lxml_html
 from newsdesk.model import PageText
 from newsdesk.process.boilerplate import clean_extracted, covers, drop_widgets, quality
 from newsdesk.process.extract_rules import ExtractRule
+from newsdesk.process.page_meta import read_page_meta
 from newsdesk.process.sanitize import html_to_text, one_line, sanitize_html
 
-__all__ = ["ExtractRule", "extract_page"]
+__all__ = ["ExtractRule", "choose_extraction", "extract_page", "parse_page"]
 
 _WS = re.compile(r"\s+")
 _WRAPPER = re.compile(r"^\s*<html>\s*<body>|</body>\s*</html>\s*$")
 # Below this many characters of text, or below this quality, the extraction is tried again.
-_SHORT = 800
+_SHORT = 500
 _POOR = 0.6
 # readability-lxml's text replaces a short one when it is this much longer and holds this share
 # of the short one's words: the same article, found whole.
@@ -42,7 +44,7 @@ def _norm(text: str) -> str:
     return _WS.sub(" ", text).strip().casefold()
 
 
-def _parse(page: bytes | str) -> Any:
+def parse_page(page: bytes | str) -> Any:
     """One lxml tree for the whole pipeline (trafilatura decodes bytes in the page's charset)."""
     from trafilatura.utils import load_html
 
@@ -53,22 +55,21 @@ def _parse(page: bytes | str) -> Any:
 
 
 def _metadata(tree: Any, final: str, result: PageText) -> None:
-    from trafilatura import extract_metadata
-
-    # extensive=False: htmldate's extensive date search costs as much as the extraction itself
-    metadata: Any = extract_metadata(tree, default_url=final, extensive=False)
-    if metadata is not None:
-        result.title = one_line(metadata.title)
-        result.author = one_line(metadata.author)
-        result.published = metadata.date
-        result.site_name = one_line(metadata.sitename)
+    meta = read_page_meta(tree, final)
+    result.title = one_line(meta.title)
+    result.author = one_line(meta.author)
+    result.published = meta.date
+    result.site_name = one_line(meta.site_name)
 
 
 def _trafilatura(tree: Any, url: str) -> str:
-    import trafilatura
+    from trafilatura import bare_extraction
+    from trafilatura.htmlprocessing import build_html_output
 
-    # trafilatura copies a tree it is given, so ``tree`` stays whole for a fallback
-    extracted = trafilatura.extract(
+    # bare_extraction + build_html_output is what extract(output_format="html") does, less the
+    # document fingerprint it computes and we never use. trafilatura copies a tree it is given,
+    # so ``tree`` stays whole for a fallback.
+    document: Any = bare_extraction(
         tree,
         url=url,
         output_format="html",
@@ -79,7 +80,10 @@ def _trafilatura(tree: Any, url: str) -> str:
         deduplicate=False,
         with_metadata=False,
     )
-    return _WRAPPER.sub("", extracted) if extracted else ""
+    if document is None or document.body is None:
+        return ""
+    extracted = unicodedata.normalize("NFC", build_html_output(document))
+    return _WRAPPER.sub("", extracted)
 
 
 def _readability(tree: Any, url: str) -> str:
@@ -95,11 +99,10 @@ def _readability(tree: Any, url: str) -> str:
         return ""
 
 
-def _best(tree: Any, url: str) -> str:
-    """trafilatura's result, unless it is short or poor (mostly links, a menu) and readability-lxml
-    reads the same page better: more of the same article (a superset of trafilatura's words), or
-    an article where trafilatura found a menu."""
-    body = _trafilatura(tree, url)
+def choose_extraction(tree: Any, url: str, body: str) -> str:
+    """``body`` (trafilatura's result), unless it is short or poor (mostly links, a menu) and
+    readability-lxml reads the same page better: more of the same article (a superset of
+    trafilatura's words), or an article where trafilatura found a menu."""
     score, length = quality(body)
     if length >= _SHORT and score >= _POOR:
         return body  # the common case: readability never runs
@@ -152,7 +155,7 @@ def extract_page(
     if not page.strip():
         result.error = "the page is empty"
         return result
-    tree = _parse(page)
+    tree = parse_page(page)
     if tree is None:
         result.error = "the page is not HTML that can be read"
         return result
@@ -160,7 +163,7 @@ def extract_page(
     if rule is not None:
         rule.apply(tree)
     drop_widgets(tree)
-    body = clean_extracted(_best(tree, final))
+    body = clean_extracted(choose_extraction(tree, final, _trafilatura(tree, final)))
     if not body:
         result.error = "no main text found on the page"
         return result
