@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-test install-bench demo test test-all check lint typecheck bench bench-web bench-api bench-scale screenshots fuzz fuzz-ci bench-load clean
+.PHONY: install install-test install-bench demo test test-all check lint typecheck bench bench-web bench-api bench-scale screenshots fuzz fuzz-ci bench-load bench-extract clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ install-bench: $(BIN)/python
 
 bench: install-bench  # first and unchanged refresh of 1,000 feeds, side by side with reader
 	$(BIN)/python benchmarks/bench_refresh.py
+
+bench-extract: install-bench  # full text against trafilatura and readability-lxml on ../shared/corpora
+	$(BIN)/python benchmarks/bench_extract.py
 
 bench-web: install-bench  # river/category/entry/search latency on 1,000,000 entries
 	$(BIN)/python benchmarks/bench_web.py

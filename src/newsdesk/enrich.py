@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from newsdesk.fetch import HttpClient
 from newsdesk.fetch.client import PAGE_ACCEPT
 from newsdesk.model import PageText, StoredEntry
+from newsdesk.process.extract_rules import rules_for_refresh
 from newsdesk.process.fulltext import extract_page
 from newsdesk.process.urls import canonical_url, is_web_url
 from newsdesk.settings import Settings
@@ -130,6 +131,7 @@ async def _extract(
     if not fresh:
         cached = await loop.run_in_executor(run.executor, run.store.get_pages, list(targets))
     to_fetch = {c: u for c, u in targets.items() if c not in cached}
+    rules = rules_for_refresh(run.settings.extract_rules)
     gate = asyncio.Semaphore(run.settings.fulltext_concurrency)
     done = 0
 
@@ -138,7 +140,10 @@ async def _extract(
         async with gate:
             page, body = await _fetch_page(run.client, url)
         if page.error is None:
-            page = await loop.run_in_executor(run.executor, extract_page, body, url, page.final_url)
+            rule = rules.for_url(page.final_url or url)
+            page = await loop.run_in_executor(
+                run.executor, extract_page, body, url, page.final_url, rule
+            )
         await loop.run_in_executor(run.executor, run.store.save_page, canonical, page, run.now)
         cached[canonical] = page
         done += 1

@@ -63,6 +63,15 @@ def _category_name(raw: str) -> str:
     return value[:300]
 
 
+def _rules_file(raw: str) -> str:
+    from newsdesk.process.extract_rules import ExtractRuleError, check_rules_file
+
+    try:
+        return check_rules_file(raw)
+    except ExtractRuleError as exc:
+        raise ValueError(str(exc)) from exc
+
+
 def _networks(raw: str) -> str:
     from newsdesk.fetch.guard import parse_networks
 
@@ -179,6 +188,14 @@ SETTINGS: tuple[Spec, ...] = (
         "refresh process itself).",
     ),
     Spec("fulltext_concurrency", _positive_int, 8, "Most pages fetched at once for full text."),
+    Spec(
+        "extract_rules",
+        _rules_file,
+        "",
+        "A JSON or TOML file of full-text extraction rules by host: "
+        '{"example.org": {"body": "CSS selector", "drop": ["CSS selector", ...]}} '
+        "(see docs/extraction.md).",
+    ),
     Spec(
         "expand_links",
         _bool,
@@ -394,6 +411,7 @@ class Settings:
     fulltext: bool = True
     parse_workers: int = 2
     fulltext_concurrency: int = 8
+    extract_rules: str = ""
     expand_links: bool = True
     min_interval: int = 300
     max_interval: int = 86400

@@ -1,53 +1,122 @@
-"""Main text of a web page, without the site's boilerplate (trafilatura), as sanitized HTML and
-plain text, with the page's own metadata (title, author, date, site name).
+"""Main text of a web page, without the site's boilerplate, as sanitized HTML and plain text, with
+the page's own metadata (title, author, date, site name).
 
-Before trafilatura sees a page we drop the widgets it sometimes keeps when images and links are
-on (print and share buttons, cookie banners, newsletter boxes, related links); after it, the
-leading kicker and title repeat, since the entry has its own title.
+The page is parsed once; trafilatura reads the metadata and the main text from that one tree.
+Nothing is removed from the page before extraction except what a user's extraction rule names and
+a few elements that can only be widgets (see ``boilerplate.drop_widgets``): class words such as
+"share", "related" or "comments" sit on article containers too often to be trusted. Boilerplate
+rules apply to what the extractor returned instead. When that result looks poor (too short, mostly
+link text, a menu), readability-lxml reads the same tree and the better of the two is kept.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from copy import deepcopy
 from typing import Any
 
 from lxml import etree
 from lxml import html as lxml_html
 
 from newsdesk.model import PageText
+from newsdesk.process.boilerplate import clean_extracted, covers, drop_widgets, quality
+from newsdesk.process.extract_rules import ExtractRule
+from newsdesk.process.page_meta import read_page_meta
 from newsdesk.process.sanitize import html_to_text, one_line, sanitize_html
 
-_BOILERPLATE = re.compile(
-    r"(^|[-_\s])(print(friendly)?|pf-|share|sharing|social|cookie|consent|gdpr|newsletter|"
-    r"subscribe|signup|related|recommend|promo|advert|ads?|sponsor|comments?|respond|reply|"
-    r"breadcrumbs?|skip|popup|modal|banner|sidebar|widget|toolbar|byline-share|jp-relatedposts|"
-    r"sharedaddy|outbrain|taboola)([-_\s]|$)",
-    re.I,
-)
-_KEEP_TAGS = frozenset({"html", "body", "main", "article"})
+__all__ = ["ExtractRule", "choose_extraction", "extract_page", "parse_page"]
+
 _WS = re.compile(r"\s+")
-
-
-def _preclean(page: str) -> str:
-    try:
-        doc = lxml_html.document_fromstring(page)
-    except (etree.ParserError, ValueError):
-        return page
-    for node in list(doc.iter()):
-        if not isinstance(node.tag, str) or node.tag in _KEEP_TAGS:
-            continue
-        marker = f"{node.get('class', '')} {node.get('id', '')}"
-        if (marker.strip() and _BOILERPLATE.search(marker)) or (
-            node.tag == "a"
-            and (node.get("href") or "").strip() in ("#", "")
-            and node.get("onclick")
-        ):
-            node.drop_tree()
-    return str(lxml_html.tostring(doc, encoding="unicode"))
+_WRAPPER = re.compile(r"^\s*<html>\s*<body>|</body>\s*</html>\s*$")
+# Below this many characters of text, or below this quality, the extraction is tried again.
+_SHORT = 500
+_POOR = 0.6
+# readability-lxml's text replaces a short one when it is this much longer and holds this share
+# of the short one's words: the same article, found whole.
+_LONGER = 1.5
+_SUPERSET = 0.9
+# A kicker or dateline above the headline repeat is at most this long.
+_KICKER = 100
 
 
 def _norm(text: str) -> str:
     return _WS.sub(" ", text).strip().casefold()
+
+
+def parse_page(page: bytes | str) -> Any:
+    """One lxml tree for the whole pipeline (trafilatura decodes bytes in the page's charset)."""
+    from trafilatura.utils import load_html
+
+    try:
+        return load_html(page)
+    except (etree.ParserError, ValueError, TypeError):
+        return None
+
+
+def _metadata(tree: Any, final: str, result: PageText) -> None:
+    meta = read_page_meta(tree, final)
+    result.title = one_line(meta.title)
+    result.author = one_line(meta.author)
+    result.published = meta.date
+    result.site_name = one_line(meta.site_name)
+
+
+def _trafilatura(tree: Any, url: str) -> str:
+    from trafilatura import bare_extraction
+    from trafilatura.htmlprocessing import build_html_output
+
+    # bare_extraction + build_html_output is what extract(output_format="html") does, less the
+    # document fingerprint it computes and we never use. trafilatura copies a tree it is given,
+    # so ``tree`` stays whole for a fallback.
+    document: Any = bare_extraction(
+        tree,
+        url=url,
+        output_format="html",
+        include_comments=False,
+        include_tables=True,
+        include_images=True,
+        include_links=True,
+        deduplicate=False,
+        with_metadata=False,
+    )
+    if document is None or document.body is None:
+        return ""
+    extracted = unicodedata.normalize("NFC", build_html_output(document))
+    return _WRAPPER.sub("", extracted)
+
+
+def _readability(tree: Any, url: str) -> str:
+    import logging
+
+    from readability import Document
+
+    # readability-lxml logs every page it finds hard at INFO; a fallback is allowed to fail
+    logging.getLogger("readability.readability").setLevel(logging.WARNING)
+    try:
+        return str(Document(deepcopy(tree), url=url).summary(html_partial=True))
+    except Exception:  # readability raises its own Unparseable and lxml's errors alike
+        return ""
+
+
+def choose_extraction(tree: Any, url: str, body: str) -> str:
+    """``body`` (trafilatura's result), unless it is short or poor (mostly links, a menu) and
+    readability-lxml reads the same page better: more of the same article (a superset of
+    trafilatura's words), or an article where trafilatura found a menu."""
+    score, length = quality(body)
+    if length >= _SHORT and score >= _POOR:
+        return body  # the common case: readability never runs
+    other = _readability(tree, url)
+    other_score, other_length = quality(other)
+    if other_score < _POOR or not other_length:
+        return body
+    if not length:
+        return other
+    if other_length > _LONGER * length and covers(other, body) >= _SUPERSET:
+        return other
+    if score < _POOR and other_score >= score + 0.2 and other_length >= length / 2:
+        return other
+    return body
 
 
 def _drop_leading_title(body_html: str, title: str | None) -> str:
@@ -62,6 +131,8 @@ def _drop_leading_title(body_html: str, title: str | None) -> str:
     wanted = _norm(title)
     for index, child in enumerate(children[:4]):
         text = _norm(child.text_content())
+        if len(text) > _KICKER and text != wanted:
+            break  # the article has begun: a title repeated further down is the article's own
         if text and (text == wanted or (wanted.startswith(text) and len(text) > 20)):
             for node in children[: index + 1]:
                 root.remove(node)
@@ -71,43 +142,31 @@ def _drop_leading_title(body_html: str, title: str | None) -> str:
     return body_html
 
 
-def extract_page(page: bytes | str, url: str, final_url: str | None = None) -> PageText:
-    """Extract the main text of ``page`` (fetched from ``url``)."""
-    import trafilatura
-
+def extract_page(
+    page: bytes | str,
+    url: str,
+    final_url: str | None = None,
+    rule: ExtractRule | None = None,
+) -> PageText:
+    """Extract the main text of ``page`` (fetched from ``url``, landing at ``final_url``),
+    following ``rule`` (a body selector and selectors to drop) when one is given."""
     final = final_url or url
     result = PageText(url=url, final_url=final)
-    if isinstance(page, bytes):
-        from trafilatura.utils import decode_file
-
-        text = str(decode_file(page))
-    else:
-        text = page
-    if not text.strip():
+    if not page.strip():
         result.error = "the page is empty"
         return result
-    cleaned = _preclean(text)
-    metadata: Any = trafilatura.extract_metadata(text, default_url=final)
-    extracted = trafilatura.extract(
-        cleaned,
-        url=final,
-        output_format="html",
-        include_comments=False,
-        include_tables=True,
-        include_images=True,
-        include_links=True,
-        deduplicate=False,
-        with_metadata=False,
-    )
-    if metadata is not None:
-        result.title = one_line(metadata.title)
-        result.author = one_line(metadata.author)
-        result.published = metadata.date
-        result.site_name = one_line(metadata.sitename)
-    if not extracted:
+    tree = parse_page(page)
+    if tree is None:
+        result.error = "the page is not HTML that can be read"
+        return result
+    _metadata(tree, final, result)
+    if rule is not None:
+        rule.apply(tree)
+    drop_widgets(tree)
+    body = clean_extracted(choose_extraction(tree, final, _trafilatura(tree, final)))
+    if not body:
         result.error = "no main text found on the page"
         return result
-    body = re.sub(r"^\s*<html>\s*<body>|</body>\s*</html>\s*$", "", extracted)
     body = _drop_leading_title(body, result.title)
     result.html = sanitize_html(body, final)
     result.text = html_to_text(result.html)

@@ -1,0 +1,285 @@
+"""Full-text extraction: Newsdesk against the libraries it stands on, on corpora nobody here wrote.
+
+Two public corpora, read from ``../shared/corpora/`` (relative to the repository root) and unpacked
+once into ``.cache/corpora/`` (git-ignored). When they are absent the benchmark says so and exits 0.
+
+* trafilatura's evaluation set (990 real pages): each page has snippets that must (``with``) and
+  must not (``without``) appear in the main text. A ``with`` snippet found is a true positive, one
+  missing a false negative, a ``without`` snippet found a false positive; precision, recall and F1
+  over all snippets (whitespace-normalized substring match, as trafilatura's own evaluation does).
+* Mozilla Readability's test pages (130): the extracted text against the text of ``expected.html``,
+  token based (bag of lower-cased words): precision, recall and F1 per page, averaged.
+
+Extractors, each timed on the same bytes in the same process, one after the other:
+
+* ``newsdesk``: ``extract_page(bytes, url, url)`` exactly as ``enrich`` calls it (decoding,
+  metadata, extraction, fallback, sanitizing, plain text), scored on ``PageText.text``;
+* ``trafilatura``: ``trafilatura.extract(bytes, url=url)`` with trafilatura's canonical evaluation
+  options (no comments, tables, fallback on);
+* ``readability``: readability-lxml's ``Document(bytes).summary()``, as plain text.
+
+Run: ``python benchmarks/bench_extract.py [--only NAME ...] [--limit N] [--json PATH]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tarfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "corpora"
+CACHE = ROOT / ".cache" / "corpora"
+ARCHIVES = {"trafilatura": "trafilatura-eval", "readability": "readability-pages"}
+READABILITY_URL = "http://fakehost/test/page.html"  # the URL Readability's own tests use
+_WS = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+
+Extractor = Callable[[bytes, str], str]
+
+
+@dataclass(slots=True)
+class Page:
+    name: str
+    url: str
+    body: bytes
+    with_: list[str] = field(default_factory=list)
+    without: list[str] = field(default_factory=list)
+    expected: str = ""
+
+
+@dataclass(slots=True)
+class Result:
+    tp: float = 0.0
+    fp: float = 0.0
+    fn: float = 0.0
+    pages: int = 0
+    seconds: float = 0.0
+    failures: int = 0
+    per_page: list[tuple[float, float, float]] = field(default_factory=list)
+
+    def snippet_scores(self) -> tuple[float, float, float]:
+        precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        recall = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        f1 = 2 * self.tp / (2 * self.tp + self.fp + self.fn) if self.tp else 0.0
+        return precision, recall, f1
+
+    def token_scores(self) -> tuple[float, float, float]:
+        if not self.per_page:
+            return 0.0, 0.0, 0.0
+        n = len(self.per_page)
+        return tuple(sum(s[i] for s in self.per_page) / n for i in range(3))  # type: ignore[return-value]
+
+
+def unpack(name: str) -> Path | None:
+    """The unpacked corpus folder, unpacking the archive on first use; None when it is absent."""
+    folder = CACHE / name
+    if (folder / ".unpacked").exists():
+        return folder
+    archive = SHARED / f"{name}.tar.xz"
+    if not archive.exists():
+        return None
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(CACHE, filter="data")
+    (folder / ".unpacked").touch()
+    return folder
+
+
+def trafilatura_pages(folder: Path) -> list[Page]:
+    data: dict[str, dict[str, Any]] = json.loads((folder / "tests" / "evaldata.json").read_text())
+    pages = []
+    for url, item in data.items():
+        for sub in ("cache", "eval"):
+            path = folder / "tests" / sub / item["file"]
+            if path.is_file():
+                pages.append(
+                    Page(item["file"], url, path.read_bytes(), item["with"], item["without"])
+                )
+                break
+    return pages
+
+
+def readability_pages(folder: Path) -> list[Page]:
+    from lxml import html as lxml_html
+
+    pages = []
+    for case in sorted((folder / "test" / "test-pages").iterdir()):
+        source, expected = case / "source.html", case / "expected.html"
+        if source.is_file() and expected.is_file():
+            text = lxml_html.fromstring(expected.read_bytes()).text_content()
+            pages.append(Page(case.name, READABILITY_URL, source.read_bytes(), expected=text))
+    return pages
+
+
+def _norm(text: str) -> str:
+    return _WS.sub(" ", text).strip()
+
+
+def score_snippets(page: Page, text: str, result: Result) -> None:
+    found = _norm(text)
+    tp = sum(1 for s in page.with_ if _norm(s) in found)
+    fp = sum(1 for s in page.without if _norm(s) in found)
+    result.tp += tp
+    result.fn += len(page.with_) - tp
+    result.fp += fp
+
+
+def score_tokens(page: Page, text: str, result: Result) -> None:
+    got = Counter(w.casefold() for w in _WORD.findall(text))
+    want = Counter(w.casefold() for w in _WORD.findall(page.expected))
+    common = sum((got & want).values())
+    precision = common / sum(got.values()) if got else 0.0
+    recall = common / sum(want.values()) if want else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if common else 0.0
+    result.per_page.append((precision, recall, f1))
+
+
+def newsdesk_extractor() -> Extractor:
+    from newsdesk.process.fulltext import extract_page
+
+    def run(body: bytes, url: str) -> str:
+        return extract_page(body, url, url).text or ""
+
+    return run
+
+
+def trafilatura_extractor() -> Extractor:
+    import trafilatura
+
+    def run(body: bytes, url: str) -> str:
+        return (
+            trafilatura.extract(
+                body, url=url, include_comments=False, include_tables=True, include_formatting=False
+            )
+            or ""
+        )
+
+    return run
+
+
+def readability_extractor() -> Extractor:
+    import logging
+
+    from lxml import html as lxml_html
+    from readability import Document  # type: ignore[import-untyped]
+
+    logging.getLogger("readability.readability").setLevel(logging.CRITICAL)
+
+    def run(body: bytes, url: str) -> str:
+        summary = Document(body, url=url).summary(html_partial=True)
+        return str(lxml_html.fromstring(summary).text_content()) if summary.strip() else ""
+
+    return run
+
+
+EXTRACTORS: dict[str, Callable[[], Extractor]] = {
+    "newsdesk": newsdesk_extractor,
+    "trafilatura": trafilatura_extractor,
+    "readability-lxml": readability_extractor,
+}
+
+
+def run_corpus(
+    extract: Extractor, pages: list[Page], score: Callable[[Page, str, Result], None]
+) -> tuple[Result, dict[str, str]]:
+    result = Result()
+    texts: dict[str, str] = {}
+    for page in pages:
+        started = time.perf_counter()
+        try:
+            text = extract(page.body, page.url)
+        except Exception:  # a crash counts as a full miss, as in production
+            text = ""
+            result.failures += 1
+        result.seconds += time.perf_counter() - started
+        result.pages += 1
+        texts[page.name] = text
+        score(page, text, result)
+    return result, texts
+
+
+def _rows(results: dict[str, dict[str, Result]]) -> Iterator[list[str]]:
+    for corpus, by_name in results.items():
+        speed_base = by_name.get("trafilatura")
+        for name, r in by_name.items():
+            p, rc, f1 = r.snippet_scores() if corpus == "trafilatura" else r.token_scores()
+            speed = r.pages / r.seconds if r.seconds else 0.0
+            ratio = (
+                f"{speed / (speed_base.pages / speed_base.seconds):.2f}x"
+                if speed_base and speed_base.seconds
+                else "-"
+            )
+            yield [corpus, name, f"{p:.3f}", f"{rc:.3f}", f"{f1:.3f}", f"{speed:.1f}", ratio]
+            yield from ()
+
+
+def print_table(results: dict[str, dict[str, Result]]) -> None:
+    head = ["corpus", "extractor", "precision", "recall", "F1", "pages/s", "speed vs trafilatura"]
+    rows = [head, *_rows(results)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    for index, row in enumerate(rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+        if index == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", choices=sorted(EXTRACTORS), help="repeatable")
+    parser.add_argument("--corpus", action="append", choices=sorted(ARCHIVES), help="repeatable")
+    parser.add_argument("--limit", type=int, default=0, help="first N pages of each corpus")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--dump", type=Path, help="write every extracted text here (JSON)")
+    args = parser.parse_args(argv)
+    loaders = {"trafilatura": trafilatura_pages, "readability": readability_pages}
+    scorers = {"trafilatura": score_snippets, "readability": score_tokens}
+    results: dict[str, dict[str, Result]] = {}
+    dump: dict[str, dict[str, dict[str, str]]] = {}
+    for corpus in args.corpus or list(ARCHIVES):
+        folder = unpack(ARCHIVES[corpus])
+        if folder is None:
+            print(f"{corpus}: {SHARED / (ARCHIVES[corpus] + '.tar.xz')} is absent; skipped.")
+            continue
+        pages = loaders[corpus](folder)[: args.limit or None]
+        print(f"{corpus}: {len(pages)} pages from {folder}", file=sys.stderr)
+        for name in args.only or list(EXTRACTORS):
+            extract = EXTRACTORS[name]()
+            extract(pages[0].body, pages[0].url)  # imports and lazy set-up are not timed
+            result, texts = run_corpus(extract, pages, scorers[corpus])
+            results.setdefault(corpus, {})[name] = result
+            dump.setdefault(corpus, {})[name] = texts
+            print(f"  {name}: {result.seconds:.1f} s, {result.failures} failures", file=sys.stderr)
+    if not results:
+        print("No corpus found: nothing measured (see ../shared/corpora/README.md).")
+        return 0
+    print_table(results)
+    if args.json:
+        figures = {
+            c: {
+                n: {
+                    "scores": r.snippet_scores() if c == "trafilatura" else r.token_scores(),
+                    "pages": r.pages,
+                    "seconds": r.seconds,
+                    "failures": r.failures,
+                }
+                for n, r in by.items()
+            }
+            for c, by in results.items()
+        }
+        args.json.write_text(json.dumps(figures, indent=2))
+    if args.dump:
+        args.dump.write_text(json.dumps(dump, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

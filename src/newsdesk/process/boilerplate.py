@@ -1,0 +1,141 @@
+"""Boilerplate rules for full-text extraction.
+
+They act mostly on what the extractor returned, where a share bar, a "related" list or a menu is
+recognised by what it is (short, mostly link text, a known widget phrase), never on the page before
+extraction by its class names: "share", "related", "comments", "ads" sit on article containers too
+often (``<article class="post-share-wrapper">``). Before extraction only elements that cannot be
+anything but widgets go, recognised by what they are, not by what they are called.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from lxml import etree
+from lxml import html as lxml_html
+
+# Elements that can only be widgets, whatever their class: script buttons dressed as links (print,
+# share) and dialogs (cookie and newsletter pop-ups).
+_WIDGETS = etree.XPath(
+    "//body//a[@onclick][not(@href) or normalize-space(@href)='#' or normalize-space(@href)='']"
+    " | //body//*[@role='dialog' or @role='alertdialog']"
+)
+_WS = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+_BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "td", "dd", "dt")
+# Whole blocks that are a widget's label or a pointer elsewhere ("read also", "back to top"), in
+# the languages of our users' feeds; dropped only when the block is short, so a sentence of the
+# article that happens to start so is kept.
+_PHRASE = re.compile(
+    r"^\W*(share (this|on|via)|share$|print( this)?( article| page)?$|print friendly|"
+    r"leave a (reply|comment)|recent posts|related (posts|articles|stories|content)|read more$|"
+    r"(also read|read also|see also|you (may|might) also like|more on this|more from)\b|"
+    r"sign up (for|to)|subscribe (to|now)|all rights reserved|we use cookies|advertisement$|"
+    r"skip (to|next)|back to top|"
+    r"(lesen sie auch|lesen sie mehr|mehr zum thema|das könnte sie auch interessieren|"
+    r"zurück nach oben|nach oben|anzeige$|werbung$|weitere artikel|auch interessant)|"
+    r"(à lire aussi|lire aussi|voir aussi|publicité$)|"
+    r"(lee también|leer también|te puede interesar|publicidad$)|"
+    r"(leggi anche)|(czytaj (też|także|również))|(leia também)|(lees ook))",
+    re.I,
+)
+# A credit line: who took the picture or where the text came from, with little else.
+_CREDIT = re.compile(
+    r"^\W*(photo|foto|fot\.|bild|image|credit|crédit|quelle|source|fuente|zdjęcie|©|\(c\))"
+    r"s?\s*[:.©/]",
+    re.I,
+)
+_PHRASE_MAX = 80
+_MENU_ITEM = 40
+_MENU_LINES = 5
+_CREDIT_MAX = 60
+
+
+def _text(node: Any) -> str:
+    return _WS.sub(" ", node.text_content()).strip()
+
+
+def drop_widgets(tree: Any) -> None:
+    """Remove from ``tree`` (in place) the elements that are unmistakably widgets."""
+    for node in _WIDGETS(tree):
+        if node.getparent() is not None:
+            node.drop_tree()
+
+
+def _fragment(body_html: str) -> Any:
+    try:
+        return lxml_html.fragment_fromstring(body_html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _link_share(node: Any, length: int) -> float:
+    linked = sum(len(_text(a)) for a in node.iter("a"))
+    return min(linked / length, 1.0) if length else 0.0
+
+
+def quality(body_html: str) -> tuple[float, int]:
+    """(score, length) of an extracted body: its text length and a score in [0, 1] that is low
+    when the text is mostly link text or a menu (many short blocks that are links)."""
+    root = _fragment(body_html) if body_html else None
+    if root is None:
+        return 0.0, 0
+    length = len(_text(root))
+    if not length:
+        return 0.0, 0
+    blocks = [b for b in root.iter(*_BLOCKS) if not b.findall(".//p")]
+    menu_items = link_items = 0
+    for block in blocks:
+        size = len(_text(block))
+        # a list of signatories or ingredients is short blocks too, but not links
+        if size < _MENU_ITEM and _link_share(block, size) > 0.5:
+            menu_items += size
+            link_items += 1
+        elif _is_line_menu(block):
+            menu_items += size  # a menu flattened to one block of short lines
+            link_items += _MENU_LINES
+    menu = menu_items / length if link_items >= _MENU_LINES else 0.0
+    return 1.0 - max(_link_share(root, length), menu), length
+
+
+def _is_line_menu(block: Any) -> bool:
+    lines = [line.strip() for line in block.text_content().split("\n") if line.strip()]
+    return len(lines) >= _MENU_LINES and sum(map(len, lines)) / len(lines) < _MENU_ITEM / 2
+
+
+def _words(body_html: str) -> Counter[str]:
+    root = _fragment(body_html) if body_html else None
+    return Counter(_WORD.findall(root.text_content().casefold())) if root is not None else Counter()
+
+
+def covers(outer_html: str, inner_html: str) -> float:
+    """Share of the words of ``inner_html`` that ``outer_html`` holds too (with repeats)."""
+    inner = _words(inner_html)
+    total = sum(inner.values())
+    return sum((inner & _words(outer_html)).values()) / total if total else 0.0
+
+
+def _is_boilerplate_block(node: Any) -> bool:
+    text = _text(node)
+    if not text:
+        return not node.findall(".//img")
+    if len(text) <= _PHRASE_MAX and _PHRASE.search(text):
+        return True
+    return len(text) <= _CREDIT_MAX and bool(_CREDIT.search(text))
+
+
+def clean_extracted(body_html: str) -> str:
+    """Apply the boilerplate rules to an extracted body (HTML fragment)."""
+    root = _fragment(body_html) if body_html else None
+    if root is None:
+        return body_html
+    changed = False
+    for node in list(root.iter(*_BLOCKS)):
+        if node.getparent() is not None and _is_boilerplate_block(node):
+            node.drop_tree()
+            changed = True
+    if not changed:
+        return body_html
+    return "".join(str(lxml_html.tostring(c, encoding="unicode")) for c in root) + (root.text or "")
