@@ -131,7 +131,15 @@ def main() -> None:
     }
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "newsdesk", "serve", "--db", f"sqlite:///{db}"]
+    command = [
+        sys.executable,
+        "-m",
+        "newsdesk",
+        "serve",
+        "--no-scheduler",
+        "--db",
+        f"sqlite:///{db}",
+    ]
     proc = subprocess.Popen([*command, "--port", str(port)], stdout=subprocess.DEVNULL)
     results: dict[str, dict[str, float]] = {}
     try:

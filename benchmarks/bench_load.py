@@ -195,6 +195,7 @@ def main() -> int:
                 "-m",
                 "newsdesk",
                 "serve",
+                "--no-scheduler",  # the benchmark's own refresh is the only writer
                 "--no-auth",
                 "--host",
                 "127.0.0.1",

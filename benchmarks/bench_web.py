@@ -140,6 +140,7 @@ def main() -> None:
         "-m",
         "newsdesk",
         "serve",
+        "--no-scheduler",  # reads only: nothing is fetched while pages are timed
         "--db",
         f"sqlite:///{db}",
         "--port",

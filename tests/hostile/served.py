@@ -51,7 +51,16 @@ def serve(db: Path, folder: Path, *args: str, **settings: str) -> Iterator[Serve
     log = folder / f"serve-{port}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "newsdesk", "serve", "--port", str(port), *args],
+            [
+                sys.executable,
+                "-m",
+                "newsdesk",
+                "serve",
+                "--no-scheduler",
+                "--port",
+                str(port),
+                *args,
+            ],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -68,7 +68,10 @@ def test_pages_and_api_during_a_large_refresh(tmp_path: Path) -> None:
         with open(log, "wb") as out:
             procs.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "newsdesk", "serve", "--no-auth", "--port", str(port)],
+                    [
+                        *(sys.executable, "-m", "newsdesk", "serve", "--no-auth"),
+                        *("--no-scheduler", "--port", str(port)),  # the refresh is the test's
+                    ],
                     env=env,
                     stdout=out,
                     stderr=subprocess.STDOUT,
