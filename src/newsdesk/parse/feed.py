@@ -19,10 +19,17 @@ from newsdesk.parse import sniff
 from newsdesk.parse.dates import parse_date
 from newsdesk.parse.jsonfeed import parse_json_feed
 from newsdesk.parse.links import join
-from newsdesk.parse.repair import declared_encoding, repair_entities, repair_utf8
+from newsdesk.parse.repair import (
+    declared_encoding,
+    repair_c1,
+    repair_entities,
+    repair_latin1,
+    repair_utf8,
+)
 
 _TTL = re.compile(rb"<ttl>\s*(\d{1,7})\s*</ttl>", re.I)
-_ROOT = re.compile(rb"<(rss|feed|rdf:RDF|RDF|channel)[\s>]", re.I)
+# The root may carry a prefix bound to RSS's namespace (<r:rss xmlns:r="...">).
+_ROOT = re.compile(rb"<(?:[A-Za-z][\w.-]{0,15}:)?(rss|feed|rdf:RDF|RDF|channel)[\s>]", re.I)
 _XHTML_WRAPPER = re.compile(r"^\s*<content\b[^>]*>\s*<div\b[^>]*>(.*)</div>\s*</content>\s*$", re.S)
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
 _CONTENT_WRAPPER = re.compile(r"^\s*<content\b[^>]*>(.*)</content>\s*$", re.S)
@@ -30,7 +37,9 @@ _LANGUAGE = re.compile(rb"<(?:language|dc:language)>\s*([A-Za-z][\w-]{0,34})\s*<
 _ROOT_LANG = re.compile(rb"<(?:feed|rss|rdf:RDF)\b[^>]*\bxml:lang=[\"']([\w-]{1,35})[\"']", re.I)
 _SELF_LINK = re.compile(rb"<(?:atom:)?link\b[^>]*>", re.I)
 _HREF = re.compile(rb"\bhref=[\"']([^\"']+)[\"']")
-_CLOSING = re.compile(rb"</(rss|feed|rdf:RDF|RDF|channel)>\s*$", re.I)
+_CLOSING = re.compile(rb"</(?:[A-Za-z][\w.-]{0,15}:)?(rss|feed|rdf:RDF|RDF|channel)>\s*$", re.I)
+_CUT_CLOSING = re.compile(rb"</(?:[A-Za-z][\w.-]{0,15}:)?(?:rss|feed|rdf:RDF|RDF)\s*$", re.I)
+_ITEM_START = re.compile(rb"<(?:[A-Za-z][\w.-]{0,15}:)?(?:item|entry)[\s>]")
 _HEADER_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.I)
 # What the fast path reads wrongly, so such documents go to feedparser: xml:base; inline XHTML
 # (Atom type="xhtml", application/xhtml+xml, <xhtml:body>), whose markup it drops; all of
@@ -38,6 +47,12 @@ _HEADER_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.I)
 # over a large body costs many times more.
 _XHTML_MARKERS = re.compile(rb"type=[\"'](?:xhtml|application/xhtml\+xml)[\"']|<xhtml:body[\s>]")
 _ATOM03 = b"purl.org/atom/ns#"
+# Atom 1.0 content of a media type other than text, HTML or XML is base64 (RFC 4287 4.1.3.3):
+# feedparser decodes it, the fast path does not.
+_MEDIA_TYPED = re.compile(
+    rb"<(?:[\w.-]+:)?(?:content|summary|title)\s[^>]*?\btype=[\"'](?!text/|[^\"']*xml[\"'])[\w.+-]+/"
+)
+_BASE64_TEXT = re.compile(r"^[A-Za-z0-9+/=\s]{8,}$")
 _LINK_TAG = re.compile(rb"<(?:atom:)?link\b[^<>]*>")
 _LENGTH = re.compile(rb"\blength=[\"'](\d{1,15})[\"']")
 _IGNORED_BOZO = ("CharacterEncodingOverride", "NonXMLContentType")
@@ -66,7 +81,8 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     if _ENTITY_DECL.search(body[:65536]):
         raise ParseError("the feed declares XML entities, which Newsdesk never expands")
     body = _apply_header_charset(body, content_type, problems)
-    for repair in (repair_utf8, repair_entities):
+    _check_declared_encoding(body, problems)
+    for repair in (repair_latin1, repair_utf8, repair_c1, repair_entities):
         body, problem = repair(body)
         if problem:
             problems.append(problem)
@@ -74,13 +90,16 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     if root is None:
         raise ParseError(_not_xml_feed_message(body, content_type))
     fmt = _format_of(root.group(1))
+    if _CUT_CLOSING.search(body[-64:]):  # "</rss" : only the last ">" is missing
+        body = body.rstrip() + b">"
+        problems.append("the feed's closing tag is cut short; it was completed")
 
     raw: Mapping[str, Any] | None = None
     # The fast path ignores xml:base, RSS 1.0 content:encoded, Atom xhtml text constructs and
     # the length of a link rel="enclosure".
     if fmt != "rdf" and not _needs_fallback(body):
         raw = _fast_parse(body)
-        if raw is not None and _body_dropped(raw, body):
+        if raw is not None and (_body_dropped(raw, body) or _base64_left(raw, body, fmt)):
             raw = None
     fast = raw is not None
     if raw is None:
@@ -94,7 +113,9 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
         parsed.ttl_minutes = int(ttl.group(1))
     _read_head(body, url, parsed)
     if not _CLOSING.search(body[-2048:]):
-        if not parsed.items:
+        # A feed cut off inside its first item is an error; one without any item (a new
+        # feed, its channel read whole) is an empty feed that lacks its closing tag.
+        if not parsed.items and (_ITEM_START.search(body) or not (parsed.title or parsed.site_url)):
             raise ParseError("the feed is cut off before its first complete item")
         parsed.problems.append("the feed ends early (truncated?): read what was complete")
     return parsed
@@ -113,6 +134,31 @@ def _body_dropped(raw: Mapping[str, Any], body: bytes) -> bool:
     if all(entry.get("content") or entry.get("description") for entry in entries):
         return False
     return b"<body" in body or b"<fullitem" in body
+
+
+def _base64_left(raw: Mapping[str, Any], body: bytes, fmt: str) -> bool:
+    """An Atom text the fast path left base64 encoded. The document is scanned only when an
+    entry's content has a media type, or a title or summary reads as base64 (no spaces)."""
+    if fmt != "atom":
+        return False
+    feed = raw.get("feed") or {}
+    suspects = [feed.get("title")]
+    for entry in raw.get("entries") or []:
+        if any(_is_media_type(part.get("type")) for part in entry.get("content") or []):
+            return True
+        suspects += (entry.get("title"), entry.get("description"))
+    return any(
+        isinstance(text, str) and " " not in text.strip() and _BASE64_TEXT.match(text)
+        for text in suspects
+    ) and bool(_MEDIA_TYPED.search(body))
+
+
+def _is_media_type(kind: Any) -> bool:
+    """A MIME type that is neither text, HTML nor XML: its Atom content was base64."""
+    if not isinstance(kind, str) or "/" not in kind:
+        return False
+    kind = kind.lower()
+    return not (kind.startswith("text/") or kind.endswith("xml") or "html" in kind)
 
 
 def _fill_link_lengths(body: bytes, parsed: ParsedFeed) -> None:
@@ -147,6 +193,18 @@ def _apply_header_charset(body: bytes, content_type: str | None, problems: list[
     except (LookupError, UnicodeDecodeError):
         problems.append(f"the feed is not valid {charset} as its Content-Type says")
         return body
+
+
+def _check_declared_encoding(body: bytes, problems: list[str]) -> None:
+    encoding = declared_encoding(body)
+    if encoding is None or encoding in ("utf-8", "utf8"):
+        return
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        problems.append(f"the feed declares an unknown encoding ({encoding!r}); read as UTF-8")
 
 
 def _read_head(body: bytes, url: str, parsed: ParsedFeed) -> None:
@@ -223,13 +281,12 @@ def _fallback_parse(
         raise ParseError(f"the feed cannot be read: {type(crash).__name__}: {crash}") from None
     # A feed with channel data but no title and no items yet (a link, a language) is an
     # empty feed, not an error; a document where nothing at all was read is.
+    reason = result.get("bozo_exception")
+    ignorable = reason is None or type(reason).__name__ in _IGNORED_BOZO
     if not result.get("entries") and not result.get("feed"):
-        reason = result.get("bozo_exception")
         raise ParseError(f"the feed cannot be read: {reason or 'no feed elements found'}")
-    if result.get("bozo"):
-        exc = result.get("bozo_exception")
-        if exc is not None and type(exc).__name__ not in _IGNORED_BOZO:
-            problems.append(f"malformed XML, read what could be read: {exc}")
+    if result.get("bozo") and not ignorable:
+        problems.append(f"malformed XML, read what could be read: {reason}")
     return dict(result)
 
 
@@ -292,6 +349,8 @@ def _item(entry: Mapping[str, Any], feed_url: str, fmt: str, fast: bool) -> Pars
     link = _entry_link(entry, fmt)
     content = _content(entry)
     summary = _text(entry.get("summary")) or _text(entry.get("description"))
+    if summary and _is_media_type((entry.get("summary_detail") or {}).get("type")):
+        summary = _escape(summary)  # decoded base64: text, not HTML
     if summary and content and summary.strip() in (content.strip(), _unescape(content).strip()):
         summary = None
     if fmt == "rss" and not fast and content is None:
@@ -339,6 +398,12 @@ def _title(node: Mapping[str, Any], fmt: str) -> str | None:
     return title
 
 
+def _escape(value: str) -> str:
+    import html
+
+    return html.escape(value, quote=False)
+
+
 def _unescape(value: str) -> str:
     import html
 
@@ -377,7 +442,7 @@ def _content(entry: Mapping[str, Any]) -> str | None:
             match = _XHTML_WRAPPER.match(value) or _CONTENT_WRAPPER.match(value)
             if match:
                 value = match.group(1).strip()
-        if part.get("type") == "text/plain":
+        if part.get("type") == "text/plain" or _is_media_type(part.get("type")):
             if best is not None:
                 continue
             import html

@@ -18,6 +18,15 @@ _VERBATIM = re.compile(rb"(<!\[CDATA\[.*?\]\]>|<!--.*?-->)", re.DOTALL)
 _NAMED = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
 _BARE_AMP = re.compile(rb"&(?!(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]+|#x[0-9a-fA-F]+);)")
 _XML_NAMED = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
+_UPPER_HEX_REF = re.compile(rb"&#X([0-9a-fA-F]+);")
+# U+0080..U+009F are C1 controls nobody means: a feed holding them (as UTF-8 or as a character
+# reference such as &#146;) was written as Windows-1252. Browsers read them so (HTML5's numeric
+# character reference rule); so do we.
+_C1_RAW = re.compile(rb"\xc2[\x80-\x9f]")
+_C1_REF_STARTS = (b"&#12", b"&#13", b"&#14", b"&#15", b"&#x8", b"&#x9")
+_C1_REF = re.compile(rb"&#(1[2-5][0-9]|x[89][0-9a-fA-F]);")
+_LATIN1 = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "iso_8859-1"})
+_C1_BYTE = re.compile(rb"[\x80-\x9f]")
 
 
 def declared_encoding(body: bytes) -> str | None:
@@ -48,6 +57,56 @@ def repair_utf8(body: bytes) -> tuple[bytes, str | None]:
     )
 
 
+def _cp1252(code: int) -> bytes | None:
+    try:
+        return bytes([code]).decode("cp1252").encode("utf-8")
+    except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D: undefined, kept as they are
+        return None
+
+
+_C1_TABLE = {code: fixed.decode("utf-8") for code in range(0x80, 0xA0) if (fixed := _cp1252(code))}
+
+
+def _ref_to_cp1252(ref: bytes, whole: bytes) -> bytes:
+    code = int(ref[1:], 16) if ref.startswith(b"x") else int(ref)
+    fixed = _cp1252(code) if 0x80 <= code <= 0x9F else None
+    # A reference stays one: in an attribute or in markup, text must stay escaped.
+    return b"&#%d;" % ord(fixed.decode("utf-8")) if fixed is not None else whole
+
+
+def _c1_raw_to_cp1252(match: re.Match[bytes]) -> bytes:
+    return _cp1252(match.group(0)[1]) or match.group(0)
+
+
+def _c1_ref_to_cp1252(match: re.Match[bytes]) -> bytes:
+    return _ref_to_cp1252(match.group(1), match.group(0))
+
+
+def repair_c1(body: bytes) -> tuple[bytes, str | None]:
+    """Windows-1252 code points written as U+0080..U+009F (raw UTF-8 or ``&#146;``) are
+    read as the Windows-1252 characters they stand for. Not recorded as a problem: the
+    document is well formed, and this is how a browser reads it. In a UTF-8 document only
+    (other encodings are decoded to UTF-8 before, or read by the parser)."""
+    if declared_encoding(body) not in (None, "utf-8", "utf8"):
+        return body, None
+    # Substring tests first: they cost a fraction of a regular expression's scan.
+    if b"\xc2" in body:
+        body = _C1_RAW.sub(_c1_raw_to_cp1252, body)
+    if any(start in body for start in _C1_REF_STARTS):
+        body = _C1_REF.sub(_c1_ref_to_cp1252, body)
+    return body, None
+
+
+def repair_latin1(body: bytes) -> tuple[bytes, str | None]:
+    """A document declared ISO-8859-1 whose bytes 0x80..0x9F are used is Windows-1252 (the
+    WHATWG Encoding Standard reads the label so): decode it as such, as UTF-8."""
+    if declared_encoding(body) not in _LATIN1 or not _C1_BYTE.search(body):
+        return body, None
+    text = body.decode("latin-1").translate(_C1_TABLE)
+    text = re.sub(r"^(\s*<\?xml[^>]*encoding=[\"'])[^\"']+", r"\1utf-8", text, count=1)
+    return text.encode("utf-8"), None
+
+
 def _fix_entities(segment: bytes) -> bytes:
     def named(match: re.Match[bytes]) -> bytes:
         name = match.group(1)
@@ -58,6 +117,7 @@ def _fix_entities(segment: bytes) -> bytes:
             return b"&amp;" + name + b";"
         return b"&#%d;" % codepoint
 
+    segment = _UPPER_HEX_REF.sub(rb"&#x\1;", segment)  # HTML reads "&#X41;"; XML does not
     return _BARE_AMP.sub(b"&amp;", _NAMED.sub(named, segment))
 
 
