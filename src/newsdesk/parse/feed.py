@@ -53,6 +53,7 @@ _MEDIA_TYPED = re.compile(
     rb"<(?:[\w.-]+:)?(?:content|summary|title)\s[^>]*?\btype=[\"'](?!text/|[^\"']*xml[\"'])[\w.+-]+/"
 )
 _BASE64_TEXT = re.compile(r"^[A-Za-z0-9+/=\s]{8,}$")
+_HTML_TITLE_MARKS = (b'<title type="html"', b"<title type='html'")
 _LINK_TAG = re.compile(rb"<(?:atom:)?link\b[^<>]*>")
 _LENGTH = re.compile(rb"\blength=[\"'](\d{1,15})[\"']")
 _IGNORED_BOZO = ("CharacterEncodingOverride", "NonXMLContentType")
@@ -102,9 +103,14 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
         if raw is not None and (_body_dropped(raw, body) or _base64_left(raw, body, fmt)):
             raw = None
     fast = raw is not None
+    if raw is not None:
+        _drop_made_up_summaries(raw, body, fmt)
     if raw is None:
         raw = _fallback_parse(body, url, content_type, problems)
-    parsed = _from_dict(raw, url, fmt, fast)
+    # The fast path does not tell a title's type; an Atom document that marks titles as HTML
+    # (substring tests, both quotings) has its titles read as HTML.
+    html_titles = fast and fmt == "atom" and any(mark in body for mark in _HTML_TITLE_MARKS)
+    parsed = _from_dict(raw, url, fmt, fast, html_titles)
     if fast:
         _fill_link_lengths(body, parsed)
     parsed.problems = problems + parsed.problems
@@ -134,6 +140,22 @@ def _body_dropped(raw: Mapping[str, Any], body: bytes) -> bool:
     if all(entry.get("content") or entry.get("description") for entry in entries):
         return False
     return b"<body" in body or b"<fullitem" in body
+
+
+def _drop_made_up_summaries(raw: Mapping[str, Any], body: bytes, fmt: str) -> None:
+    """Lacking a description, the fast path makes one of the content's text (script code
+    included), which we would take for the feed's own summary. When the document holds no
+    item description or summary element at all (counted cheaply: a channel's description
+    opens and closes once), every such description is made up: drop it."""
+    if fmt == "rss":
+        own = body.count(b"description>") > 2 or b"summary" in body
+    else:
+        own = b"summary" in body
+    if own:
+        return
+    for entry in raw.get("entries") or []:
+        if entry.get("content") and isinstance(entry, dict):
+            entry.pop("description", None)
 
 
 def _base64_left(raw: Mapping[str, Any], body: bytes, fmt: str) -> bool:
@@ -297,12 +319,14 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _from_dict(raw: Mapping[str, Any], url: str, fmt: str, fast: bool = True) -> ParsedFeed:
+def _from_dict(
+    raw: Mapping[str, Any], url: str, fmt: str, fast: bool = True, html_titles: bool = False
+) -> ParsedFeed:
     feed = raw.get("feed") or {}
     feed_base = _text(feed.get("base") if isinstance(feed, Mapping) else None) or url
     site = _site_url(feed, url)
     parsed = ParsedFeed(
-        title=_title(feed, fmt),
+        title=_title(feed, html_titles),
         site_url=join(feed_base, site) if site else None,
         self_url=_self_url(feed, url),
         language=_text(feed.get("language")),
@@ -310,7 +334,7 @@ def _from_dict(raw: Mapping[str, Any], url: str, fmt: str, fast: bool = True) ->
     )
     feed_author = _author(feed) if fmt == "atom" else None
     for entry in raw.get("entries") or []:
-        item = _item(entry, url, fmt, fast)
+        item = _item(entry, url, fmt, fast, html_titles)
         item.author = item.author or feed_author
         if fmt == "rdf" and item.published is None:  # RSS 1.0: dc:date is the item's date
             item.published, item.updated = item.updated, None
@@ -344,7 +368,9 @@ def _self_url(feed: Mapping[str, Any], url: str) -> str | None:
     return None
 
 
-def _item(entry: Mapping[str, Any], feed_url: str, fmt: str, fast: bool) -> ParsedItem:
+def _item(
+    entry: Mapping[str, Any], feed_url: str, fmt: str, fast: bool, html_titles: bool
+) -> ParsedItem:
     base = _base(entry) or feed_url
     link = _entry_link(entry, fmt)
     content = _content(entry)
@@ -357,7 +383,7 @@ def _item(entry: Mapping[str, Any], feed_url: str, fmt: str, fast: bool) -> Pars
         # The fast path reads an RSS description as content (the convention of the golden
         # files); feedparser, the fallback, as summary.
         content, summary = summary, None
-    title = _title(entry, fmt)
+    title = _title(entry, html_titles)
     return ParsedItem(
         guid=_text(entry.get("id")),
         link=join(base, link) if link else None,
@@ -386,11 +412,14 @@ def _entry_link(entry: Mapping[str, Any], fmt: str) -> str | None:
     return _text(entry.get("link"))
 
 
-def _title(node: Mapping[str, Any], fmt: str) -> str | None:
-    """Titles are plain text: an HTML title (feedparser tells its type) loses its tags."""
+def _title(node: Mapping[str, Any], html_titles: bool) -> str | None:
+    """Titles are plain text: an HTML title (feedparser tells its type; the fast path's
+    ``html_titles``) loses its tags."""
     title = _text(node.get("title"))
     detail = node.get("title_detail")
     if title and isinstance(detail, Mapping) and "html" in (detail.get("type") or ""):
+        return _strip_tags(title) or None
+    if title and html_titles and "<" in title:
         return _strip_tags(title) or None
     title = _plain(title)
     # Without a type (the fast path), a title is text: "<b>" in it may be the words of an
@@ -518,6 +547,7 @@ def _length(value: Any) -> int | None:
 _TAG = re.compile(r"<[^>]+>")
 
 
+_OPEN_COMMENT = re.compile(r"<!--.*\Z", re.S)  # what is left of one after the tags went
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
 
 
@@ -525,4 +555,5 @@ def _strip_tags(value: str) -> str:
     """The text of an HTML title: tags removed, and the code of a script or style with them."""
     import html
 
-    return html.unescape(_TAG.sub("", _SCRIPT.sub("", value))).strip()
+    text = _OPEN_COMMENT.sub("", _TAG.sub("", _SCRIPT.sub("", value)))
+    return html.unescape(text).strip()
