@@ -15,7 +15,7 @@ from typing import Any
 
 from newsdesk.errors import NotAFeedError, ParseError
 from newsdesk.model import Enclosure, ParsedFeed, ParsedItem
-from newsdesk.parse import sniff
+from newsdesk.parse import fastpath, sniff
 from newsdesk.parse.dates import parse_date
 from newsdesk.parse.jsonfeed import parse_json_feed
 from newsdesk.parse.links import join
@@ -41,19 +41,6 @@ _CLOSING = re.compile(rb"</(?:[A-Za-z][\w.-]{0,15}:)?(rss|feed|rdf:RDF|RDF|chann
 _CUT_CLOSING = re.compile(rb"</(?:[A-Za-z][\w.-]{0,15}:)?(?:rss|feed|rdf:RDF|RDF)\s*$", re.I)
 _ITEM_START = re.compile(rb"<(?:[A-Za-z][\w.-]{0,15}:)?(?:item|entry)[\s>]")
 _HEADER_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.I)
-# What the fast path reads wrongly, so such documents go to feedparser: xml:base; inline XHTML
-# (Atom type="xhtml", application/xhtml+xml, <xhtml:body>), whose markup it drops; all of
-# Atom 0.3 (mode="xml" and mode="base64" text). Substring tests first: a regex alternation
-# over a large body costs many times more.
-_XHTML_MARKERS = re.compile(rb"type=[\"'](?:xhtml|application/xhtml\+xml)[\"']|<xhtml:body[\s>]")
-_ATOM03 = b"purl.org/atom/ns#"
-# Atom 1.0 content of a media type other than text, HTML or XML is base64 (RFC 4287 4.1.3.3):
-# feedparser decodes it, the fast path does not.
-_MEDIA_TYPED = re.compile(
-    rb"<(?:[\w.-]+:)?(?:content|summary|title)\s[^>]*?\btype=[\"'](?!text/|[^\"']*xml[\"'])[\w.+-]+/"
-)
-_BASE64_TEXT = re.compile(r"^[A-Za-z0-9+/=\s]{8,}$")
-_HTML_TITLE_MARKS = (b'<title type="html"', b"<title type='html'")
 _LINK_TAG = re.compile(rb"<(?:atom:)?link\b[^<>]*>")
 _LENGTH = re.compile(rb"\blength=[\"'](\d{1,15})[\"']")
 _IGNORED_BOZO = ("CharacterEncodingOverride", "NonXMLContentType")
@@ -98,18 +85,16 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     raw: Mapping[str, Any] | None = None
     # The fast path ignores xml:base, RSS 1.0 content:encoded, Atom xhtml text constructs and
     # the length of a link rel="enclosure".
-    if fmt != "rdf" and not _needs_fallback(body):
+    if fmt != "rdf" and not fastpath.needs_fallback(body):
         raw = _fast_parse(body)
-        if raw is not None and (_body_dropped(raw, body) or _base64_left(raw, body, fmt)):
+        if raw is not None and fastpath.misread(raw, body, fmt):
             raw = None
     fast = raw is not None
     if raw is not None:
-        _drop_made_up_summaries(raw, body, fmt)
+        fastpath.drop_made_up_summaries(raw, body, fmt)
     if raw is None:
         raw = _fallback_parse(body, url, content_type, problems)
-    # The fast path does not tell a title's type; an Atom document that marks titles as HTML
-    # (substring tests, both quotings) has its titles read as HTML.
-    html_titles = fast and fmt == "atom" and any(mark in body for mark in _HTML_TITLE_MARKS)
+    html_titles = fast and fastpath.html_titles(body, fmt)
     parsed = _from_dict(raw, url, fmt, fast, html_titles)
     if fast:
         _fill_link_lengths(body, parsed)
@@ -125,62 +110,6 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
             raise ParseError("the feed is cut off before its first complete item")
         parsed.problems.append("the feed ends early (truncated?): read what was complete")
     return parsed
-
-
-def _needs_fallback(body: bytes) -> bool:
-    if _ATOM03 in body[:4096] or b"xml:base" in body:
-        return True
-    return b"xhtml" in body and _XHTML_MARKERS.search(body) is not None
-
-
-def _body_dropped(raw: Mapping[str, Any], body: bytes) -> bool:
-    """An item without text whose document has an RSS <body> or an old blog's <fullitem>: the
-    fast path dropped that inline markup. Checked only then (a full scan costs)."""
-    entries = raw.get("entries") or []
-    if all(entry.get("content") or entry.get("description") for entry in entries):
-        return False
-    return b"<body" in body or b"<fullitem" in body
-
-
-def _drop_made_up_summaries(raw: Mapping[str, Any], body: bytes, fmt: str) -> None:
-    """Lacking a description, the fast path makes one of the content's text (script code
-    included), which we would take for the feed's own summary. When the document holds no
-    item description or summary element at all (counted cheaply: a channel's description
-    opens and closes once), every such description is made up: drop it."""
-    if fmt == "rss":
-        own = body.count(b"description>") > 2 or b"summary" in body
-    else:
-        own = b"summary" in body
-    if own:
-        return
-    for entry in raw.get("entries") or []:
-        if entry.get("content") and isinstance(entry, dict):
-            entry.pop("description", None)
-
-
-def _base64_left(raw: Mapping[str, Any], body: bytes, fmt: str) -> bool:
-    """An Atom text the fast path left base64 encoded. The document is scanned only when an
-    entry's content has a media type, or a title or summary reads as base64 (no spaces)."""
-    if fmt != "atom":
-        return False
-    feed = raw.get("feed") or {}
-    suspects = [feed.get("title")]
-    for entry in raw.get("entries") or []:
-        if any(_is_media_type(part.get("type")) for part in entry.get("content") or []):
-            return True
-        suspects += (entry.get("title"), entry.get("description"))
-    return any(
-        isinstance(text, str) and " " not in text.strip() and _BASE64_TEXT.match(text)
-        for text in suspects
-    ) and bool(_MEDIA_TYPED.search(body))
-
-
-def _is_media_type(kind: Any) -> bool:
-    """A MIME type that is neither text, HTML nor XML: its Atom content was base64."""
-    if not isinstance(kind, str) or "/" not in kind:
-        return False
-    kind = kind.lower()
-    return not (kind.startswith("text/") or kind.endswith("xml") or "html" in kind)
 
 
 def _fill_link_lengths(body: bytes, parsed: ParsedFeed) -> None:
@@ -375,7 +304,7 @@ def _item(
     link = _entry_link(entry, fmt)
     content = _content(entry)
     summary = _text(entry.get("summary")) or _text(entry.get("description"))
-    if summary and _is_media_type((entry.get("summary_detail") or {}).get("type")):
+    if summary and fastpath.is_media_type((entry.get("summary_detail") or {}).get("type")):
         summary = _escape(summary)  # decoded base64: text, not HTML
     if summary and content and summary.strip() in (content.strip(), _unescape(content).strip()):
         summary = None
@@ -471,7 +400,7 @@ def _content(entry: Mapping[str, Any]) -> str | None:
             match = _XHTML_WRAPPER.match(value) or _CONTENT_WRAPPER.match(value)
             if match:
                 value = match.group(1).strip()
-        if part.get("type") == "text/plain" or _is_media_type(part.get("type")):
+        if part.get("type") == "text/plain" or fastpath.is_media_type(part.get("type")):
             if best is not None:
                 continue
             import html
