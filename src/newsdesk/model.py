@@ -55,6 +55,9 @@ class ParsedItem:
     guid: str | None = None
     link: str | None = None
     title: str | None = None
+    # The parser knew the title's type: it is plain text, "<" and all (else the pipeline
+    # strips what looks like a tag).
+    title_is_text: bool = False
     author: str | None = None
     summary: str | None = None  # HTML (or plain text for some feeds)
     content: str | None = None  # HTML

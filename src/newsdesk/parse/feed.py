@@ -255,7 +255,7 @@ def _from_dict(
     feed_base = _text(feed.get("base") if isinstance(feed, Mapping) else None) or url
     site = _site_url(feed, url)
     parsed = ParsedFeed(
-        title=_title(feed, html_titles),
+        title=_title(feed, fmt, fast, html_titles)[0],
         site_url=join(feed_base, site) if site else None,
         self_url=_self_url(feed, url),
         language=_text(feed.get("language")),
@@ -312,11 +312,12 @@ def _item(
         # The fast path reads an RSS description as content (the convention of the golden
         # files); feedparser, the fallback, as summary.
         content, summary = summary, None
-    title = _title(entry, html_titles)
+    title, title_is_text = _title(entry, fmt, fast, html_titles)
     return ParsedItem(
         guid=_text(entry.get("id")),
         link=join(base, link) if link else None,
         title=title,
+        title_is_text=title_is_text,
         author=_author(entry),
         summary=summary,
         content=content,
@@ -341,19 +342,24 @@ def _entry_link(entry: Mapping[str, Any], fmt: str) -> str | None:
     return _text(entry.get("link"))
 
 
-def _title(node: Mapping[str, Any], html_titles: bool) -> str | None:
+def _title(
+    node: Mapping[str, Any], fmt: str, fast: bool, html_titles: bool
+) -> tuple[str | None, bool]:
     """Titles are plain text: an HTML title (feedparser tells its type; the fast path's
-    ``html_titles``) loses its tags."""
+    ``html_titles``) loses its tags. Second: whether the title's type was known, so that it
+    is text now and "<b>" in it is words (the pipeline must not strip them as a tag)."""
     title = _text(node.get("title"))
+    if not title:
+        return None, False
     detail = node.get("title_detail")
-    if title and isinstance(detail, Mapping) and "html" in (detail.get("type") or ""):
-        return _strip_tags(title) or None
-    if title and html_titles and "<" in title:
-        return _strip_tags(title) or None
-    title = _plain(title)
-    # Without a type (the fast path), a title is text: "<b>" in it may be the words of an
-    # RSS title escaped once (the publishing round trip keeps it); the pipeline decides.
-    return title
+    kind = detail.get("type") if isinstance(detail, Mapping) and not fast else None
+    if (isinstance(kind, str) and "html" in kind) or (html_titles and "<" in title):
+        return _strip_tags(title) or None, True
+    if fmt == "atom" and isinstance(kind, str) and (kind == "text/plain" or "/" in kind):
+        return title, True  # an Atom text construct of type text: literal, entities and all
+    # Without a type (the fast path, RSS), a title is text, but "<b>" in it may be the words
+    # of an RSS title escaped once (the publishing round trip keeps it); the pipeline decides.
+    return _plain(title), False
 
 
 def _escape(value: str) -> str:

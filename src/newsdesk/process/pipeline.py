@@ -39,10 +39,10 @@ def entry_key(item: ParsedItem) -> str:
     return "h:" + _digest(item.title, item.content, item.summary)
 
 
-def _clean_title(title: str | None) -> str | None:
+def _clean_title(title: str | None, is_text: bool = False) -> str | None:
     if not title:
         return None
-    if "<" in title and _TAGS.search(title):
+    if not is_text and "<" in title and _TAGS.search(title):
         import html
 
         title = html.unescape(_TAGS.sub("", title))
@@ -98,7 +98,7 @@ def process_item(
     base = item.base or feed_url
     # javascript:, data:, file: … never become an entry URL
     link = web_url(absolute(item.link, base))
-    markers = read_markers(_clean_title(item.title), item.author, feed_title)
+    markers = read_markers(_clean_title(item.title, item.title_is_text), item.author, feed_title)
     raw_html = _to_html(item.content) or _to_html(item.summary)
     content_html = sanitize_html(raw_html, base)
     # With content, the feed's summary is a shorter copy of it: not worth a second sanitize.
