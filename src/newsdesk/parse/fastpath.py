@@ -1,9 +1,11 @@
 """When the fast path (fastfeedparser) cannot be trusted with a document, which then goes to
 feedparser, and what of its reading we correct.
 
-Two kinds of test: before the fast parse, on the bytes (substring tests first: a regular
-expression's scan of a large body costs many times more); after it, on its result, where a
-sign of loss is cheap to see and only then is the body scanned.
+Two kinds of test: before the fast parse, on the bytes; after it, on its result, where a
+sign of loss is cheap to see and only then is the body scanned. Every scan of a whole body
+costs a good part of what the fast parse does (about a fifth for one substring test), so
+what depends on how a feed writes its items (they come from one template) is looked for in
+its first item only: :func:`first_item`.
 """
 
 from __future__ import annotations
@@ -31,38 +33,41 @@ _BASE64_TEXT = re.compile(r"^[A-Za-z0-9+/=\s]{8,}$")
 _CHILD_MARKUP = re.compile(rb"<(?:description|summary|content)\b[^>]*>\s*<[A-Za-z]")
 # An Atom link that gives its URL as text instead of in href.
 _LINK_TEXT = re.compile(rb"<link\b[^>]*[^/]>\s*[a-zA-Z][\w+.-]*:")
+_PREFIXED_ITEM = re.compile(rb"<([\w.-]{1,16}:(?:item|entry))[\s>]")
+_OWN_SUMMARY_MARKS = (b"<description", b":description", b"<summary", b":summary")
 _HTML_TITLE_MARKS = (b'<title type="html"', b"<title type='html'")
 
 
-def needs_fallback(body: bytes) -> bool:
-    """Documents the fast path is known to misread, told from their bytes."""
+def first_item(body: bytes, fmt: str) -> tuple[bytes, bytes]:
+    """The document up to the end of its first item or entry, and that item alone (empty
+    when there is none)."""
+    name = b"entry" if fmt == "atom" else b"item"
+    start = body.find(b"<" + name)
+    closing = b"</" + name + b">"
+    if start == -1 and (prefixed := _PREFIXED_ITEM.search(body)):  # <r:item>, rare
+        start, closing = prefixed.start(), b"</" + prefixed.group(1) + b">"
+    if start == -1:
+        return body[:65536], b""
+    end = body.find(closing, start)
+    end = len(body) if end == -1 else end + len(closing)
+    return body[:end], body[start:end]
+
+
+def needs_fallback(body: bytes, item: bytes) -> bool:
+    """Documents the fast path is known to misread, told from their bytes (``item``: the
+    first item, see :func:`first_item`). iTunes categories inside an item are tags to
+    feedparser, not to the fast path (a channel's are the podcast's own: not wanted); a
+    media:title before the item's title is taken for it."""
     if _ATOM03 in body[:4096] or b"xml:base" in body:
         return True
     if b"xhtml" in body and _XHTML_MARKERS.search(body):
         return True
-    if b":description" in body and _ODD_DESCRIPTION.search(body):
+    if b":description" in item and _ODD_DESCRIPTION.search(item):
         return True
-    return _item_itunes_category(body) or _media_title_first(body)
-
-
-def _item_itunes_category(body: bytes) -> bool:
-    """iTunes categories inside an item (feedparser reads them as tags; the fast path does
-    not). A channel's, before the first item, are the podcast's own: not wanted."""
-    if b"<itunes:category" not in body:
-        return False
-    first = body.find(b"<item")
-    return first != -1 and body.find(b"<itunes:category", first) != -1
-
-
-def _media_title_first(body: bytes) -> bool:
-    """A media:title before the item's own title: the fast path takes it for the title."""
-    start = body.find(b"<media:title")
-    while start != -1:
-        end = body.find(b"</item>", start)
-        if end != -1 and body.find(b"<title", start, end) != -1:
-            return True
-        start = body.find(b"<media:title", end) if end != -1 else -1
-    return False
+    if b"<itunes:category" in item:
+        return True
+    media_title = item.find(b"<media:title")
+    return media_title != -1 and item.find(b"<title", media_title) != -1
 
 
 def misread(raw: Mapping[str, Any], body: bytes, fmt: str) -> bool:
@@ -118,22 +123,18 @@ def is_media_type(kind: Any) -> bool:
     return not (kind.startswith("text/") or kind.endswith("xml") or "html" in kind)
 
 
-def html_titles(body: bytes, fmt: str) -> bool:
+def html_titles(head: bytes, fmt: str) -> bool:
     """The fast path does not tell a title's type; an Atom document that marks titles as
-    HTML (both quotings) has its titles read as HTML."""
-    return fmt == "atom" and any(mark in body for mark in _HTML_TITLE_MARKS)
+    HTML (both quotings; in ``head``, the document through its first entry) has its titles
+    read as HTML."""
+    return fmt == "atom" and any(mark in head for mark in _HTML_TITLE_MARKS)
 
 
-def drop_made_up_summaries(raw: Mapping[str, Any], body: bytes, fmt: str) -> None:
+def drop_made_up_summaries(raw: Mapping[str, Any], item: bytes) -> None:
     """Lacking a description, the fast path makes one of the content's text (script code
-    included), which we would take for the feed's own summary. When the document holds no
-    item description or summary element at all (counted cheaply: a channel's description
-    opens and closes once), every such description is made up: drop it."""
-    if fmt == "rss":
-        own = body.count(b"description>") > 2 or b"summary" in body
-    else:
-        own = b"summary" in body
-    if own:
+    included), which we would take for the feed's own summary. When the first item has no
+    description or summary element, such descriptions are made up: dropped."""
+    if not item or any(mark in item for mark in _OWN_SUMMARY_MARKS):
         return
     for entry in raw.get("entries") or []:
         if entry.get("content") and isinstance(entry, dict):

@@ -85,16 +85,17 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     raw: Mapping[str, Any] | None = None
     # The fast path ignores xml:base, RSS 1.0 content:encoded, Atom xhtml text constructs and
     # the length of a link rel="enclosure".
-    if fmt != "rdf" and not fastpath.needs_fallback(body):
+    head, item = fastpath.first_item(body, fmt)
+    if fmt != "rdf" and not fastpath.needs_fallback(body, item):
         raw = _fast_parse(body)
         if raw is not None and fastpath.misread(raw, body, fmt):
             raw = None
     fast = raw is not None
     if raw is not None:
-        fastpath.drop_made_up_summaries(raw, body, fmt)
+        fastpath.drop_made_up_summaries(raw, item)
     if raw is None:
         raw = _fallback_parse(body, url, content_type, problems)
-    html_titles = fast and fastpath.html_titles(body, fmt)
+    html_titles = fast and fastpath.html_titles(head, fmt)
     parsed = _from_dict(raw, url, fmt, fast, html_titles)
     if fast:
         _fill_link_lengths(body, parsed)

@@ -12,7 +12,10 @@ import html.entities
 import re
 
 _DECLARED = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']", re.I)
-_SUSPECT_AMP = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)")
+# Also a reference to U+0080..U+009F (see repair_c1): one scan finds both.
+_SUSPECT_AMP = re.compile(
+    rb"&(?!(?:amp|lt|gt|quot|apos|#(?!1[2-5][0-9];)[0-9]+|#x(?![89][0-9a-fA-F];)[0-9a-fA-F]+);)"
+)
 # CDATA sections and comments: no entity is read there, so a bare "&" in them is legal XML.
 _VERBATIM = re.compile(rb"(<!\[CDATA\[.*?\]\]>|<!--.*?-->)", re.DOTALL)
 _NAMED = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
@@ -23,7 +26,6 @@ _UPPER_HEX_REF = re.compile(rb"&#X([0-9a-fA-F]+);")
 # reference such as &#146;) was written as Windows-1252. Browsers read them so (HTML5's numeric
 # character reference rule); so do we.
 _C1_RAW = re.compile(rb"\xc2[\x80-\x9f]")
-_C1_REF_STARTS = (b"&#12", b"&#13", b"&#14", b"&#15", b"&#x8", b"&#x9")
 _C1_REF = re.compile(rb"&#(1[2-5][0-9]|x[89][0-9a-fA-F]);")
 _LATIN1 = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "iso_8859-1"})
 _C1_BYTE = re.compile(rb"[\x80-\x9f]")
@@ -83,18 +85,15 @@ def _c1_ref_to_cp1252(match: re.Match[bytes]) -> bytes:
 
 
 def repair_c1(body: bytes) -> tuple[bytes, str | None]:
-    """Windows-1252 code points written as U+0080..U+009F (raw UTF-8 or ``&#146;``) are
-    read as the Windows-1252 characters they stand for. Not recorded as a problem: the
+    """Windows-1252 code points written as U+0080..U+009F in UTF-8 are read as the
+    Windows-1252 characters they stand for (written as references, ``&#146;``, they are
+    mended by :func:`repair_entities`, whose scan finds them). Not recorded as a problem: the
     document is well formed, and this is how a browser reads it. In a UTF-8 document only
     (other encodings are decoded to UTF-8 before, or read by the parser)."""
-    if declared_encoding(body) not in (None, "utf-8", "utf8"):
+    # A one-byte substring test (memchr) first: far cheaper than the expression's scan.
+    if b"\xc2" not in body or declared_encoding(body) not in (None, "utf-8", "utf8"):
         return body, None
-    # Substring tests first: they cost a fraction of a regular expression's scan.
-    if b"\xc2" in body:
-        body = _C1_RAW.sub(_c1_raw_to_cp1252, body)
-    if any(start in body for start in _C1_REF_STARTS):
-        body = _C1_REF.sub(_c1_ref_to_cp1252, body)
-    return body, None
+    return _C1_RAW.sub(_c1_raw_to_cp1252, body), None
 
 
 def repair_latin1(body: bytes) -> tuple[bytes, str | None]:
@@ -127,13 +126,15 @@ def repair_entities(body: bytes) -> tuple[bytes, str | None]:
     if _SUSPECT_AMP.search(body) is None:
         return body, None
     parts = _VERBATIM.split(body)
-    changed = False
+    changed = mended = False
     for index in range(0, len(parts), 2):  # even indexes are outside CDATA and comments
         if b"&" in parts[index]:
-            fixed = _fix_entities(parts[index])
-            if fixed != parts[index]:
-                parts[index] = fixed
-                changed = True
-    if not changed:
+            part = _C1_REF.sub(_c1_ref_to_cp1252, parts[index])  # not a problem: repair_c1
+            fixed = _fix_entities(part)
+            changed = changed or fixed != part
+            mended = mended or fixed != parts[index]
+            parts[index] = fixed
+    if not mended:
         return body, None
-    return b"".join(parts), "the feed has undefined entities or unescaped '&'; they were repaired"
+    problem = "the feed has undefined entities or unescaped '&'; they were repaired"
+    return b"".join(parts), problem if changed else None
