@@ -123,6 +123,24 @@ def test_sanitize_leaves_nothing_active(dirty: str) -> None:
     assert "ok" in clean
 
 
+def test_sanitize_keeps_an_objects_fallback_content() -> None:
+    # What an <object> holds is the HTML a browser shows when it does not run the object.
+    clean = sanitize_html(
+        '<object data="x.swf"><param name="movie" value="x.swf"><b>Transcript</b></object>',
+        "https://example.org/",
+    )
+    assert clean == "<b>Transcript</b>"
+
+
+def test_title_known_to_be_text_keeps_tag_like_words() -> None:
+    words = "History of the <blink> tag"
+    told = process_item(ParsedItem(guid="1", title=words, title_is_text=True), FEED, NOW)
+    assert told.title == words
+    # Without the parser knowing the type, what looks like a tag is taken for markup.
+    untold = process_item(ParsedItem(guid="2", title=words), FEED, NOW)
+    assert untold.title == "History of the tag"
+
+
 def test_sanitize_resolves_urls_and_marks_links() -> None:
     clean = sanitize_html('<a href="/p">x</a><img src="i.png">', "https://example.org/a/")
     assert 'href="https://example.org/p"' in clean
