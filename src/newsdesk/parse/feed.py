@@ -39,7 +39,6 @@ _SELF_LINK = re.compile(rb"<(?:atom:)?link\b[^>]*>", re.I)
 _HREF = re.compile(rb"\bhref=[\"']([^\"']+)[\"']")
 _CLOSING = re.compile(rb"</(?:[A-Za-z][\w.-]{0,15}:)?(rss|feed|rdf:RDF|RDF|channel)>\s*$", re.I)
 _CUT_CLOSING = re.compile(rb"</(?:[A-Za-z][\w.-]{0,15}:)?(?:rss|feed|rdf:RDF|RDF)\s*$", re.I)
-_ITEM_START = re.compile(rb"<(?:[A-Za-z][\w.-]{0,15}:)?(?:item|entry)[\s>]")
 _HEADER_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.I)
 _LINK_TAG = re.compile(rb"<(?:atom:)?link\b[^<>]*>")
 _LENGTH = re.compile(rb"\blength=[\"'](\d{1,15})[\"']")
@@ -105,9 +104,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
         parsed.ttl_minutes = int(ttl.group(1))
     _read_head(body, url, parsed)
     if not _CLOSING.search(body[-2048:]):
-        # A feed cut off inside its first item is an error; one without any item (a new
-        # feed, its channel read whole) is an empty feed that lacks its closing tag.
-        if not parsed.items and (_ITEM_START.search(body) or not (parsed.title or parsed.site_url)):
+        if not parsed.items:
             raise ParseError("the feed is cut off before its first complete item")
         parsed.problems.append("the feed ends early (truncated?): read what was complete")
     return parsed
