@@ -153,7 +153,7 @@ def _check_declared_encoding(body: bytes, problems: list[str]) -> None:
     try:
         codecs.lookup(encoding)
     except LookupError:
-        problems.append(f"the feed declares an unknown encoding ({encoding!r}); read as UTF-8")
+        problems.append(f"the feed declares an unknown encoding ({encoding!r})")
 
 
 def _read_head(body: bytes, url: str, parsed: ParsedFeed) -> None:
