@@ -10,7 +10,7 @@ when that value, put through the same policy, is ours; each such comparison is l
 :data:`POLICY_LOG` so the report counts exact passes apart from passes under a policy:
 
 * ``sanitize``: HTML goes through Newsdesk's stricter allowlist (docs/feed-conformance.md);
-* ``plain-title``: titles are plain text, not HTML;
+* ``plain-title``: titles are plain text, to a fixed point (``one_line``), not HTML;
 * ``absolute-url``: links are resolved against the document URL, never left relative;
 * ``html-content``: a text/plain content is stored as escaped HTML.
 """
@@ -137,7 +137,6 @@ class _Equiv(str):
     __hash__ = str.__hash__
 
 
-_TAG = re.compile(r"<[^>]*>")
 
 
 class Title(_Equiv):
@@ -145,7 +144,9 @@ class Title(_Equiv):
     policies = ("plain-title",)
 
     def convert(self, other: str, policy: str) -> str | None:
-        return " ".join(html.unescape(_TAG.sub("", other)).split())
+        # Newsdesk's plain-text rule (docs/security.md): entities decoded and anything
+        # tag-like removed, to a fixed point, whatever type the feed declared.
+        return one_line(other) or ""
 
 
 class Url(_Equiv):

@@ -123,6 +123,23 @@ def test_sanitize_leaves_nothing_active(dirty: str) -> None:
     assert "ok" in clean
 
 
+def test_sanitize_keeps_an_objects_fallback_content() -> None:
+    # What an <object> holds is the HTML a browser shows when it does not run the object.
+    clean = sanitize_html(
+        '<object data="x.swf"><param name="movie" value="x.swf"><b>Transcript</b></object>',
+        "https://example.org/",
+    )
+    assert clean == "<b>Transcript</b>"
+
+
+def test_a_title_loses_what_looks_like_a_tag_whatever_its_type() -> None:
+    # Deliberate (docs/feed-conformance.md): a title is plain text everywhere, and an API
+    # client that shows it as HTML must find nothing live in it, so "<blink>" goes even from a
+    # title the feed declares as text.
+    words = "History of the <blink> tag"
+    assert process_item(ParsedItem(guid="1", title=words), FEED, NOW).title == "History of the tag"
+
+
 def test_sanitize_resolves_urls_and_marks_links() -> None:
     clean = sanitize_html('<a href="/p">x</a><img src="i.png">', "https://example.org/a/")
     assert 'href="https://example.org/p"' in clean

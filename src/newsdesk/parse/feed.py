@@ -15,14 +15,21 @@ from typing import Any
 
 from newsdesk.errors import NotAFeedError, ParseError
 from newsdesk.model import Enclosure, ParsedFeed, ParsedItem
-from newsdesk.parse import sniff
+from newsdesk.parse import fastpath, sniff
 from newsdesk.parse.dates import parse_date
 from newsdesk.parse.jsonfeed import parse_json_feed
 from newsdesk.parse.links import join
-from newsdesk.parse.repair import declared_encoding, repair_entities, repair_utf8
+from newsdesk.parse.repair import (
+    declared_encoding,
+    repair_c1,
+    repair_entities,
+    repair_latin1,
+    repair_utf8,
+)
 
 _TTL = re.compile(rb"<ttl>\s*(\d{1,7})\s*</ttl>", re.I)
-_ROOT = re.compile(rb"<(rss|feed|rdf:RDF|RDF|channel)[\s>]", re.I)
+# The root may carry a prefix bound to RSS's namespace (<r:rss xmlns:r="...">).
+_ROOT = re.compile(rb"<(?:[A-Za-z][\w.-]{0,15}:)?(rss|feed|rdf:RDF|RDF|channel)[\s>]", re.I)
 _XHTML_WRAPPER = re.compile(r"^\s*<content\b[^>]*>\s*<div\b[^>]*>(.*)</div>\s*</content>\s*$", re.S)
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
 _CONTENT_WRAPPER = re.compile(r"^\s*<content\b[^>]*>(.*)</content>\s*$", re.S)
@@ -30,14 +37,9 @@ _LANGUAGE = re.compile(rb"<(?:language|dc:language)>\s*([A-Za-z][\w-]{0,34})\s*<
 _ROOT_LANG = re.compile(rb"<(?:feed|rss|rdf:RDF)\b[^>]*\bxml:lang=[\"']([\w-]{1,35})[\"']", re.I)
 _SELF_LINK = re.compile(rb"<(?:atom:)?link\b[^>]*>", re.I)
 _HREF = re.compile(rb"\bhref=[\"']([^\"']+)[\"']")
-_CLOSING = re.compile(rb"</(rss|feed|rdf:RDF|RDF|channel)>\s*$", re.I)
+_CLOSING = re.compile(rb"</(?:[A-Za-z][\w.-]{0,15}:)?(rss|feed|rdf:RDF|RDF|channel)>\s*$", re.I)
+_CUT_CLOSING = re.compile(rb"</(?:[A-Za-z][\w.-]{0,15}:)?(?:rss|feed|rdf:RDF|RDF)\s*$", re.I)
 _HEADER_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.I)
-# What the fast path reads wrongly, so such documents go to feedparser: xml:base; inline XHTML
-# (Atom type="xhtml", application/xhtml+xml, <xhtml:body>), whose markup it drops; all of
-# Atom 0.3 (mode="xml" and mode="base64" text). Substring tests first: a regex alternation
-# over a large body costs many times more.
-_XHTML_MARKERS = re.compile(rb"type=[\"'](?:xhtml|application/xhtml\+xml)[\"']|<xhtml:body[\s>]")
-_ATOM03 = b"purl.org/atom/ns#"
 _LINK_TAG = re.compile(rb"<(?:atom:)?link\b[^<>]*>")
 _LENGTH = re.compile(rb"\blength=[\"'](\d{1,15})[\"']")
 _IGNORED_BOZO = ("CharacterEncodingOverride", "NonXMLContentType")
@@ -66,7 +68,8 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     if _ENTITY_DECL.search(body[:65536]):
         raise ParseError("the feed declares XML entities, which Newsdesk never expands")
     body = _apply_header_charset(body, content_type, problems)
-    for repair in (repair_utf8, repair_entities):
+    _check_declared_encoding(body, problems)
+    for repair in (repair_latin1, repair_utf8, repair_c1, repair_entities):
         body, problem = repair(body)
         if problem:
             problems.append(problem)
@@ -74,18 +77,25 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     if root is None:
         raise ParseError(_not_xml_feed_message(body, content_type))
     fmt = _format_of(root.group(1))
+    if _CUT_CLOSING.search(body[-64:]):  # "</rss" : only the last ">" is missing
+        body = body.rstrip() + b">"
+        problems.append("the feed's closing tag is cut short; it was completed")
 
     raw: Mapping[str, Any] | None = None
     # The fast path ignores xml:base, RSS 1.0 content:encoded, Atom xhtml text constructs and
     # the length of a link rel="enclosure".
-    if fmt != "rdf" and not _needs_fallback(body):
+    head, item = fastpath.first_item(body, fmt)
+    if fmt != "rdf" and not fastpath.needs_fallback(body, item):
         raw = _fast_parse(body)
-        if raw is not None and _body_dropped(raw, body):
+        if raw is not None and fastpath.misread(raw, body, fmt):
             raw = None
     fast = raw is not None
+    if raw is not None:
+        fastpath.drop_made_up_summaries(raw, item)
     if raw is None:
         raw = _fallback_parse(body, url, content_type, problems)
-    parsed = _from_dict(raw, url, fmt, fast)
+    html_titles = fast and fastpath.html_titles(head, fmt)
+    parsed = _from_dict(raw, url, fmt, fast, html_titles)
     if fast:
         _fill_link_lengths(body, parsed)
     parsed.problems = problems + parsed.problems
@@ -98,21 +108,6 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
             raise ParseError("the feed is cut off before its first complete item")
         parsed.problems.append("the feed ends early (truncated?): read what was complete")
     return parsed
-
-
-def _needs_fallback(body: bytes) -> bool:
-    if _ATOM03 in body[:4096] or b"xml:base" in body:
-        return True
-    return b"xhtml" in body and _XHTML_MARKERS.search(body) is not None
-
-
-def _body_dropped(raw: Mapping[str, Any], body: bytes) -> bool:
-    """An item without text whose document has an RSS <body> or an old blog's <fullitem>: the
-    fast path dropped that inline markup. Checked only then (a full scan costs)."""
-    entries = raw.get("entries") or []
-    if all(entry.get("content") or entry.get("description") for entry in entries):
-        return False
-    return b"<body" in body or b"<fullitem" in body
 
 
 def _fill_link_lengths(body: bytes, parsed: ParsedFeed) -> None:
@@ -147,6 +142,18 @@ def _apply_header_charset(body: bytes, content_type: str | None, problems: list[
     except (LookupError, UnicodeDecodeError):
         problems.append(f"the feed is not valid {charset} as its Content-Type says")
         return body
+
+
+def _check_declared_encoding(body: bytes, problems: list[str]) -> None:
+    encoding = declared_encoding(body)
+    if encoding is None or encoding in ("utf-8", "utf8"):
+        return
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        problems.append(f"the feed declares an unknown encoding ({encoding!r})")
 
 
 def _read_head(body: bytes, url: str, parsed: ParsedFeed) -> None:
@@ -223,13 +230,12 @@ def _fallback_parse(
         raise ParseError(f"the feed cannot be read: {type(crash).__name__}: {crash}") from None
     # A feed with channel data but no title and no items yet (a link, a language) is an
     # empty feed, not an error; a document where nothing at all was read is.
+    reason = result.get("bozo_exception")
+    ignorable = reason is None or type(reason).__name__ in _IGNORED_BOZO
     if not result.get("entries") and not result.get("feed"):
-        reason = result.get("bozo_exception")
         raise ParseError(f"the feed cannot be read: {reason or 'no feed elements found'}")
-    if result.get("bozo"):
-        exc = result.get("bozo_exception")
-        if exc is not None and type(exc).__name__ not in _IGNORED_BOZO:
-            problems.append(f"malformed XML, read what could be read: {exc}")
+    if result.get("bozo") and not ignorable:
+        problems.append(f"malformed XML, read what could be read: {reason}")
     return dict(result)
 
 
@@ -240,12 +246,14 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _from_dict(raw: Mapping[str, Any], url: str, fmt: str, fast: bool = True) -> ParsedFeed:
+def _from_dict(
+    raw: Mapping[str, Any], url: str, fmt: str, fast: bool = True, html_titles: bool = False
+) -> ParsedFeed:
     feed = raw.get("feed") or {}
     feed_base = _text(feed.get("base") if isinstance(feed, Mapping) else None) or url
     site = _site_url(feed, url)
     parsed = ParsedFeed(
-        title=_title(feed, fmt),
+        title=_title(feed, fmt, fast, html_titles),
         site_url=join(feed_base, site) if site else None,
         self_url=_self_url(feed, url),
         language=_text(feed.get("language")),
@@ -253,7 +261,7 @@ def _from_dict(raw: Mapping[str, Any], url: str, fmt: str, fast: bool = True) ->
     )
     feed_author = _author(feed) if fmt == "atom" else None
     for entry in raw.get("entries") or []:
-        item = _item(entry, url, fmt, fast)
+        item = _item(entry, url, fmt, fast, html_titles)
         item.author = item.author or feed_author
         if fmt == "rdf" and item.published is None:  # RSS 1.0: dc:date is the item's date
             item.published, item.updated = item.updated, None
@@ -287,18 +295,22 @@ def _self_url(feed: Mapping[str, Any], url: str) -> str | None:
     return None
 
 
-def _item(entry: Mapping[str, Any], feed_url: str, fmt: str, fast: bool) -> ParsedItem:
+def _item(
+    entry: Mapping[str, Any], feed_url: str, fmt: str, fast: bool, html_titles: bool
+) -> ParsedItem:
     base = _base(entry) or feed_url
     link = _entry_link(entry, fmt)
     content = _content(entry)
     summary = _text(entry.get("summary")) or _text(entry.get("description"))
+    if summary and fastpath.is_media_type((entry.get("summary_detail") or {}).get("type")):
+        summary = _escape(summary)  # decoded base64: text, not HTML
     if summary and content and summary.strip() in (content.strip(), _unescape(content).strip()):
         summary = None
     if fmt == "rss" and not fast and content is None:
         # The fast path reads an RSS description as content (the convention of the golden
         # files); feedparser, the fallback, as summary.
         content, summary = summary, None
-    title = _title(entry, fmt)
+    title = _title(entry, fmt, fast, html_titles)
     return ParsedItem(
         guid=_text(entry.get("id")),
         link=join(base, link) if link else None,
@@ -327,16 +339,27 @@ def _entry_link(entry: Mapping[str, Any], fmt: str) -> str | None:
     return _text(entry.get("link"))
 
 
-def _title(node: Mapping[str, Any], fmt: str) -> str | None:
-    """Titles are plain text: an HTML title (feedparser tells its type) loses its tags."""
+def _title(node: Mapping[str, Any], fmt: str, fast: bool, html_titles: bool) -> str | None:
+    """Titles are plain text: an HTML title (feedparser tells its type; the fast path's
+    ``html_titles``) loses its tags, script and style code included. The pipeline then makes
+    every title plain text to a fixed point, whatever its declared type: "<b>" in a title of
+    type text goes too (docs/feed-conformance.md, docs/security.md)."""
     title = _text(node.get("title"))
+    if not title:
+        return None
     detail = node.get("title_detail")
-    if title and isinstance(detail, Mapping) and "html" in (detail.get("type") or ""):
+    kind = detail.get("type") if isinstance(detail, Mapping) and not fast else None
+    if (isinstance(kind, str) and "html" in kind) or (html_titles and "<" in title):
         return _strip_tags(title) or None
-    title = _plain(title)
-    # Without a type (the fast path), a title is text: "<b>" in it may be the words of an
-    # RSS title escaped once (the publishing round trip keeps it); the pipeline decides.
-    return title
+    if fmt == "atom" and isinstance(kind, str) and (kind == "text/plain" or "/" in kind):
+        return title  # an Atom text construct of type text: literal, entities and all
+    return _plain(title)
+
+
+def _escape(value: str) -> str:
+    import html
+
+    return html.escape(value, quote=False)
 
 
 def _unescape(value: str) -> str:
@@ -377,7 +400,7 @@ def _content(entry: Mapping[str, Any]) -> str | None:
             match = _XHTML_WRAPPER.match(value) or _CONTENT_WRAPPER.match(value)
             if match:
                 value = match.group(1).strip()
-        if part.get("type") == "text/plain":
+        if part.get("type") == "text/plain" or fastpath.is_media_type(part.get("type")):
             if best is not None:
                 continue
             import html
@@ -453,6 +476,7 @@ def _length(value: Any) -> int | None:
 _TAG = re.compile(r"<[^>]+>")
 
 
+_OPEN_COMMENT = re.compile(r"<!--.*\Z", re.S)  # what is left of one after the tags went
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
 
 
@@ -460,4 +484,5 @@ def _strip_tags(value: str) -> str:
     """The text of an HTML title: tags removed, and the code of a script or style with them."""
     import html
 
-    return html.unescape(_TAG.sub("", _SCRIPT.sub("", value))).strip()
+    text = _OPEN_COMMENT.sub("", _TAG.sub("", _SCRIPT.sub("", value)))
+    return html.unescape(text).strip()

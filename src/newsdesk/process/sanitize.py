@@ -35,13 +35,14 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "ol": {"start", "reversed"},
     "abbr": {"title"},
 }
+# Dropped with what they hold. Not <object>: what it holds is its fallback, the HTML a browser
+# shows when it does not run the object (nor do we), so it is kept, cleaned like the rest.
 _DROP_WITH_CONTENT = {
     "script",
     "style",
     "template",
     "noscript",
     "iframe",
-    "object",
     "embed",
     "form",
     "button",
