@@ -18,7 +18,6 @@ when that value, put through the same policy, is ours; each such comparison is l
 from __future__ import annotations
 
 import html
-import re
 import time
 from datetime import UTC, datetime
 from typing import Any
