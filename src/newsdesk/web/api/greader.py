@@ -3,7 +3,8 @@
 Google Reader's Atom stream ``/reader/atom/STREAM`` (as FeedHQ served it; ``greader_atom``).
 
 Streams: ``feed/ID`` (or ``feed/URL``), ``user/-/state/com.google/reading-list``, ``…/starred``,
-``…/read``, ``…/kept-unread``, ``user/-/label/NAME`` (a category, else an entry tag). Item ids
+``…/read``, ``…/kept-unread``, ``user/-/label/NAME`` (a category, else a user label or a feed
+tag; labels and tags are in ``greader_tags``). Continuations are keyset positions. Item ids
 are accepted in the long form ``tag:google.com,2005:reader/item/<16 hex>``, as 16 hex digits,
 and in the decimal short form; answers use the long form (and decimal in ``itemRefs``).
 Authentication is the ``Authorization: GoogleLogin auth=…`` header (a ClientLogin token or an
