@@ -26,7 +26,8 @@ async def test_auth(api_env: ApiEnv) -> None:
     assert isinstance(ok["last_refreshed_on_time"], int) and ok["last_refreshed_on_time"] > 0
     for form in ({}, {"api_key": "0" * 32}, {"api_key": "nonsense"}):
         answer = await api_env.client.post("/fever/?api", data=form)
-        assert answer.status_code == 401
+        # As Fever and FreshRSS answer: 200, and clients read auth.
+        assert answer.status_code == 200
         assert answer.json() == {"api_version": 3, "auth": 0}
     # The key in the query string, as some clients send it.
     query = await api_env.client.get(f"/fever/?api&api_key={api_env.fever_key}")
@@ -116,3 +117,65 @@ async def test_marking(api_env: ApiEnv) -> None:
         "/fever/?api&mark=item&as=burn&id=1", data={"api_key": api_env.fever_key}
     )
     assert answer.status_code == 400 and answer.json()["auth"] == 1
+
+
+async def test_fever_without_its_slash(api_env: ApiEnv) -> None:
+    """Clients set up with ".../fever" get the API, not a redirect to the login page."""
+    answer = await api_env.client.post("/fever?api", data={"api_key": api_env.fever_key})
+    assert answer.status_code == 200 and answer.json()["auth"] == 1
+    wrong = await api_env.client.post("/fever?api", data={"api_key": "0" * 32})
+    assert wrong.status_code == 200 and wrong.json() == {"api_version": 3, "auth": 0}
+
+
+async def test_items_of_feeds_and_groups(api_env: ApiEnv) -> None:
+    store = api_env.desk.store
+    first, second = store.list_feeds()[:2]
+    assert first.category_id != second.category_id
+
+    def feeds_of(body: dict[str, Any]) -> set[int]:
+        return {i["feed_id"] for i in body["items"]}
+
+    by_feed = await fever(api_env, f"items&since_id=0&feed_ids={first.id}")
+    assert feeds_of(by_feed) == {first.id}
+    assert len(by_feed["items"]) == store.count_entries(EntryQuery(feed_id=first.id))
+    both = await fever(api_env, f"items&since_id=0&feed_ids={first.id},{second.id}")
+    assert feeds_of(both) == {first.id, second.id}
+    by_group = await fever(api_env, f"items&group_ids={second.category_id}")
+    assert feeds_of(by_group) == {second.id}
+    either = await fever(api_env, f"items&feed_ids={first.id}&group_ids={second.category_id}")
+    assert feeds_of(either) == {first.id, second.id}
+    assert (await fever(api_env, "items&feed_ids=99999"))["items"] == []
+    newest = max(i["id"] for i in both["items"])
+    below = await fever(api_env, f"items&max_id={newest}&feed_ids={second.id}")
+    assert feeds_of(below) <= {second.id} and all(i["id"] < newest for i in below["items"])
+    bad = await api_env.client.post(
+        "/fever/?api&items&feed_ids=1,x", data={"api_key": api_env.fever_key}
+    )
+    assert bad.status_code == 400
+
+
+async def test_max_id_zero_is_below_every_item(api_env: ApiEnv) -> None:
+    """FreshRSS reads max_id as "ids below it": 0 gives no items (clients page down with it)."""
+    assert (await fever(api_env, "items&max_id=0"))["items"] == []
+    top = (await fever(api_env, "items&max_id=2147483647"))["items"]
+    assert [i["id"] for i in top] == sorted((i["id"] for i in top), reverse=True) and top
+
+
+async def test_mark_answers_with_the_list_it_changed(api_env: ApiEnv) -> None:
+    store = api_env.desk.store
+    ids = [int(i) for i in (await fever(api_env, "unread_item_ids"))["unread_item_ids"].split(",")]
+    read = await fever(api_env, "", mark="item", **{"as": "read"}, id=str(ids[0]))
+    assert read["unread_item_ids"] == ",".join(str(i) for i in ids[1:])
+    assert "saved_item_ids" not in read
+    unread = await fever(api_env, "", mark="item", **{"as": "unread"}, id=str(ids[0]))
+    assert unread["unread_item_ids"] == ",".join(str(i) for i in ids)
+    saved = await fever(api_env, "", mark="item", **{"as": "saved"}, id=str(ids[2]))
+    assert saved["saved_item_ids"] == str(ids[2]) and "unread_item_ids" not in saved
+    unsaved = await fever(api_env, "", mark="item", **{"as": "unsaved"}, id=str(ids[2]))
+    assert unsaved["saved_item_ids"] == ""
+    feed = store.list_feeds()[0]
+    marked = await fever(api_env, "", mark="feed", **{"as": "read"}, id=str(feed.id))
+    left = store.list_entries(EntryQuery(read=False, limit=10_000))
+    assert sorted(int(i) for i in marked["unread_item_ids"].split(",")) == sorted(
+        e.id for e in left
+    )

@@ -4,6 +4,7 @@ subscriptions, tags, unread counts and the Atom stream."""
 
 from __future__ import annotations
 
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -15,6 +16,7 @@ from .conftest import PASSWORD, USERNAME, ApiEnv
 
 API = "/reader/api/0"
 READING_LIST = "user/-/state/com.google/reading-list"
+LABEL = "user/-/label/"
 
 
 async def login(api_env: ApiEnv) -> dict[str, str]:
@@ -62,6 +64,8 @@ async def test_client_login(api_env: ApiEnv) -> None:
 async def test_unauthorized(api_env: ApiEnv, headers: dict[str, str]) -> None:
     answer = await api_env.client.get(f"{API}/subscription/list", headers=headers)
     assert answer.status_code == 401 and answer.text == "Unauthorized"
+    # As Google did and FreshRSS does: clients read it as "log in again".
+    assert answer.headers["Google-Bad-Token"] == "true"
 
 
 async def test_api_key_works_as_google_login(api_env: ApiEnv) -> None:
@@ -273,3 +277,170 @@ async def test_atom_stream(api_env: ApiEnv) -> None:
     }
     assert "read" in states[long_id(entry.id)]
     assert sum("fresh" in s for s in states.values()) == len(entries) - 1
+
+
+async def test_unread_count_lists_feeds_without_entries(api_env: ApiEnv) -> None:
+    client, headers = api_env.client, await login(api_env)
+    empty = api_env.desk.store.add_feed(api_env.server.base + "/nothing-yet.xml")
+    counts = (await client.get(f"{API}/unread-count?output=json", headers=headers)).json()
+    by_id = {c["id"]: c for c in counts["unreadcounts"]}
+    assert by_id[f"feed/{empty.id}"] == {
+        "id": f"feed/{empty.id}",
+        "count": 0,
+        "newestItemTimestampUsec": "0",
+    }
+    others = [c for c in counts["unreadcounts"] if c["id"].startswith("feed/") and c["count"]]
+    assert others and all(int(c["newestItemTimestampUsec"]) > 0 for c in others)
+
+
+async def test_quickadd_names_the_feed_and_fails_in_json(api_env: ApiEnv) -> None:
+    client, headers = api_env.client, await login(api_env)
+    feed = api_env.desk.store.list_feeds()[0]
+    assert feed.title and feed.title != feed.url
+    await client.post(
+        f"{API}/subscription/edit",
+        headers=headers,
+        data={"ac": "unsubscribe", "s": f"feed/{feed.id}"},
+    )
+    added = await client.post(
+        f"{API}/subscription/quickadd", headers=headers, data={"quickadd": f"feed/{feed.url}"}
+    )
+    body = added.json()
+    assert added.status_code == 200 and body["numResults"] == 1
+    assert body["query"] == feed.url and body["streamName"] == feed.title
+    assert body["streamId"].startswith("feed/")
+    for bad in ("not a url", api_env.server.base + "/no-such-feed.xml", ""):
+        failed = await client.post(
+            f"{API}/subscription/quickadd", headers=headers, data={"quickadd": bad}
+        )
+        # FreshRSS's shape: 200, numResults 0 and the reason.
+        assert failed.status_code == 200
+        assert set(failed.json()) == {"numResults", "error"}
+        assert failed.json()["numResults"] == 0 and failed.json()["error"]
+
+
+async def test_labels_on_items(api_env: ApiEnv) -> None:
+    client, headers = api_env.client, await login(api_env)
+    store = api_env.desk.store
+    ids = [e.id for e in store.list_entries(EntryQuery(limit=3))]
+    label = "user/-/label/Read later"
+    answer = await client.post(
+        f"{API}/edit-tag", headers=headers, data={"i": [long_id(i) for i in ids], "a": label}
+    )
+    assert answer.text == "OK"
+    tags = (await client.get(f"{API}/tag/list?output=json", headers=headers)).json()["tags"]
+    assert {"id": label, "type": "tag", "unread_count": 3} in tags
+    stream = (await client.get(f"{API}/stream/contents/{label}?n=50", headers=headers)).json()
+    assert sorted(int(i["id"][-16:], 16) for i in stream["items"]) == sorted(ids)
+    assert all(label in i["categories"] for i in stream["items"])
+    refs = (await client.get(f"{API}/stream/items/ids?s={label}&n=50", headers=headers)).json()
+    assert sorted(int(r["id"]) for r in refs["itemRefs"]) == sorted(ids)
+    counts = (await client.get(f"{API}/unread-count", headers=headers)).json()["unreadcounts"]
+    assert {c["id"]: c["count"] for c in counts}[label] == 3
+    # A label is not a feed tag: the web's tag filter does not see it.
+    assert store.count_entries(EntryQuery(tag="read later")) == 0
+
+    await client.post(f"{API}/edit-tag", headers=headers, data={"i": str(ids[0]), "r": label})
+    refs = (await client.get(f"{API}/stream/items/ids?s={label}&n=50", headers=headers)).json()
+    assert sorted(int(r["id"]) for r in refs["itemRefs"]) == sorted(ids[1:])
+    too_long = await client.post(
+        f"{API}/edit-tag", headers=headers, data={"i": str(ids[0]), "a": LABEL + "x" * 200}
+    )
+    assert too_long.status_code == 400
+
+
+async def test_labels_survive_a_refresh_that_rewrites_feed_tags(api_env: ApiEnv) -> None:
+    from newsdesk.store import labels
+    from newsdesk.store.engine import write_transaction
+
+    store = api_env.desk.store
+    entry = store.list_entries(EntryQuery(limit=1))[0]
+    labels.add_label(store, [entry.id], "Keep")
+    with write_transaction(store.engine) as conn:
+        # What a refresh does to a changed entry: its feed tags are written again.
+        store._write_links_and_tags(conn, [(entry.id, _as_entry(entry, ["fresh"]))], replace=True)
+    assert labels.labels_of(store, [entry.id]) == {entry.id: ["Keep"]}
+    assert store.count_entries(EntryQuery(tag="fresh", ids=[entry.id])) == 1
+
+
+def _as_entry(stored: Any, tags: list[str]) -> Any:
+    from newsdesk.model import Entry
+
+    fields = {f: getattr(stored, f) for f in Entry.__dataclass_fields__ if hasattr(stored, f)}
+    return Entry(**{**fields, "tags": tags, "links": [], "content_hash": "changed"})
+
+
+async def test_rename_and_disable_tag(api_env: ApiEnv) -> None:
+    client, headers = api_env.client, await login(api_env)
+    store = api_env.desk.store
+    feed = store.list_feeds()[0]
+    folder = LABEL + (feed.category or "")
+    renamed = await client.post(
+        f"{API}/rename-tag", headers=headers, data={"s": folder, "dest": LABEL + "Renamed"}
+    )
+    assert renamed.status_code == 200 and renamed.text == "OK"
+    assert store.get_feed(feed.id).category == "Renamed"
+
+    ids = [e.id for e in store.list_entries(EntryQuery(limit=2))]
+    await client.post(f"{API}/edit-tag", headers=headers, data={"i": ids, "a": LABEL + "Old"})
+    await client.post(
+        f"{API}/rename-tag", headers=headers, data={"s": LABEL + "Old", "dest": LABEL + "New"}
+    )
+    refs = (await client.get(f"{API}/stream/items/ids?s={LABEL}New", headers=headers)).json()
+    assert sorted(int(r["id"]) for r in refs["itemRefs"]) == sorted(ids)
+
+    gone = await client.post(f"{API}/disable-tag", headers=headers, data={"s": LABEL + "New"})
+    assert gone.text == "OK"
+    tags = (await client.get(f"{API}/tag/list", headers=headers)).json()["tags"]
+    assert not any(t["id"] == LABEL + "New" for t in tags)
+    # A folder goes; its feeds move to the default category, as FreshRSS moves them.
+    folder_gone = await client.post(
+        f"{API}/disable-tag", headers=headers, data={"s": LABEL + "Renamed"}
+    )
+    assert folder_gone.text == "OK"
+    assert store.get_feed(feed.id).category == api_env.settings.default_category
+    assert "Renamed" not in {title for _, title, _ in store.categories()}
+
+    for path, data in (
+        ("rename-tag", {"s": LABEL + "Nothing", "dest": LABEL + "X"}),
+        ("rename-tag", {"s": LABEL + "New"}),
+        ("disable-tag", {"s": LABEL + "Nothing"}),
+        ("disable-tag", {"s": "feed/1"}),
+    ):
+        answer = await client.post(f"{API}/{path}", headers=headers, data=data)
+        assert answer.status_code == 400, (path, data)
+
+
+@pytest.mark.parametrize("endpoint", ["contents", "ids"])
+async def test_continuation_holds_when_a_page_is_marked_read(
+    api_env: ApiEnv, endpoint: str
+) -> None:
+    """Reading unread items a page at a time and marking each page read skips none: the
+    continuation is a position (published, id), not an offset."""
+    client, headers = api_env.client, await login(api_env)
+    unread = api_env.desk.store.count_entries(EntryQuery(read=False))
+    if endpoint == "contents":
+        url = f"{API}/stream/contents/{READING_LIST}?n=4&xt=user/-/state/com.google/read"
+    else:
+        url = f"{API}/stream/items/ids?s={READING_LIST}&n=4&xt=user/-/state/com.google/read"
+    seen: list[int] = []
+    page = (await client.get(url, headers=headers)).json()
+    while True:
+        if endpoint == "contents":
+            ids = [int(i["id"][-16:], 16) for i in page["items"]]
+        else:
+            ids = [int(r["id"]) for r in page["itemRefs"]]
+        seen.extend(ids)
+        await client.post(
+            f"{API}/edit-tag",
+            headers=headers,
+            data={"i": [str(i) for i in ids], "a": "user/-/state/com.google/read"},
+        )
+        if "continuation" not in page:
+            break
+        assert page["continuation"].isdigit()
+        page = (await client.get(f"{url}&c={page['continuation']}", headers=headers)).json()
+    assert len(seen) == len(set(seen)) == unread
+    for bad in ("abc", "5", "9" * 41):
+        answer = await client.get(f"{url}&c={bad}", headers=headers)
+        assert answer.status_code == 400

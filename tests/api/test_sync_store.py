@@ -77,3 +77,40 @@ def test_tokens(settings: Settings) -> None:
         assert token_for_key(engine, key) is None
     finally:
         desk.close()
+
+
+def test_keyset_positions_and_labels(settings: Settings, seed_server: SampleServer) -> None:
+    """Keyset paging by (published, id) and user labels (``store.labels``) on both databases:
+    microsecond times compare exactly, and the label prefix is matched with case."""
+    from newsdesk.store import labels
+
+    desk = Desk(settings.replace(fulltext=False))
+    try:
+        for path in SEED_FEEDS:
+            desk.add_feed(seed_server.base + path, category=SEED_CATEGORIES[path], check=False)
+        desk.refresh(fulltext=False)
+        store = desk.store
+        for descending in (True, False):
+            every = sync_store.entry_positions(
+                store, sync_store.SyncQuery(descending=descending), 10_000
+            )
+            walked: list[int] = []
+            q = sync_store.SyncQuery(descending=descending)
+            while page := sync_store.entry_positions(store, q, 3):
+                walked.extend(i for i, _ in page)
+                q.after = (page[-1][1], page[-1][0])
+            assert walked == [i for i, _ in every]
+
+        ids = [e.id for e in store.list_entries(EntryQuery(limit=3))]
+        assert labels.add_label(store, ids, "Later") == 3
+        assert labels.add_label(store, ids, "Later") == 0
+        labelled = sync_store.entry_ids(store, sync_store.SyncQuery(label="Later"))
+        assert sorted(labelled) == sorted(ids)
+        assert sync_store.entry_ids(store, sync_store.SyncQuery(label="later")) == []
+        assert [c.name for c in labels.label_counts(store)] == ["Later"]
+        assert labels.rename(store, "Later", "Soon") and not labels.rename(store, "Later", "X")
+        assert labels.labels_of(store, ids[:1]) == {ids[0]: ["Soon"]}
+        assert labels.remove_label(store, ids[:1], "Soon") == 1
+        assert labels.remove(store, "Soon") and labels.label_counts(store) == []
+    finally:
+        desk.close()

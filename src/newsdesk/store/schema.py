@@ -145,6 +145,9 @@ entry_tags = Table(
     Column("tag", String(100), primary_key=True),
     Index("ix_entry_tags_tag", "tag", "entry_id"),
 )
+# A tag starting with this is a label the reader put on the entry (``store.labels``), not one
+# of the feed's (those are casefolded, so none starts with a capital letter).
+USER_LABEL = "Label:"
 
 pages = Table(
     "pages",

@@ -45,6 +45,7 @@ from newsdesk.store.engine import create_store_engine, write_transaction
 from newsdesk.store.migrations import migrate
 from newsdesk.store.protocol import EntryQuery, FeedState, StoreResult
 from newsdesk.store.schema import (
+    USER_LABEL,
     categories,
     entity_mentions,
     entries,
@@ -580,7 +581,13 @@ class SqlStore:
             ids = [entry_id for entry_id, _ in pairs]
             for chunk in _chunks(ids):
                 conn.execute(delete(entry_links).where(entry_links.c.entry_id.in_(chunk)))
-                conn.execute(delete(entry_tags).where(entry_tags.c.entry_id.in_(chunk)))
+                # The feed's tags are rewritten; the reader's own labels stay (store.labels).
+                conn.execute(
+                    delete(entry_tags).where(
+                        entry_tags.c.entry_id.in_(chunk),
+                        func.substr(entry_tags.c.tag, 1, len(USER_LABEL)) != USER_LABEL,
+                    )
+                )
         link_rows: list[dict[str, Any]] = []
         tag_rows: list[dict[str, Any]] = []
         for entry_id, e in pairs:

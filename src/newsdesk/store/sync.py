@@ -12,15 +12,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 
 from newsdesk.model import StoredEntry
+from newsdesk.store import labels
 from newsdesk.store import search as fts
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.protocol import EntryQuery
 from newsdesk.store.schema import categories, entries, feeds
 from newsdesk.store.sql import SqlStore
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SORT_COLUMNS = ("published", "id", "status", "category_title", "category_id", "first_seen")
 
 
@@ -36,6 +38,11 @@ class SyncQuery:
     search: str | None = None
     sort: str = "published"
     descending: bool = True
+    feed_ids: list[int] | None = None  # any of these feeds
+    label: str | None = None  # a user label or feed tag of this name (``store.labels``)
+    # Keyset paging: only entries after this (published, id) in the sort order, which must be
+    # "published"; unlike an offset, it stays put when entries before it change state.
+    after: tuple[datetime, int] | None = None
 
 
 def _filters(store: SqlStore, q: SyncQuery) -> list[Any] | None:
@@ -47,6 +54,12 @@ def _filters(store: SqlStore, q: SyncQuery) -> list[Any] | None:
         where.append(entries.c.id > q.after_id)
     if q.before_id is not None:
         where.append(entries.c.id < q.before_id)
+    if q.feed_ids is not None:
+        where.append(entries.c.feed_id.in_(q.feed_ids))
+    if q.label is not None:
+        where.append(labels.label_filter(q.label))
+    if q.after is not None:
+        where.append(_after(q.after, q.descending))
     if q.search is not None:
         match = fts.match_expression(store.dialect, q.search)
         if not match:
@@ -54,6 +67,19 @@ def _filters(store: SqlStore, q: SyncQuery) -> list[Any] | None:
         hits = fts.search_statement(store.dialect, match, store._entries_from(), []).subquery()
         where.append(entries.c.id.in_(select(hits.c.id)))
     return where
+
+
+def _after(position: tuple[datetime, int], descending: bool) -> Any:
+    published, entry_id = position
+    if descending:
+        return or_(
+            entries.c.published < published,
+            and_(entries.c.published == published, entries.c.id < entry_id),
+        )
+    return or_(
+        entries.c.published > published,
+        and_(entries.c.published == published, entries.c.id > entry_id),
+    )
 
 
 def _source(store: SqlStore, q: SyncQuery, *, for_sort: bool = False) -> Any:
@@ -97,6 +123,22 @@ def entry_ids(
         stmt = stmt.limit(limit)
     with store.engine.connect() as conn:
         return [int(i) for i in conn.execute(stmt).scalars()]
+
+
+def entry_positions(store: SqlStore, q: SyncQuery, limit: int) -> list[tuple[int, datetime]]:
+    """Ids and publication times, in the query's order (for keyset continuation tokens)."""
+    where = _filters(store, q)
+    if where is None:
+        return []
+    stmt = (
+        select(entries.c.id, entries.c.published)
+        .select_from(_source(store, q, for_sort=True))
+        .where(and_(True, *where))
+        .order_by(*_order(q))
+        .limit(limit)
+    )
+    with store.engine.connect() as conn:
+        return [(int(i), aware_utc(p) or _EPOCH) for i, p in conn.execute(stmt)]
 
 
 def list_entries(store: SqlStore, q: SyncQuery, limit: int, offset: int = 0) -> list[StoredEntry]:
@@ -176,14 +218,14 @@ def feed_counts(store: SqlStore) -> dict[int, FeedCount]:
                 unread=unread_n,
                 read=int(total) - unread_n,
                 starred=int(starred or 0),
-                newest=_aware(newest),
+                newest=aware_utc(newest),
             )
     return found
 
 
 def newest_entry_time(store: SqlStore) -> datetime | None:
     with store.engine.connect() as conn:
-        return _aware(conn.execute(select(func.max(entries.c.first_seen))).scalar())
+        return aware_utc(conn.execute(select(func.max(entries.c.first_seen))).scalar())
 
 
 def max_entry_id(store: SqlStore) -> int:
@@ -191,7 +233,7 @@ def max_entry_id(store: SqlStore) -> int:
         return int(conn.execute(select(func.max(entries.c.id))).scalar() or 0)
 
 
-def _aware(value: Any) -> datetime | None:
+def aware_utc(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PUBLIC_PREFIXES", "routes"]
 
-PUBLIC_PREFIXES = ("/v1/", "/api/", "/reader/", "/accounts/", "/fever/")
+# "/fever" without its slash too: clients are set up with either (``fever.routes``).
+PUBLIC_PREFIXES = ("/v1/", "/api/", "/reader/", "/accounts/", "/fever")
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 

@@ -3,9 +3,15 @@ who turned Fever on (``newsdesk user fever on``, or the Account page): ``api_key
 ``username:password`` as Fever defines it, checked against a keyed verifier; groups are Newsdesk
 categories; items come 50 at a time by id (``since_id``, ``max_id``, ``with_ids``).
 
-Every answer carries ``api_version`` 3 and ``auth`` (1, or 0 when the key is wrong, with HTTP
-status 401 so that plain HTTP tools see the failure too). Several requests may be combined in
-one call (``?api&groups&feeds``), as Fever allows.
+Every answer carries ``api_version`` 3 and ``auth``: 1, or 0 when the key is wrong, with HTTP
+status 200 as Fever and FreshRSS answer it (clients read ``auth``, and take any other status for
+a server fault). A caller whose failed-login budget is spent gets 429 with ``Retry-After`` and
+``auth`` 0: the key was not checked, and a client that took that for a wrong key would ask its
+user for a password that is right. Several requests may be combined in one call
+(``?api&groups&feeds``), as Fever allows; ``mark`` answers with the unread (as=read/unread) or
+saved (as=saved/unsaved) id list, as FreshRSS does. ``items`` takes ``feed_ids`` and
+``group_ids`` (comma-separated; items of any of them), then ``max_id`` (the 50 items below it,
+newest first, so 0 gives none), else ``with_ids``, else ``since_id``.
 """
 
 from __future__ import annotations
@@ -31,9 +37,10 @@ ITEMS_PER_CALL = 50
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    body: dict[str, Any] = {"api_version": API_VERSION, "auth": 0 if status == 401 else 1}
-    if status != 401:
-        body["error"] = message
+    if status == 401:
+        return JSONResponse({"api_version": API_VERSION, "auth": 0}, headers=headers)
+    body: dict[str, Any] = {"api_version": API_VERSION, "auth": 0 if status == 429 else 1}
+    body["error"] = message
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -87,16 +94,16 @@ def _id(
     return value
 
 
-def _ids(raw: str) -> list[int]:
+def _ids(raw: str, name: str = "with_ids", limit: int | None = ITEMS_PER_CALL) -> list[int]:
     ids: list[int] = []
     for part in raw.split(","):
         part = part.strip()
         if not part:
             continue
         if not part.isdigit() or len(part) > 18 or int(part) > MAX_ID:
-            raise BadRequest("with_ids must be comma-separated item ids")
+            raise BadRequest(f"{name} must be comma-separated ids")
         ids.append(int(part))
-    return ids[:ITEMS_PER_CALL]
+    return ids[:limit]
 
 
 def routes(api: ApiState) -> list[BaseRoute]:
@@ -112,18 +119,30 @@ def routes(api: ApiState) -> list[BaseRoute]:
             for gid, ids in sorted(by_group.items())
         ]
 
-    def items(params: MultiDict) -> dict[str, Any]:
+    def feed_filter(params: MultiDict, feeds: list[Feed]) -> list[int] | None:
+        """The feeds ``feed_ids`` and ``group_ids`` name (items of any of them), or None."""
+        raw_feeds, raw_groups = params.get("feed_ids"), params.get("group_ids")
+        if raw_feeds is None and raw_groups is None:
+            return None
+        wanted = set(_ids(raw_feeds or "", "feed_ids", None))
+        groups = set(_ids(raw_groups or "", "group_ids", None))
+        wanted.update(f.id for f in feeds if f.category_id is not None and f.category_id in groups)
+        return sorted(wanted)
+
+    def items(params: MultiDict, feeds: list[Feed]) -> dict[str, Any]:
         with_ids = params.get("with_ids")
         since_id = _id(params, "since_id")
         max_id = _id(params, "max_id")
-        if with_ids is not None:
-            found = sync_store.entries_by_ids(api.store, _ids(with_ids))
-        elif max_id is not None:
-            q = sync_store.SyncQuery(before_id=max_id or None, sort="id", descending=True)
-            found = sync_store.list_entries(api.store, q, ITEMS_PER_CALL)
+        q = sync_store.SyncQuery(sort="id", feed_ids=feed_filter(params, feeds))
+        if max_id is not None:
+            # Items below max_id, as FreshRSS reads it: max_id=0 asks for none.
+            q.before_id, q.descending = max_id, True
+        elif with_ids is not None:
+            q.base.ids = _ids(with_ids)
+            q.descending = False
         else:
-            q = sync_store.SyncQuery(after_id=since_id or None, sort="id", descending=False)
-            found = sync_store.list_entries(api.store, q, ITEMS_PER_CALL)
+            q.after_id, q.descending = since_id or None, False
+        found = sync_store.list_entries(api.store, q, ITEMS_PER_CALL)
         return {
             "items": [item_json(e) for e in found],
             "total_items": sync_store.count_entries(api.store, sync_store.SyncQuery()),
@@ -131,6 +150,16 @@ def routes(api: ApiState) -> list[BaseRoute]:
 
     def id_string(q: sync_store.SyncQuery) -> str:
         return ",".join(str(i) for i in sync_store.entry_ids(api.store, q))
+
+    def unread_ids() -> str:
+        return id_string(
+            sync_store.SyncQuery(base=EntryQuery(read=False), sort="id", descending=False)
+        )
+
+    def saved_ids() -> str:
+        return id_string(
+            sync_store.SyncQuery(base=EntryQuery(starred=True), sort="id", descending=False)
+        )
 
     def mark(params: MultiDict) -> None:
         kind = params.get("mark")
@@ -175,6 +204,11 @@ def routes(api: ApiState) -> list[BaseRoute]:
         }
         if "mark" in params:
             mark(params)
+            # The list the change concerns, for the client to check its state against.
+            if params.get("as") in {"read", "unread"}:
+                body["unread_item_ids"] = unread_ids()
+            elif params.get("as") in {"saved", "unsaved"}:
+                body["saved_item_ids"] = saved_ids()
         if "groups" in params:
             body["groups"] = [{"id": cid, "title": t} for cid, t, _ in api.store.categories()]
             body["feeds_groups"] = feeds_groups(feeds)
@@ -184,17 +218,13 @@ def routes(api: ApiState) -> list[BaseRoute]:
         if "favicons" in params:
             body["favicons"] = []
         if "items" in params:
-            body.update(items(params))
+            body.update(items(params, feeds))
         if "links" in params:
             body["links"] = []
         if "unread_item_ids" in params:
-            body["unread_item_ids"] = id_string(
-                sync_store.SyncQuery(base=EntryQuery(read=False), sort="id", descending=False)
-            )
+            body["unread_item_ids"] = unread_ids()
         if "saved_item_ids" in params:
-            body["saved_item_ids"] = id_string(
-                sync_store.SyncQuery(base=EntryQuery(starred=True), sort="id", descending=False)
-            )
+            body["saved_item_ids"] = saved_ids()
         return body
 
     @handle
@@ -206,4 +236,9 @@ def routes(api: ApiState) -> list[BaseRoute]:
             return error(401, "unauthorized")
         return JSONResponse(await api.run(answer, params))
 
-    return [Route("/fever/", fever, methods=["GET", "POST"])]
+    # Clients are configured with ".../fever" or ".../fever/": both answer (no redirect, which
+    # would turn a POST into a GET and lose the key).
+    return [
+        Route("/fever/", fever, methods=["GET", "POST"]),
+        Route("/fever", fever, methods=["GET", "POST"]),
+    ]

@@ -3,7 +3,8 @@
 Google Reader's Atom stream ``/reader/atom/STREAM`` (as FeedHQ served it; ``greader_atom``).
 
 Streams: ``feed/ID`` (or ``feed/URL``), ``user/-/state/com.google/reading-list``, ``…/starred``,
-``…/read``, ``…/kept-unread``, ``user/-/label/NAME`` (a category, else an entry tag). Item ids
+``…/read``, ``…/kept-unread``, ``user/-/label/NAME`` (a category, else a user label or a feed
+tag; labels and tags are in ``greader_tags``). Continuations are keyset positions. Item ids
 are accepted in the long form ``tag:google.com,2005:reader/item/<16 hex>``, as 16 hex digits,
 and in the decimal short form; answers use the long form (and decimal in ``itemRefs``).
 Authentication is the ``Authorization: GoogleLogin auth=…`` header (a ClientLogin token or an
@@ -14,7 +15,9 @@ header authentication cannot be forged by another web page.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.datastructures import MultiDict
@@ -25,11 +28,11 @@ from starlette.routing import BaseRoute, Route
 from newsdesk.errors import NewsdeskError
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.process.urls import is_web_url
-from newsdesk.store import EntryQuery
+from newsdesk.store import EntryQuery, labels
 from newsdesk.store import sync as sync_store
 from newsdesk.store.users import User
 from newsdesk.web.api.access import google_mac, google_token, google_user, password_user
-from newsdesk.web.api.errors import BadRequest, NotFound, endpoint
+from newsdesk.web.api.errors import ApiError, BadRequest, NotFound, endpoint
 from newsdesk.web.api.greader_atom import render_atom
 from newsdesk.web.api.inputs import read_body, read_params
 from newsdesk.web.api.state import ApiState
@@ -48,7 +51,9 @@ MAX_IDS = 10_000
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     if status == 401:
+        # As Google did and FreshRSS does: clients read this header as "log in again".
         message = "Unauthorized"
+        headers = {**(headers or {}), "Google-Bad-Token": "true"}
     return PlainTextResponse(message, status_code=status, headers=headers)
 
 
@@ -91,7 +96,7 @@ def _usec(value: datetime) -> str:
     return str(int(value.timestamp() * 1_000_000))
 
 
-def item_json(entry: StoredEntry, feed: Feed | None) -> dict[str, Any]:
+def item_json(entry: StoredEntry, feed: Feed | None, labels: Sequence[str] = ()) -> dict[str, Any]:
     categories = [READING_LIST]
     if entry.read:
         categories.append(STATE_READ)
@@ -99,6 +104,7 @@ def item_json(entry: StoredEntry, feed: Feed | None) -> dict[str, Any]:
         categories.append(STATE_STARRED)
     if entry.category:
         categories.append(LABEL_PREFIX + entry.category)
+    categories.extend(LABEL_PREFIX + label for label in labels)
     content = {"direction": "ltr", "content": entry.content_html}
     links = [{"href": entry.url}] if entry.url else []
     return {
@@ -142,6 +148,40 @@ def subscription_json(feed: Feed) -> dict[str, Any]:
     }
 
 
+# Continuation tokens are keyset positions: the last item's publication time (µs since year 1)
+# and id, as one decimal number (clients treat the token as opaque; FreshRSS's are digits too).
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_YEAR_ONE_USEC = 62_135_596_800 * 1_000_000
+_ID_SPAN = 10**19  # above every id (ids are below 2**63)
+
+
+def position_token(published: datetime, entry_id: int) -> str:
+    usec = (published - _EPOCH) // timedelta(microseconds=1) + _YEAR_ONE_USEC
+    return str(usec * _ID_SPAN + entry_id)
+
+
+def parse_position(raw: str) -> tuple[datetime, int]:
+    """A continuation token this server gave; 400 for anything else."""
+    value = int(raw) if raw.isdigit() and len(raw) <= 40 else 0
+    usec, entry_id = divmod(value, _ID_SPAN)
+    try:
+        if entry_id <= 0 or usec <= 0:
+            raise ValueError(raw)
+        return _EPOCH + timedelta(microseconds=usec - _YEAR_ONE_USEC), entry_id
+    except (OverflowError, ValueError):
+        raise BadRequest("c is not a continuation this server gave") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a stream: its entries, their feeds and user labels, the next page's token."""
+
+    entries: list[StoredEntry]
+    feeds: dict[int, Feed]
+    labels: dict[int, list[str]]
+    continuation: str | None
+
+
 def _int_param(params: MultiDict, name: str, default: int | None, maximum: int) -> int | None:
     raw = params.get(name)
     if raw is None or raw == "":
@@ -167,7 +207,50 @@ def _time_param(params: MultiDict, name: str) -> datetime | None:
         raise BadRequest(f"{name} is out of range") from None
 
 
+def _newest(*values: datetime | None) -> datetime | None:
+    return max((v for v in values if v is not None), default=None)
+
+
+def _count(stream: str, count: int, newest: datetime | None) -> dict[str, Any]:
+    return {
+        "id": stream,
+        "count": count,
+        "newestItemTimestampUsec": _usec(newest) if newest else "0",
+    }
+
+
+def unread_counts(
+    feeds: list[Feed],
+    counts: dict[int, sync_store.FeedCount],
+    label_counts: Sequence[labels.LabelCount] = (),
+) -> dict[str, Any]:
+    """``unread-count``: every feed (one without entries too, at 0), every category, every
+    user label, then the reading list."""
+    out: list[dict[str, Any]] = []
+    folders: dict[str, tuple[int, datetime | None]] = {}
+    total, newest_all = 0, None
+    for feed in feeds:
+        found = counts.get(feed.id)
+        unread, newest = (found.unread, found.newest) if found else (0, None)
+        out.append(_count(f"feed/{feed.id}", unread, newest))
+        total += unread
+        newest_all = _newest(newest_all, newest)
+        if feed.category:
+            seen, latest = folders.get(feed.category, (0, None))
+            folders[feed.category] = (seen + unread, _newest(latest, newest))
+    out.extend(_count(LABEL_PREFIX + name, n, t) for name, (n, t) in folders.items())
+    out.extend(
+        _count(LABEL_PREFIX + c.name, c.unread, c.newest)
+        for c in label_counts
+        if c.name not in folders
+    )
+    out.append(_count(READING_LIST, total, newest_all))
+    return {"max": total, "unreadcounts": out}
+
+
 def routes(api: ApiState) -> list[BaseRoute]:
+    from newsdesk.web.api import greader_tags
+
     handle = endpoint(error)
 
     def lookups() -> tuple[dict[int, Feed], dict[str, int]]:
@@ -204,7 +287,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
             if label in labels:
                 q.category_id = labels[label]
             else:
-                base.tag = label
+                q.label = label  # a user label (edit-tag), or a feed's own tag
         else:
             raise NotFound(f"no such stream: {stream[:200]}")
         for target in params.getlist("xt"):
@@ -223,18 +306,24 @@ def routes(api: ApiState) -> list[BaseRoute]:
         base.until = _time_param(params, "nt")
         return q
 
-    def continuation(params: MultiDict) -> int:
-        raw = params.get("c") or "0"
-        if not raw.isdigit() or len(raw) > 12:
-            raise BadRequest("c is not a continuation this server gave")
-        return int(raw)
+    def positions(
+        q: sync_store.SyncQuery, params: MultiDict, count: int
+    ) -> tuple[list[int], str | None]:
+        """Up to ``count`` ids after the continuation ``c``, and the token of the next page."""
+        raw = params.get("c")
+        if raw:
+            q.after = parse_position(raw)
+        found = sync_store.entry_positions(api.store, q, count + 1)
+        if len(found) <= count:
+            return [i for i, _ in found], None
+        last_id, last_published = found[count - 1]
+        return [i for i, _ in found[:count]], position_token(last_published, last_id)
 
-    def page(
-        q: sync_store.SyncQuery, count: int, offset: int
-    ) -> tuple[list[StoredEntry], dict[int, Feed], bool]:
-        found = sync_store.list_entries(api.store, q, count + 1, offset)
+    def page(q: sync_store.SyncQuery, params: MultiDict, count: int) -> Page:
+        ids, token = positions(q, params, count)
+        found = sync_store.entries_by_ids(api.store, ids)
         feeds = {f.id: f for f in api.store.list_feeds({e.feed_id for e in found})}
-        return found[:count], feeds, len(found) > count
+        return Page(found, feeds, labels.labels_of(api.store, ids), token)
 
     # -- login --------------------------------------------------------------------------------
 
@@ -283,16 +372,18 @@ def routes(api: ApiState) -> list[BaseRoute]:
         feeds = await api.run(api.store.list_feeds)
         return JSONResponse({"subscriptions": [subscription_json(f) for f in feeds]})
 
-    async def subscribe(url: str, title: str | None, category: str | None) -> Feed:
+    async def subscribe(url: str, title: str | None, category: str | None) -> tuple[Feed, str]:
+        """The feed subscribed to (or already subscribed), and its name: the title the feed
+        gives, read while finding it (the new feed's first refresh runs in the background)."""
         if not is_web_url(url):
             raise BadRequest("subscribe to an http(s) URL: feed/https://…")
-        feed_url, _ = await api.desk.find_feed_url(url)
+        feed_url, found_title = await api.desk.find_feed_url(url)
         known = {f.url: f for f in await api.run(api.store.list_feeds)}
         if feed_url in known:
-            return known[feed_url]
+            return known[feed_url], known[feed_url].display_title
         feed = await api.run(api.store.add_feed, feed_url, title=title, category=category)
         api.jobs.start([feed.id])
-        return feed
+        return feed, title or (found_title or "").strip() or feed.display_title
 
     async def feed_for_stream(stream: str) -> Feed:
         ref = stream[len("feed/") :] if stream.startswith("feed/") else ""
@@ -349,90 +440,52 @@ def routes(api: ApiState) -> list[BaseRoute]:
         url = (params.get("quickadd") or "").strip()
         if url.startswith("feed/"):
             url = url[len("feed/") :]
-        if not url:
-            raise BadRequest("quickadd (the URL to subscribe to) is required")
-        feed = await subscribe(url, None, None)
+        try:
+            if not url:
+                raise BadRequest("quickadd (the URL to subscribe to) is required")
+            feed, name = await subscribe(url, None, None)
+        except ApiError as exc:
+            # Clients read a failed quickadd from the body, as FreshRSS answers it.
+            return JSONResponse({"numResults": 0, "error": exc.message})
+        except NewsdeskError as exc:
+            return JSONResponse({"numResults": 0, "error": str(exc)})
         return JSONResponse(
             {
                 "numResults": 1,
                 "query": feed.url,
                 "streamId": f"feed/{feed.id}",
-                "streamName": feed.display_title,
+                "streamName": name,
             }
         )
-
-    @handle
-    async def tag_list(request: Request) -> Response:
-        await user_of(request)
-        rows = await api.run(api.store.categories)
-        tags: list[dict[str, Any]] = [{"id": STATE_STARRED}]
-        tags.extend({"id": LABEL_PREFIX + title, "type": "folder"} for _, title, _ in rows)
-        return JSONResponse({"tags": tags})
 
     @handle
     async def unread_count(request: Request) -> Response:
         await user_of(request)
 
         def build() -> dict[str, Any]:
-            counts = sync_store.feed_counts(api.store)
-            feeds = api.store.list_feeds()
-            out: list[dict[str, Any]] = []
-            labels: dict[str, tuple[int, datetime | None]] = {}
-            total = 0
-            newest_all: datetime | None = None
-            for feed in feeds:
-                count = counts.get(feed.id)
-                if count is None:
-                    continue
-                total += count.unread
-                newest = count.newest
-                out.append(
-                    {
-                        "id": f"feed/{feed.id}",
-                        "count": count.unread,
-                        "newestItemTimestampUsec": _usec(newest) if newest else "0",
-                    }
-                )
-                if newest and (newest_all is None or newest > newest_all):
-                    newest_all = newest
-                if feed.category:
-                    seen, latest = labels.get(feed.category, (0, None))
-                    if newest and (latest is None or newest > latest):
-                        latest = newest
-                    labels[feed.category] = (seen + count.unread, latest)
-            for label, (count_n, latest) in labels.items():
-                out.append(
-                    {
-                        "id": LABEL_PREFIX + label,
-                        "count": count_n,
-                        "newestItemTimestampUsec": _usec(latest) if latest else "0",
-                    }
-                )
-            out.append(
-                {
-                    "id": READING_LIST,
-                    "count": total,
-                    "newestItemTimestampUsec": _usec(newest_all) if newest_all else "0",
-                }
+            return unread_counts(
+                api.store.list_feeds(),
+                sync_store.feed_counts(api.store),
+                labels.label_counts(api.store),
             )
-            return {"max": total, "unreadcounts": out}
 
         return JSONResponse(await api.run(build))
 
     # -- streams ------------------------------------------------------------------------------
 
-    def stream_answer(
-        stream: str, found: list[StoredEntry], feeds: dict[int, Feed], more: bool, next_c: int
-    ) -> dict[str, Any]:
+    def stream_answer(stream: str, found: Page) -> dict[str, Any]:
         answer: dict[str, Any] = {
             "direction": "ltr",
             "id": stream,
             "title": stream,
             "updated": int(datetime.now(UTC).timestamp()),
-            "items": [item_json(e, feeds.get(e.feed_id)) for e in found],
+            "items": [
+                item_json(e, found.feeds.get(e.feed_id), found.labels.get(e.id, []))
+                for e in found.entries
+            ],
         }
-        if more:
-            answer["continuation"] = str(next_c)
+        if found.continuation:
+            answer["continuation"] = found.continuation
         return answer
 
     @handle
@@ -442,9 +495,8 @@ def routes(api: ApiState) -> list[BaseRoute]:
         stream = str(request.path_params.get("stream") or params.get("s") or READING_LIST)
         q = await stream_query(stream, params)
         count = _int_param(params, "n", 20, MAX_CONTENTS) or 20
-        offset = continuation(params)
-        found, feeds, more = await api.run(page, q, count, offset)
-        return JSONResponse(stream_answer(stream, found, feeds, more, offset + count))
+        found = await api.run(page, q, params, count)
+        return JSONResponse(stream_answer(stream, found))
 
     @handle
     async def stream_atom(request: Request) -> Response:
@@ -453,21 +505,20 @@ def routes(api: ApiState) -> list[BaseRoute]:
         stream = str(request.path_params.get("stream") or READING_LIST)
         q = await stream_query(stream, params)
         count = _int_param(params, "n", 20, MAX_CONTENTS) or 20
-        offset = continuation(params)
-        found, feeds, more = await api.run(page, q, count, offset)
+        found = await api.run(page, q, params, count)
         title, site = stream, None
         if q.base.feed_id is not None:
             feed = (
-                feeds.get(q.base.feed_id)
+                found.feeds.get(q.base.feed_id)
                 or (await api.run(api.store.list_feeds, [q.base.feed_id]))[0]
             )
             title, site = feed.display_title, feed.site_url or feed.url
         body = render_atom(
             normalize_stream(stream),
             title,
-            [(e, long_id(e.id)) for e in found],
-            feeds,
-            str(offset + count) if more else None,
+            [(e, long_id(e.id)) for e in found.entries],
+            found.feeds,
+            found.continuation,
             site,
         )
         return Response(body, media_type="application/atom+xml; charset=utf-8")
@@ -479,13 +530,10 @@ def routes(api: ApiState) -> list[BaseRoute]:
         stream = params.get("s") or READING_LIST
         q = await stream_query(stream, params)
         count = _int_param(params, "n", 20, MAX_IDS) or 20
-        offset = continuation(params)
-        ids = await api.run(sync_store.entry_ids, api.store, q, count + 1, offset)
-        answer: dict[str, Any] = {
-            "itemRefs": [{"id": str(i), "directStreamIds": []} for i in ids[:count]]
-        }
-        if len(ids) > count:
-            answer["continuation"] = str(offset + count)
+        ids, token = await api.run(positions, q, params, count)
+        answer: dict[str, Any] = {"itemRefs": [{"id": str(i), "directStreamIds": []} for i in ids]}
+        if token:
+            answer["continuation"] = token
         return JSONResponse(answer)
 
     @handle
@@ -499,43 +547,12 @@ def routes(api: ApiState) -> list[BaseRoute]:
             raise BadRequest(f"at most {MAX_CONTENTS} items at once")
         ids = [parse_item_id(i) for i in raw_ids]
 
-        def build() -> tuple[list[StoredEntry], dict[int, Feed]]:
+        def build() -> Page:
             found = sync_store.entries_by_ids(api.store, ids)
             feeds = {f.id: f for f in api.store.list_feeds({e.feed_id for e in found})}
-            return found, feeds
+            return Page(found, feeds, labels.labels_of(api.store, ids), None)
 
-        found, feeds = await api.run(build)
-        return JSONResponse(stream_answer(READING_LIST, found, feeds, False, 0))
-
-    @handle
-    async def edit_tag(request: Request) -> Response:
-        await user_of(request)
-        params = await read_params(request)
-        raw_ids = params.getlist("i")
-        if not raw_ids:
-            raise BadRequest("i (one or more item ids) is required")
-        if len(raw_ids) > MAX_IDS:
-            raise BadRequest(f"at most {MAX_IDS} items at once")
-        ids = [parse_item_id(i) for i in raw_ids]
-        read: bool | None = None
-        starred: bool | None = None
-        for tag in (normalize_stream(t) for t in params.getlist("a")):
-            if tag == STATE_READ:
-                read = True
-            elif tag == STATE_KEPT_UNREAD:
-                read = False
-            elif tag == STATE_STARRED:
-                starred = True
-        for tag in (normalize_stream(t) for t in params.getlist("r")):
-            if tag == STATE_READ and read is None:
-                read = False
-            elif tag == STATE_KEPT_UNREAD and read is None:
-                read = True
-            elif tag == STATE_STARRED:
-                starred = False
-        if read is not None or starred is not None:
-            await api.run(api.store.set_flags, ids, read=read, starred=starred)
-        return PlainTextResponse("OK")
+        return JSONResponse(stream_answer(READING_LIST, await api.run(build)))
 
     @handle
     async def mark_all_read(request: Request) -> Response:
@@ -568,6 +585,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
     both = ["GET", "POST"]
     prefix = "/reader/api/0"
     return [
+        *greader_tags.routes(api, handle, user_of),
         Route("/accounts/ClientLogin", client_login, methods=both),
         Route(f"{prefix}/token", action_token, methods=both),
         Route(f"{prefix}/user-info", user_info, methods=both),
@@ -576,13 +594,11 @@ def routes(api: ApiState) -> list[BaseRoute]:
         Route(f"{prefix}/subscription/quickadd", quickadd, methods=["POST"]),
         Route(f"{prefix}/subscription/export", subscription_export, methods=["GET"]),
         Route(f"{prefix}/subscription/import", subscription_import, methods=["POST"]),
-        Route(f"{prefix}/tag/list", tag_list, methods=both),
         Route(f"{prefix}/unread-count", unread_count, methods=both),
         Route(f"{prefix}/stream/contents", stream_contents, methods=both),
         Route(f"{prefix}/stream/contents/{{stream:path}}", stream_contents, methods=both),
         Route(f"{prefix}/stream/items/ids", stream_ids, methods=both),
         Route("/reader/atom/{stream:path}", stream_atom, methods=["GET"]),
         Route(f"{prefix}/stream/items/contents", items_contents, methods=both),
-        Route(f"{prefix}/edit-tag", edit_tag, methods=["POST"]),
         Route(f"{prefix}/mark-all-as-read", mark_all_read, methods=["POST"]),
     ]
