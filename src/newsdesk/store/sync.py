@@ -21,7 +21,15 @@ from newsdesk.store.protocol import EntryQuery
 from newsdesk.store.schema import categories, entries, feeds
 from newsdesk.store.sql import SqlStore
 
-SORT_COLUMNS = ("published", "id", "status", "category_title", "category_id", "first_seen")
+SORT_COLUMNS = (
+    "published",
+    "id",
+    "status",
+    "category_title",
+    "category_id",
+    "first_seen",
+    "changed_at",
+)
 
 
 @dataclass(slots=True)
@@ -34,6 +42,8 @@ class SyncQuery:
     after_id: int | None = None  # only ids greater than this
     before_id: int | None = None  # only ids smaller than this
     search: str | None = None
+    changed_after: datetime | None = None  # changed strictly after this
+    changed_before: datetime | None = None  # changed strictly before this
     sort: str = "published"
     descending: bool = True
 
@@ -47,6 +57,10 @@ def _filters(store: SqlStore, q: SyncQuery) -> list[Any] | None:
         where.append(entries.c.id > q.after_id)
     if q.before_id is not None:
         where.append(entries.c.id < q.before_id)
+    if q.changed_after is not None:
+        where.append(entries.c.changed_at > q.changed_after)
+    if q.changed_before is not None:
+        where.append(entries.c.changed_at < q.changed_before)
     if q.search is not None:
         match = fts.match_expression(store.dialect, q.search)
         if not match:
@@ -74,6 +88,7 @@ def _order(q: SyncQuery) -> list[Any]:
         "category_title": categories.c.title,
         "category_id": feeds.c.category_id,
         "first_seen": entries.c.first_seen,
+        "changed_at": entries.c.changed_at,
     }.get(q.sort, entries.c.published)
     if q.descending:
         return [column.desc(), entries.c.id.desc()]
@@ -143,7 +158,7 @@ def mark_read(store: SqlStore, q: SyncQuery, read: bool = True) -> int:
             changed += conn.execute(
                 update(entries)
                 .where(entries.c.id.in_(ids[start : start + 500]))
-                .values(read=read, read_at=now if read else None)
+                .values(read=read, read_at=now if read else None, changed_at=now)
             ).rowcount
     return changed
 
