@@ -28,6 +28,13 @@ async def test_repeated_slashes_reach_clientlogin(api_env: ApiEnv) -> None:
     assert "Auth=" in response.text
 
 
+def test_urls_inside_paths_keep_their_slashes() -> None:
+    from newsdesk.web.edge import _SLASHES
+
+    path = "//reader/api/0/stream/contents/feed/http://host//feed"
+    assert _SLASHES.sub("/", path) == "/reader/api/0/stream/contents/feed/http://host/feed"
+
+
 async def test_collapsed_paths_keep_their_auth_checks(api_env: ApiEnv) -> None:
     # no key: the API's own 401, not a bypass and not the login page
     response = await api_env.client.get(BASE + "//v1/feeds")

@@ -20,7 +20,10 @@ import re
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_SLASHES = re.compile(r"/{2,}")
+# Not after a colon: Google Reader stream ids carry feed URLs in the path
+# (``/stream/contents/feed/http://host/feed``), whose ``//`` must stay.
+_SLASHES = re.compile(r"(?<!:)/{2,}")
+_RAW_SLASHES = re.compile(rb"(?<!:)/{2,}")
 # Every path under these authenticates with a key, a ClientLogin token or a password the
 # caller sends (web.api.access); none reads the session cookie (the guard skips it for them).
 CORS_PREFIXES = ("/v1/", "/api/", "/reader/api/0/", "/accounts/ClientLogin")
@@ -30,7 +33,8 @@ PREFLIGHT_MAX_AGE = "3600"
 
 
 class CollapseSlashes:
-    """``//v1//feeds`` → ``/v1/feeds`` (path and raw path), before any check runs."""
+    """``//v1//feeds`` → ``/v1/feeds`` (path and raw path), before any check runs; a ``//``
+    after a colon (a URL inside the path) is kept."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -41,7 +45,7 @@ class CollapseSlashes:
             scope["path"] = _SLASHES.sub("/", scope["path"])
             raw = scope.get("raw_path")
             if isinstance(raw, bytes):
-                scope["raw_path"] = re.sub(rb"/{2,}", b"/", raw)
+                scope["raw_path"] = _RAW_SLASHES.sub(b"/", raw)
         await self.app(scope, receive, send)
 
 
