@@ -136,8 +136,6 @@ class _Equiv(str):
     __hash__ = str.__hash__
 
 
-
-
 class Title(_Equiv):
     __slots__ = ()
     policies = ("plain-title",)

@@ -207,6 +207,8 @@ class StoredEntry:
     fulltext_error: str | None = None
     page: dict[str, object] | None = None
     snippet: str | None = None
+    # When the entry last changed (stored, edited, read, starred, …); never before first_seen.
+    changed_at: datetime | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -314,6 +314,15 @@ SETTINGS: tuple[Spec, ...] = (
         "When set, every other name gets a 421.",
     ),
     Spec(
+        "api_cors_origins",
+        _str,
+        "*",
+        "Origins whose pages may call the token-authenticated APIs (`/v1/`, `/api/`, "
+        "`/reader/api/0/`, `/accounts/ClientLogin`) from a browser: `*` (any, as Miniflux "
+        "does), a comma-separated list (`https://app.example.org`), or empty for none. "
+        "Never with cookies: the reading room's pages get no CORS headers.",
+    ),
+    Spec(
         "trusted_proxies",
         _proxies,
         "",
@@ -434,6 +443,7 @@ class Settings:
     session_days: int = 30
     login_attempts: int = 5
     allowed_hosts: str = ""
+    api_cors_origins: str = "*"
     trusted_proxies: str = ""
     smtp_host: str = ""
     smtp_port: int = 587

@@ -5,8 +5,20 @@ released one."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, Integer, MetaData, Table, inspect, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    case,
+    inspect,
+    select,
+    update,
+)
 
 from newsdesk.store import cleanup, schema, search, throttle
 
@@ -68,6 +80,26 @@ def _m007_plain_text_and_fever(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE users DROP COLUMN fever_key")
 
 
+def _m008_placeholder(conn: Connection) -> None:
+    """Reserved for feed icons (issue 14), developed beside migration 9; does nothing here."""
+
+
+def _m009_changed_at(conn: Connection) -> None:
+    """``entries.changed_at`` (issue 14): when an entry last changed, its content or its state,
+    for the reader APIs' incremental sync (Miniflux's ``changed_after``). Existing entries get
+    the latest of when they were first seen, read and starred."""
+    columns = {c["name"] for c in inspect(conn).get_columns("entries")}
+    if "changed_at" not in columns:
+        kind = schema.entries.c.changed_at.type.compile(dialect=conn.dialect)
+        conn.exec_driver_sql(f"ALTER TABLE entries ADD COLUMN changed_at {kind}")
+    entries = schema.entries
+    latest: Any = entries.c.first_seen
+    for moment in (entries.c.read_at, entries.c.starred_at):
+        latest = case((moment > latest, moment), else_=latest)
+    conn.execute(update(entries).where(entries.c.changed_at.is_(None)).values(changed_at=latest))
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_entries_changed ON entries (changed_at)")
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _m001_core,
     _m002_web,
@@ -76,6 +108,8 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _m005_intel,
     _m006_login_throttle,
     _m007_plain_text_and_fever,
+    _m008_placeholder,
+    _m009_changed_at,
 ]
 
 

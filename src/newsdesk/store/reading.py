@@ -57,11 +57,12 @@ def mark_view_read(store: SqlStore, query: EntryQuery, older_than: datetime | No
     if older_than is not None:
         where.append(entries.c.published < older_than)
     chosen = select(entries.c.id).select_from(store._entries_from()).where(*where)
+    now = datetime.now(UTC)
     with write_transaction(store.engine) as conn:
         result = conn.execute(
             update(entries)
             .where(entries.c.id.in_(chosen))
-            .values(read=True, read_at=datetime.now(UTC))
+            .values(read=True, read_at=now, changed_at=now)
         )
         return int(result.rowcount or 0)
 
@@ -146,10 +147,11 @@ def unread_by_category(store: SqlStore) -> list[tuple[int, str, int]]:
 def mark_story(store: SqlStore, story_id: int, read: bool) -> int:
     """Mark every member of a story read (or unread): a story's card stands for all of them.
     Returns how many entries changed."""
+    now = datetime.now(UTC)
     with write_transaction(store.engine) as conn:
         result = conn.execute(
             update(entries)
             .where(entries.c.story_id == story_id, entries.c.read.is_(not read))
-            .values(read=read, read_at=datetime.now(UTC) if read else None)
+            .values(read=read, read_at=now if read else None, changed_at=now)
         )
         return int(result.rowcount or 0)

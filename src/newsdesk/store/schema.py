@@ -121,12 +121,16 @@ entries = Table(
     Column("read_at", UTCDateTime),
     Column("starred_at", UTCDateTime),
     Column("story_id", Integer),
+    # Moved by every change of the entry, its content or its state (migration 9): the reader
+    # APIs' incremental sync (Miniflux's changed_after).
+    Column("changed_at", UTCDateTime),
     UniqueConstraint("feed_id", "key", name="uq_entries_feed_key"),
     Index("ix_entries_published", "published", "id"),
     Index("ix_entries_feed_published", "feed_id", "published"),
     Index("ix_entries_url_canonical", "url_canonical"),
     Index("ix_entries_feed_hash", "feed_id", "content_hash"),
     Index("ix_entries_story", "story_id"),
+    Index("ix_entries_changed", "changed_at"),
 )
 
 entry_links = Table(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -87,6 +87,7 @@ _ENTRY_COLUMNS = [
     entries.c.fulltext_status,
     entries.c.fulltext_error,
     entries.c.page,
+    entries.c.changed_at,
     func.coalesce(feeds.c.custom_title, feeds.c.title, feeds.c.url).label("feed_title"),
     categories.c.title.label("category"),
 ]
@@ -207,8 +208,6 @@ class SqlStore:
         return _new_id(conn.execute(insert(categories).values(title=title)))
 
     def add_feed(self, url: str, *, title: str | None = None, category: str | None = None) -> Feed:
-        from datetime import UTC
-
         now = datetime.now(UTC)
         try:
             with write_transaction(self.engine) as conn:
@@ -232,8 +231,6 @@ class SqlStore:
     def add_feeds(self, wanted: Sequence[tuple[str, str | None, str | None]]) -> list[int]:
         """Subscribe to many feeds (url, title, category) in one transaction, as an OPML import
         does; URLs already subscribed are skipped. The new feeds' ids, in order."""
-        from datetime import UTC
-
         now = datetime.now(UTC)
         with write_transaction(self.engine) as conn:
             known = set(conn.execute(select(feeds.c.url)).scalars())
@@ -497,8 +494,9 @@ class SqlStore:
         feed's version and waits for extraction again (``fulltext_status`` pending)."""
         keep: list[dict[str, Any]] = []
         replace: list[dict[str, Any]] = []
+        now = datetime.now(UTC)
         for entry_id, e in changed:
-            values = {"b_id": entry_id, **SqlStore._entry_update(e)}
+            values = {"b_id": entry_id, "changed_at": now, **SqlStore._entry_update(e)}
             if _keeps_fulltext(existing[e.key], e):
                 values["summary_html"] = e.summary_html or e.content_html
                 for name in ("content_html", "content_text", "fulltext_status"):
@@ -520,6 +518,7 @@ class SqlStore:
                 "links",
                 "enclosures",
                 "wants_fulltext",
+                "changed_at",
             )
         }
         statement = update(entries).where(entries.c.id == bindparam("b_id"))
@@ -565,6 +564,7 @@ class SqlStore:
             "kind": e.kind,
             "published": e.published,
             "first_seen": now,
+            "changed_at": now,
             "reposted_by": e.reposted_by,
             "reply_to": e.reply_to,
             "language": e.language,
@@ -741,8 +741,6 @@ class SqlStore:
     def set_flags(
         self, ids: Sequence[int], *, read: bool | None = None, starred: bool | None = None
     ) -> int:
-        from datetime import UTC
-
         now = datetime.now(UTC)
         values: dict[str, Any] = {}
         if read is not None:
@@ -751,6 +749,7 @@ class SqlStore:
             values.update(starred=starred, starred_at=now if starred else None)
         if not values or not ids:
             return 0
+        values["changed_at"] = now
         count = 0
         with write_transaction(self.engine) as conn:
             for chunk in _chunks(list(ids)):
@@ -794,6 +793,7 @@ class SqlStore:
             fulltext_status=m["fulltext_status"],
             fulltext_error=m["fulltext_error"],
             page=m["page"],
+            changed_at=max(m["changed_at"] or m["first_seen"], m["first_seen"]),
         )
 
     def related_ids(self, conn: Connection, ids: Sequence[int]) -> dict[int, list[int]]:
@@ -967,6 +967,7 @@ class SqlStore:
                 "fulltext_status": "failed",
                 "fulltext_error": (error or (page.error if page else None) or "failed"),
             }
+        values["changed_at"] = datetime.now(UTC)
         with write_transaction(self.engine) as conn:
             conn.execute(update(entries).where(entries.c.id == entry_id).values(**values))
 

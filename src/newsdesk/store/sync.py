@@ -23,7 +23,15 @@ from newsdesk.store.schema import categories, entries, feeds
 from newsdesk.store.sql import SqlStore
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-SORT_COLUMNS = ("published", "id", "status", "category_title", "category_id", "first_seen")
+SORT_COLUMNS = (
+    "published",
+    "id",
+    "status",
+    "category_title",
+    "category_id",
+    "first_seen",
+    "changed_at",
+)
 
 
 @dataclass(slots=True)
@@ -36,6 +44,8 @@ class SyncQuery:
     after_id: int | None = None  # only ids greater than this
     before_id: int | None = None  # only ids smaller than this
     search: str | None = None
+    changed_after: datetime | None = None  # changed strictly after this
+    changed_before: datetime | None = None  # changed strictly before this
     sort: str = "published"
     descending: bool = True
     feed_ids: list[int] | None = None  # any of these feeds
@@ -60,6 +70,10 @@ def _filters(store: SqlStore, q: SyncQuery) -> list[Any] | None:
         where.append(labels.label_filter(q.label))
     if q.after is not None:
         where.append(_after(q.after, q.descending))
+    if q.changed_after is not None:
+        where.append(entries.c.changed_at > q.changed_after)
+    if q.changed_before is not None:
+        where.append(entries.c.changed_at < q.changed_before)
     if q.search is not None:
         match = fts.match_expression(store.dialect, q.search)
         if not match:
@@ -100,6 +114,7 @@ def _order(q: SyncQuery) -> list[Any]:
         "category_title": categories.c.title,
         "category_id": feeds.c.category_id,
         "first_seen": entries.c.first_seen,
+        "changed_at": entries.c.changed_at,
     }.get(q.sort, entries.c.published)
     if q.descending:
         return [column.desc(), entries.c.id.desc()]
@@ -185,7 +200,7 @@ def mark_read(store: SqlStore, q: SyncQuery, read: bool = True) -> int:
             changed += conn.execute(
                 update(entries)
                 .where(entries.c.id.in_(ids[start : start + 500]))
-                .values(read=read, read_at=now if read else None)
+                .values(read=read, read_at=now if read else None, changed_at=now)
             ).rowcount
     return changed
 

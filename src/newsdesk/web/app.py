@@ -31,6 +31,7 @@ from newsdesk.settings import Settings
 from newsdesk.store.users import server_secret
 from newsdesk.web import account, auth, filters, manage, pages, republish
 from newsdesk.web.context import LoginRequired, WebContext
+from newsdesk.web.edge import ApiCors, CollapseSlashes
 from newsdesk.web.errors import ServerErrorPages
 from newsdesk.web.guard import GuardMiddleware
 from newsdesk.web.transport import BodyLimits
@@ -159,15 +160,18 @@ def create_app(settings: Settings, *, desk: Desk | None = None, no_auth: bool = 
 
     app = Starlette(
         routes=routes,
-        # BodyLimits first (bounds what anyone reads of a body); ServerErrorPages inside the
-        # guard, so a 500 carries the security headers too.
+        # Slashes collapsed before anything looks at the path; BodyLimits next (bounds what
+        # anyone reads of a body); ApiCors inside the guard (its Host check still applies);
+        # ServerErrorPages inside the guard, so a 500 carries the security headers too.
         middleware=[
+            Middleware(CollapseSlashes),
             Middleware(
                 BodyLimits,
                 body_timeout=settings.web_body_timeout,
                 login_max=settings.login_max_body,
             ),
             Middleware(GuardMiddleware, ctx=ctx),
+            Middleware(ApiCors, origins=settings.api_cors_origins),
             Middleware(ServerErrorPages, page=server_error),
         ],
         exception_handlers={

@@ -31,6 +31,7 @@ from newsdesk.web.api.access import fever_user
 from newsdesk.web.api.errors import BadRequest, endpoint
 from newsdesk.web.api.inputs import read_params
 from newsdesk.web.api.state import ApiState
+from newsdesk.web.api.titles import entry_title
 
 API_VERSION = 3
 ITEMS_PER_CALL = 50
@@ -52,7 +53,7 @@ def item_json(entry: StoredEntry) -> dict[str, Any]:
     return {
         "id": entry.id,
         "feed_id": entry.feed_id,
-        "title": entry.title or "",
+        "title": entry_title(entry),
         "author": entry.author or "",
         "html": entry.content_html,
         "url": entry.url or "",

@@ -36,6 +36,7 @@ from newsdesk.web.api.errors import ApiError, BadRequest, NotFound, endpoint
 from newsdesk.web.api.greader_atom import render_atom
 from newsdesk.web.api.inputs import read_body, read_params
 from newsdesk.web.api.state import ApiState
+from newsdesk.web.api.titles import entry_title
 
 LONG_PREFIX = "tag:google.com,2005:reader/item/"
 READING_LIST = "user/-/state/com.google/reading-list"
@@ -113,7 +114,7 @@ def item_json(entry: StoredEntry, feed: Feed | None, labels: Sequence[str] = ())
         "timestampUsec": _usec(entry.published),
         "published": int(entry.published.timestamp()),
         "updated": int((entry.updated or entry.published).timestamp()),
-        "title": entry.title or "",
+        "title": entry_title(entry),
         "author": entry.author or "",
         "canonical": links,
         "alternate": [{"href": entry.url, "type": "text/html"}] if entry.url else [],

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from xml.sax.saxutils import escape, quoteattr
 
 from newsdesk.model import Feed, StoredEntry
+from newsdesk.web.api.titles import entry_title
 
 SCHEME = "http://www.google.com/reader/"
 STATE = "user/-/state/com.google/"
@@ -34,7 +35,7 @@ def _entry(entry: StoredEntry, feed: Feed | None, item_id: str) -> str:
         f"<id>{escape(item_id)}</id>",
         *(_category(s) for s in states),
         # Titles are stored as plain text: sent as text, so no client decodes them into markup.
-        f'<title type="text">{escape(entry.title or "")}</title>',
+        f'<title type="text">{escape(entry_title(entry))}</title>',
         f"<published>{_time(entry.published)}</published>",
         f"<updated>{_time(entry.updated or entry.published)}</updated>",
     ]

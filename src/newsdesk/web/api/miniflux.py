@@ -9,8 +9,8 @@ path is a 404 (Miniflux sometimes answers 400); ``POST /v1/entries/{id}/save`` s
 
 from __future__ import annotations
 
-import hashlib
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from newsdesk.process.urls import is_web_url
 from newsdesk.store import EntryQuery
 from newsdesk.store import sync as sync_store
 from newsdesk.store.users import User
+from newsdesk.web.api import miniflux_edit
 from newsdesk.web.api.access import require_user
 from newsdesk.web.api.errors import ApiError, BadRequest, NotFound, endpoint
 from newsdesk.web.api.inputs import (
@@ -37,9 +38,15 @@ from newsdesk.web.api.inputs import (
     read_json_object,
     str_field,
 )
+from newsdesk.web.api.miniflux_json import (
+    READING_SPEED,
+    category_json,
+    entry_json,
+    feed_json,
+    user_json,
+)
 from newsdesk.web.api.state import ApiState
 
-ZERO_TIME = "0001-01-01T00:00:00Z"
 ORDERS = {
     "id": "id",
     "status": "status",
@@ -47,9 +54,9 @@ ORDERS = {
     "category_title": "category_title",
     "category_id": "category_id",
     "created_at": "first_seen",
+    "changed_at": "changed_at",
 }
 MAX_LIMIT = 10_000
-READING_SPEED = 265  # words a minute, as Miniflux counts
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -58,121 +65,6 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> R
 
 def no_content() -> Response:
     return Response(status_code=204, media_type="application/json")
-
-
-def _time(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else ZERO_TIME
-
-
-def category_json(category_id: int, title: str, user_id: int) -> dict[str, Any]:
-    return {"id": category_id, "title": title, "user_id": user_id, "hide_globally": False}
-
-
-def feed_json(feed: Feed, user_id: int) -> dict[str, Any]:
-    return {
-        "id": feed.id,
-        "user_id": user_id,
-        "feed_url": feed.url,
-        "site_url": feed.site_url or feed.url,
-        "title": feed.display_title,
-        "checked_at": _time(feed.last_fetched),
-        "next_check_at": _time(feed.next_check),
-        "etag_header": feed.etag or "",
-        "last_modified_header": feed.last_modified or "",
-        "parsing_error_message": feed.last_error or "",
-        "parsing_error_count": feed.error_count,
-        "scraper_rules": "",
-        "rewrite_rules": "",
-        "crawler": False,
-        "blocklist_rules": "",
-        "keeplist_rules": "",
-        "urlrewrite_rules": "",
-        "user_agent": "",
-        "cookie": "",
-        "username": "",
-        "password": "",
-        "disabled": feed.paused,
-        "no_media_player": False,
-        "ignore_http_cache": False,
-        "allow_self_signed_certificates": False,
-        "fetch_via_proxy": False,
-        "category": category_json(feed.category_id or 0, feed.category or "", user_id),
-        "icon": None,
-        "hide_globally": False,
-        "apprise_service_urls": "",
-    }
-
-
-def entry_hash(entry: StoredEntry) -> str:
-    return hashlib.sha256(f"{entry.feed_id}:{entry.key}".encode()).hexdigest()
-
-
-def entry_json(entry: StoredEntry, feed: dict[str, Any] | None, user_id: int) -> dict[str, Any]:
-    words = len(entry.content_text.split())
-    return {
-        "id": entry.id,
-        "user_id": user_id,
-        "feed_id": entry.feed_id,
-        "status": "read" if entry.read else "unread",
-        "hash": entry_hash(entry),
-        "title": entry.title or "",
-        "url": entry.url or "",
-        "comments_url": "",
-        "published_at": _time(entry.published),
-        "created_at": _time(entry.first_seen),
-        "changed_at": _time(entry.updated or entry.first_seen),
-        "content": entry.content_html,
-        "author": entry.author or "",
-        "share_code": "",
-        "starred": entry.starred,
-        "reading_time": math.ceil(words / READING_SPEED) if words else 0,
-        "enclosures": [
-            {
-                "id": entry.id * 100 + index + 1,
-                "user_id": user_id,
-                "entry_id": entry.id,
-                "url": enclosure.url,
-                "mime_type": enclosure.type or "",
-                "size": enclosure.length or 0,
-                "media_progression": 0,
-            }
-            for index, enclosure in enumerate(entry.enclosures[:99])
-        ],
-        "feed": feed,
-        "tags": list(entry.tags),
-    }
-
-
-def user_json(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "username": user.username,
-        "is_admin": True,
-        "theme": "light_serif",
-        "language": "en_US",
-        "timezone": "UTC",
-        "entry_sorting_direction": "desc",
-        "entry_sorting_order": "published_at",
-        "stylesheet": "",
-        "custom_js": "",
-        "google_id": "",
-        "openid_connect_id": "",
-        "entries_per_page": 100,
-        "keyboard_shortcuts": True,
-        "show_reading_time": True,
-        "entry_swipe": True,
-        "gesture_nav": "tap",
-        "last_login_at": None,
-        "display_mode": "standalone",
-        "default_reading_speed": READING_SPEED,
-        "cjk_reading_speed": 500,
-        "default_home_page": "unread",
-        "categories_sorting_order": "unread_count",
-        "mark_read_on_view": True,
-        "media_playback_rate": 1,
-        "block_filter_entry_rules": "",
-        "keep_filter_entry_rules": "",
-    }
 
 
 def routes(api: ApiState) -> list[BaseRoute]:
@@ -213,51 +105,25 @@ def routes(api: ApiState) -> list[BaseRoute]:
         request: Request, feed_id: int | None = None, category_id: int | None = None
     ) -> Response:
         user = await user_of(request)
-        params = request.query_params
-        statuses = set(params.getlist("status"))
-        if statuses - {"read", "unread", "removed"}:
-            raise BadRequest("invalid entry status: use read, unread or removed")
-        order = params.get("order") or "published_at"
-        if order not in ORDERS:
-            raise BadRequest(f"invalid entry order {order[:50]!r}: use {', '.join(ORDERS)}")
-        direction = params.get("direction") or "asc"
-        if direction not in {"asc", "desc"}:
-            raise BadRequest("invalid direction: use asc or desc")
-        limit = query_int(request, "limit", 100) or MAX_LIMIT
-        limit = min(limit, MAX_LIMIT)
-        offset = query_int(request, "offset", 0) or 0
-        lookups = await api.run(categories_by_id)
-        query_category = query_int(request, "category_id", None, minimum=0)
-        if query_category:
-            if query_category not in lookups:
-                raise BadRequest("invalid category ID")
-            category_id = query_category
-        query_feed = query_int(request, "feed_id", None, minimum=0)
-        if query_feed:
-            if not await api.run(api.store.list_feeds, [query_feed]):
-                raise BadRequest("invalid feed ID")
-            feed_id = query_feed
-        base = EntryQuery(feed_id=feed_id, starred=query_bool(request, "starred"))
-        if statuses and "removed" not in statuses and len(statuses) == 1:
-            base.read = "read" in statuses
-        if statuses == {"removed"}:
+        found = await entries_request(api, request, feed_id, category_id)
+        if found is None:
             return JSONResponse({"total": 0, "entries": []})
-        before = query_int(request, "published_before") or query_int(request, "before")
-        after = query_int(request, "published_after") or query_int(request, "after")
-        base.until = _from_unix(before)
-        base.since = _from_unix(after + 1) if after else None
-        if tag := params.get("tags"):
-            base.tag = tag
-        q = sync_store.SyncQuery(
-            base=base,
-            category_id=category_id,
-            after_id=query_int(request, "after_entry_id") or None,
-            before_id=query_int(request, "before_entry_id") or None,
-            search=params.get("search") or None,
-            sort=ORDERS[order],
-            descending=direction == "desc",
+        return JSONResponse(
+            await api.run(entries_page, user, found.query, found.limit, found.offset)
         )
-        return JSONResponse(await api.run(entries_page, user, q, limit, offset))
+
+    @handle
+    async def entry_ids(request: Request) -> Response:
+        await user_of(request)
+        found = await entries_request(api, request, None, None)
+        if found is None:
+            return JSONResponse({"total": 0, "entry_ids": []})
+
+        def build(q: sync_store.SyncQuery) -> dict[str, Any]:
+            ids = sync_store.entry_ids(api.store, q, found.limit, found.offset)
+            return {"total": sync_store.count_entries(api.store, q), "entry_ids": ids}
+
+        return JSONResponse(await api.run(build, found.query))
 
     @handle
     async def me(request: Request) -> Response:
@@ -495,13 +361,20 @@ def routes(api: ApiState) -> list[BaseRoute]:
 
     @handle
     async def set_status(request: Request) -> Response:
+        """Miniflux ≥ 2.3 takes ``status``, ``starred`` or both (at least one)."""
         await user_of(request)
         data = await read_json_object(request)
         ids = id_list(data, "entry_ids")
-        status = str_field(data, "status", required=True)
-        if status not in {"read", "unread"}:
+        status = str_field(data, "status")
+        starred = data.get("starred")
+        if starred is not None and not isinstance(starred, bool):
+            raise BadRequest("starred must be true or false")
+        if not status and starred is None:
+            raise BadRequest("the status or starred field must be specified")
+        if status and status not in {"read", "unread"}:
             raise BadRequest("invalid entry status: use read or unread")
-        await api.run(api.store.set_flags, ids, read=status == "read")
+        read = status == "read" if status else None
+        await api.run(api.store.set_flags, ids, read=read, starred=starred)
         return no_content()
 
     async def existing_entry(request: Request) -> StoredEntry:
@@ -592,13 +465,81 @@ def routes(api: ApiState) -> list[BaseRoute]:
         Route("/v1/feeds/{feed_id}/entries/{entry_id}", feed_entry, methods=["GET"]),
         Route("/v1/entries", entries, methods=["GET"]),
         Route("/v1/entries", set_status, methods=["PUT"]),
+        Route("/v1/entries/ids", entry_ids, methods=["GET"]),
         Route("/v1/entries/{entry_id}", entry, methods=["GET"]),
         Route("/v1/entries/{entry_id}/bookmark", toggle_bookmark, methods=["PUT"]),
+        # Miniflux 2.3 named it "star"; both toggle
+        Route("/v1/entries/{entry_id}/star", toggle_bookmark, methods=["PUT"]),
         Route("/v1/entries/{entry_id}/save", save_entry, methods=["POST"]),
         Route("/v1/entries/{entry_id}/fetch-content", fetch_content, methods=["GET"]),
         Route("/v1/export", export, methods=["GET"]),
         Route("/v1/import", import_opml, methods=["POST"]),
+        *miniflux_edit.routes(api, handle, user_of),
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class EntriesRequest:
+    query: sync_store.SyncQuery
+    limit: int
+    offset: int
+
+
+def _known_categories(api: ApiState) -> set[int]:
+    return {cid for cid, _title, _count in api.store.categories()}
+
+
+async def entries_request(
+    api: ApiState, request: Request, feed_id: int | None, category_id: int | None
+) -> EntriesRequest | None:
+    """The filters of GET /v1/entries (and its feed, category and ids forms), as Miniflux's
+    ``findEntries`` and ``configureFilters`` read them; None when only removed entries are
+    asked for (Newsdesk removes none)."""
+    params = request.query_params
+    statuses = set(params.getlist("status"))
+    if statuses - {"read", "unread", "removed"}:
+        raise BadRequest("invalid entry status: use read, unread or removed")
+    order = params.get("order") or "published_at"
+    if order not in ORDERS:
+        raise BadRequest(f"invalid entry order {order[:50]!r}: use {', '.join(ORDERS)}")
+    direction = params.get("direction") or "asc"
+    if direction not in {"asc", "desc"}:
+        raise BadRequest("invalid direction: use asc or desc")
+    limit = min(query_int(request, "limit", 100) or MAX_LIMIT, MAX_LIMIT)
+    offset = query_int(request, "offset", 0) or 0
+    query_category = query_int(request, "category_id", None, minimum=0)
+    if query_category:
+        if query_category not in await api.run(_known_categories, api):
+            raise BadRequest("invalid category ID")
+        category_id = query_category
+    query_feed = query_int(request, "feed_id", None, minimum=0)
+    if query_feed:
+        if not await api.run(api.store.list_feeds, [query_feed]):
+            raise BadRequest("invalid feed ID")
+        feed_id = query_feed
+    base = EntryQuery(feed_id=feed_id, starred=query_bool(request, "starred"))
+    if statuses and "removed" not in statuses and len(statuses) == 1:
+        base.read = "read" in statuses
+    if statuses == {"removed"}:
+        return None
+    before = query_int(request, "published_before") or query_int(request, "before")
+    after = query_int(request, "published_after") or query_int(request, "after")
+    base.until = _from_unix(before)
+    base.since = _from_unix(after + 1) if after else None
+    if tag := params.get("tags"):
+        base.tag = tag
+    q = sync_store.SyncQuery(
+        base=base,
+        category_id=category_id,
+        after_id=query_int(request, "after_entry_id") or None,
+        before_id=query_int(request, "before_entry_id") or None,
+        search=params.get("search") or None,
+        changed_after=_from_unix(query_int(request, "changed_after")),
+        changed_before=_from_unix(query_int(request, "changed_before")),
+        sort=ORDERS[order],
+        descending=direction == "desc",
+    )
+    return EntriesRequest(q, limit, offset)
 
 
 def _from_unix(value: int | None) -> datetime | None:

@@ -25,11 +25,11 @@ ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}  # store ids are 32
 
 
 def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties) if required is None else required,
-    }
+    names = list(properties) if required is None else required
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if names:  # OpenAPI 3.0 wants a non-empty list, or none at all
+        schema["required"] = names
+    return schema
 
 
 def _ref(name: str) -> dict[str, Any]:
@@ -417,7 +417,7 @@ def _extend(name: str, properties: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {**base["properties"], **properties},
-        "required": [*base["required"], *properties],
+        "required": [*base.get("required", []), *properties],
     }
 
 

@@ -1,0 +1,131 @@
+"""The JSON shapes of the Miniflux-compatible API: users, categories, feeds and entries with
+the field names of Miniflux's model package (https://miniflux.app/docs/api.html)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from newsdesk.model import Feed, StoredEntry
+from newsdesk.store.users import User
+from newsdesk.web.api.titles import entry_title
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+READING_SPEED = 265  # words a minute, as Miniflux counts
+
+
+def iso_time(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else ZERO_TIME
+
+
+def category_json(category_id: int, title: str, user_id: int) -> dict[str, Any]:
+    return {"id": category_id, "title": title, "user_id": user_id, "hide_globally": False}
+
+
+def feed_json(feed: Feed, user_id: int) -> dict[str, Any]:
+    return {
+        "id": feed.id,
+        "user_id": user_id,
+        "feed_url": feed.url,
+        "site_url": feed.site_url or feed.url,
+        "title": feed.display_title,
+        "checked_at": iso_time(feed.last_fetched),
+        "next_check_at": iso_time(feed.next_check),
+        "etag_header": feed.etag or "",
+        "last_modified_header": feed.last_modified or "",
+        "parsing_error_message": feed.last_error or "",
+        "parsing_error_count": feed.error_count,
+        "scraper_rules": "",
+        "rewrite_rules": "",
+        "crawler": False,
+        "blocklist_rules": "",
+        "keeplist_rules": "",
+        "urlrewrite_rules": "",
+        "user_agent": "",
+        "cookie": "",
+        "username": "",
+        "password": "",
+        "disabled": feed.paused,
+        "no_media_player": False,
+        "ignore_http_cache": False,
+        "allow_self_signed_certificates": False,
+        "fetch_via_proxy": False,
+        "category": category_json(feed.category_id or 0, feed.category or "", user_id),
+        "icon": None,
+        "hide_globally": False,
+        "apprise_service_urls": "",
+    }
+
+
+def entry_hash(entry: StoredEntry) -> str:
+    return hashlib.sha256(f"{entry.feed_id}:{entry.key}".encode()).hexdigest()
+
+
+def entry_json(entry: StoredEntry, feed: dict[str, Any] | None, user_id: int) -> dict[str, Any]:
+    words = len(entry.content_text.split())
+    return {
+        "id": entry.id,
+        "user_id": user_id,
+        "feed_id": entry.feed_id,
+        "status": "read" if entry.read else "unread",
+        "hash": entry_hash(entry),
+        "title": entry_title(entry),
+        "url": entry.url or "",
+        "comments_url": "",
+        "published_at": iso_time(entry.published),
+        "created_at": iso_time(entry.first_seen),
+        "changed_at": iso_time(max(entry.changed_at or entry.first_seen, entry.first_seen)),
+        "content": entry.content_html,
+        "author": entry.author or "",
+        "share_code": "",
+        "starred": entry.starred,
+        "reading_time": math.ceil(words / READING_SPEED) if words else 0,
+        "enclosures": [
+            {
+                "id": entry.id * 100 + index + 1,
+                "user_id": user_id,
+                "entry_id": entry.id,
+                "url": enclosure.url,
+                "mime_type": enclosure.type or "",
+                "size": enclosure.length or 0,
+                "media_progression": 0,
+            }
+            for index, enclosure in enumerate(entry.enclosures[:99])
+        ],
+        "feed": feed,
+        "tags": list(entry.tags),
+    }
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "is_admin": True,
+        "theme": "light_serif",
+        "language": "en_US",
+        "timezone": "UTC",
+        "entry_sorting_direction": "desc",
+        "entry_sorting_order": "published_at",
+        "stylesheet": "",
+        "custom_js": "",
+        "google_id": "",
+        "openid_connect_id": "",
+        "entries_per_page": 100,
+        "keyboard_shortcuts": True,
+        "show_reading_time": True,
+        "entry_swipe": True,
+        "gesture_nav": "tap",
+        "last_login_at": None,
+        "display_mode": "standalone",
+        "default_reading_speed": READING_SPEED,
+        "cjk_reading_speed": 500,
+        "default_home_page": "unread",
+        "categories_sorting_order": "unread_count",
+        "mark_read_on_view": True,
+        "media_playback_rate": 1,
+        "block_filter_entry_rules": "",
+        "keep_filter_entry_rules": "",
+    }
