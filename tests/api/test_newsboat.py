@@ -1,8 +1,10 @@
-"""A real reader app against a real Newsdesk server: newsboat, once through the Miniflux API
+"""A real reader app against a real ``newsdesk serve``: newsboat, once through the Miniflux API
 (``urls-source "miniflux"``) and once through the Google Reader API: ``urls-source
 "freshrss"`` (newsboat 2.22 and later) and ``urls-source "feedhq"`` (the Google Reader back end
-of older newsboats, Debian 12's 2.21 among them), each run when the installed newsboat has it.
-Feeds come from the sample server on loopback; Newsdesk listens on loopback.
+of older newsboats, Debian 12's 2.21 among them), each run when the installed newsboat has it,
+and each with the server's URL written as people write it: with and without a trailing slash
+(newsboat then asks for ``//v1/…`` or ``//reader/…``). Feeds come from the sample server on
+loopback; Newsdesk listens on loopback.
 
 newsboat reloads and lists the unread entries (print-unread, and its cache); then newsboat
 itself, driven through a pseudo-terminal, marks the first feed read (its `A` key), which must
@@ -25,12 +27,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from newsdesk.desk import Desk
-from newsdesk.store import EntryQuery
-from newsdesk.web.app import create_app
+from newsdesk.store import EntryQuery, SqlStore, open_store
 
-from .conftest import PASSWORD, USERNAME, Template, _settings, copy_database
-from .server import serve
+from .conftest import PASSWORD, USERNAME, Template, copy_database
+from .server import newsdesk_serve
 
 pytestmark = [
     pytest.mark.slow,
@@ -129,31 +129,37 @@ class Newsboat:
 
 
 @pytest.fixture
-def live(api_template: Template, tmp_path: Path) -> Iterator[tuple[str, Desk]]:
+def live(api_template: Template, tmp_path: Path) -> Iterator[tuple[str, SqlStore]]:
+    """A served copy of the API tests' database, and the test's own look into it."""
     (tmp_path / "db").mkdir()
-    settings = _settings(copy_database(api_template, tmp_path / "db"))
-    desk = Desk(settings)
-    try:
-        with serve(create_app(settings, desk=desk)) as base:
-            yield base, desk
-    finally:
-        desk.close()
+    db = copy_database(api_template, tmp_path / "db")
+    with newsdesk_serve(db) as base:
+        store = open_store(f"sqlite:///{db}")
+        try:
+            yield base, store
+        finally:
+            store.close()
 
 
-def _titles(desk: Desk) -> dict[int, str]:
-    return {e.id: e.title or "" for e in desk.store.list_entries(EntryQuery(limit=1000))}
+def _titles(store: SqlStore) -> dict[int, str]:
+    return {e.id: e.title or "" for e in store.list_entries(EntryQuery(limit=1000))}
 
 
-def test_newsboat_miniflux(live: tuple[str, Desk], tmp_path: Path) -> None:
-    base, desk = live
+# The URL as a person types it into newsboat's config: bare, or copied with its trailing slash.
+SLASHES = pytest.mark.parametrize("slash", ["", "/"], ids=["no-slash", "trailing-slash"])
+
+
+@SLASHES
+def test_newsboat_miniflux(live: tuple[str, SqlStore], tmp_path: Path, slash: str) -> None:
+    base, store = live
     folder = tmp_path / "miniflux"
     folder.mkdir()
     client = Newsboat(
         folder,
-        f'urls-source "miniflux"\nminiflux-url "{base}"\n'
+        f'urls-source "miniflux"\nminiflux-url "{base}{slash}"\n'
         f'miniflux-login "{USERNAME}"\nminiflux-password "{PASSWORD}"\n',
     )
-    stored = _titles(desk)
+    stored = _titles(store)
     client.run("reload")
     assert client.unread_count() == len(stored)
     items = client.items()
@@ -169,23 +175,24 @@ def test_newsboat_miniflux(live: tuple[str, Desk], tmp_path: Path) -> None:
         auth=(USERNAME, PASSWORD),
     )
     assert answer.status_code == 204
-    assert {e.id for e in desk.store.list_entries(EntryQuery(read=True, limit=100))} == set(chosen)
+    assert {e.id for e in store.list_entries(EntryQuery(read=True, limit=100))} == set(chosen)
 
     client.run("reload")
     assert client.unread_count() == len(stored) - 3
     read_in_newsboat = {int(g) for g, _, unread in client.items() if not unread}
     assert read_in_newsboat == set(chosen)
 
-    _newsboat_marks_first_feed_read(client, desk)
+    _newsboat_marks_first_feed_read(client, store)
 
 
-def _newsboat_marks_first_feed_read(client: Newsboat, desk: Desk, keys: bytes = b"A") -> None:
+def _newsboat_marks_first_feed_read(client: Newsboat, store: SqlStore, keys: bytes = b"A") -> None:
     """newsboat's `A` on the first feed of its list sends the API calls that mark it read
     (``keys`` first move to it where newsboat lists feeds of its own above ours)."""
-    first = desk.store.list_feeds()[0]
+    first = store.list_feeds()[0]
+    assert store.count_entries(EntryQuery(feed_id=first.id, read=False)) > 0
     client.press(keys)
-    assert desk.store.count_entries(EntryQuery(feed_id=first.id, read=False)) == 0
-    others = desk.store.count_entries(EntryQuery(read=False))
+    assert store.count_entries(EntryQuery(feed_id=first.id, read=False)) == 0
+    others = store.count_entries(EntryQuery(read=False))
     client.run("reload")
     assert client.unread_count() == others
 
@@ -205,19 +212,22 @@ def _supports(source: str, folder: Path) -> bool:
     return "invalid configuration value" not in done.stdout + done.stderr
 
 
+@SLASHES
 @pytest.mark.parametrize("source", ["freshrss", "feedhq"])
-def test_newsboat_google_reader(live: tuple[str, Desk], tmp_path: Path, source: str) -> None:
-    base, desk = live
+def test_newsboat_google_reader(
+    live: tuple[str, SqlStore], tmp_path: Path, source: str, slash: str
+) -> None:
+    base, store = live
     if not _supports(source, tmp_path / "probe"):
         pytest.skip(f'this newsboat has no urls-source "{source}"')
     folder = tmp_path / source
     folder.mkdir()
     client = Newsboat(
         folder,
-        f'urls-source "{source}"\n{source}-url "{base}"\n'
+        f'urls-source "{source}"\n{source}-url "{base}{slash}"\n'
         f'{source}-login "{USERNAME}"\n{source}-password "{PASSWORD}"\n',
     )
-    stored = _titles(desk)
+    stored = _titles(store)
     client.run("reload")
     assert client.unread_count() == len(stored)
     items = client.items()
@@ -241,7 +251,7 @@ def test_newsboat_google_reader(live: tuple[str, Desk], tmp_path: Path, source: 
         )
         assert answer.text == "OK"
     read_ids = {int(g.rsplit("/", 1)[1], 16) for g in chosen}
-    assert {e.id for e in desk.store.list_entries(EntryQuery(read=True, limit=100))} == read_ids
+    assert {e.id for e in store.list_entries(EntryQuery(read=True, limit=100))} == read_ids
 
     client.run("reload")
     assert client.unread_count() == len(stored) - 2
@@ -249,4 +259,4 @@ def test_newsboat_google_reader(live: tuple[str, Desk], tmp_path: Path, source: 
 
     # newsboat's FeedHQ back end lists "People you follow", "Starred items" and "Shared
     # items" first: `n` moves to the first feed with unread entries, ours.
-    _newsboat_marks_first_feed_read(client, desk, b"nA" if source == "feedhq" else b"A")
+    _newsboat_marks_first_feed_read(client, store, b"nA" if source == "feedhq" else b"A")
