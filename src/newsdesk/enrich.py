@@ -256,7 +256,8 @@ async def refresh_icons(
     feeds = await loop.run_in_executor(executor, store.list_feeds, list(feed_ids))
     by_origin, pages = _icon_sites(feeds)
     states = await loop.run_in_executor(executor, icon_states, engine, list(by_origin))
-    icon_ids = {origin: state.id for origin, state in states.items()}
+    # Feeds point only at icons that have bytes, so a feed's icon_id always has one to show.
+    icon_ids = {origin: state.id for origin, state in states.items() if state.has_data}
     due = [o for o in by_origin if _icon_due(states.get(o), now, settings)]
     gate = asyncio.Semaphore(settings.icon_concurrency)
 
@@ -276,9 +277,10 @@ async def refresh_icons(
                 data=found.data,
                 now=now,
             )
+            icon_ids[origin] = await loop.run_in_executor(executor, save)
         else:
-            save = partial(save_icon_failure, engine, origin, found, now)
-        icon_ids[origin] = await loop.run_in_executor(executor, save)
+            failed = partial(save_icon_failure, engine, origin, found, now)
+            await loop.run_in_executor(executor, failed)
 
     await asyncio.gather(*(one(origin) for origin in due))
     links = {

@@ -112,6 +112,8 @@ async def find_icon(client: HttpClient, site_url: str, max_bytes: int) -> FoundI
         return f"not an http(s) site: {site_url[:200]!r}"
     candidates: list[str] = []
     page = await client.fetch(site_url, accept=PAGE_ACCEPT)
+    if page.error is not None and page.status is None:
+        return f"{site_url}: {page.error}"  # unreachable or refused: /favicon.ico would be too
     if page.error is None and page.body:
         candidates = declared_icons(page.body, page.final_url)
     candidates = list(dict.fromkeys([*candidates[: MAX_CANDIDATES - 1], origin + "/favicon.ico"]))

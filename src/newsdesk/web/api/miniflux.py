@@ -9,6 +9,7 @@ path is a 404 (Miniflux sometimes answers 400); ``POST /v1/entries/{id}/save`` s
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from newsdesk.errors import NewsdeskError, ParseError
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.process.urls import is_web_url
 from newsdesk.store import EntryQuery
+from newsdesk.store import icons as icon_store
 from newsdesk.store import sync as sync_store
 from newsdesk.store.users import User
 from newsdesk.web.api.access import require_user
@@ -97,10 +99,16 @@ def feed_json(feed: Feed, user_id: int) -> dict[str, Any]:
         "allow_self_signed_certificates": False,
         "fetch_via_proxy": False,
         "category": category_json(feed.category_id or 0, feed.category or "", user_id),
-        "icon": None,
+        "icon": {"feed_id": feed.id, "icon_id": feed.icon_id} if feed.icon_id else None,
         "hide_globally": False,
         "apprise_service_urls": "",
     }
+
+
+def icon_json(icon: icon_store.Icon) -> dict[str, Any]:
+    # Miniflux's "data URL" has no "data:" scheme: "image/png;base64,…" (model.Icon.DataURL).
+    data = base64.b64encode(icon.data).decode("ascii")
+    return {"id": icon.id, "data": f"{icon.mime_type};base64,{data}", "mime_type": icon.mime_type}
 
 
 def entry_hash(entry: StoredEntry) -> str:
@@ -442,8 +450,18 @@ def routes(api: ApiState) -> list[BaseRoute]:
     @handle
     async def feed_icon(request: Request) -> Response:
         await user_of(request)
-        await feed_of(path_id(request, "feed_id"))
-        raise NotFound()  # Newsdesk keeps no feed icons
+        found = await api.run(icon_store.feed_icon, api.engine, path_id(request, "feed_id"))
+        if found is None:
+            raise NotFound()  # no such feed, or no icon fetched for its site yet
+        return JSONResponse(icon_json(found))
+
+    @handle
+    async def icon(request: Request) -> Response:
+        await user_of(request)
+        found = await api.run(icon_store.get_icon, api.engine, path_id(request, "icon_id"))
+        if found is None:
+            raise NotFound()
+        return JSONResponse(icon_json(found))
 
     @handle
     async def feed_entries(request: Request) -> Response:
@@ -588,6 +606,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
         Route("/v1/feeds/{feed_id}/refresh", refresh_feed, methods=["PUT"]),
         Route("/v1/feeds/{feed_id}/mark-all-as-read", feed_mark_read, methods=["PUT"]),
         Route("/v1/feeds/{feed_id}/icon", feed_icon, methods=["GET"]),
+        Route("/v1/icons/{icon_id}", icon, methods=["GET"]),
         Route("/v1/feeds/{feed_id}/entries", feed_entries, methods=["GET"]),
         Route("/v1/feeds/{feed_id}/entries/{entry_id}", feed_entry, methods=["GET"]),
         Route("/v1/entries", entries, methods=["GET"]),
