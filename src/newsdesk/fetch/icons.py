@@ -106,7 +106,7 @@ async def _try_icon(client: HttpClient, url: str, max_bytes: int) -> FoundIcon |
 
 
 async def find_icon(client: HttpClient, site_url: str, max_bytes: int) -> FoundIcon | str:
-    """The icon of the site at ``site_url``, or why none could be had (the last error)."""
+    """The icon of the site at ``site_url``, or why none could be had (each try's error)."""
     origin = site_origin(site_url)
     if origin is None:
         return f"not an http(s) site: {site_url[:200]!r}"
@@ -117,10 +117,10 @@ async def find_icon(client: HttpClient, site_url: str, max_bytes: int) -> FoundI
     if page.error is None and page.body:
         candidates = declared_icons(page.body, page.final_url)
     candidates = list(dict.fromkeys([*candidates[: MAX_CANDIDATES - 1], origin + "/favicon.ico"]))
-    problem = "no icon found"
+    problems: list[str] = []
     for url in candidates:
         found = await _try_icon(client, url, max_bytes)
         if isinstance(found, FoundIcon):
             return found
-        problem = found
-    return problem
+        problems.append(found)
+    return "; ".join(problems) or "no icon found"
