@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from newsdesk.desk import Desk
-from newsdesk.fetch.icons import declared_icons, sniff_icon, site_origin
+from newsdesk.fetch.icons import declared_icons, site_origin, sniff_icon
 from newsdesk.refresh import refresh_feeds, refresh_sync
 from newsdesk.settings import Settings
 from newsdesk.store import SqlStore, open_store
@@ -21,7 +21,6 @@ from newsdesk.store.icons import feed_icon_refs, get_icon, icon_states
 from newsdesk.store.server_key import server_key
 from newsdesk.store.tokens import create_token
 from newsdesk.store.users import set_fever, set_password
-
 from routes_server import Answer, RoutesServer
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
@@ -269,10 +268,9 @@ async def test_reading_room_shows_and_serves_icons(
         async with client(desk, icon_settings) as web:
             river = (await web.get("/")).text
             feeds_page = (await web.get("/subscriptions")).text
-            src = next(
-                part.split('"')[0] for part in river.split('<img class="feed-icon" src="')[1:]
-            )
-            assert src.startswith("/icon/") and f'src="{src}"' in feeds_page
+            src = desk_icon_path(web, feed_icon_refs(desk.store.engine)[ids[0]].id)
+            assert src.startswith("/icon/")
+            assert f'<img class="feed-icon" src="{src}"' in river and f'src="{src}"' in feeds_page
             # No cookie is needed: the URL itself is the key.
             web.cookies.clear()
             icon = await web.get(src)

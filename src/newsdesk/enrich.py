@@ -229,11 +229,12 @@ def _icon_sites(feeds: Sequence[Feed]) -> tuple[dict[str, list[int]], dict[str, 
     by_origin: dict[str, list[int]] = {}
     pages: dict[str, str] = {}
     for feed in feeds:
-        page = feed.site_url if feed.site_url and site_origin(feed.site_url) else feed.url
-        origin = site_origin(page)
+        site = feed.site_url if feed.site_url and site_origin(feed.site_url) else None
+        origin = site_origin(site or feed.url)
         if origin is not None:
             by_origin.setdefault(origin, []).append(feed.id)
-            pages.setdefault(origin, page)
+            # Without a site link, the home page of the feed's host (not the feed again).
+            pages.setdefault(origin, site or origin + "/")
     return by_origin, pages
 
 
