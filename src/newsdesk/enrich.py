@@ -10,18 +10,20 @@ import asyncio
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
 from newsdesk.fetch import HttpClient
 from newsdesk.fetch.client import PAGE_ACCEPT
-from newsdesk.model import PageText, StoredEntry
+from newsdesk.fetch.icons import FoundIcon, find_icon, site_origin
+from newsdesk.model import Feed, PageText, StoredEntry
 from newsdesk.process.extract_rules import rules_for_refresh
 from newsdesk.process.fulltext import extract_page
 from newsdesk.process.urls import canonical_url, is_web_url
 from newsdesk.settings import Settings
 from newsdesk.store import Storage
+from newsdesk.store.icons import IconState, icon_states, link_feeds, save_icon, save_icon_failure
 
 MAX_LINKS_PER_POST = 5
 Progress = Callable[[str, int, int], None]
@@ -211,3 +213,82 @@ async def _fetch_page(client: HttpClient, url: str) -> tuple[PageText, bytes]:
     elif result.content_type and "html" not in result.content_type.lower():
         page.error = f"not an HTML page ({result.content_type})"
     return page, result.body
+
+
+def _icon_due(state: IconState | None, now: datetime, settings: Settings) -> bool:
+    if state is None:
+        return True
+    if state.has_data:
+        return now - state.checked_at >= timedelta(days=settings.icon_refresh_days)
+    return now - state.checked_at >= timedelta(hours=settings.icon_retry_hours)
+
+
+def _icon_sites(feeds: Sequence[Feed]) -> tuple[dict[str, list[int]], dict[str, str]]:
+    """Feeds grouped by the origin of their site (the feed's own when it names none), and the
+    page to look for each origin's icon on."""
+    by_origin: dict[str, list[int]] = {}
+    pages: dict[str, str] = {}
+    for feed in feeds:
+        site = feed.site_url if feed.site_url and site_origin(feed.site_url) else None
+        origin = site_origin(site or feed.url)
+        if origin is not None:
+            by_origin.setdefault(origin, []).append(feed.id)
+            # Without a site link, the home page of the feed's host (not the feed again).
+            pages.setdefault(origin, site or origin + "/")
+    return by_origin, pages
+
+
+async def refresh_icons(
+    store: Storage,
+    client: HttpClient,
+    settings: Settings,
+    feed_ids: Sequence[int],
+    *,
+    executor: Executor | None,
+    now: datetime,
+) -> int:
+    """Fetch the icons of these feeds' sites when missing or stale (once per site, however many
+    feeds share it) and point the feeds at them; returns the sites tried. Failures are recorded
+    on the site's icon row, to be tried again after ``icon_retry_hours``."""
+    engine = getattr(store, "engine", None)
+    if engine is None or not feed_ids:
+        return 0
+    loop = asyncio.get_running_loop()
+    feeds = await loop.run_in_executor(executor, store.list_feeds, list(feed_ids))
+    by_origin, pages = _icon_sites(feeds)
+    states = await loop.run_in_executor(executor, icon_states, engine, list(by_origin))
+    # Feeds point only at icons that have bytes, so a feed's icon_id always has one to show.
+    icon_ids = {origin: state.id for origin, state in states.items() if state.has_data}
+    due = [o for o in by_origin if _icon_due(states.get(o), now, settings)]
+    gate = asyncio.Semaphore(settings.icon_concurrency)
+
+    async def one(origin: str) -> None:
+        async with gate:
+            try:
+                found = await find_icon(client, pages[origin], settings.icon_max_bytes)
+            except Exception as exc:  # a bug in one site's icon must not stop the others
+                found = f"cannot fetch the icon ({type(exc).__name__}: {exc})"
+        if isinstance(found, FoundIcon):
+            save = partial(
+                save_icon,
+                engine,
+                origin,
+                url=found.url,
+                mime_type=found.mime_type,
+                data=found.data,
+                now=now,
+            )
+            icon_ids[origin] = await loop.run_in_executor(executor, save)
+        else:
+            failed = partial(save_icon_failure, engine, origin, found, now)
+            await loop.run_in_executor(executor, failed)
+
+    await asyncio.gather(*(one(origin) for origin in due))
+    links = {
+        feed_id: icon_ids[origin]
+        for origin, ids in by_origin.items()
+        if origin in icon_ids
+        for feed_id in ids
+    }
+    await loop.run_in_executor(executor, link_feeds, engine, links)
+    return len(due)

@@ -150,6 +150,8 @@ class Feed:
     ttl_minutes: int | None = None
     entries_per_day: float | None = None
     created_at: datetime | None = None
+    # The site's icon (``store.icons``); set only once an icon has been fetched.
+    icon_id: int | None = None
 
     @property
     def display_title(self) -> str:

@@ -10,6 +10,7 @@ recorded on that feed and never stops the others. The CLI, the daemon and Celery
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing as mp
 import time
 from collections.abc import Callable, Sequence
@@ -19,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from newsdesk import schedule
-from newsdesk.enrich import EnrichReport, enrich_entries
+from newsdesk.enrich import EnrichReport, enrich_entries, refresh_icons
 from newsdesk.errors import NewsdeskError
 from newsdesk.fetch import HttpClient
 from newsdesk.intel import IntelReport, intel_wanted, run_intel
@@ -38,6 +39,7 @@ STATE_BATCH = 500
 WRITE_BATCH_FEEDS = 50
 WRITE_BATCH_ENTRIES = 3000
 PARSE_POOL_MIN_FEEDS = 100
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -372,20 +374,29 @@ async def refresh_feeds(
             await asyncio.gather(*(one(feed) for feed in feeds))
             await loop.run_in_executor(runner.writer, runner.flush)
             stopping = stop is not None and stop.is_set()
+            icons = None
+            if settings.icons and not stopping:
+                icons = asyncio.create_task(
+                    _icons_quietly(store, client, settings, [f.id for f in feeds], runner, now)
+                )
             # Edited entries too: an edit puts back the feed's raw links (short links) and,
             # when an article's link changed, asks for its full text again.
-            edited = runner.report.new_ids + runner.report.updated_ids
-            if edited and enrich and not stopping:
-                runner.report.enrich = await enrich_entries(
-                    store,
-                    client,
-                    settings,
-                    edited,
-                    fulltext=use_fulltext,
-                    executor=runner.writer,
-                    progress=progress,
-                    now=now,
-                )
+            try:
+                edited = runner.report.new_ids + runner.report.updated_ids
+                if edited and enrich and not stopping:
+                    runner.report.enrich = await enrich_entries(
+                        store,
+                        client,
+                        settings,
+                        edited,
+                        fulltext=use_fulltext,
+                        executor=runner.writer,
+                        progress=progress,
+                        now=now,
+                    )
+            finally:
+                if icons is not None:
+                    await icons
     finally:
         runner.writer.shutdown(wait=True)
         if pool is not None:
@@ -406,6 +417,22 @@ async def refresh_feeds(
             progress("intel", len(changed), len(changed))
     runner.report.seconds = time.perf_counter() - started
     return runner.report
+
+
+async def _icons_quietly(
+    store: Storage,
+    client: HttpClient,
+    settings: Settings,
+    feed_ids: list[int],
+    runner: _FeedRefresher,
+    now: datetime,
+) -> None:
+    """Site icons, alongside enrichment: whatever goes wrong here is logged and never changes
+    the refresh's result."""
+    try:
+        await refresh_icons(store, client, settings, feed_ids, executor=runner.writer, now=now)
+    except Exception:
+        log.exception("fetching site icons failed")
 
 
 def refresh_sync(store: Storage, settings: Settings, **kwargs: object) -> RefreshReport:

@@ -189,6 +189,32 @@ SETTINGS: tuple[Spec, ...] = (
     ),
     Spec("fulltext_concurrency", _positive_int, 8, "Most pages fetched at once for full text."),
     Spec(
+        "icons",
+        _bool,
+        True,
+        "Fetch each site's icon (its <link rel=icon>, else /favicon.ico) during a refresh, "
+        "once per site, to show beside its feeds and to hand to reader apps.",
+    ),
+    Spec("icon_concurrency", _positive_int, 4, "Most sites whose icon is fetched at once."),
+    Spec(
+        "icon_max_bytes",
+        _positive_int,
+        256 * 1024,
+        "Largest site icon accepted, in bytes; a bigger one is refused.",
+    ),
+    Spec(
+        "icon_refresh_days",
+        _positive_int,
+        30,
+        "Days a site's icon is kept before it is fetched again.",
+    ),
+    Spec(
+        "icon_retry_hours",
+        _positive_int,
+        24,
+        "Hours before a site whose icon could not be fetched is tried again.",
+    ),
+    Spec(
         "extract_rules",
         _rules_file,
         "",
@@ -420,6 +446,11 @@ class Settings:
     fulltext: bool = True
     parse_workers: int = 2
     fulltext_concurrency: int = 8
+    icons: bool = True
+    icon_concurrency: int = 4
+    icon_max_bytes: int = 256 * 1024
+    icon_refresh_days: int = 30
+    icon_retry_hours: int = 24
     extract_rules: str = ""
     expand_links: bool = True
     min_interval: int = 300

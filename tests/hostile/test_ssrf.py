@@ -281,7 +281,8 @@ def test_refresh_and_full_text_never_reach_private_addresses(
         assert all("secret" not in e.content_text for e in entries)
     finally:
         store.close()
-    assert public.hits == ["/feed"]
+    # The site icons are looked for too: the public site's, never the private feed's.
+    assert sorted(public.hits) == ["/", "/favicon.ico", "/feed"]
     assert private.hits == []
 
 

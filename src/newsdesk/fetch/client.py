@@ -87,9 +87,11 @@ class HttpClient:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str = FEED_ACCEPT,
+        max_bytes: int | None = None,
     ) -> FetchResult:
         """GET ``url`` (conditionally when validators are given). Never raises for HTTP or
-        network problems: the result's ``error`` says what went wrong."""
+        network problems: the result's ``error`` says what went wrong. ``max_bytes`` lowers
+        the body cap below ``max_body_bytes`` (icons)."""
         result = FetchResult(url=url, final_url=url)
         headers = {"Accept": accept}
         if etag:
@@ -98,7 +100,7 @@ class HttpClient:
             headers["If-Modified-Since"] = last_modified
         try:
             async with asyncio.timeout(self.settings.fetch_timeout):
-                await self._get(url, headers, result)
+                await self._get(url, headers, result, max_bytes)
         except TimeoutError:
             result.error = f"timed out after {self.settings.fetch_timeout:g} s (fetch_timeout)"
         except BlockedAddressError as exc:
@@ -119,7 +121,9 @@ class HttpClient:
             result.permanent_redirect = None
         return result
 
-    async def _get(self, url: str, headers: dict[str, str], result: FetchResult) -> None:
+    async def _get(
+        self, url: str, headers: dict[str, str], result: FetchResult, max_bytes: int | None
+    ) -> None:
         current = URL(url, encoded=False)
         permanent_chain = True
         for _hop in range(self.settings.max_redirects + 1):
@@ -141,7 +145,7 @@ class HttpClient:
                 if resp.status >= 400 or resp.status < 200:
                     result.error = f"HTTP {resp.status} {resp.reason or ''}".rstrip()
                     return
-                result.body = await self._read_body(resp)
+                result.body = await self._read_body(resp, max_bytes)
                 return
         result.error = f"too many redirects (more than {self.settings.max_redirects})"
 
@@ -158,12 +162,15 @@ class HttpClient:
         result.expires = h.get("Expires")
         result.retry_after = h.get("Retry-After")
 
-    async def _read_body(self, resp: aiohttp.ClientResponse) -> bytes:
+    async def _read_body(self, resp: aiohttp.ClientResponse, max_bytes: int | None) -> bytes:
         cap = self.settings.max_body_bytes
+        setting = "max_body_bytes"
+        if max_bytes is not None and max_bytes < cap:
+            cap, setting = max_bytes, "the caller's limit"
         declared = resp.content_length
         if declared is not None and declared > cap and not resp.headers.get("Content-Encoding"):
             raise aiohttp.ClientPayloadError(
-                f"response body is {declared} bytes, over the {cap}-byte limit (max_body_bytes)"
+                f"response body is {declared} bytes, over the {cap}-byte limit ({setting})"
             )
         chunks: list[bytes] = []
         size = 0
@@ -171,7 +178,7 @@ class HttpClient:
             size += len(chunk)
             if size > cap:
                 raise aiohttp.ClientPayloadError(
-                    f"response body over the {cap}-byte limit after decompression (max_body_bytes)"
+                    f"response body over the {cap}-byte limit after decompression ({setting})"
                 )
             chunks.append(chunk)
         return b"".join(chunks)

@@ -80,8 +80,12 @@ def _m007_plain_text_and_fever(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE users DROP COLUMN fever_key")
 
 
-def _m008_placeholder(conn: Connection) -> None:
-    """Reserved for feed icons (issue 14), developed beside migration 9; does nothing here."""
+def _m008_icons(conn: Connection) -> None:
+    """Site icons (issue 14): one row per site, fetched during refresh; feeds point at theirs."""
+    schema.metadata.create_all(conn, tables=list(schema.ICON_TABLES))
+    columns = {c["name"] for c in inspect(conn).get_columns("feeds")}
+    if "icon_id" not in columns:
+        conn.exec_driver_sql("ALTER TABLE feeds ADD COLUMN icon_id INTEGER")
 
 
 def _m009_changed_at(conn: Connection) -> None:
@@ -108,7 +112,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _m005_intel,
     _m006_login_throttle,
     _m007_plain_text_and_fever,
-    _m008_placeholder,
+    _m008_icons,
     _m009_changed_at,
 ]
 

@@ -86,6 +86,9 @@ feeds = Table(
     Column("lease_until", UTCDateTime),
     Column("lease_owner", String(200)),
     Column("created_at", UTCDateTime, nullable=False),
+    # The site icon (migration 8). No foreign key: migration 1 creates this table before
+    # ``icons`` exists, which PostgreSQL would refuse; icons are never deleted while linked.
+    Column("icon_id", Integer),
 )
 
 entries = Table(
@@ -236,6 +239,24 @@ api_tokens = Table(
 )
 
 API_TABLES = (api_tokens,)
+
+# -- site icons (migration 8): one row per site origin, feeds point at it (feeds.icon_id) --
+
+icons = Table(
+    "icons",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("origin", Text, nullable=False, unique=True),  # scheme://host[:port] of the site
+    Column("url", Text),  # where the stored icon came from
+    Column("mime_type", String(40)),
+    Column("data", LargeBinary),  # NULL until a fetch succeeds
+    Column("hash", String(64)),  # sha256 of data: the ETag and part of the icon's URL
+    Column("checked_at", UTCDateTime, nullable=False),
+    Column("fetched_at", UTCDateTime),
+    Column("error", Text),
+)
+
+ICON_TABLES = (icons,)
 # Migration 3 also indexes entries (feed_id, read, starred, published) for the APIs' counts.
 
 # -- stories, entities, timelines, watchlists (migration 5, issue 7) --

@@ -195,6 +195,7 @@ class SqlStore:
             ttl_minutes=m["ttl_minutes"],
             entries_per_day=m["entries_per_day"],
             created_at=m["created_at"],
+            icon_id=m["icon_id"],
         )
 
     def _category_id(self, conn: Connection, title: str | None) -> int | None:

@@ -29,7 +29,7 @@ from newsdesk.desk import Desk
 from newsdesk.errors import FeedNotFoundError, NewsdeskError
 from newsdesk.settings import Settings
 from newsdesk.store.users import server_secret
-from newsdesk.web import account, auth, filters, manage, pages, republish
+from newsdesk.web import account, auth, filters, icons, manage, pages, republish
 from newsdesk.web.context import LoginRequired, WebContext
 from newsdesk.web.edge import ApiCors, CollapseSlashes
 from newsdesk.web.errors import ServerErrorPages
@@ -65,7 +65,7 @@ def create_app(settings: Settings, *, desk: Desk | None = None, no_auth: bool = 
     )
     extra_modules = [m for m in (_optional_module(n) for n in ROUTE_MODULES) if m is not None]
     public: list[str] = []
-    for module in extra_modules:
+    for module in (icons, *extra_modules):
         public.extend(getattr(module, "PUBLIC_PREFIXES", ()))
     ctx = WebContext(
         settings=settings,
@@ -85,7 +85,7 @@ def create_app(settings: Settings, *, desk: Desk | None = None, no_auth: bool = 
         Route("/healthz", healthz),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    for module in (auth, pages, manage, republish, account, *extra_modules):
+    for module in (auth, pages, manage, republish, account, icons, *extra_modules):
         make_routes = getattr(module, "routes", None)
         if make_routes is None:
             log.warning("%s has no routes(ctx); skipped", module.__name__)

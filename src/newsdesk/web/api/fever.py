@@ -16,6 +16,7 @@ newest first, so 0 gives none), else ``with_ids``, else ``since_id``.
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.store import EntryQuery
+from newsdesk.store import icons as icon_store
 from newsdesk.store import sync as sync_store
 from newsdesk.web.api.access import fever_user
 from newsdesk.web.api.errors import BadRequest, endpoint
@@ -66,7 +68,7 @@ def item_json(entry: StoredEntry) -> dict[str, Any]:
 def feed_json(feed: Feed) -> dict[str, Any]:
     return {
         "id": feed.id,
-        "favicon_id": 0,
+        "favicon_id": feed.icon_id or 0,
         "title": feed.display_title,
         "url": feed.url,
         "site_url": feed.site_url or feed.url,
@@ -195,6 +197,13 @@ def routes(api: ApiState) -> list[BaseRoute]:
         else:
             raise BadRequest("mark must be item, feed or group")
 
+    def favicons() -> list[dict[str, Any]]:
+        # Fever's shape: "data" is the MIME type, ";base64," and the bytes, without "data:".
+        return [
+            {"id": i.id, "data": f"{i.mime_type};base64,{base64.b64encode(i.data).decode()}"}
+            for i in icon_store.linked_icons(api.engine)
+        ]
+
     def answer(params: MultiDict) -> dict[str, Any]:
         feeds = api.store.list_feeds()
         refreshed = max((f.last_fetched for f in feeds if f.last_fetched), default=None)
@@ -217,7 +226,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
             body["feeds"] = [feed_json(f) for f in feeds]
             body["feeds_groups"] = feeds_groups(feeds)
         if "favicons" in params:
-            body["favicons"] = []
+            body["favicons"] = favicons()
         if "items" in params:
             body.update(items(params, feeds))
         if "links" in params:

@@ -30,6 +30,7 @@ from newsdesk.model import Feed, StoredEntry
 from newsdesk.process.urls import is_web_url
 from newsdesk.store import EntryQuery, labels
 from newsdesk.store import sync as sync_store
+from newsdesk.store.icons import feed_icon_refs
 from newsdesk.store.users import User
 from newsdesk.web.api.access import google_mac, google_token, google_user, password_user
 from newsdesk.web.api.errors import ApiError, BadRequest, NotFound, endpoint
@@ -37,6 +38,7 @@ from newsdesk.web.api.greader_atom import render_atom
 from newsdesk.web.api.inputs import read_body, read_params
 from newsdesk.web.api.state import ApiState
 from newsdesk.web.api.titles import entry_title
+from newsdesk.web.icons import icon_links
 
 LONG_PREFIX = "tag:google.com,2005:reader/item/"
 READING_LIST = "user/-/state/com.google/reading-list"
@@ -133,7 +135,7 @@ def item_json(entry: StoredEntry, feed: Feed | None, labels: Sequence[str] = ())
     }
 
 
-def subscription_json(feed: Feed) -> dict[str, Any]:
+def subscription_json(feed: Feed, icon_url: str = "") -> dict[str, Any]:
     categories = (
         [{"id": LABEL_PREFIX + feed.category, "label": feed.category}] if feed.category else []
     )
@@ -143,7 +145,7 @@ def subscription_json(feed: Feed) -> dict[str, Any]:
         "categories": categories,
         "url": feed.url,
         "htmlUrl": feed.site_url or feed.url,
-        "iconUrl": "",
+        "iconUrl": icon_url,
         "sortid": f"{feed.id:08X}",
         "firstitemmsec": str(int(feed.created_at.timestamp() * 1000)) if feed.created_at else "0",
     }
@@ -371,7 +373,16 @@ def routes(api: ApiState) -> list[BaseRoute]:
     async def subscription_list(request: Request) -> Response:
         await user_of(request)
         feeds = await api.run(api.store.list_feeds)
-        return JSONResponse({"subscriptions": [subscription_json(f) for f in feeds]})
+        # Our own /icon/ route, public but unguessable: clients fetch iconUrl without a token.
+        links = icon_links(api.extras, api.engine)
+        refs = await api.run(feed_icon_refs, api.engine)
+        base = str(request.base_url).rstrip("/")
+
+        def icon_url(feed: Feed) -> str:
+            ref = refs.get(feed.id)
+            return base + links.path(ref) if ref is not None else ""
+
+        return JSONResponse({"subscriptions": [subscription_json(f, icon_url(f)) for f in feeds]})
 
     async def subscribe(url: str, title: str | None, category: str | None) -> tuple[Feed, str]:
         """The feed subscribed to (or already subscribed), and its name: the title the feed

@@ -23,6 +23,7 @@ from newsdesk.errors import NewsdeskError, ParseError
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.process.urls import is_web_url
 from newsdesk.store import EntryQuery
+from newsdesk.store import icons as icon_store
 from newsdesk.store import sync as sync_store
 from newsdesk.store.users import User
 from newsdesk.web.api import miniflux_edit
@@ -43,6 +44,7 @@ from newsdesk.web.api.miniflux_json import (
     category_json,
     entry_json,
     feed_json,
+    icon_json,
     user_json,
 )
 from newsdesk.web.api.state import ApiState
@@ -308,8 +310,18 @@ def routes(api: ApiState) -> list[BaseRoute]:
     @handle
     async def feed_icon(request: Request) -> Response:
         await user_of(request)
-        await feed_of(path_id(request, "feed_id"))
-        raise NotFound()  # Newsdesk keeps no feed icons
+        found = await api.run(icon_store.feed_icon, api.engine, path_id(request, "feed_id"))
+        if found is None:
+            raise NotFound()  # no such feed, or no icon fetched for its site yet
+        return JSONResponse(icon_json(found))
+
+    @handle
+    async def icon(request: Request) -> Response:
+        await user_of(request)
+        found = await api.run(icon_store.get_icon, api.engine, path_id(request, "icon_id"))
+        if found is None:
+            raise NotFound()
+        return JSONResponse(icon_json(found))
 
     @handle
     async def feed_entries(request: Request) -> Response:
@@ -461,6 +473,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
         Route("/v1/feeds/{feed_id}/refresh", refresh_feed, methods=["PUT"]),
         Route("/v1/feeds/{feed_id}/mark-all-as-read", feed_mark_read, methods=["PUT"]),
         Route("/v1/feeds/{feed_id}/icon", feed_icon, methods=["GET"]),
+        Route("/v1/icons/{icon_id}", icon, methods=["GET"]),
         Route("/v1/feeds/{feed_id}/entries", feed_entries, methods=["GET"]),
         Route("/v1/feeds/{feed_id}/entries/{entry_id}", feed_entry, methods=["GET"]),
         Route("/v1/entries", entries, methods=["GET"]),

@@ -3,12 +3,14 @@ the field names of Miniflux's model package (https://miniflux.app/docs/api.html)
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 from datetime import UTC, datetime
 from typing import Any
 
 from newsdesk.model import Feed, StoredEntry
+from newsdesk.store.icons import Icon
 from newsdesk.store.users import User
 from newsdesk.web.api.titles import entry_title
 
@@ -53,7 +55,7 @@ def feed_json(feed: Feed, user_id: int) -> dict[str, Any]:
         "allow_self_signed_certificates": False,
         "fetch_via_proxy": False,
         "category": category_json(feed.category_id or 0, feed.category or "", user_id),
-        "icon": None,
+        "icon": {"feed_id": feed.id, "icon_id": feed.icon_id} if feed.icon_id else None,
         "hide_globally": False,
         "apprise_service_urls": "",
     }
@@ -61,6 +63,12 @@ def feed_json(feed: Feed, user_id: int) -> dict[str, Any]:
 
 def entry_hash(entry: StoredEntry) -> str:
     return hashlib.sha256(f"{entry.feed_id}:{entry.key}".encode()).hexdigest()
+
+
+def icon_json(icon: Icon) -> dict[str, Any]:
+    # Miniflux's "data URL" has no "data:" scheme: "image/png;base64,…" (model.Icon.DataURL).
+    data = base64.b64encode(icon.data).decode("ascii")
+    return {"id": icon.id, "data": f"{icon.mime_type};base64,{data}", "mime_type": icon.mime_type}
 
 
 def entry_json(entry: StoredEntry, feed: dict[str, Any] | None, user_id: int) -> dict[str, Any]:

@@ -1,0 +1,118 @@
+"""Site icons served from our own origin: ``GET /icon/{id}-{key}``.
+
+The address is public but unguessable: ``key`` is an HMAC of the icon's id and content hash
+under a server secret (``web_secrets``), so the route needs no cookie and no API key. That
+lets the reading room's ``<img>`` tags and reader apps (Google Reader ``iconUrl``, which clients
+fetch without their token) use the same URL, while nobody can list which sites this desk
+follows by counting ids. A new icon has a new hash, hence a new URL: answers are cached for a
+year (``immutable``) and carry the hash as ETag.
+
+SVG is served as ``image/svg+xml`` under ``Content-Security-Policy: default-src 'none'`` with
+``sandbox``, so an SVG opened on its own runs no script and loads nothing; pages only ever show
+icons through ``<img>``, never inline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+from typing import Any
+
+from markupsafe import Markup
+from sqlalchemy import Engine
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from newsdesk.store.icons import Icon, IconRef, feed_icon_refs, get_icon
+from newsdesk.store.users import server_secret
+from newsdesk.web.context import WebContext
+
+PUBLIC_PREFIXES = ("/icon/",)
+CACHE_CONTROL = "public, max-age=31536000, immutable"
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+# The reading room's lists read the feed → icon map at most this often (seconds).
+_MAP_TTL = 30.0
+_KEY = re.compile(r"^([0-9]{1,10})-([0-9a-f]{32})$")
+
+
+class IconLinks:
+    """Makes and checks icon URLs; keeps a short-lived map of feed → icon for the templates."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._secret = server_secret(engine, "icon-links").encode()
+        self._map: dict[int, IconRef] = {}
+        self._loaded = float("-inf")
+
+    def key(self, icon_id: int, content_hash: str) -> str:
+        message = f"{icon_id}:{content_hash}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
+
+    def path(self, ref: IconRef | Icon) -> str:
+        return f"/icon/{ref.id}-{self.key(ref.id, ref.hash)}"
+
+    def parse(self, text: str) -> tuple[int, str] | None:
+        match = _KEY.match(text)
+        return (int(match.group(1)), match.group(2)) if match else None
+
+    def refs(self) -> dict[int, IconRef]:
+        """Every feed with an icon, at most ``_MAP_TTL`` seconds old (for page rendering)."""
+        now = time.monotonic()
+        if now - self._loaded > _MAP_TTL:
+            self._map, self._loaded = feed_icon_refs(self.engine), now
+        return self._map
+
+    def src(self, feed_id: int | None) -> str:
+        """The icon path for a feed's ``<img src>``, or "" when it has none."""
+        ref = self.refs().get(feed_id) if feed_id is not None else None
+        return self.path(ref) if ref is not None else ""
+
+    def img(self, feed_id: int | None) -> Markup:
+        """The ``<img>`` of a feed's icon for the templates (nothing when it has none). The
+        path is digits and hex only; alt is empty, since the feed's name stands beside it."""
+        src = self.src(feed_id)
+        if not src:
+            return Markup("")
+        return Markup(
+            f'<img class="feed-icon" src="{src}" alt="" width="16" height="16" '
+            'loading="lazy" decoding="async">'
+        )
+
+
+def icon_links(extras: dict[str, Any], engine: Engine) -> IconLinks:
+    """The app's one ``IconLinks`` (made on first use)."""
+    links = extras.get("icon_links")
+    if not isinstance(links, IconLinks):
+        links = IconLinks(engine)
+        extras["icon_links"] = links
+    return links
+
+
+def icon_response(icon: Icon, request: Request) -> Response:
+    etag = f'"{icon.hash}"'
+    headers = {"Cache-Control": CACHE_CONTROL, "ETag": etag}
+    if icon.mime_type == "image/svg+xml":
+        headers["Content-Security-Policy"] = SVG_POLICY
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(icon.data, media_type=icon.mime_type, headers=headers)
+
+
+def routes(ctx: WebContext) -> list[BaseRoute]:
+    links = icon_links(ctx.extras, ctx.engine)
+    ctx.templates.env.globals["icon_src"] = links.src
+    ctx.templates.env.globals["feed_icon"] = links.img
+
+    async def icon(request: Request) -> Response:
+        parsed = links.parse(str(request.path_params.get("key", "")))
+        found = await ctx.run(get_icon, ctx.engine, parsed[0]) if parsed else None
+        if parsed is None or found is None:
+            return PlainTextResponse("no such icon", status_code=404)
+        if not hmac.compare_digest(parsed[1], links.key(found.id, found.hash)):
+            return PlainTextResponse("no such icon", status_code=404)
+        return icon_response(found, request)
+
+    return [Route("/icon/{key}", icon, methods=["GET", "HEAD"])]
