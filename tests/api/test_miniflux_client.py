@@ -42,10 +42,6 @@ NOT_SUPPORTED: dict[str, tuple[str, Call]] = {
     "create_user": ("one user", lambda c: c.create_user("other", "a long password", False)),
     "update_user": ("one user: `newsdesk user`", lambda c: c.update_user(1, language="fr_FR")),
     "delete_user": ("one user", lambda c: c.delete_user(1)),
-    "mark_user_entries_as_read": (
-        "one user: no /v1/users routes (mark feeds or categories read)",
-        lambda c: c.mark_user_entries_as_read(1),
-    ),
     "get_api_keys": (
         "`newsdesk token`, /api/tokens",
         lambda c: c.get_api_keys(),
@@ -66,10 +62,6 @@ NOT_SUPPORTED: dict[str, tuple[str, Call]] = {
     "import_entry": (
         "entries come only from the feeds Newsdesk fetches",
         lambda c: c.import_entry(1, "https://example.org/a", title="A"),
-    ),
-    "get_integrations_status": (
-        "no third-party integrations (save stars the entry)",
-        lambda c: c.get_integrations_status(),
     ),
 }
 # Not calls to the server.
@@ -284,6 +276,17 @@ def test_mark_all_as_read(client: Recorder) -> None:
     other = feeds[1]["category"]["id"]
     assert client.mark_category_entries_as_read(other) is None
     assert client.get_category_entries(other, status="unread")["total"] == 0
+
+
+@covers("mark_user_entries_as_read", "get_integrations_status")
+def test_mark_everything_read_and_integrations(client: Recorder) -> None:
+    me = client.me()
+    assert client.get_entries(status="unread")["total"] > 0
+    assert client.mark_user_entries_as_read(me["id"]) is None
+    assert client.get_entries(status="unread")["total"] == 0
+    with pytest.raises(miniflux.ClientError):  # another user's: not this key's to touch
+        client.mark_user_entries_as_read(me["id"] + 1)
+    assert client.get_integrations_status() is False
 
 
 @covers("update_entry")

@@ -308,6 +308,19 @@ def routes(api: ApiState) -> list[BaseRoute]:
         return no_content()
 
     @handle
+    async def user_mark_read(request: Request) -> Response:
+        user = await user_of(request)
+        if path_id(request, "user_id") != user.id:
+            raise ApiError(403, "Access Forbidden")  # as Miniflux: another user's entries
+        await api.run(sync_store.mark_read, api.store, sync_store.SyncQuery())
+        return no_content()
+
+    @handle
+    async def integrations_status(request: Request) -> Response:
+        await user_of(request)
+        return JSONResponse({"has_integrations": False})  # "save" stars the entry instead
+
+    @handle
     async def feed_icon(request: Request) -> Response:
         await user_of(request)
         found = await api.run(icon_store.feed_icon, api.engine, path_id(request, "feed_id"))
@@ -455,6 +468,8 @@ def routes(api: ApiState) -> list[BaseRoute]:
 
     return [
         Route("/v1/me", me, methods=["GET"]),
+        Route("/v1/users/{user_id}/mark-all-as-read", user_mark_read, methods=["PUT"]),
+        Route("/v1/integrations/status", integrations_status, methods=["GET"]),
         Route("/v1/version", version, methods=["GET"]),
         Route("/v1/categories", categories, methods=["GET"]),
         Route("/v1/categories/{category_id}/feeds", category_feeds, methods=["GET"]),
