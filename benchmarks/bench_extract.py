@@ -108,6 +108,13 @@ def trafilatura_pages(folder: Path) -> list[Page]:
     return pages
 
 
+def split(pages: list[Page], half: str) -> list[Page]:
+    """The pages sorted by URL, then every page (``all``), the even-indexed or the odd-indexed
+    ones: rules are tuned on the even half only and the odd half is reported as held out."""
+    ordered = sorted(pages, key=lambda page: page.url)
+    return ordered if half == "all" else ordered[0 if half == "even" else 1 :: 2]
+
+
 def readability_pages(folder: Path) -> list[Page]:
     from lxml import html as lxml_html
 
@@ -237,6 +244,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=sorted(EXTRACTORS), help="repeatable")
     parser.add_argument("--corpus", action="append", choices=sorted(ARCHIVES), help="repeatable")
     parser.add_argument("--limit", type=int, default=0, help="first N pages of each corpus")
+    parser.add_argument(
+        "--split",
+        choices=("all", "even", "odd"),
+        default="all",
+        help="trafilatura's corpus only: the even-indexed pages (sorted by URL; the tuning half),"
+        " the odd-indexed ones (held out) or all",
+    )
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--dump", type=Path, help="write every extracted text here (JSON)")
     args = parser.parse_args(argv)
@@ -249,7 +263,10 @@ def main(argv: list[str] | None = None) -> int:
         if folder is None:
             print(f"{corpus}: {SHARED / (ARCHIVES[corpus] + '.tar.xz')} is absent; skipped.")
             continue
-        pages = loaders[corpus](folder)[: args.limit or None]
+        pages = loaders[corpus](folder)
+        if corpus == "trafilatura":
+            pages = split(pages, args.split)
+        pages = pages[: args.limit or None]
         print(f"{corpus}: {len(pages)} pages from {folder}", file=sys.stderr)
         for name in args.only or list(EXTRACTORS):
             extract = EXTRACTORS[name]()

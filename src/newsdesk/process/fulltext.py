@@ -21,6 +21,7 @@ from lxml import html as lxml_html
 
 from newsdesk.model import PageText
 from newsdesk.process.boilerplate import clean_extracted, covers, drop_widgets, quality
+from newsdesk.process.captions import drop_captions, mark_captions, unmark
 from newsdesk.process.extract_rules import ExtractRule
 from newsdesk.process.page_meta import read_page_meta
 from newsdesk.process.sanitize import html_to_text, one_line, sanitize_html
@@ -163,13 +164,15 @@ def extract_page(
     if rule is not None:
         rule.apply(tree)
     drop_widgets(tree)
+    mark_captions(tree)
     body = clean_extracted(choose_extraction(tree, final, _trafilatura(tree, final)))
     if not body:
         result.error = "no main text found on the page"
         return result
     body = _drop_leading_title(body, result.title)
-    result.html = sanitize_html(body, final)
-    result.text = html_to_text(result.html)
+    marked = sanitize_html(body, final)
+    result.html = unmark(marked)
+    result.text = drop_captions(html_to_text(marked))
     if not result.text:
         result.error = "no main text found on the page"
     return result
