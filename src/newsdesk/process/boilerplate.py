@@ -43,14 +43,45 @@ _PHRASE = re.compile(
 )
 # A credit line: who took the picture or where the text came from, with little else.
 _CREDIT = re.compile(
-    r"^\W*(photo|foto|fot\.|bild|image|credit|crédit|quelle|source|fuente|zdjęcie|©|\(c\))"
-    r"s?\s*[:.©/]",
+    r"^\W*((photo|foto|fot\.|bild|image|credit|crédit|quelle|source|fuente|zdjęcie|©|\(c\))s?"
+    r"\s*[:.©/]|(photo |image )?credits?\s*[:(]|crédits? photos?\s*:|copyright\b|bildquelle)",
+    re.I,
+)
+# A pointer to another article: a "read also" label, a colon, and that article's headline.
+_POINTER = re.compile(
+    r"^\W*(read more|read also|also read|see also|related|more|lea( también| más)?|lee también|"
+    r"vea también|ver también|mira|(le|te) puede interesar|lesen sie (auch|mehr)|mehr zum thema|"
+    r"(zum )?weiterlesen|auch interessant|à lire (aussi|également)|lire aussi|voir aussi|"
+    r"leia (também|mais)|veja também|leggi anche|czytaj (też|także|również)|lees ook|"
+    r"lue (myös|aiheesta lisää))\s*:",
+    re.I,
+)
+# A call to follow, subscribe or download, the same under every article of a site.
+_CALL = re.compile(
+    r"\b(follow (us|[\w.]+( [\w.]+)?) on (twitter|facebook|instagram|telegram|linkedin|tiktok)|"
+    r"(download|get) (the|our) [\w .'’-]{0,40}\bapps?\b|app (store|for ios)|"
+    r"(sign up|subscribe|register)( here| now| for| to)|newsletter|"
+    r"(canal|channel) (de|on|en) (telegram|youtube|whatsapp)|nuestro canal|únete|suscríbete|"
+    r"hazte (miembro|socio)|become a (member|subscriber)|support (our|independent) journalism|"
+    r"abonnieren|jetzt (abonnieren|anmelden|bestellen)|im abo\b|e-paper)",
+    re.I,
+)
+# A date or an "updated" stamp on its own.
+_STAMP = re.compile(
+    r"^\W*((last )?(updated|modified)( on| at)?|last modified|published( on)?|release date|"
+    r"(zuletzt )?aktualisiert( am)?|letzte änderung|stand|veröffentlicht( am)?|"
+    r"actualizado|publicado|mis à jour|publié le)?\s*:?\s*"
+    r"(\d{1,4}[./-]\s?\d{1,2}[./-]\s?\d{2,4}|\d{1,2}\.? \w+ \d{4}|\w+ \d{1,2},? \d{4})?"
+    r"[\s,|]*(\d{1,2}[:.]\d{2}( ?uhr| ?[ap]m)?)?\W*$",
     re.I,
 )
 _PHRASE_MAX = 80
 _MENU_ITEM = 40
 _MENU_LINES = 5
-_CREDIT_MAX = 60
+_CREDIT_MAX = 100
+_POINTER_MAX = 200
+_CALL_MAX = 250
+_STAMP_MAX = 50
 
 
 def _text(node: Any) -> str:
@@ -122,6 +153,12 @@ def _is_boilerplate_block(node: Any) -> bool:
     if not text:
         return not node.findall(".//img")
     if len(text) <= _PHRASE_MAX and _PHRASE.search(text):
+        return True
+    if len(text) <= _POINTER_MAX and _POINTER.search(text):
+        return True
+    if len(text) <= _CALL_MAX and _CALL.search(text):
+        return True
+    if len(text) <= _STAMP_MAX and _STAMP.match(text):
         return True
     return len(text) <= _CREDIT_MAX and bool(_CREDIT.search(text))
 
