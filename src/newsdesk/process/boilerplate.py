@@ -75,6 +75,11 @@ _STAMP = re.compile(
     r"[\s,|]*(\d{1,2}[:.]\d{2}( ?uhr| ?[ap]m)?)?\W*$",
     re.I,
 )
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_LEAF_TAGS = (*_BLOCKS, "div", "figcaption", "img")
+# A teaser is a headline and a line of text at most; a section title or a label is shorter.
+_TEASER_MAX = 200
+_LABEL_MAX = 60
 _PHRASE_MAX = 80
 _MENU_ITEM = 40
 _MENU_LINES = 5
@@ -163,6 +168,57 @@ def _is_boilerplate_block(node: Any) -> bool:
     return len(text) <= _CREDIT_MAX and bool(_CREDIT.search(text))
 
 
+def _leaves(root: Any) -> list[Any]:
+    """The blocks of ``root`` that hold no other block, and its pictures, in reading order."""
+    return [
+        node
+        for node in root.iter(*_LEAF_TAGS)
+        if node.tag == "img" or next(node.iterdescendants(*_LEAF_TAGS[:-1]), None) is None
+    ]
+
+
+def _in_link(node: Any, root: Any) -> bool:
+    return any(a.tag == "a" for a in node.iterancestors() if a is not root)
+
+
+def _teaser_kind(node: Any, root: Any) -> str:
+    """What a block at the end of the text is: a ``picture``, a ``link`` (a teaser: mostly link
+    text), a ``title`` (a heading or a label ending in a colon), or ``text``."""
+    if node.tag == "img":
+        return "picture"
+    text = _text(node)
+    if not text:
+        return "picture"
+    if len(text) <= _TEASER_MAX and (_in_link(node, root) or _link_share(node, len(text)) > 0.6):
+        return "link"
+    if len(text) <= _LABEL_MAX and (node.tag in _HEADINGS or text.endswith(":")):
+        return "title"
+    return "text"
+
+
+def _drop_trailing_teasers(root: Any) -> bool:
+    """Remove the run of teasers (links, pictures, section titles) that ends the text: a
+    "related" or "more from" list after the article. The run must hold a title or a link, and
+    leave at least half of the text."""
+    leaves = _leaves(root)
+    start = len(leaves)
+    while start and _teaser_kind(leaves[start - 1], root) != "text":
+        start -= 1
+    run = leaves[start:]
+    kinds = [_teaser_kind(node, root) for node in run]
+    while kinds and kinds[0] == "picture":  # the article's last photo stays
+        run, kinds = run[1:], kinds[1:]
+    if not run or not set(kinds) & {"link", "title"}:
+        return False
+    total = len(_text(root))
+    if sum(len(_text(node)) for node in run) * 2 > total:
+        return False
+    for node in run:
+        if node.getparent() is not None:
+            node.drop_tree()
+    return True
+
+
 def clean_extracted(body_html: str) -> str:
     """Apply the boilerplate rules to an extracted body (HTML fragment)."""
     root = _fragment(body_html) if body_html else None
@@ -173,6 +229,7 @@ def clean_extracted(body_html: str) -> str:
         if node.getparent() is not None and _is_boilerplate_block(node):
             node.drop_tree()
             changed = True
+    changed = _drop_trailing_teasers(root) or changed
     if not changed:
         return body_html
     return "".join(str(lxml_html.tostring(c, encoding="unicode")) for c in root) + (root.text or "")
