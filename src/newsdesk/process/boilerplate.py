@@ -58,7 +58,7 @@ _POINTER = re.compile(
 )
 # A call to follow, subscribe or download, the same under every article of a site.
 _CALL = re.compile(
-    r"\b(follow (us|[\w.]+( [\w.]+)?) on (twitter|facebook|instagram|telegram|linkedin|tiktok)|"
+    r"\b(follow (us|the [\w.]+) on (twitter|facebook|instagram|telegram|linkedin|tiktok)|"
     r"(download|get) (the|our) [\w .'’-]{0,40}\bapps?\b|app (store|for ios)|"
     r"(sign up|subscribe|register)( here| now| for| to)|newsletter|"
     r"(canal|channel) (de|on|en) (telegram|youtube|whatsapp)|nuestro canal|únete|suscríbete|"
