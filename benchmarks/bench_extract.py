@@ -64,7 +64,9 @@ class Result:
     pages: int = 0
     seconds: float = 0.0
     failures: int = 0
+    times: dict[str, float] = field(default_factory=dict)
     per_page: list[tuple[float, float, float]] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
 
     def snippet_scores(self) -> tuple[float, float, float]:
         precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
@@ -207,18 +209,47 @@ def run_corpus(
         except Exception:  # a crash counts as a full miss, as in production
             text = ""
             result.failures += 1
-        result.seconds += time.perf_counter() - started
+        result.times[page.name] = time.perf_counter() - started
+        result.seconds += result.times[page.name]
         result.pages += 1
         texts[page.name] = text
+        result.texts[page.name] = text
         score(page, text, result)
     return result, texts
+
+
+def _subset(result: Result, pages: list[Page]) -> Result:
+    """``result`` restricted to ``pages`` (their snippets scored again, their times summed)."""
+    return Result(pages=len(pages), seconds=sum(result.times.get(p.name, 0.0) for p in pages))
+
+
+def rescore(pages: list[Page], direct: dict[str, Result]) -> dict[str, Result]:
+    """Each extractor's figures on ``pages`` only (a part of the pages it ran on)."""
+    rows = {name: _subset(result, pages) for name, result in direct.items()}
+    for page in pages:
+        for name, result in direct.items():
+            score_snippets(page, result.texts[page.name], rows[name])
+    return rows
+
+
+def end_to_end(pages: list[Page], direct: dict[str, Result]) -> dict[str, Result]:
+    """The real refresh on ``pages``, next to the direct calls on the same pages."""
+    from extract_e2e import run_end_to_end
+
+    texts, seconds, summary = run_end_to_end(pages)
+    print(f"  newsdesk refresh: {seconds:.1f} s; {summary}", file=sys.stderr)
+    rows = rescore(pages, direct)
+    rows["newsdesk refresh"] = refresh = Result(pages=len(pages), seconds=seconds)
+    for page in pages:
+        score_snippets(page, texts[page.name], refresh)
+    return rows
 
 
 def _rows(results: dict[str, dict[str, Result]]) -> Iterator[list[str]]:
     for corpus, by_name in results.items():
         speed_base = by_name.get("trafilatura")
         for name, r in by_name.items():
-            p, rc, f1 = r.snippet_scores() if corpus == "trafilatura" else r.token_scores()
+            p, rc, f1 = r.token_scores() if corpus == "readability" else r.snippet_scores()
             speed = r.pages / r.seconds if r.seconds else 0.0
             ratio = (
                 f"{speed / (speed_base.pages / speed_base.seconds):.2f}x"
@@ -251,12 +282,22 @@ def main(argv: list[str] | None = None) -> int:
         help="trafilatura's corpus only: the even-indexed pages (sorted by URL; the tuning half),"
         " the odd-indexed ones (held out) or all",
     )
+    parser.add_argument(
+        "--end-to-end",
+        type=int,
+        default=300,
+        metavar="N",
+        help="also serve the first N pages of trafilatura's corpus (after --split) behind a feed on"
+        " loopback and run the real `newsdesk refresh` on them (0: skip)",
+    )
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--dump", type=Path, help="write every extracted text here (JSON)")
     args = parser.parse_args(argv)
     loaders = {"trafilatura": trafilatura_pages, "readability": readability_pages}
     scorers = {"trafilatura": score_snippets, "readability": score_tokens}
     results: dict[str, dict[str, Result]] = {}
+    e2e_source: list[Page] = []
+    e2e_pages: list[Page] = []
     dump: dict[str, dict[str, dict[str, str]]] = {}
     for corpus in args.corpus or list(ARCHIVES):
         folder = unpack(ARCHIVES[corpus])
@@ -267,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         if corpus == "trafilatura":
             pages = split(pages, args.split)
         pages = pages[: args.limit or None]
+        if corpus == "trafilatura":
+            e2e_source, e2e_pages = pages, pages[: args.end_to_end]
         print(f"{corpus}: {len(pages)} pages from {folder}", file=sys.stderr)
         for name in args.only or list(EXTRACTORS):
             extract = EXTRACTORS[name]()
@@ -275,6 +318,15 @@ def main(argv: list[str] | None = None) -> int:
             results.setdefault(corpus, {})[name] = result
             dump.setdefault(corpus, {})[name] = texts
             print(f"  {name}: {result.seconds:.1f} s, {result.failures} failures", file=sys.stderr)
+    if args.split == "all" and "trafilatura" in results and not args.limit:
+        for half, role in (("even", "tuning"), ("odd", "held out")):
+            results[f"trafilatura, {half} half ({role})"] = rescore(
+                split(e2e_source, half), results["trafilatura"]
+            )
+    if args.end_to_end and "trafilatura" in results:
+        results[f"trafilatura, {args.split}, first {args.end_to_end}"] = end_to_end(
+            e2e_pages, results["trafilatura"]
+        )
     if not results:
         print("No corpus found: nothing measured (see ../shared/corpora/README.md).")
         return 0
@@ -283,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         figures = {
             c: {
                 n: {
-                    "scores": r.snippet_scores() if c == "trafilatura" else r.token_scores(),
+                    "scores": r.token_scores() if c == "readability" else r.snippet_scores(),
                     "pages": r.pages,
                     "seconds": r.seconds,
                     "failures": r.failures,
