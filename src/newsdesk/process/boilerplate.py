@@ -38,7 +38,23 @@ _PHRASE = re.compile(
     r"zurück nach oben|nach oben|anzeige$|werbung$|weitere artikel|auch interessant)|"
     r"(à lire aussi|lire aussi|voir aussi|publicité$)|"
     r"(lee también|leer también|te puede interesar|publicidad$)|"
-    r"(leggi anche)|(czytaj (też|także|również))|(leia também)|(lees ook))",
+    r"(leggi anche)|(czytaj (też|także|również))|(leia também)|(lees ook)|"
+    # comment and "most read" boxes, log-in prompts, contact lines of a press release
+    r"((view|show|no|\d+) comments?|(keine|\d+) kommentare?|kommentar schreiben|"
+    r"most (read|popular|viewed|commented)|meist(gelesen|-?diskutiert|kommentiert)|"
+    r"kommentierte artikel|lo más leído|más leíd[ao]s|les plus lus)$|"
+    r"(you must be |please )?log(ged)? ?in to (comment|reply|post)|"
+    r"(sie sind )?(aktuell |derzeit )?nicht eingeloggt|"
+    r"((press|media) contacts?|pressekontakt|ansprechpartner(in)?( zum thema)?)\W*$|"
+    r"(tel(efon|ephone)?|phone|fax|e-?mail)\s*[:.]\s*[+\d(][\d ()/+-]{5,}$)",
+    re.I,
+)
+# A disclosure: the page's affiliate links or advertising, a disclaimer of liability.
+_DISCLOSURE = re.compile(
+    r"\baffiliate[- ]?links?\b|\b(enthält|contains) (werbung|affiliate|sponsored|paid)|"
+    r"\bwe (may )?(earn|receive) (a )?(small )?(commission|compensation)|"
+    r"\b(alle angaben|all information) (ohne gewähr|without guarantee)|provisionslinks?\b|"
+    r"\bsponsored (post|content)\b",
     re.I,
 )
 # A credit line: who took the picture or where the text came from, with little else.
@@ -162,6 +178,8 @@ def _is_boilerplate_block(node: Any) -> bool:
     if len(text) <= _POINTER_MAX and _POINTER.search(text):
         return True
     if len(text) <= _CALL_MAX and _CALL.search(text):
+        return True
+    if len(text) <= _CALL_MAX and _DISCLOSURE.search(text):
         return True
     if len(text) <= _STAMP_MAX and _STAMP.match(text):
         return True
