@@ -9,6 +9,7 @@ anything but widgets go, recognised by what they are, not by what they are calle
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from typing import Any
@@ -96,6 +97,8 @@ _LEAF_TAGS = (*_BLOCKS, "div", "figcaption", "img")
 # A teaser is a headline and a line of text at most; a section title or a label is shorter.
 _TEASER_MAX = 200
 _LABEL_MAX = 60
+# A kicker or dateline above the headline repeat is at most this long.
+_KICKER = 100
 _PHRASE_MAX = 80
 _MENU_ITEM = 40
 _MENU_LINES = 5
@@ -237,8 +240,31 @@ def _drop_trailing_teasers(root: Any) -> bool:
     return True
 
 
-def clean_extracted(body_html: str) -> str:
-    """Apply the boilerplate rules to an extracted body (HTML fragment)."""
+def _norm(text: str) -> str:
+    return _WS.sub(" ", text).strip().casefold()
+
+
+def _drop_leading_title(root: Any, title: str | None) -> bool:
+    """Remove the kicker and headline repeat at the top of the extracted text: the entry has
+    its own title."""
+    if not title:
+        return False
+    children = list(root)
+    wanted = _norm(title)
+    for index, child in enumerate(children[:4]):
+        text = _norm(child.text_content())
+        if len(text) > _KICKER and text != wanted:
+            return False  # the article has begun: a title repeated further down is its own
+        if text and (text == wanted or (wanted.startswith(text) and len(text) > 20)):
+            for node in children[: index + 1]:
+                root.remove(node)
+            return True
+    return False
+
+
+def clean_extracted(body_html: str, title: str | None = None) -> str:
+    """Apply the boilerplate rules to an extracted body (HTML fragment); ``title`` is the
+    page's, removed where the text begins with it."""
     root = _fragment(body_html) if body_html else None
     if root is None:
         return body_html
@@ -248,6 +274,9 @@ def clean_extracted(body_html: str) -> str:
             node.drop_tree()
             changed = True
     changed = _drop_trailing_teasers(root) or changed
+    changed = _drop_leading_title(root, title) or changed
     if not changed:
         return body_html
-    return "".join(str(lxml_html.tostring(c, encoding="unicode")) for c in root) + (root.text or "")
+    return html.escape(root.text or "", quote=False) + "".join(
+        str(lxml_html.tostring(c, encoding="unicode")) for c in root
+    )

@@ -17,7 +17,6 @@ from copy import deepcopy
 from typing import Any
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from newsdesk.model import PageText
 from newsdesk.process.boilerplate import clean_extracted, covers, drop_widgets, quality
@@ -28,7 +27,6 @@ from newsdesk.process.sanitize import html_to_text, one_line, sanitize_html
 
 __all__ = ["ExtractRule", "choose_extraction", "extract_page", "parse_page"]
 
-_WS = re.compile(r"\s+")
 _WRAPPER = re.compile(r"^\s*<html>\s*<body>|</body>\s*</html>\s*$")
 # Below this many characters of text, or below this quality, the extraction is tried again.
 _SHORT = 500
@@ -37,12 +35,6 @@ _POOR = 0.6
 # of the short one's words: the same article, found whole.
 _LONGER = 1.5
 _SUPERSET = 0.9
-# A kicker or dateline above the headline repeat is at most this long.
-_KICKER = 100
-
-
-def _norm(text: str) -> str:
-    return _WS.sub(" ", text).strip().casefold()
 
 
 def parse_page(page: bytes | str) -> Any:
@@ -120,27 +112,16 @@ def choose_extraction(tree: Any, url: str, body: str) -> str:
     return body
 
 
-def _drop_leading_title(body_html: str, title: str | None) -> str:
-    """Remove the kicker and headline repeat at the top of the extracted text."""
-    if not title:
-        return body_html
-    try:
-        root = lxml_html.fragment_fromstring(body_html, create_parent="div")
-    except (etree.ParserError, ValueError):
-        return body_html
-    children = list(root)
-    wanted = _norm(title)
-    for index, child in enumerate(children[:4]):
-        text = _norm(child.text_content())
-        if len(text) > _KICKER and text != wanted:
-            break  # the article has begun: a title repeated further down is the article's own
-        if text and (text == wanted or (wanted.startswith(text) and len(text) > 20)):
-            for node in children[: index + 1]:
-                root.remove(node)
-            return "".join(str(lxml_html.tostring(c, encoding="unicode")) for c in root) + (
-                root.text or ""
-            )
-    return body_html
+def _could_hold(page: bytes | str, *words: str) -> bool:
+    """False when ``page`` names none of ``words`` (any case): a whole-tree search for them can
+    be skipped. Pages in UTF-16 or UTF-32 are searched always."""
+    if isinstance(page, str):
+        lowered = page.lower()
+        return any(word in lowered for word in words)
+    if b"\x00" in page[:1024]:
+        return True
+    raw = page.lower()
+    return any(word.encode() in raw for word in words)
 
 
 def extract_page(
@@ -163,13 +144,16 @@ def extract_page(
     _metadata(tree, final, result)
     if rule is not None:
         rule.apply(tree)
-    drop_widgets(tree)
-    mark_captions(tree)
-    body = clean_extracted(choose_extraction(tree, final, _trafilatura(tree, final)))
+    # each is a search of the whole tree, as long as a third of the extraction's own overhead
+    if _could_hold(page, "onclick", "dialog"):
+        drop_widgets(tree)
+    if _could_hold(page, "caption", "figure"):
+        mark_captions(tree)
+    body = choose_extraction(tree, final, _trafilatura(tree, final))
+    body = clean_extracted(body, result.title)
     if not body:
         result.error = "no main text found on the page"
         return result
-    body = _drop_leading_title(body, result.title)
     marked = sanitize_html(body, final)
     result.html = unmark(marked)
     result.text = drop_captions(html_to_text(marked))
