@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -120,9 +121,14 @@ def _newsdesk(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def run_end_to_end(pages: Sequence[CorpusPage]) -> tuple[dict[str, str], float, str]:
-    """Serve ``pages``, refresh their feed with Newsdesk; (text by page name, refresh wall
-    seconds, Newsdesk's summary line)."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_end_to_end(pages: Sequence[CorpusPage]) -> tuple[dict[str, str], float, float, str]:
+    """Serve ``pages``, refresh their feed with Newsdesk; (text by page name, wall seconds and
+    CPU seconds of the refresh process, Newsdesk's summary line)."""
     server, base = serve(pages)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-extract-e2e-") as tmp:
@@ -130,9 +136,9 @@ def run_end_to_end(pages: Sequence[CorpusPage]) -> tuple[dict[str, str], float, 
             env = _env(workdir)
             db = f"sqlite:///{workdir / 'e2e.db'}"
             _newsdesk(env, "add", f"{base}/feed.xml", "--db", db)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _children_cpu()
             summary = _newsdesk(env, "refresh", "--db", db).strip().splitlines()[-1]
-            seconds = time.perf_counter() - started
+            seconds, cpu = time.perf_counter() - started, _children_cpu() - cpu
             listed = _newsdesk(
                 env, "entries", "--json", "--limit", str(len(pages) + 10), "--db", db
             )
@@ -141,4 +147,4 @@ def run_end_to_end(pages: Sequence[CorpusPage]) -> tuple[dict[str, str], float, 
         server.server_close()
     by_url = {e["url"]: e.get("content_text") or "" for e in json.loads(listed)}
     texts = {page.name: by_url.get(f"{base}/p/{i}.html", "") for i, page in enumerate(pages)}
-    return texts, seconds, summary
+    return texts, seconds, cpu, summary
