@@ -140,23 +140,25 @@ def quality(body_html: str) -> tuple[float, int]:
     length = len(_text(root))
     if not length:
         return 0.0, 0
-    blocks = [b for b in root.iter(*_BLOCKS) if not b.findall(".//p")]
     menu_items = link_items = 0
-    for block in blocks:
-        size = len(_text(block))
+    for block in root.iter(*_BLOCKS):
+        if block.find(".//p") is not None:
+            continue  # a block of paragraphs is read paragraph by paragraph
+        raw = block.text_content()
+        size = len(_WS.sub(" ", raw).strip())
         # a list of signatories or ingredients is short blocks too, but not links
         if size < _MENU_ITEM and _link_share(block, size) > 0.5:
             menu_items += size
             link_items += 1
-        elif _is_line_menu(block):
+        elif raw.count("\n") >= _MENU_LINES - 1 and _is_line_menu(raw):
             menu_items += size  # a menu flattened to one block of short lines
             link_items += _MENU_LINES
     menu = menu_items / length if link_items >= _MENU_LINES else 0.0
     return 1.0 - max(_link_share(root, length), menu), length
 
 
-def _is_line_menu(block: Any) -> bool:
-    lines = [line.strip() for line in block.text_content().split("\n") if line.strip()]
+def _is_line_menu(text: str) -> bool:
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
     return len(lines) >= _MENU_LINES and sum(map(len, lines)) / len(lines) < _MENU_ITEM / 2
 
 
