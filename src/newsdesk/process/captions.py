@@ -1,8 +1,8 @@
 """Figure captions and photo credits: kept in an extracted page's HTML, left out of its plain text.
 
 The reading room shows a page's pictures, so the HTML keeps them with their captions. The plain
-text feeds search, stories, entities and digests, where "Marcell Jansen (l.) and Piotr Trochowski.
-Photo: dpa" is not the article. The extractor flattens a ``<figcaption>`` into an ordinary
+text feeds search, stories, entities and digests, where "The mayor opens the new bridge.
+Photo: Ana Lima" is not the article. The extractor flattens a ``<figcaption>`` into an ordinary
 paragraph, so captions are marked in the page before extraction with two private-use characters
 that survive it (``OPEN`` before a caption's text, ``CLOSE`` after it); the text drops what lies
 between them, the HTML only the marks.
