@@ -29,10 +29,10 @@ from newsdesk.process.sanitize import html_to_text, one_line, sanitize_html
 
 __all__ = ["ExtractRule", "choose_extraction", "extract_page", "parse_page"]
 
-_TAG = re.compile(r"<[^>]*>")
 # trafilatura's own fallback (its readability port and jusText, compared with its first result)
 # is a sixth of its time and changes one page in sixteen, mostly pages where the first result is
-# short: it runs only when trafilatura's quick result holds less text than this.
+# short or a menu: it runs only when trafilatura's quick result holds less text than this, or is
+# poor (see ``quality``).
 _CHECKED = 1000
 _WRAPPER = re.compile(r"^\s*<html>\s*<body>|</body>\s*</html>\s*$")
 # Below this many characters of text, or below this quality, the extraction is tried again.
@@ -100,11 +100,14 @@ def _readability(tree: Any, url: str) -> str:
         return ""
 
 
-def choose_extraction(tree: Any, url: str, body: str) -> str:
+def choose_extraction(
+    tree: Any, url: str, body: str, measured: tuple[float, int] | None = None
+) -> str:
     """``body`` (trafilatura's result), unless it is short or poor (mostly links, a menu) and
     readability-lxml reads the same page better: more of the same article (a superset of
-    trafilatura's words), or an article where trafilatura found a menu."""
-    score, length = quality(body)
+    trafilatura's words), or an article where trafilatura found a menu. ``measured`` is the
+    body's ``quality`` when the caller has it."""
+    score, length = measured or quality(body)
     if length >= _SHORT and score >= _POOR:
         return body  # the common case: readability never runs
     other = _readability(tree, url)
@@ -158,9 +161,11 @@ def extract_page(
     if _could_hold(page, "caption", "figure"):
         mark_captions(tree)
     body = _trafilatura(tree, final, fast=True)
-    if len(_TAG.sub("", body)) < _CHECKED:
+    measured = quality(body)
+    if measured[1] < _CHECKED or measured[0] < _POOR:
         body = _trafilatura(tree, final, fast=False)  # again, with trafilatura's fallback
-    body = choose_extraction(tree, final, body)
+        measured = quality(body)
+    body = choose_extraction(tree, final, body, measured)
     body = clean_extracted(body, result.title)
     if not body:
         result.error = "no main text found on the page"
