@@ -112,3 +112,10 @@ def test_a_closing_section_of_the_article_is_not_a_teaser() -> None:
     # teasers may not take more than half of the text
     links = "".join(f'<p><a href="/{i}">Headline number {i} of the list</a></p>' for i in range(40))
     assert "Headline number 39" in clean_extracted("<p>Short intro.</p><h2>Links</h2>" + links)
+
+
+def test_icon_font_characters_in_a_page_are_not_caption_marks() -> None:
+    # icon fonts put glyphs at U+E000 and up; the caption marks are elsewhere
+    body = f"<p>\ue000 {PARAGRAPHS[0]}</p>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS[1:])
+    page = extract_page(_page(body), URL)
+    assert all(p in page.text for p in PARAGRAPHS)

@@ -19,8 +19,10 @@ from typing import Any
 
 from lxml import etree
 
-OPEN = "\ue000"
-CLOSE = "\ue001"
+# From the supplementary private-use plane: icon fonts put their glyphs at U+E000 and up, so a
+# page may hold those, never these.
+OPEN = "\U0010fffc"
+CLOSE = "\U0010fffd"
 _CAPTIONS = etree.XPath(
     "//body//figure[not(.//table)] | //body//figcaption"
     " | //body//*[contains(@class, 'caption') or contains(@id, 'caption')]"
