@@ -10,7 +10,8 @@ once into ``.cache/corpora/`` (git-ignored). When they are absent the benchmark 
 * Mozilla Readability's test pages (130): the extracted text against the text of ``expected.html``,
   token based (bag of lower-cased words): precision, recall and F1 per page, averaged.
 
-Extractors, each timed on the same bytes in the same process, one after the other:
+Extractors, each given the same bytes in the same process, taking turns page by page, timed in CPU
+seconds of the process (see ``run_corpus``):
 
 * ``newsdesk``: ``extract_page(bytes, url, url)`` exactly as ``enrich`` calls it (decoding,
   metadata, extraction, fallback, sanitizing, plain text), scored on ``PageText.text``;
@@ -18,7 +19,15 @@ Extractors, each timed on the same bytes in the same process, one after the othe
   options (no comments, tables, fallback on);
 * ``readability``: readability-lxml's ``Document(bytes).summary()``, as plain text.
 
-Run: ``python benchmarks/bench_extract.py [--only NAME ...] [--limit N] [--json PATH]``.
+``--split even|odd|all`` picks the pages of trafilatura's corpus (sorted by URL): the rules were
+tuned on the even-indexed half only, the odd half is held out; with ``all`` the table shows each
+half too. End to end (``--end-to-end N``, default 300, 0 to skip): the first N of those pages are
+served on loopback behind a summary-only RSS feed and read by the real ``newsdesk refresh``; each
+entry's ``content_text`` from ``newsdesk entries --json`` is scored the same way, beside the direct
+calls on the same pages (``extract_e2e.py``).
+
+Run: ``python benchmarks/bench_extract.py [--only NAME ...] [--corpus NAME ...] [--split HALF]
+[--limit N] [--end-to-end N] [--json PATH] [--dump PATH]``.
 """
 
 from __future__ import annotations
@@ -64,7 +73,9 @@ class Result:
     pages: int = 0
     seconds: float = 0.0
     failures: int = 0
+    times: dict[str, float] = field(default_factory=dict)
     per_page: list[tuple[float, float, float]] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
 
     def snippet_scores(self) -> tuple[float, float, float]:
         precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
@@ -106,6 +117,13 @@ def trafilatura_pages(folder: Path) -> list[Page]:
                 )
                 break
     return pages
+
+
+def split(pages: list[Page], half: str) -> list[Page]:
+    """The pages sorted by URL, then every page (``all``), the even-indexed or the odd-indexed
+    ones: rules are tuned on the even half only and the odd half is reported as held out."""
+    ordered = sorted(pages, key=lambda page: page.url)
+    return ordered if half == "all" else ordered[0 if half == "even" else 1 :: 2]
 
 
 def readability_pages(folder: Path) -> list[Page]:
@@ -189,29 +207,65 @@ EXTRACTORS: dict[str, Callable[[], Extractor]] = {
 
 
 def run_corpus(
-    extract: Extractor, pages: list[Page], score: Callable[[Page, str, Result], None]
-) -> tuple[Result, dict[str, str]]:
-    result = Result()
-    texts: dict[str, str] = {}
+    extractors: dict[str, Extractor],
+    pages: list[Page],
+    score: Callable[[Page, str, Result], None],
+) -> dict[str, Result]:
+    """Every extractor on every page, page by page (the extractors take turns on each page, so a
+    change in the machine's load weighs on all of them alike), timed in CPU seconds of this
+    process: the extraction is single-threaded and CPU-bound, and CPU time leaves out the time
+    other processes on a shared machine hold the cores."""
+    results = {name: Result() for name in extractors}
     for page in pages:
-        started = time.perf_counter()
-        try:
-            text = extract(page.body, page.url)
-        except Exception:  # a crash counts as a full miss, as in production
-            text = ""
-            result.failures += 1
-        result.seconds += time.perf_counter() - started
-        result.pages += 1
-        texts[page.name] = text
-        score(page, text, result)
-    return result, texts
+        for name, extract in extractors.items():
+            result = results[name]
+            started = time.process_time()
+            try:
+                text = extract(page.body, page.url)
+            except Exception:  # a crash counts as a full miss, as in production
+                text = ""
+                result.failures += 1
+            result.times[page.name] = time.process_time() - started
+            result.seconds += result.times[page.name]
+            result.pages += 1
+            result.texts[page.name] = text
+            score(page, text, result)
+    return results
+
+
+def _subset(result: Result, pages: list[Page]) -> Result:
+    """``result`` restricted to ``pages`` (their snippets scored again, their times summed)."""
+    return Result(pages=len(pages), seconds=sum(result.times.get(p.name, 0.0) for p in pages))
+
+
+def rescore(pages: list[Page], direct: dict[str, Result]) -> dict[str, Result]:
+    """Each extractor's figures on ``pages`` only (a part of the pages it ran on)."""
+    rows = {name: _subset(result, pages) for name, result in direct.items()}
+    for page in pages:
+        for name, result in direct.items():
+            score_snippets(page, result.texts[page.name], rows[name])
+    return rows
+
+
+def end_to_end(pages: list[Page], direct: dict[str, Result]) -> dict[str, Result]:
+    """The real refresh on ``pages``, next to the direct calls on the same pages."""
+    from extract_e2e import run_end_to_end
+
+    texts, seconds, cpu, summary = run_end_to_end(pages)
+    print(f"  newsdesk refresh: {seconds:.1f} s, {cpu:.1f} CPU s; {summary}", file=sys.stderr)
+    rows = rescore(pages, direct)
+    for name, spent in (("newsdesk refresh, CPU", cpu), ("newsdesk refresh, wall", seconds)):
+        rows[name] = Result(pages=len(pages), seconds=spent)
+        for page in pages:
+            score_snippets(page, texts[page.name], rows[name])
+    return rows
 
 
 def _rows(results: dict[str, dict[str, Result]]) -> Iterator[list[str]]:
     for corpus, by_name in results.items():
         speed_base = by_name.get("trafilatura")
         for name, r in by_name.items():
-            p, rc, f1 = r.snippet_scores() if corpus == "trafilatura" else r.token_scores()
+            p, rc, f1 = r.token_scores() if corpus == "readability" else r.snippet_scores()
             speed = r.pages / r.seconds if r.seconds else 0.0
             ratio = (
                 f"{speed / (speed_base.pages / speed_base.seconds):.2f}x"
@@ -237,27 +291,58 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=sorted(EXTRACTORS), help="repeatable")
     parser.add_argument("--corpus", action="append", choices=sorted(ARCHIVES), help="repeatable")
     parser.add_argument("--limit", type=int, default=0, help="first N pages of each corpus")
+    parser.add_argument(
+        "--split",
+        choices=("all", "even", "odd"),
+        default="all",
+        help="trafilatura's corpus only: the even-indexed pages (sorted by URL; the tuning half),"
+        " the odd-indexed ones (held out) or all",
+    )
+    parser.add_argument(
+        "--end-to-end",
+        type=int,
+        default=300,
+        metavar="N",
+        help="also serve the first N pages of trafilatura's corpus (after --split) behind a feed on"
+        " loopback and run the real `newsdesk refresh` on them (0: skip)",
+    )
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--dump", type=Path, help="write every extracted text here (JSON)")
     args = parser.parse_args(argv)
     loaders = {"trafilatura": trafilatura_pages, "readability": readability_pages}
     scorers = {"trafilatura": score_snippets, "readability": score_tokens}
     results: dict[str, dict[str, Result]] = {}
+    e2e_source: list[Page] = []
+    e2e_pages: list[Page] = []
     dump: dict[str, dict[str, dict[str, str]]] = {}
     for corpus in args.corpus or list(ARCHIVES):
         folder = unpack(ARCHIVES[corpus])
         if folder is None:
             print(f"{corpus}: {SHARED / (ARCHIVES[corpus] + '.tar.xz')} is absent; skipped.")
             continue
-        pages = loaders[corpus](folder)[: args.limit or None]
+        pages = loaders[corpus](folder)
+        if corpus == "trafilatura":
+            pages = split(pages, args.split)
+        pages = pages[: args.limit or None]
+        if corpus == "trafilatura":
+            e2e_source, e2e_pages = pages, pages[: args.end_to_end]
         print(f"{corpus}: {len(pages)} pages from {folder}", file=sys.stderr)
-        for name in args.only or list(EXTRACTORS):
-            extract = EXTRACTORS[name]()
+        extractors = {name: EXTRACTORS[name]() for name in args.only or list(EXTRACTORS)}
+        for extract in extractors.values():
             extract(pages[0].body, pages[0].url)  # imports and lazy set-up are not timed
-            result, texts = run_corpus(extract, pages, scorers[corpus])
-            results.setdefault(corpus, {})[name] = result
-            dump.setdefault(corpus, {})[name] = texts
+        results[corpus] = run_corpus(extractors, pages, scorers[corpus])
+        for name, result in results[corpus].items():
+            dump.setdefault(corpus, {})[name] = result.texts
             print(f"  {name}: {result.seconds:.1f} s, {result.failures} failures", file=sys.stderr)
+    if args.split == "all" and "trafilatura" in results and not args.limit:
+        for half, role in (("even", "tuning"), ("odd", "held out")):
+            results[f"trafilatura, {half} half ({role})"] = rescore(
+                split(e2e_source, half), results["trafilatura"]
+            )
+    if args.end_to_end and "trafilatura" in results:
+        results[f"trafilatura, {args.split}, first {args.end_to_end}"] = end_to_end(
+            e2e_pages, results["trafilatura"]
+        )
     if not results:
         print("No corpus found: nothing measured (see ../shared/corpora/README.md).")
         return 0
@@ -266,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         figures = {
             c: {
                 n: {
-                    "scores": r.snippet_scores() if c == "trafilatura" else r.token_scores(),
+                    "scores": r.token_scores() if c == "readability" else r.snippet_scores(),
                     "pages": r.pages,
                     "seconds": r.seconds,
                     "failures": r.failures,

@@ -5,8 +5,10 @@ The page is parsed once; trafilatura reads the metadata and the main text from t
 Nothing is removed from the page before extraction except what a user's extraction rule names and
 a few elements that can only be widgets (see ``boilerplate.drop_widgets``): class words such as
 "share", "related" or "comments" sit on article containers too often to be trusted. Boilerplate
-rules apply to what the extractor returned instead. When that result looks poor (too short, mostly
-link text, a menu), readability-lxml reads the same tree and the better of the two is kept.
+rules apply to what the extractor returned instead. trafilatura runs without its own fallback
+first, and again with it when that text is short. When the result looks poor (too short, mostly
+link text, a menu), readability-lxml reads the same tree and the better of the two is kept. Figure
+captions stay in the HTML and leave the plain text (``captions.py``).
 """
 
 from __future__ import annotations
@@ -17,17 +19,21 @@ from copy import deepcopy
 from typing import Any
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from newsdesk.model import PageText
 from newsdesk.process.boilerplate import clean_extracted, covers, drop_widgets, quality
+from newsdesk.process.captions import drop_captions, mark_captions, unmark
 from newsdesk.process.extract_rules import ExtractRule
 from newsdesk.process.page_meta import read_page_meta
 from newsdesk.process.sanitize import html_to_text, one_line, sanitize_html
 
 __all__ = ["ExtractRule", "choose_extraction", "extract_page", "parse_page"]
 
-_WS = re.compile(r"\s+")
+# trafilatura's own fallback (its readability port and jusText, compared with its first result)
+# is a sixth of its time and changes one page in sixteen, mostly pages where the first result is
+# short or a menu: it runs only when trafilatura's quick result holds less text than this, or is
+# poor (see ``quality``).
+_CHECKED = 1000
 _WRAPPER = re.compile(r"^\s*<html>\s*<body>|</body>\s*</html>\s*$")
 # Below this many characters of text, or below this quality, the extraction is tried again.
 _SHORT = 500
@@ -36,12 +42,6 @@ _POOR = 0.6
 # of the short one's words: the same article, found whole.
 _LONGER = 1.5
 _SUPERSET = 0.9
-# A kicker or dateline above the headline repeat is at most this long.
-_KICKER = 100
-
-
-def _norm(text: str) -> str:
-    return _WS.sub(" ", text).strip().casefold()
 
 
 def parse_page(page: bytes | str) -> Any:
@@ -62,7 +62,7 @@ def _metadata(tree: Any, final: str, result: PageText) -> None:
     result.site_name = one_line(meta.site_name)
 
 
-def _trafilatura(tree: Any, url: str) -> str:
+def _trafilatura(tree: Any, url: str, fast: bool) -> str:
     from trafilatura import bare_extraction
     from trafilatura.htmlprocessing import build_html_output
 
@@ -79,6 +79,7 @@ def _trafilatura(tree: Any, url: str) -> str:
         include_links=True,
         deduplicate=False,
         with_metadata=False,
+        fast=fast,
     )
     if document is None or document.body is None:
         return ""
@@ -99,11 +100,14 @@ def _readability(tree: Any, url: str) -> str:
         return ""
 
 
-def choose_extraction(tree: Any, url: str, body: str) -> str:
+def choose_extraction(
+    tree: Any, url: str, body: str, measured: tuple[float, int] | None = None
+) -> str:
     """``body`` (trafilatura's result), unless it is short or poor (mostly links, a menu) and
     readability-lxml reads the same page better: more of the same article (a superset of
-    trafilatura's words), or an article where trafilatura found a menu."""
-    score, length = quality(body)
+    trafilatura's words), or an article where trafilatura found a menu. ``measured`` is the
+    body's ``quality`` when the caller has it."""
+    score, length = measured or quality(body)
     if length >= _SHORT and score >= _POOR:
         return body  # the common case: readability never runs
     other = _readability(tree, url)
@@ -119,27 +123,16 @@ def choose_extraction(tree: Any, url: str, body: str) -> str:
     return body
 
 
-def _drop_leading_title(body_html: str, title: str | None) -> str:
-    """Remove the kicker and headline repeat at the top of the extracted text."""
-    if not title:
-        return body_html
-    try:
-        root = lxml_html.fragment_fromstring(body_html, create_parent="div")
-    except (etree.ParserError, ValueError):
-        return body_html
-    children = list(root)
-    wanted = _norm(title)
-    for index, child in enumerate(children[:4]):
-        text = _norm(child.text_content())
-        if len(text) > _KICKER and text != wanted:
-            break  # the article has begun: a title repeated further down is the article's own
-        if text and (text == wanted or (wanted.startswith(text) and len(text) > 20)):
-            for node in children[: index + 1]:
-                root.remove(node)
-            return "".join(str(lxml_html.tostring(c, encoding="unicode")) for c in root) + (
-                root.text or ""
-            )
-    return body_html
+def _could_hold(page: bytes | str, *words: str) -> bool:
+    """False when ``page`` names none of ``words`` (any case): a whole-tree search for them can
+    be skipped. Pages in UTF-16 or UTF-32 are searched always."""
+    if isinstance(page, str):
+        lowered = page.lower()
+        return any(word in lowered for word in words)
+    if b"\x00" in page[:1024]:
+        return True
+    raw = page.lower()
+    return any(word.encode() in raw for word in words)
 
 
 def extract_page(
@@ -162,14 +155,24 @@ def extract_page(
     _metadata(tree, final, result)
     if rule is not None:
         rule.apply(tree)
-    drop_widgets(tree)
-    body = clean_extracted(choose_extraction(tree, final, _trafilatura(tree, final)))
+    # each is a search of the whole tree, as long as a third of the extraction's own overhead
+    if _could_hold(page, "onclick", "dialog"):
+        drop_widgets(tree)
+    if _could_hold(page, "caption", "figure"):
+        mark_captions(tree)
+    body = _trafilatura(tree, final, fast=True)
+    measured = quality(body)
+    if measured[1] < _CHECKED or measured[0] < _POOR:
+        body = _trafilatura(tree, final, fast=False)  # again, with trafilatura's fallback
+        measured = quality(body)
+    body = choose_extraction(tree, final, body, measured)
+    body = clean_extracted(body, result.title)
     if not body:
         result.error = "no main text found on the page"
         return result
-    body = _drop_leading_title(body, result.title)
-    result.html = sanitize_html(body, final)
-    result.text = html_to_text(result.html)
+    marked = sanitize_html(body, final)
+    result.html = unmark(marked)
+    result.text = drop_captions(html_to_text(marked))
     if not result.text:
         result.error = "no main text found on the page"
     return result
