@@ -18,8 +18,9 @@ from newsdesk.fetch import HttpClient
 from newsdesk.fetch.client import PAGE_ACCEPT
 from newsdesk.fetch.icons import FoundIcon, find_icon, site_origin
 from newsdesk.model import Feed, PageText, StoredEntry
-from newsdesk.process.extract_rules import rules_for_refresh
-from newsdesk.process.fulltext import extract_page
+from newsdesk.pools import process_pool
+from newsdesk.process.extract_rules import ExtractRule, plain_rule, rules_for_refresh
+from newsdesk.process.fulltext import extract_page, extract_page_plain
 from newsdesk.process.urls import canonical_url, is_web_url
 from newsdesk.settings import Settings
 from newsdesk.store import Storage
@@ -35,6 +36,7 @@ class EnrichReport:
     pages_fetched: int = 0
     fulltext_done: int = 0
     fulltext_failed: int = 0
+    pages_in_workers: int = 0  # extracted in worker processes (a big refresh)
 
 
 async def enrich_entries(
@@ -68,7 +70,7 @@ async def enrich_entries(
             e for e in found if e.kind == "article" and e.fulltext_status == "pending" and e.url
         ]
         await _extract(
-            _Run(store, client, settings, executor, progress, now, report),
+            _Run(store, client, settings, executor, progress, now, report, pooled=True),
             articles,
             posts,
             fresh=False,
@@ -111,6 +113,10 @@ class _Run:
     progress: Progress | None
     now: datetime
     report: EnrichReport
+    pooled: bool = False
+    """Whether many pages may be extracted in worker processes (a refresh; a refetch of a
+    few entries stays in the refresh process)."""
+    pool: Executor | None = None
 
 
 async def _extract(
@@ -136,6 +142,8 @@ async def _extract(
     rules = rules_for_refresh(run.settings.extract_rules)
     gate = asyncio.Semaphore(run.settings.fulltext_concurrency)
     done = 0
+    if _use_pool(run, len(to_fetch)):
+        run.pool = process_pool(run.settings.parse_workers)
 
     async def one(canonical: str, url: str) -> None:
         nonlocal done
@@ -143,16 +151,19 @@ async def _extract(
             page, body = await _fetch_page(run.client, url)
         if page.error is None:
             rule = rules.for_url(page.final_url or url)
-            page = await loop.run_in_executor(
-                run.executor, extract_page, body, url, page.final_url, rule
-            )
+            page = await _extract_text(run, body, url, page.final_url, rule)
         await loop.run_in_executor(run.executor, run.store.save_page, canonical, page, run.now)
         cached[canonical] = page
         done += 1
         if run.progress:
             run.progress("fulltext", done, len(to_fetch))
 
-    await asyncio.gather(*(one(c, u) for c, u in to_fetch.items()))
+    try:
+        await asyncio.gather(*(one(c, u) for c, u in to_fetch.items()))
+    finally:
+        if run.pool is not None:
+            run.pool.shutdown(wait=True, cancel_futures=True)
+            run.pool = None
     run.report.pages_fetched += len(to_fetch)
     for entry in articles:
         page = cached.get(canonical_url(entry.url or ""))
@@ -162,6 +173,31 @@ async def _extract(
         )
         run.report.fulltext_done += ok
         run.report.fulltext_failed += not ok
+
+
+def _use_pool(run: _Run, pages: int) -> bool:
+    # Extraction is CPU work: worth other cores for a big refresh, while the writer thread
+    # stores pages. A small one stays on the thread (a pool costs about a second to start).
+    least = run.settings.fulltext_pool_min_pages
+    return run.pooled and run.settings.parse_workers > 1 and least > 0 and pages >= least
+
+
+async def _extract_text(
+    run: _Run, body: bytes, url: str, final_url: str | None, rule: ExtractRule | None
+) -> PageText:
+    """The main text of a fetched page, extracted in the pool when the run has one."""
+    loop = asyncio.get_running_loop()
+    if run.pool is None:
+        return await loop.run_in_executor(run.executor, extract_page, body, url, final_url, rule)
+    try:
+        page = await loop.run_in_executor(
+            run.pool, extract_page_plain, body, url, final_url, plain_rule(rule)
+        )
+    except Exception as exc:  # a crashed worker or a bug fails this page, not the refresh
+        why = f"cannot extract the page ({type(exc).__name__}: {exc})"
+        return PageText(url=url, final_url=final_url or url, error=why)
+    run.report.pages_in_workers += 1
+    return page
 
 
 def _why(page: PageText | None) -> str:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing as mp
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -26,6 +25,7 @@ from newsdesk.fetch import HttpClient
 from newsdesk.intel import IntelReport, intel_wanted, run_intel
 from newsdesk.model import Entry, Feed, FetchResult
 from newsdesk.parse import parse_feed
+from newsdesk.pools import process_pool
 from newsdesk.process.pipeline import process_feed
 from newsdesk.settings import Settings
 from newsdesk.store import FeedState, Storage
@@ -131,12 +131,6 @@ def parse_document(
     except Exception as exc:  # a bug in a parser must not stop the refresh of other feeds
         return f"cannot read the feed ({type(exc).__name__}: {exc})"
     return ParsedDocument(parsed.title, parsed.site_url, parsed.problems, parsed.ttl_minutes, batch)
-
-
-def _parse_pool(workers: int) -> Executor:
-    # forkserver: the refresh process has threads (writer, resolver), which fork does not
-    # copy safely.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("forkserver"))
 
 
 class _FeedRefresher:
@@ -330,7 +324,7 @@ async def refresh_feeds(
         if not use_pool or result.error is not None or result.not_modified:
             return None
         if pool is None:
-            pool = _parse_pool(settings.parse_workers)
+            pool = process_pool(settings.parse_workers)
         return await loop.run_in_executor(
             pool, parse_document, result.body, result.final_url, result.content_type, now
         )

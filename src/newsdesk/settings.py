@@ -189,6 +189,13 @@ SETTINGS: tuple[Spec, ...] = (
     ),
     Spec("fulltext_concurrency", _positive_int, 8, "Most pages fetched at once for full text."),
     Spec(
+        "fulltext_pool_min_pages",
+        _nonnegative_int,
+        16,
+        "Pages a refresh must have to extract before their full text is extracted in "
+        "``parse_workers`` processes rather than in the refresh process (0: never).",
+    ),
+    Spec(
         "icons",
         _bool,
         True,
@@ -446,6 +453,7 @@ class Settings:
     fulltext: bool = True
     parse_workers: int = 2
     fulltext_concurrency: int = 8
+    fulltext_pool_min_pages: int = 16
     icons: bool = True
     icon_concurrency: int = 4
     icon_max_bytes: int = 256 * 1024

@@ -91,6 +91,21 @@ class ExtractRule:
         return True
 
 
+PlainRule = tuple[str | None, tuple[str, ...]]
+"""An ``ExtractRule`` as plain data, (body, drop), for a worker process: compiled XPaths do not
+pickle."""
+
+
+def plain_rule(rule: ExtractRule | None) -> PlainRule | None:
+    return None if rule is None else (rule.body, rule.drop)
+
+
+@lru_cache(maxsize=256)
+def compiled_rule(plain: PlainRule | None) -> ExtractRule | None:
+    """The rule ``plain`` stands for, compiled once per process."""
+    return None if plain is None else ExtractRule(body=plain[0], drop=plain[1])
+
+
 def rule_from_data(data: Any, where: str) -> ExtractRule:
     if not isinstance(data, dict):
         raise ExtractRuleError(f"{where}: a rule is a table with 'body' and/or 'drop'")

@@ -23,7 +23,7 @@ from lxml import etree
 from newsdesk.model import PageText
 from newsdesk.process.boilerplate import clean_extracted, covers, drop_widgets, quality
 from newsdesk.process.captions import drop_captions, mark_captions, unmark
-from newsdesk.process.extract_rules import ExtractRule
+from newsdesk.process.extract_rules import ExtractRule, PlainRule, compiled_rule
 from newsdesk.process.page_meta import read_page_meta
 from newsdesk.process.sanitize import html_to_text, one_line, sanitize_html
 
@@ -176,3 +176,10 @@ def extract_page(
     if not result.text:
         result.error = "no main text found on the page"
     return result
+
+
+def extract_page_plain(
+    page: bytes, url: str, final_url: str | None, rule: PlainRule | None
+) -> PageText:
+    """``extract_page`` for a worker process: the rule comes as plain data (see ``plain_rule``)."""
+    return extract_page(page, url, final_url, compiled_rule(rule))
