@@ -5,13 +5,18 @@ included, and a failing worker fails only its page."""
 from __future__ import annotations
 
 import asyncio
+import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from newsdesk.enrich import EnrichReport, _extract_text, _Run
 from newsdesk.fetch import HttpClient
+from newsdesk.pools import process_pool
 from newsdesk.process.extract_rules import ExtractRule
 from newsdesk.refresh import refresh_feeds
 from newsdesk.settings import Settings
@@ -95,3 +100,31 @@ def test_a_worker_failure_is_that_pages_error() -> None:
     page = asyncio.run(extract())
     assert page.text == "" and page.error.startswith("cannot extract the page (RuntimeError")
     assert report.pages_in_workers == 0
+
+
+def _die() -> None:
+    os._exit(3)  # a worker that dies as a segfault in a parser would
+
+
+def test_a_dead_worker_costs_the_other_pages_nothing() -> None:
+    """A worker that dies breaks its pool for every page in flight: the page is extracted again
+    in a fresh pool instead of being stored as failed."""
+    broken = process_pool(2)
+    with pytest.raises(BrokenProcessPool):
+        broken.submit(_die).result(timeout=60)
+    report = EnrichReport()
+
+    async def extract() -> Any:
+        async with HttpClient(Settings()) as client:
+            run = _Run(None, client, Settings(), None, None, datetime.now(UTC), report)  # type: ignore[arg-type]
+            run.pool = broken
+            try:
+                page = article_page("Story", "parks")
+                return await _extract_text(run, page, "http://x.test/a", None, None)
+            finally:
+                assert run.pool is not broken  # replaced by a working one
+                run.pool.shutdown(wait=True)
+
+    page = asyncio.run(extract())
+    assert page.error is None and "parks" in page.text
+    assert report.pages_in_workers == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -185,19 +186,38 @@ def _use_pool(run: _Run, pages: int) -> bool:
 async def _extract_text(
     run: _Run, body: bytes, url: str, final_url: str | None, rule: ExtractRule | None
 ) -> PageText:
-    """The main text of a fetched page, extracted in the pool when the run has one."""
+    """The main text of a fetched page, extracted in the pool when the run has one. A worker
+    that dies breaks the whole pool and every page in flight with it: the first to notice
+    starts a fresh pool and each such page is tried once more there, so one bad page costs its
+    neighbours nothing (the page that breaks the second pool too keeps the error)."""
     loop = asyncio.get_running_loop()
-    if run.pool is None:
-        return await loop.run_in_executor(run.executor, extract_page, body, url, final_url, rule)
-    try:
-        page = await loop.run_in_executor(
-            run.pool, extract_page_plain, body, url, final_url, plain_rule(rule)
-        )
-    except Exception as exc:  # a crashed worker or a bug fails this page, not the refresh
-        why = f"cannot extract the page ({type(exc).__name__}: {exc})"
-        return PageText(url=url, final_url=final_url or url, error=why)
-    run.report.pages_in_workers += 1
-    return page
+    for attempt in (1, 2):
+        pool = run.pool
+        if pool is None:
+            return await loop.run_in_executor(
+                run.executor, extract_page, body, url, final_url, rule
+            )
+        try:
+            page = await loop.run_in_executor(
+                pool, extract_page_plain, body, url, final_url, plain_rule(rule)
+            )
+        except BrokenProcessPool as exc:
+            if attempt == 1:
+                if run.pool is pool:  # nobody has replaced it yet
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    run.pool = process_pool(run.settings.parse_workers)
+                continue
+            return _failed(url, final_url, exc)
+        except Exception as exc:  # a bug in extraction fails this page, not the refresh
+            return _failed(url, final_url, exc)
+        run.report.pages_in_workers += 1
+        return page
+    raise AssertionError("unreachable")
+
+
+def _failed(url: str, final_url: str | None, exc: Exception) -> PageText:
+    why = f"cannot extract the page ({type(exc).__name__}: {exc})"
+    return PageText(url=url, final_url=final_url or url, error=why)
 
 
 def _why(page: PageText | None) -> str:
