@@ -19,7 +19,7 @@ from newsdesk.fetch import HttpClient
 from newsdesk.fetch.client import PAGE_ACCEPT
 from newsdesk.fetch.icons import FoundIcon, find_icon, site_origin
 from newsdesk.model import Feed, PageText, StoredEntry
-from newsdesk.pools import process_pool
+from newsdesk.pools import can_start_processes, process_pool
 from newsdesk.process.extract_rules import ExtractRule, plain_rule, rules_for_refresh
 from newsdesk.process.fulltext import extract_page, extract_page_plain
 from newsdesk.process.urls import canonical_url, is_web_url
@@ -180,7 +180,13 @@ def _use_pool(run: _Run, pages: int) -> bool:
     # Extraction is CPU work: worth other cores for a big refresh, while the writer thread
     # stores pages. A small one stays on the thread (a pool costs about a second to start).
     least = run.settings.fulltext_pool_min_pages
-    return run.pooled and run.settings.parse_workers > 1 and least > 0 and pages >= least
+    return (
+        can_start_processes()
+        and run.pooled
+        and run.settings.parse_workers > 1
+        and least > 0
+        and pages >= least
+    )
 
 
 async def _extract_text(

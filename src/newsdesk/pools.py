@@ -3,7 +3,30 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import signal
+import sys
 from concurrent.futures import Executor, ProcessPoolExecutor
+
+
+def can_start_processes() -> bool:
+    """False inside a daemonic process (a Celery prefork worker), which may not have children:
+    the work stays in the calling process there."""
+    return not mp.current_process().daemon
+
+
+def _die_with_parent() -> None:
+    """Worker initializer: end with the forkserver, which ends with the refresh process, so a
+    refresh killed outright (SIGKILL) leaves no workers behind holding its pipes and memory."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # no prctl: the workers still end when their work queue closes
 
 
 def process_pool(workers: int) -> Executor:
@@ -11,4 +34,8 @@ def process_pool(workers: int) -> Executor:
     one only for a run with enough work to pay it back."""
     # forkserver: the refresh process has threads (writer, resolver), which fork does not
     # copy safely.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("forkserver"))
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=mp.get_context("forkserver"),
+        initializer=_die_with_parent,
+    )

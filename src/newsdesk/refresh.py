@@ -25,7 +25,7 @@ from newsdesk.fetch import HttpClient
 from newsdesk.intel import IntelReport, intel_wanted, run_intel
 from newsdesk.model import Entry, Feed, FetchResult
 from newsdesk.parse import parse_feed
-from newsdesk.pools import process_pool
+from newsdesk.pools import can_start_processes, process_pool
 from newsdesk.process.pipeline import process_feed
 from newsdesk.settings import Settings
 from newsdesk.store import FeedState, Storage
@@ -317,7 +317,9 @@ async def refresh_feeds(
     # Parsing and processing are CPU work: worth other cores only for a big run (a pool costs
     # its start-up; an unchanged refresh, all 304s, never starts one).
     pool: Executor | None = None
-    use_pool = settings.parse_workers > 1 and len(feeds) >= PARSE_POOL_MIN_FEEDS
+    use_pool = (
+        can_start_processes() and settings.parse_workers > 1 and len(feeds) >= PARSE_POOL_MIN_FEEDS
+    )
 
     async def parse_elsewhere(result: FetchResult) -> ParsedDocument | str | None:
         nonlocal pool

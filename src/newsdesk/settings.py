@@ -191,9 +191,11 @@ SETTINGS: tuple[Spec, ...] = (
     Spec(
         "fulltext_pool_min_pages",
         _nonnegative_int,
-        16,
+        0,
         "Pages a refresh must have to extract before their full text is extracted in "
-        "``parse_workers`` processes rather than in the refresh process (0: never).",
+        "``parse_workers`` processes rather than in the refresh process (0, the default: "
+        "never). About 1.5x faster end to end on two cores; off by default because a refresh "
+        "killed outright (SIGKILL) leaves the pool's forkserver and workers running.",
     ),
     Spec(
         "icons",
@@ -453,7 +455,7 @@ class Settings:
     fulltext: bool = True
     parse_workers: int = 2
     fulltext_concurrency: int = 8
-    fulltext_pool_min_pages: int = 16
+    fulltext_pool_min_pages: int = 0
     icons: bool = True
     icon_concurrency: int = 4
     icon_max_bytes: int = 256 * 1024
