@@ -8,19 +8,8 @@ from __future__ import annotations
 from newsdesk.process.boilerplate import clean_extracted
 from newsdesk.process.captions import CLOSE, OPEN, drop_captions
 from newsdesk.process.fulltext import extract_page
+from test_fulltext import PARAGRAPHS, URL  # the same hand-written article
 
-URL = "http://news.example/2024/05/harbour-reopens"
-
-PARAGRAPHS = [
-    "The harbour of Northhaven reopened on Tuesday after eleven weeks of repairs to the sea wall, "
-    "which a winter storm had breached in two places near the old fish market.",
-    "Engineers from the regional authority rebuilt forty metres of the wall with granite blocks "
-    "quarried inland, and raised the whole length of it by half a metre against future surges.",
-    "Fishing crews, who had been landing their catch at a port two hours to the south, said the "
-    "detour had cost them fuel and sleep, and that the first morning back felt like a holiday.",
-    "The harbour master said traffic would return to normal within a week, once the dredgers "
-    "have cleared the silt that the storm pushed into the inner basin.",
-]
 ARTICLE = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
 
 
