@@ -23,7 +23,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from newsdesk.store import search as fts
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.protocol import (
     INTERRUPTED,
@@ -36,6 +35,7 @@ from newsdesk.store.protocol import (
     PendingAlert,
 )
 from newsdesk.store.schema import alerts, categories, entity_mentions, entries, feeds, watchlists
+from newsdesk.store.search import match_expression
 from newsdesk.store.watchlists import Watchlist, watchlist_from_row
 from newsdesk.util import chunks
 
@@ -108,7 +108,7 @@ class AlertStore:
         """Ids among ``entry_ids`` the search index finds for ``query`` (as `newsdesk search`
         reads it; no ranking, only membership)."""
         dialect = self._engine.dialect.name
-        match = fts.match_expression(dialect, query)
+        match = match_expression(dialect, query)
         found: set[int] = set()
         if not match or not entry_ids:
             return found
