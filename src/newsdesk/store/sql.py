@@ -41,6 +41,7 @@ from newsdesk.model import Enclosure, Entry, Feed, PageText, StoredEntry
 from newsdesk.process.sanitize import one_line
 from newsdesk.process.urls import canonical_url, is_web_url
 from newsdesk.store import search as fts
+from newsdesk.store.alerts import AlertStore
 from newsdesk.store.engine import create_store_engine, write_transaction
 from newsdesk.store.migrations import migrate
 from newsdesk.store.protocol import EntryQuery, FeedState, StoreResult
@@ -55,6 +56,7 @@ from newsdesk.store.schema import (
     link_cache,
 )
 from newsdesk.store.schema import pages as pages_table
+from newsdesk.store.watchlists import WatchlistStore
 
 _CHUNK = 500
 DEFAULT_CATEGORY = "General"  # the default of the ``default_category`` setting
@@ -146,6 +148,9 @@ class SqlStore:
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise StoreError(f"cannot prepare the database {self._safe_url()}: {exc}") from None
+        # parts
+        self.alerts = AlertStore(self.engine)
+        self.watchlists = WatchlistStore(self.engine)
 
     def _safe_url(self) -> str:
         from sqlalchemy.engine import make_url
