@@ -45,7 +45,7 @@ class SqlStore(FeedQueries, EntryQueries, RefreshWriter, EnrichmentWriter):
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise StoreError(f"cannot prepare the database {self._safe_url()}: {exc}") from None
-        # parts: one line each, ``self.NAME = NameStore(self.engine)``, alphabetical by owner
+        # parts (one line each, ``self.NAME = NameStore(self.engine)``, alphabetical by NAME)
 
     def _safe_url(self) -> str:
         try:
