@@ -11,7 +11,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from newsdesk.enrich import EnrichReport, refetch_entries
-from newsdesk.errors import EntryNotFoundError, NewsdeskError, NotAFeedError, ParseError
+from newsdesk.errors import (
+    AlreadySubscribedError,
+    EntryNotFoundError,
+    NewsdeskError,
+    NotAFeedError,
+    ParseError,
+)
 from newsdesk.fetch import HttpClient
 from newsdesk.fetch.guard import check_url, parse_networks
 from newsdesk.model import Feed, StoredEntry
@@ -93,6 +99,46 @@ class Desk:
                 return found.final_url, parsed.title
         raise NewsdeskError(f"{url} is a web page that links to no feed Newsdesk can read")
 
+    async def subscribe(
+        self,
+        url: str,
+        *,
+        title: str | None = None,
+        category: str | None = None,
+        check: bool = True,
+    ) -> Feed:
+        """Subscribe to the feed at ``url``, or (with ``check``, the default) to the first feed
+        the page at ``url`` links to; nothing is saved when no feed can be read there. Every face
+        subscribes through here (CLI, pages, native, Miniflux and Google Reader APIs).
+
+        Raises ``AlreadySubscribedError`` (its ``feed`` is the subscription) when ``url`` or the
+        feed found there is subscribed already, checked before anything is fetched too; a
+        ``NewsdeskError`` saying why when ``url`` is not http(s) or holds no feed. The returned
+        feed's ``title`` is the one the feed gave while being found (until its first refresh
+        stores it)."""
+        if not is_web_url(url):
+            raise NewsdeskError(f"{url!r} is not an http(s) URL")
+        await asyncio.to_thread(self._not_subscribed, url)
+        feed_url, found_title = url, None
+        if check:
+            feed_url, found_title = await self.find_feed_url(url)
+            if feed_url != url:
+                await asyncio.to_thread(self._not_subscribed, feed_url)
+        try:
+            feed = await asyncio.to_thread(
+                self.store.add_feed, feed_url, title=title, category=category
+            )
+        except AlreadySubscribedError as exc:  # subscribed at this very moment by another call
+            known = await asyncio.to_thread(self.store.get_feed, feed_url)
+            raise AlreadySubscribedError(str(exc), known) from None
+        feed.title = feed.title or found_title
+        return feed
+
+    def _not_subscribed(self, url: str) -> None:
+        known = next((f for f in self.store.list_feeds() if f.url == url), None)
+        if known is not None:
+            raise AlreadySubscribedError(f"already subscribed to {url}", known)
+
     def add_feed(
         self,
         url: str,
@@ -101,12 +147,9 @@ class Desk:
         title: str | None = None,
         check: bool = True,
     ) -> Feed:
-        """Subscribe. With ``check`` the URL is fetched first (and a page's feed discovered);
-        nothing is saved when that fails."""
-        feed_url = url
-        if check:
-            feed_url, _ = asyncio.run(self.find_feed_url(url))
-        return self.store.add_feed(feed_url, title=title, category=category)
+        """``subscribe`` for synchronous callers (the CLI, a worker thread); never from a
+        running event loop."""
+        return asyncio.run(self.subscribe(url, title=title, category=category, check=check))
 
     def import_opml(self, data: bytes) -> ImportReport:
         outlines = parse_opml(data)
@@ -133,6 +176,24 @@ class Desk:
 
     # -- refresh ------------------------------------------------------------------------------
 
+    async def refresh_async(
+        self,
+        *,
+        feed_ids: Sequence[int] | None = None,
+        due_only: bool = False,
+        fulltext: bool | None = None,
+        progress: Progress | None = None,
+    ) -> RefreshReport:
+        """Refresh the feeds (all not paused, these, or the due ones), enrich what is new."""
+        return await refresh_feeds(
+            self.store,
+            self.settings,
+            feed_ids=feed_ids,
+            due_only=due_only,
+            fulltext=fulltext,
+            progress=progress,
+        )
+
     def refresh(
         self,
         *,
@@ -141,21 +202,19 @@ class Desk:
         fulltext: bool | None = None,
         progress: Progress | None = None,
     ) -> RefreshReport:
+        """``refresh_async`` for synchronous callers (the CLI, a worker thread); never from a
+        running event loop."""
         return asyncio.run(
-            refresh_feeds(
-                self.store,
-                self.settings,
-                feed_ids=feed_ids,
-                due_only=due_only,
-                fulltext=fulltext,
-                progress=progress,
+            self.refresh_async(
+                feed_ids=feed_ids, due_only=due_only, fulltext=fulltext, progress=progress
             )
         )
 
     # -- re-extraction --------------------------------------------------------------------------
 
     def refetch(self, entry_ids: Sequence[int]) -> RefetchReport:
-        """``refetch_async`` for synchronous callers (the CLI)."""
+        """``refetch_async`` for synchronous callers (the CLI); never from a running event
+        loop."""
         return asyncio.run(self.refetch_async(entry_ids))
 
     async def refetch_async(self, entry_ids: Sequence[int]) -> RefetchReport:
@@ -236,10 +295,7 @@ class Desk:
         else by that first member (a search's best match)."""
         leads: dict[int, int | None] = {}
         if lead_first:
-            from newsdesk.store.stories import story_summaries
-
-            ids = {e.story_id for e in entries if e.story_id is not None}
-            leads = {i: s.lead_entry_id for i, s in story_summaries(self.store.engine, ids).items()}
+            leads = self.store.story_leads([e.story_id for e in entries if e.story_id is not None])
         return group_by_story(entries, leads)
 
     def mark_story(self, story_id: int, read: bool) -> int:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newsdesk.model import Feed
+
 
 class NewsdeskError(Exception):
     """Base class: anything Newsdesk reports as a clear message instead of a traceback."""
@@ -29,6 +34,14 @@ class StoreError(NewsdeskError):
 
 class ConcurrentWriteError(StoreError):
     """Another process wrote the same rows at the same moment; this write was rolled back."""
+
+
+class AlreadySubscribedError(NewsdeskError):
+    """The feed is already among the subscriptions; ``feed`` is that subscription when known."""
+
+    def __init__(self, message: str, feed: Feed | None = None) -> None:
+        super().__init__(message)
+        self.feed = feed
 
 
 class FeedNotFoundError(NewsdeskError):

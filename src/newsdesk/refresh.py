@@ -313,106 +313,164 @@ async def refresh_feeds(
     feeds = await loop.run_in_executor(None, _pick_feeds, store, feed_ids, due_only, now)
     runner = _FeedRefresher(store, settings, now)
     runner.report.feeds = len(feeds)
-    done = 0
-    # Parsing and processing are CPU work: worth other cores only for a big run (a pool costs
-    # its start-up; an unchanged refresh, all 304s, never starts one).
-    pool: Executor | None = None
-    use_pool = (
-        can_start_processes() and settings.parse_workers > 1 and len(feeds) >= PARSE_POOL_MIN_FEEDS
-    )
-
-    async def parse_elsewhere(result: FetchResult) -> ParsedDocument | str | None:
-        nonlocal pool
-        if not use_pool or result.error is not None or result.not_modified:
-            return None
-        if pool is None:
-            pool = process_pool(settings.parse_workers)
-        return await loop.run_in_executor(
-            pool, parse_document, result.body, result.final_url, result.content_type, now
-        )
-
-    use_fulltext = settings.fulltext if fulltext is None else fulltext
+    parser = _DocumentParser(settings, now, len(feeds))
     try:
         async with HttpClient(settings) as client:
-            gate = asyncio.Semaphore(settings.concurrency * 2)
-            # Feeds wait for their host here (the connector enforces the same limit) so that
-            # a graceful stop can tell the fetches in flight from those merely queued.
-            host_gates: dict[str, asyncio.Semaphore] = {}
-
-            def host_gate(url: str) -> asyncio.Semaphore:
-                host = urlsplit(url).netloc.lower()
-                if host not in host_gates:
-                    host_gates[host] = asyncio.Semaphore(settings.per_host_concurrency)
-                return host_gates[host]
-
-            # Bounds the documents held between fetch and storage: when the writer is the
-            # bottleneck, fetching waits instead of piling bodies up in memory.
-            backlog = asyncio.Semaphore(settings.concurrency * 2)
-
-            async def one(feed: Feed) -> None:
-                nonlocal done
-                async with backlog:
-                    async with host_gate(feed.url), gate:
-                        if stop is not None and stop.is_set():
-                            runner.report.skipped += 1
-                            return
-                        result = await client.fetch(
-                            feed.url, etag=feed.etag, last_modified=feed.last_modified
-                        )
-                    document = await parse_elsewhere(result)
-                    await loop.run_in_executor(
-                        runner.writer, runner.handle_fetch, feed, result, document
-                    )
-                done += 1
-                if progress:
-                    progress("fetch", done, len(feeds))
-
-            await asyncio.gather(*(one(feed) for feed in feeds))
-            await loop.run_in_executor(runner.writer, runner.flush)
-            stopping = stop is not None and stop.is_set()
-            icons = None
-            if settings.icons and not stopping:
-                icons = asyncio.create_task(
-                    _icons_quietly(store, client, settings, [f.id for f in feeds], runner, now)
+            await _fetch_and_store(runner, client, feeds, parser, stop, progress)
+            if not _stopping(stop):
+                use_fulltext = settings.fulltext if fulltext is None else fulltext
+                await _enrich_and_icons(
+                    runner, client, feeds, progress, enrich=enrich, fulltext=use_fulltext
                 )
-            # Edited entries too: an edit puts back the feed's raw links (short links) and,
-            # when an article's link changed, asks for its full text again.
-            try:
-                edited = runner.report.new_ids + runner.report.updated_ids
-                if edited and enrich and not stopping:
-                    runner.report.enrich = await enrich_entries(
-                        store,
-                        client,
-                        settings,
-                        edited,
-                        fulltext=use_fulltext,
-                        executor=runner.writer,
-                        progress=progress,
-                        now=now,
-                    )
-            finally:
-                if icons is not None:
-                    await icons
     finally:
         runner.writer.shutdown(wait=True)
-        if pool is not None:
-            pool.shutdown(wait=True)
-    stopping = stop is not None and stop.is_set()
-    changed = runner.report.new_ids + runner.report.updated_ids
-    engine = getattr(store, "engine", None)
-    wanted = bool(intel and changed and intel_wanted(settings))
-    if engine is None or not wanted:
-        pass
-    elif len(changed) > settings.intel_inline_max:
-        runner.report.intel_deferred = len(changed)
-    elif not stopping:
-        if progress:
-            progress("intel", 0, len(changed))
-        runner.report.intel = await asyncio.to_thread(run_intel, engine, settings, changed)
-        if progress:
-            progress("intel", len(changed), len(changed))
+        parser.shutdown()
+    if intel:
+        await _intel_inline(runner, stop, progress)
     runner.report.seconds = time.perf_counter() - started
     return runner.report
+
+
+def _stopping(stop: asyncio.Event | None) -> bool:
+    return stop is not None and stop.is_set()
+
+
+class _DocumentParser:
+    """Parsing and processing are CPU work: worth other cores only for a big run (a pool costs
+    its start-up; an unchanged refresh, all 304s, never starts one). Without a pool ``parse``
+    returns None and the writer thread parses."""
+
+    def __init__(self, settings: Settings, now: datetime, feeds: int) -> None:
+        self.settings = settings
+        self.now = now
+        self.use_pool = (
+            can_start_processes() and settings.parse_workers > 1 and feeds >= PARSE_POOL_MIN_FEEDS
+        )
+        self.pool: Executor | None = None
+
+    async def parse(self, result: FetchResult) -> ParsedDocument | str | None:
+        if not self.use_pool or result.error is not None or result.not_modified:
+            return None
+        if self.pool is None:
+            self.pool = process_pool(self.settings.parse_workers)
+        return await asyncio.get_running_loop().run_in_executor(
+            self.pool, parse_document, result.body, result.final_url, result.content_type, self.now
+        )
+
+    def shutdown(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+
+
+class _FetchGates:
+    """How many fetches run at once, overall and per host, and how many fetched documents may
+    wait for the writer."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.per_host = settings.per_host_concurrency
+        self.fetching = asyncio.Semaphore(settings.concurrency * 2)
+        # Feeds wait for their host here (the connector enforces the same limit) so that a
+        # graceful stop can tell the fetches in flight from those merely queued.
+        self.hosts: dict[str, asyncio.Semaphore] = {}
+        # Bounds the documents held between fetch and storage: when the writer is the
+        # bottleneck, fetching waits instead of piling bodies up in memory.
+        self.backlog = asyncio.Semaphore(settings.concurrency * 2)
+
+    def host(self, url: str) -> asyncio.Semaphore:
+        host = urlsplit(url).netloc.lower()
+        if host not in self.hosts:
+            self.hosts[host] = asyncio.Semaphore(self.per_host)
+        return self.hosts[host]
+
+
+async def _fetch_and_store(
+    runner: _FeedRefresher,
+    client: HttpClient,
+    feeds: list[Feed],
+    parser: _DocumentParser,
+    stop: asyncio.Event | None,
+    progress: Progress | None,
+) -> None:
+    """Fetch every feed (those not started when ``stop`` is set are skipped), parse it and
+    hand it to the writer thread; then write what is still queued."""
+    loop = asyncio.get_running_loop()
+    gates = _FetchGates(runner.settings)
+    done = 0
+
+    async def one(feed: Feed) -> None:
+        nonlocal done
+        async with gates.backlog:
+            async with gates.host(feed.url), gates.fetching:
+                if _stopping(stop):
+                    runner.report.skipped += 1
+                    return
+                result = await client.fetch(
+                    feed.url, etag=feed.etag, last_modified=feed.last_modified
+                )
+            document = await parser.parse(result)
+            await loop.run_in_executor(runner.writer, runner.handle_fetch, feed, result, document)
+        done += 1
+        if progress:
+            progress("fetch", done, len(feeds))
+
+    await asyncio.gather(*(one(feed) for feed in feeds))
+    await loop.run_in_executor(runner.writer, runner.flush)
+
+
+async def _enrich_and_icons(
+    runner: _FeedRefresher,
+    client: HttpClient,
+    feeds: list[Feed],
+    progress: Progress | None,
+    *,
+    enrich: bool,
+    fulltext: bool,
+) -> None:
+    """Enrich the new and edited entries (when ``enrich``), with the feeds' site icons fetched
+    alongside. Edited entries too: an edit puts back the feed's raw
+    links (short links) and, when an article's link changed, asks for its full text again."""
+    store, settings, report = runner.store, runner.settings, runner.report
+    icons = None
+    if settings.icons:
+        icons = asyncio.create_task(
+            _icons_quietly(store, client, settings, [f.id for f in feeds], runner, runner.now)
+        )
+    try:
+        edited = report.new_ids + report.updated_ids
+        if edited and enrich:
+            report.enrich = await enrich_entries(
+                store,
+                client,
+                settings,
+                edited,
+                fulltext=fulltext,
+                executor=runner.writer,
+                progress=progress,
+                now=runner.now,
+            )
+    finally:
+        if icons is not None:
+            await icons
+
+
+async def _intel_inline(
+    runner: _FeedRefresher, stop: asyncio.Event | None, progress: Progress | None
+) -> None:
+    """The intelligence stage on the new and changed entries, unless there are more than
+    ``intel_inline_max`` of them (left to the background job) or a stop was asked for."""
+    settings, report = runner.settings, runner.report
+    changed = report.new_ids + report.updated_ids
+    engine = getattr(runner.store, "engine", None)  # the stage runs on a database only
+    if engine is None or not changed or not intel_wanted(settings):
+        return
+    if len(changed) > settings.intel_inline_max:
+        report.intel_deferred = len(changed)
+    elif not _stopping(stop):
+        if progress:
+            progress("intel", 0, len(changed))
+        report.intel = await asyncio.to_thread(run_intel, engine, settings, changed)
+        if progress:
+            progress("intel", len(changed), len(changed))
 
 
 async def _icons_quietly(

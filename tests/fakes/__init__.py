@@ -1,0 +1,1 @@
+"""In-memory stand-ins for the store, for fast tests of the pipeline stages."""

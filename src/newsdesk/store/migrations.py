@@ -20,7 +20,10 @@ from sqlalchemy import (
     update,
 )
 
-from newsdesk.store import cleanup, schema, search, throttle
+import newsdesk.store.schema as schema
+from newsdesk.store.cleanup import clean_plain_text
+from newsdesk.store.search import accent_insensitive_search, create_search
+from newsdesk.store.throttle import create_throttle_table
 
 _version_meta = MetaData()
 schema_version = Table("schema_version", _version_meta, Column("version", Integer, nullable=False))
@@ -28,7 +31,7 @@ schema_version = Table("schema_version", _version_meta, Column("version", Intege
 
 def _m001_core(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=list(schema.CORE_TABLES))
-    search.create_search(conn)
+    create_search(conn)
 
 
 def _m002_web(conn: Connection) -> None:
@@ -52,7 +55,7 @@ def _m004_scheduler(conn: Connection) -> None:
     """Always-on refresh (issue 5): an index for the due-feeds query the scheduler and the beat
     run every tick; on PostgreSQL, accent-insensitive search like SQLite's FTS5."""
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_feeds_due ON feeds (paused, next_check)")
-    search.accent_insensitive_search(conn)
+    accent_insensitive_search(conn)
 
 
 def _m005_intel(conn: Connection) -> None:
@@ -63,7 +66,7 @@ def _m005_intel(conn: Connection) -> None:
 def _m006_login_throttle(conn: Connection) -> None:
     """The failed-login budget per client address and per account (issue 12), in the database
     so every process of a deployment shares it."""
-    throttle.create_throttle_table(conn)
+    create_throttle_table(conn)
 
 
 def _m007_plain_text_and_fever(conn: Connection) -> None:
@@ -72,7 +75,7 @@ def _m007_plain_text_and_fever(conn: Connection) -> None:
     (md5 of name and password: a copy of the database logged into Fever with it, and it cracks
     at md5 speed) is dropped. Fever is off until the user turns it on again, which needs the
     password (``newsdesk user fever on``, or the Account page)."""
-    cleanup.clean_plain_text(conn)
+    clean_plain_text(conn)
     columns = {c["name"] for c in inspect(conn).get_columns("users")}
     if "fever_verifier" not in columns:
         conn.exec_driver_sql("ALTER TABLE users ADD COLUMN fever_verifier VARCHAR(64)")

@@ -30,6 +30,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from newsdesk.errors import StoreError
 from newsdesk.intel import intel_wanted
 from newsdesk.settings import Settings
+from newsdesk.util import chunks
 from newsdesk.workers import tasks
 
 ENQUEUE_DUE = "newsdesk.enqueue_due"
@@ -105,11 +106,11 @@ def _register(app: Celery, settings: Settings) -> None:
         enriching = settings.fulltext or settings.expand_links
         changed = report.new_ids + report.updated_ids
         if changed and enriching:
-            for chunk in tasks.chunks(changed):
+            for chunk in chunks(changed, tasks.ENRICH_CHUNK):
                 enrich_batch_task.apply_async(args=(chunk,), queue=settings.celery_queue)
         later = [] if enriching else changed
         if later and intel_wanted(settings):
-            for chunk in tasks.chunks(later):
+            for chunk in chunks(later, tasks.ENRICH_CHUNK):
                 intel_batch_task.apply_async(args=(chunk,), queue=settings.celery_queue)
         if report.summary:
             log.info("batch of %d: %s", len(report.leased), report.summary)

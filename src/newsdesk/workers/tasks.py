@@ -28,7 +28,7 @@ from newsdesk.store.leases import acquire_leases, claim_due_feeds, release_lease
 
 # At most this many batches are claimed per beat tick, so one tick never floods the queue.
 MAX_BATCHES_PER_TICK = 200
-ENRICH_CHUNK = 200
+ENRICH_CHUNK = 200  # entries per enrichment task (``newsdesk.util.chunks``)
 
 _stores: dict[tuple[int, str], SqlStore] = {}
 _stores_lock = threading.Lock()
@@ -134,7 +134,3 @@ def intel_batch(store: SqlStore, settings: Settings, entry_ids: Sequence[int]) -
     """The intelligence stage (stories, entities, timelines, alerts) for stored entries: a
     background job of its own, after enrichment, so fetching never waits for it."""
     return run_intel(store.engine, settings, list(entry_ids))
-
-
-def chunks(ids: Sequence[int], size: int = ENRICH_CHUNK) -> list[list[int]]:
-    return [list(ids[i : i + size]) for i in range(0, len(ids), size)]

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from newsdesk.errors import NewsdeskError
+from newsdesk.errors import AlreadySubscribedError, NewsdeskError
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.process.urls import is_web_url
 from newsdesk.store import EntryQuery, labels
@@ -389,13 +389,14 @@ def routes(api: ApiState) -> list[BaseRoute]:
         gives, read while finding it (the new feed's first refresh runs in the background)."""
         if not is_web_url(url):
             raise BadRequest("subscribe to an http(s) URL: feed/https://…")
-        feed_url, found_title = await api.desk.find_feed_url(url)
-        known = {f.url: f for f in await api.run(api.store.list_feeds)}
-        if feed_url in known:
-            return known[feed_url], known[feed_url].display_title
-        feed = await api.run(api.store.add_feed, feed_url, title=title, category=category)
+        try:
+            feed = await api.desk.subscribe(url, title=title, category=category)
+        except AlreadySubscribedError as exc:
+            if exc.feed is None:
+                raise
+            return exc.feed, exc.feed.display_title
         api.jobs.start([feed.id])
-        return feed, title or (found_title or "").strip() or feed.display_title
+        return feed, feed.display_title
 
     async def feed_for_stream(stream: str) -> Feed:
         ref = stream[len("feed/") :] if stream.startswith("feed/") else ""

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from newsdesk import __version__
-from newsdesk.errors import NewsdeskError, ParseError
+from newsdesk.errors import AlreadySubscribedError, NewsdeskError, ParseError
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.process.urls import is_web_url
 from newsdesk.store import EntryQuery
@@ -231,13 +231,10 @@ def routes(api: ApiState) -> list[BaseRoute]:
             if found is None:
                 raise BadRequest("invalid category ID")
             category = found[0]
-        known = {f.url for f in await api.run(api.store.list_feeds)}
-        if url in known:
-            raise BadRequest("this feed already exists")
-        feed_url, _title = await api.desk.find_feed_url(url)
-        if feed_url in known:
-            raise BadRequest("this feed already exists")
-        created = await api.run(api.store.add_feed, feed_url, category=category)
+        try:
+            created = await api.desk.subscribe(url, category=category)
+        except AlreadySubscribedError:
+            raise BadRequest("this feed already exists") from None
         api.jobs.start([created.id])
         return JSONResponse({"feed_id": created.id}, status_code=201)
 

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from newsdesk import __version__
 from newsdesk.desk import parse_since
-from newsdesk.errors import NewsdeskError
+from newsdesk.errors import AlreadySubscribedError, NewsdeskError
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.process.urls import is_web_url
 from newsdesk.publish.digest import DIGEST_FORMATS, group_dict
@@ -248,15 +248,12 @@ def routes(api: ApiState) -> list[BaseRoute]:
         title = _text(str_field(data, "title"), "title", 1000)
         category = _text(str_field(data, "category"), "category")
         check = bool_field(data, "check")
-        feed_url = url
-        if check is not False:
-            feed_url, _ = await api.desk.find_feed_url(url)
-        known = {f.url for f in await api.run(api.store.list_feeds)}
-        if feed_url in known:
-            raise ApiError(409, f"already subscribed to {feed_url}")
-        feed = await api.run(
-            api.store.add_feed, feed_url, title=title or None, category=category or None
-        )
+        try:
+            feed = await api.desk.subscribe(
+                url, title=title or None, category=category or None, check=check is not False
+            )
+        except AlreadySubscribedError as exc:
+            raise ApiError(409, str(exc)) from None
         return JSONResponse(feed_json(feed), status_code=201)
 
     @handle

@@ -1,0 +1,328 @@
+"""Reading entries: filters, lists, counts, one entry, full-text search, related entries, which
+entries enrichment should work on; and the reader's read and starred flags."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, func, literal_column, or_, select, table, text, update
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from newsdesk.errors import NewsdeskError
+from newsdesk.model import Enclosure, StoredEntry
+from newsdesk.store.engine import write_transaction
+from newsdesk.store.protocol import EntryQuery
+from newsdesk.store.schema import (
+    categories,
+    entity_mentions,
+    entries,
+    entry_links,
+    entry_tags,
+    feeds,
+    stories,
+)
+from newsdesk.store.search import match_expression, search_statement
+from newsdesk.store.sql_base import SqlBase
+from newsdesk.util import chunks
+
+log = logging.getLogger(__name__)
+# Most matches a search ranks on SQLite (see EntryQueries._rank_window).
+RANK_WINDOW = 500
+_ENTRY_COLUMNS = [
+    entries.c.id,
+    entries.c.feed_id,
+    entries.c.kind,
+    entries.c.key,
+    entries.c.url,
+    entries.c.title,
+    entries.c.author,
+    entries.c.published,
+    entries.c.updated,
+    entries.c.first_seen,
+    entries.c.content_html,
+    entries.c.content_text,
+    entries.c.summary_html,
+    entries.c.tags,
+    entries.c.links,
+    entries.c.enclosures,
+    entries.c.reposted_by,
+    entries.c.reply_to,
+    entries.c.language,
+    entries.c.read,
+    entries.c.starred,
+    entries.c.story_id,
+    entries.c.fulltext_status,
+    entries.c.fulltext_error,
+    entries.c.page,
+    entries.c.changed_at,
+    func.coalesce(feeds.c.custom_title, feeds.c.title, feeds.c.url).label("feed_title"),
+    categories.c.title.label("category"),
+]
+
+
+class EntryQueries(SqlBase):
+    """``SqlStore``'s entry reads and search."""
+
+    def _entry_filters(self, query: EntryQuery) -> list[Any]:
+        where: list[Any] = []
+        if query.category is not None:
+            where.append(categories.c.title == query.category)
+        if query.feed_id is not None:
+            where.append(entries.c.feed_id == query.feed_id)
+        if query.kind is not None:
+            where.append(entries.c.kind == query.kind)
+        if query.read is not None:
+            where.append(entries.c.read.is_(query.read))
+        if query.starred is not None:
+            where.append(entries.c.starred.is_(query.starred))
+        if query.since is not None:
+            where.append(entries.c.published >= query.since)
+        if query.until is not None:
+            where.append(entries.c.published < query.until)
+        if query.ids is not None:
+            where.append(entries.c.id.in_(list(query.ids)))
+        if query.tag is not None:
+            where.append(
+                entries.c.id.in_(
+                    select(entry_tags.c.entry_id).where(entry_tags.c.tag == query.tag.casefold())
+                )
+            )
+        if query.story_id is not None:
+            where.append(entries.c.story_id == query.story_id)
+        if query.entity_id is not None:
+            where.append(
+                entries.c.id.in_(
+                    select(entity_mentions.c.entry_id).where(
+                        entity_mentions.c.entity_id == query.entity_id
+                    )
+                )
+            )
+        return where
+
+    def _entries_from(self) -> Any:
+        return entries.join(feeds, feeds.c.id == entries.c.feed_id).outerjoin(
+            categories, categories.c.id == feeds.c.category_id
+        )
+
+    def list_entries(self, query: EntryQuery) -> list[StoredEntry]:
+        order = (
+            (entries.c.published.asc(), entries.c.id.asc())
+            if query.oldest_first
+            else (entries.c.published.desc(), entries.c.id.desc())
+        )
+        stmt = (
+            select(*_ENTRY_COLUMNS)
+            .select_from(self._entries_from())
+            .where(and_(True, *self._entry_filters(query)))
+            .order_by(*order)
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        with self.engine.connect() as conn:
+            found = [self._stored(row) for row in conn.execute(stmt)]
+            self._attach_related(conn, found)
+        return found
+
+    def count_entries(self, query: EntryQuery) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(self._entries_from())
+            .where(and_(True, *self._entry_filters(query)))
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar() or 0)
+
+    def get_entry(self, entry_id: int) -> StoredEntry:
+        found = self.list_entries(EntryQuery(ids=[entry_id], limit=1))
+        if not found:
+            raise NewsdeskError(f"no entry with id {entry_id}")
+        return found[0]
+
+    def search(self, text_query: str, query: EntryQuery) -> list[StoredEntry]:
+        match = match_expression(self.dialect, text_query)
+        if not match:
+            return []
+        filters = self._entry_filters(query)
+        with self.engine.connect() as conn:
+            try:
+                if self.dialect == "sqlite":
+                    filters += self._rank_window(conn, match, filters)
+                stmt = (
+                    search_statement(self.dialect, match, self._entries_from(), filters)
+                    .limit(query.limit)
+                    .offset(query.offset)
+                )
+                hits = conn.execute(stmt).all()
+            except (OperationalError, ProgrammingError) as exc:
+                # The database's own words stay in the log: they describe our SQL, not the
+                # user's mistake.
+                log.warning("search for %r failed: %s", text_query[:200], exc.orig)
+                raise NewsdeskError(
+                    f"cannot search for {text_query[:200]!r}: use plain words"
+                ) from None
+            if not hits:
+                return []
+            rows = conn.execute(
+                select(*_ENTRY_COLUMNS)
+                .select_from(self._entries_from())
+                .where(entries.c.id.in_([h.id for h in hits]))
+            )
+            by_id = {row.id: self._stored(row) for row in rows}
+            found = []
+            for hit in hits:
+                entry = by_id.get(hit.id)
+                if entry is not None:
+                    entry.snippet = hit.snippet
+                    found.append(entry)
+            self._attach_related(conn, found)
+        return found
+
+    def _rank_window(self, conn: Connection, match: str, filters: list[Any]) -> list[Any]:
+        """SQLite ranks (bm25) every match before sorting, seconds for words found in most
+        entries; when a query matches more than RANK_WINDOW entries, only the newest
+        RANK_WINDOW of them are ranked (a bound on the index's rowid, which FTS5 applies
+        while reading)."""
+        fts_rowid: Any = literal_column("entries_fts.rowid")
+        floor = conn.execute(
+            select(entries.c.id)
+            .select_from(self._entries_from().join(table("entries_fts"), fts_rowid == entries.c.id))
+            .where(text("entries_fts MATCH :match").bindparams(match=match), *filters)
+            .order_by(fts_rowid.desc())
+            .limit(1)
+            .offset(RANK_WINDOW - 1)
+        ).scalar()
+        return [] if floor is None else [fts_rowid >= floor]
+
+    def set_flags(
+        self, ids: Sequence[int], *, read: bool | None = None, starred: bool | None = None
+    ) -> int:
+        now = datetime.now(UTC)
+        values: dict[str, Any] = {}
+        if read is not None:
+            values.update(read=read, read_at=now if read else None)
+        if starred is not None:
+            values.update(starred=starred, starred_at=now if starred else None)
+        if not values or not ids:
+            return 0
+        values["changed_at"] = now
+        count = 0
+        with write_transaction(self.engine) as conn:
+            for chunk in chunks(list(ids)):
+                count += conn.execute(
+                    update(entries).where(entries.c.id.in_(chunk)).values(**values)
+                ).rowcount
+        return count
+
+    @staticmethod
+    def _stored(row: Row[Any]) -> StoredEntry:
+        m = row._mapping
+        return StoredEntry(
+            id=m["id"],
+            feed_id=m["feed_id"],
+            feed_title=m["feed_title"],
+            category=m["category"],
+            kind=m["kind"],
+            key=m["key"],
+            url=m["url"],
+            title=m["title"],
+            author=m["author"],
+            published=m["published"],
+            updated=m["updated"],
+            first_seen=m["first_seen"],
+            content_html=m["content_html"] or "",
+            content_text=m["content_text"] or "",
+            summary_html=m["summary_html"],
+            tags=list(m["tags"] or []),
+            links=list(m["links"] or []),
+            enclosures=[
+                Enclosure(url=e.get("url", ""), type=e.get("type"), length=e.get("length"))
+                for e in (m["enclosures"] or [])
+                if isinstance(e, dict)
+            ],
+            reposted_by=m["reposted_by"],
+            reply_to=m["reply_to"],
+            language=m["language"],
+            read=bool(m["read"]),
+            starred=bool(m["starred"]),
+            story_id=m["story_id"],
+            fulltext_status=m["fulltext_status"],
+            fulltext_error=m["fulltext_error"],
+            page=m["page"],
+            changed_at=max(m["changed_at"] or m["first_seen"], m["first_seen"]),
+        )
+
+    def related_ids(self, conn: Connection, ids: Sequence[int]) -> dict[int, list[int]]:
+        """Entries related by URL: one links to the other's canonical URL, or both are the
+        same page."""
+        related: dict[int, set[int]] = {}
+        if not ids:
+            return {}
+        other = entries.alias("other")
+        for chunk in chunks(list(ids)):
+            queries = [
+                select(entry_links.c.entry_id, other.c.id)
+                .join(other, other.c.url_canonical == entry_links.c.url)
+                .where(entry_links.c.entry_id.in_(chunk)),
+                select(entries.c.id, entry_links.c.entry_id)
+                .join(entry_links, entry_links.c.url == entries.c.url_canonical)
+                .where(entries.c.id.in_(chunk)),
+                select(entries.c.id, other.c.id)
+                .join(
+                    other,
+                    and_(
+                        other.c.url_canonical == entries.c.url_canonical, other.c.id != entries.c.id
+                    ),
+                )
+                .where(entries.c.id.in_(chunk)),
+            ]
+            for q in queries:
+                for a, b in conn.execute(q):
+                    if a != b:
+                        related.setdefault(a, set()).add(b)
+        return {k: sorted(v) for k, v in related.items()}
+
+    def _attach_related(self, conn: Connection, found: list[StoredEntry]) -> None:
+        related = self.related_ids(conn, [e.id for e in found])
+        for entry in found:
+            entry.related = related.get(entry.id, [])
+
+    def entries_to_enrich(self, ids: Sequence[int], *, fulltext: bool = True) -> list[StoredEntry]:
+        """Of ``ids``, the entries enrichment works on: posts that link somewhere, and (with
+        ``fulltext``) articles waiting for their full text. Others are not even loaded."""
+        wanted = self.ids_to_enrich(ids, fulltext=fulltext)
+        found: list[StoredEntry] = []
+        for chunk in chunks(wanted):
+            found.extend(self.list_entries(EntryQuery(ids=chunk, limit=len(chunk))))
+        return found
+
+    def ids_to_enrich(self, ids: Sequence[int], *, fulltext: bool = True) -> list[int]:
+        """The ids of ``entries_to_enrich``."""
+        wanted: list[int] = []
+        with self.engine.connect() as conn:
+            for chunk in chunks(list(ids)):
+                needs = and_(
+                    entries.c.kind == "post",
+                    select(entry_links.c.entry_id)
+                    .where(entry_links.c.entry_id == entries.c.id)
+                    .exists(),
+                )
+                if fulltext:
+                    needs = or_(needs, entries.c.fulltext_status == "pending")
+                wanted.extend(
+                    conn.execute(
+                        select(entries.c.id).where(entries.c.id.in_(chunk), needs)
+                    ).scalars()
+                )
+        return wanted
+
+    def story_leads(self, story_ids: Sequence[int]) -> dict[int, int | None]:
+        """Each story's lead entry (its best article, shown on its card), by story id."""
+        found: dict[int, int | None] = {}
+        with self.engine.connect() as conn:
+            for chunk in chunks(list(dict.fromkeys(story_ids))):
+                query = select(stories.c.id, stories.c.lead_entry_id).where(stories.c.id.in_(chunk))
+                found.update((int(i), lead) for i, lead in conn.execute(query))
+        return found

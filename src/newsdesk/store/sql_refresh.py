@@ -1,0 +1,314 @@
+"""The refresh writer: a feed's fetch state, its new and edited entries, their links and tags,
+in one transaction per batch and one savepoint per feed. Deduplication is the database's job:
+``unique (feed_id, key)`` on entries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, null, select, update
+from sqlalchemy.exc import IntegrityError
+
+from newsdesk.errors import ConcurrentWriteError
+from newsdesk.model import Entry
+from newsdesk.process.sanitize import one_line
+from newsdesk.process.urls import canonical_url, is_web_url
+from newsdesk.store.engine import write_transaction
+from newsdesk.store.protocol import FeedState, StoreResult
+from newsdesk.store.schema import USER_LABEL, entries, entry_links, entry_tags, feeds
+from newsdesk.store.sql_base import SqlBase
+from newsdesk.util import chunks
+
+
+class _Existing(NamedTuple):
+    """What an upsert needs to know of an entry already stored under the same key."""
+
+    id: int
+    content_hash: str
+    url_canonical: str | None
+    fulltext_status: str | None
+
+
+def _keeps_fulltext(stored: _Existing, e: Entry) -> bool:
+    """An edited summary-only article keeps the full text extracted from its page as long as
+    the feed still points to the same page."""
+    same_page = stored.url_canonical == (canonical_url(e.url) if e.url else None)
+    return e.wants_fulltext and stored.fulltext_status == "done" and same_page
+
+
+class RefreshWriter(SqlBase):
+    """``SqlStore``'s writes of a refresh."""
+
+    @staticmethod
+    def _state_values(state: FeedState, feed: Row[Any] | None) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "last_fetched": state.last_fetched,
+            "last_status": state.last_status,
+            "next_check": state.next_check,
+            "pending_url": state.pending_url,
+            "pending_count": state.pending_count,
+        }
+        if state.error is None:
+            values.update(
+                error_count=0, error_since=None, last_error=None, last_success=state.last_fetched
+            )
+            if state.etag is not None or state.last_modified is not None:
+                values.update(etag=state.etag, last_modified=state.last_modified)
+        else:
+            values.update(
+                error_count=feeds.c.error_count + 1,
+                last_error=state.error[:2000],
+                error_since=func.coalesce(feeds.c.error_since, state.last_fetched),
+            )
+        if state.title and (title := one_line(state.title)):
+            values["title"] = title[:1000]
+        if state.site_url and is_web_url(state.site_url):  # never a javascript: link
+            values["site_url"] = state.site_url
+        if state.problems or state.title is not None:
+            values["problems"] = state.problems[:20]
+        if state.ttl_minutes is not None:
+            values["ttl_minutes"] = state.ttl_minutes
+        if state.entries_per_day is not None:
+            values["entries_per_day"] = state.entries_per_day
+        if state.paused_reason:
+            values.update(paused=True, paused_reason=state.paused_reason)
+        return values
+
+    def save_fetch_states(self, states: Sequence[tuple[int, FeedState]]) -> None:
+        """Record fetches that stored no entries (304s, errors) in one transaction."""
+        if not states:
+            return
+        with write_transaction(self.engine) as conn:
+            for feed_id, state in states:
+                self._write_state(conn, feed_id, state)
+
+    def _write_state(self, conn: Connection, feed_id: int, state: FeedState) -> None:
+        values = self._state_values(state, None)
+        if state.new_url:
+            current = conn.execute(select(feeds.c.url).where(feeds.c.id == feed_id)).scalar()
+            taken = conn.execute(
+                select(feeds.c.id).where(feeds.c.url == state.new_url, feeds.c.id != feed_id)
+            ).scalar()
+            if current and current != state.new_url and taken is None:
+                values.update(
+                    url=state.new_url, moved_from=current, pending_url=None, pending_count=0
+                )
+        conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
+
+    def save_refresh(
+        self, feed_id: int, state: FeedState, new_entries: Sequence[Entry], now: datetime
+    ) -> StoreResult:
+        result = self.save_refresh_batch([(feed_id, state, new_entries)], now)[0]
+        if result.error is not None:
+            raise ConcurrentWriteError(result.error)
+        return result
+
+    def save_refresh_batch(
+        self, batch: Sequence[tuple[int, FeedState, Sequence[Entry]]], now: datetime
+    ) -> list[StoreResult]:
+        """Several feeds' refreshes in one transaction (a commit, with its search-index flush,
+        costs far more than a row); each feed in a savepoint, so it is stored whole or not at
+        all. When unique (feed_id, key) catches a concurrent refresh of the same feed, that
+        feed's savepoint rolls back (the other copy stands) and its result carries the error;
+        the other feeds of the batch are stored."""
+        results: list[StoreResult] = []
+        with write_transaction(self.engine) as conn:
+            for feed_id, state, new_entries in batch:
+                try:
+                    with conn.begin_nested():
+                        self._write_state(conn, feed_id, state)
+                        results.append(
+                            self._upsert_entries(conn, feed_id, new_entries, now)
+                            if new_entries
+                            else StoreResult()
+                        )
+                except IntegrityError:
+                    results.append(
+                        StoreResult(
+                            error=(
+                                f"feed {feed_id} was stored by another refresh at the same "
+                                "time; this copy was discarded"
+                            )
+                        )
+                    )
+        return results
+
+    def _upsert_entries(
+        self, conn: Connection, feed_id: int, batch: Sequence[Entry], now: datetime
+    ) -> StoreResult:
+        result = StoreResult()
+        existing: dict[str, _Existing] = {}
+        for keys in chunks([e.key for e in batch]):
+            rows = conn.execute(
+                select(
+                    entries.c.key,
+                    entries.c.id,
+                    entries.c.content_hash,
+                    entries.c.url_canonical,
+                    entries.c.fulltext_status,
+                ).where(entries.c.feed_id == feed_id, entries.c.key.in_(keys))
+            )
+            existing.update({r[0]: _Existing(r[1], r[2], r[3], r[4]) for r in rows})
+        fresh = [e for e in batch if e.key not in existing]
+        if fresh:
+            # GUIDs that rotate on every fetch: the same content under a new key is not new.
+            known_hashes: set[str] = set()
+            for hashes in chunks([e.content_hash for e in fresh]):
+                known_hashes.update(
+                    conn.execute(
+                        select(entries.c.content_hash).where(
+                            entries.c.feed_id == feed_id, entries.c.content_hash.in_(hashes)
+                        )
+                    ).scalars()
+                )
+            fresh = [e for e in fresh if e.content_hash not in known_hashes]
+        changed = [
+            (existing[e.key].id, e)
+            for e in batch
+            if e.key in existing and existing[e.key].content_hash != e.content_hash
+        ]
+        if fresh:
+            # executemany, then one query for the ids: INSERT … RETURNING of many rows runs a
+            # statement per row on SQLite.
+            conn.execute(insert(entries), [self._entry_row(feed_id, e, now) for e in fresh])
+            ids: dict[str, int] = {}
+            for keys in chunks([e.key for e in fresh]):
+                ids.update(
+                    (key, entry_id)
+                    for key, entry_id in conn.execute(
+                        select(entries.c.key, entries.c.id).where(
+                            entries.c.feed_id == feed_id, entries.c.key.in_(keys)
+                        )
+                    )
+                )
+            result.new_ids = [ids[e.key] for e in fresh]
+            self._write_links_and_tags(conn, [(ids[e.key], e) for e in fresh], replace=False)
+        if changed:
+            self._update_changed(conn, changed, existing)
+            result.updated_ids = [entry_id for entry_id, _ in changed]
+            self._write_links_and_tags(conn, changed, replace=True)
+        return result
+
+    @staticmethod
+    def _update_changed(
+        conn: Connection, changed: Sequence[tuple[int, Entry]], existing: dict[str, _Existing]
+    ) -> None:
+        """Rewrite entries the feed edited. An article whose full text was extracted keeps it
+        when its link is the same (the page did not move; the feed only reworded its summary,
+        which is kept beside it); with a new link, or without full text, the entry takes the
+        feed's version and waits for extraction again (``fulltext_status`` pending)."""
+        keep: list[dict[str, Any]] = []
+        replace: list[dict[str, Any]] = []
+        now = datetime.now(UTC)
+        for entry_id, e in changed:
+            values = {"b_id": entry_id, "changed_at": now, **RefreshWriter._entry_update(e)}
+            if _keeps_fulltext(existing[e.key], e):
+                values["summary_html"] = e.summary_html or e.content_html
+                for name in ("content_html", "content_text", "fulltext_status"):
+                    del values[name]
+                keep.append(values)
+            else:
+                replace.append(values)
+        shared: dict[str, Any] = {
+            name: bindparam(name)
+            for name in (
+                "title",
+                "author",
+                "url",
+                "url_canonical",
+                "updated",
+                "summary_html",
+                "content_hash",
+                "tags",
+                "links",
+                "enclosures",
+                "wants_fulltext",
+                "changed_at",
+            )
+        }
+        statement = update(entries).where(entries.c.id == bindparam("b_id"))
+        if keep:
+            conn.execute(statement.values(**shared), keep)
+        if replace:
+            conn.execute(
+                statement.values(
+                    **shared,
+                    content_html=bindparam("content_html"),
+                    content_text=bindparam("content_text"),
+                    fulltext_status=bindparam("fulltext_status"),
+                    # what was extracted from the old page no longer describes this entry
+                    fulltext_error=None,
+                    page=null(),
+                ),
+                replace,
+            )
+
+    @staticmethod
+    def _entry_update(e: Entry) -> dict[str, Any]:
+        return {
+            "title": e.title,
+            "author": e.author,
+            "url": e.url,
+            "url_canonical": canonical_url(e.url) if e.url else None,
+            "updated": e.updated,
+            "content_html": e.content_html,
+            "content_text": e.content_text,
+            "summary_html": e.summary_html,
+            "content_hash": e.content_hash,
+            "tags": e.tags,
+            "links": [canonical_url(u) for u in e.links],
+            "enclosures": [x.as_dict() for x in e.enclosures],
+            "wants_fulltext": e.wants_fulltext,
+            "fulltext_status": "pending" if e.wants_fulltext else None,
+        }
+
+    def _entry_row(self, feed_id: int, e: Entry, now: datetime) -> dict[str, Any]:
+        return {
+            "feed_id": feed_id,
+            "key": e.key,
+            "kind": e.kind,
+            "published": e.published,
+            "first_seen": now,
+            "changed_at": now,
+            "reposted_by": e.reposted_by,
+            "reply_to": e.reply_to,
+            "language": e.language,
+            "read": False,
+            "starred": False,
+            **self._entry_update(e),
+        }
+
+    @staticmethod
+    def _write_links_and_tags(
+        conn: Connection, pairs: Sequence[tuple[int, Entry]], *, replace: bool
+    ) -> None:
+        if replace:
+            ids = [entry_id for entry_id, _ in pairs]
+            for chunk in chunks(ids):
+                conn.execute(delete(entry_links).where(entry_links.c.entry_id.in_(chunk)))
+                # The feed's tags are rewritten; the reader's own labels stay (store.labels).
+                conn.execute(
+                    delete(entry_tags).where(
+                        entry_tags.c.entry_id.in_(chunk),
+                        func.substr(entry_tags.c.tag, 1, len(USER_LABEL)) != USER_LABEL,
+                    )
+                )
+        link_rows: list[dict[str, Any]] = []
+        tag_rows: list[dict[str, Any]] = []
+        for entry_id, e in pairs:
+            seen: set[str] = set()
+            for position, url in enumerate(e.links):
+                canonical = canonical_url(url)
+                if canonical not in seen:
+                    seen.add(canonical)
+                    link_rows.append({"entry_id": entry_id, "url": canonical, "position": position})
+            tag_rows.extend(
+                {"entry_id": entry_id, "tag": tag[:100]}
+                for tag in dict.fromkeys(t[:100] for t in e.tags)
+            )
+        if link_rows:
+            conn.execute(insert(entry_links), link_rows)
+        if tag_rows:
+            conn.execute(insert(entry_tags), tag_rows)
