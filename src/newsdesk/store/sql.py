@@ -42,6 +42,9 @@ from newsdesk.process.sanitize import one_line
 from newsdesk.process.urls import canonical_url, is_web_url
 from newsdesk.store import search as fts
 from newsdesk.store.engine import create_store_engine, write_transaction
+from newsdesk.store.entities import EntityStore
+from newsdesk.store.events import EventStore
+from newsdesk.store.intel import IntelStore
 from newsdesk.store.migrations import migrate
 from newsdesk.store.protocol import EntryQuery, FeedState, StoreResult
 from newsdesk.store.schema import (
@@ -55,6 +58,7 @@ from newsdesk.store.schema import (
     link_cache,
 )
 from newsdesk.store.schema import pages as pages_table
+from newsdesk.store.stories import StoryStore
 
 _CHUNK = 500
 DEFAULT_CATEGORY = "General"  # the default of the ``default_category`` setting
@@ -146,6 +150,11 @@ class SqlStore:
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise StoreError(f"cannot prepare the database {self._safe_url()}: {exc}") from None
+        # parts
+        self.entities = EntityStore(self.engine)
+        self.events = EventStore(self.engine)
+        self.intel = IntelStore(self.engine)
+        self.stories = StoryStore(self.engine)
 
     def _safe_url(self) -> str:
         from sqlalchemy.engine import make_url

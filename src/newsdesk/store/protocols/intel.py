@@ -1,0 +1,103 @@
+"""What the intel stage (``newsdesk.intel``, ``newsdesk.stories``) needs of the store.
+
+``SqlStore.intel`` (``newsdesk.store.intel.IntelStore``) implements it on the database; the
+tests' ``MemoryIntel`` implements it on dicts and lists. Nothing here imports SQLAlchemy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from newsdesk.store.stories import EntryRow, Facts
+
+if TYPE_CHECKING:
+    from newsdesk.entities.found import FoundEntity
+    from newsdesk.settings import Settings
+    from newsdesk.timeline.extract import Event
+
+__all__ = ["ClusterBatch", "EntryRow", "EntryText", "Facts", "IntelStorage", "Reading"]
+
+
+@dataclass(frozen=True, slots=True)
+class EntryText:
+    """An entry as the reading step sees it."""
+
+    id: int
+    title: str
+    text: str
+    content_hash: str
+    published: datetime
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What was read in one entry, to store in one go. ``mentions`` or ``events`` None: leave
+    the stored ones as they are. ``fresh``: the entry was never read (nothing to replace)."""
+
+    entry_id: int
+    published: datetime
+    content_hash: str
+    text_length: int
+    mentions: Sequence[FoundEntity] | None
+    events: Sequence[Event] | None
+    fresh: bool
+
+
+class ClusterBatch(Protocol):
+    """What clustering reads and writes inside one transaction (one batch of entries)."""
+
+    def unclustered_ids(self, limit: int) -> list[int]: ...
+    def load_entries(self, ids: Sequence[int]) -> list[EntryRow]: ...
+    def story_leads(self, story_ids: Iterable[int]) -> dict[int, tuple[int | None, int]]: ...
+    def key_hits(self, keys: Iterable[str]) -> list[tuple[str, int]]: ...
+    def entry_facts(self, ids: Iterable[int]) -> dict[int, Facts]: ...
+    def signatures(self, ids: Iterable[int]) -> dict[int, tuple[bytes | None, str | None]]: ...
+    def create_stories(self, count: int, when: datetime, now: datetime) -> list[int]: ...
+    def merge_stories(self, merged: Mapping[int, int]) -> None: ...
+    def replace_keys(
+        self, rekeyed: Sequence[int], rows: Sequence[tuple[str, int, datetime]]
+    ) -> None: ...
+    def replace_signatures(self, rows: Sequence[tuple[int, bytes | None, str]]) -> None: ...
+    def assign_stories(self, assignments: Mapping[int, int]) -> None: ...
+    def refresh_stories(self, story_ids: Iterable[int], now: datetime) -> None: ...
+
+
+class IntelStorage(Protocol):
+    """The intel stage's door to the store."""
+
+    def clustering(self) -> AbstractContextManager[ClusterBatch]:
+        """One clustering batch's transaction: committed when the block ends normally."""
+        ...
+
+    def clustering_lock(self) -> AbstractContextManager[None]:
+        """One clusterer at a time (several worker processes)."""
+        ...
+
+    def all_entry_ids(self) -> Iterator[list[int]]:
+        """Every stored entry id, in chunks, oldest first."""
+        ...
+
+    def pending(self, ids: Sequence[int], model: str | None, version: int) -> dict[int, bool]:
+        """Of ``ids``, those never read (True), or changed or read otherwise since (False)."""
+        ...
+
+    def entry_texts(self, ids: Sequence[int]) -> list[EntryText]: ...
+
+    def save_readings(
+        self, readings: Sequence[Reading], *, version: int, model: str | None, done_at: datetime
+    ) -> int:
+        """Store the entries' mentions and events and mark them read, in one transaction;
+        returns how many events were stored."""
+        ...
+
+    def match_alerts(self, entry_ids: Sequence[int]) -> int:
+        """Raise the alerts the entries match; how many."""
+        ...
+
+    def deliver_alerts(self, settings: Settings) -> tuple[int, int]:
+        """Send the alerts due: (sent, failed)."""
+        ...
