@@ -236,10 +236,8 @@ class Desk:
         else by that first member (a search's best match)."""
         leads: dict[int, int | None] = {}
         if lead_first:
-            from newsdesk.store.stories import story_summaries
-
             ids = {e.story_id for e in entries if e.story_id is not None}
-            leads = {i: s.lead_entry_id for i, s in story_summaries(self.store.engine, ids).items()}
+            leads = {i: s.lead_entry_id for i, s in self.store.stories.story_summaries(ids).items()}
         return group_by_story(entries, leads)
 
     def mark_story(self, story_id: int, read: bool) -> int:

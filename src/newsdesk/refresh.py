@@ -399,16 +399,16 @@ async def refresh_feeds(
             pool.shutdown(wait=True)
     stopping = stop is not None and stop.is_set()
     changed = runner.report.new_ids + runner.report.updated_ids
-    engine = getattr(store, "engine", None)
+    intel_store = getattr(store, "intel", None)
     wanted = bool(intel and changed and intel_wanted(settings))
-    if engine is None or not wanted:
+    if intel_store is None or not wanted:
         pass
     elif len(changed) > settings.intel_inline_max:
         runner.report.intel_deferred = len(changed)
     elif not stopping:
         if progress:
             progress("intel", 0, len(changed))
-        runner.report.intel = await asyncio.to_thread(run_intel, engine, settings, changed)
+        runner.report.intel = await asyncio.to_thread(run_intel, intel_store, settings, changed)
         if progress:
             progress("intel", len(changed), len(changed))
     runner.report.seconds = time.perf_counter() - started
