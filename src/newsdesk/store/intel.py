@@ -17,7 +17,7 @@ from newsdesk.store import stories as db
 from newsdesk.store.engine import create_store_engine, write_transaction
 from newsdesk.store.entities import replace_mentions
 from newsdesk.store.events import replace_events
-from newsdesk.store.protocols.intel import EntryText, Reading
+from newsdesk.store.protocols.intel import EntryRow, EntryText, Facts, Reading
 from newsdesk.store.schema import entries, entry_intel, feeds
 from newsdesk.util import chunks
 
@@ -49,7 +49,7 @@ class _ConnBatch:
     def unclustered_ids(self, limit: int) -> list[int]:
         return db.unclustered_ids(self.conn, limit)
 
-    def load_entries(self, ids: Sequence[int]) -> list[db.EntryRow]:
+    def load_entries(self, ids: Sequence[int]) -> list[EntryRow]:
         return db.load_entries(self.conn, ids)
 
     def story_leads(self, story_ids: Iterable[int]) -> dict[int, tuple[int | None, int]]:
@@ -58,7 +58,7 @@ class _ConnBatch:
     def key_hits(self, keys: Iterable[str]) -> list[tuple[str, int]]:
         return db.key_hits(self.conn, keys)
 
-    def entry_facts(self, ids: Iterable[int]) -> dict[int, db.Facts]:
+    def entry_facts(self, ids: Iterable[int]) -> dict[int, Facts]:
         return db.entry_facts(self.conn, ids)
 
     def signatures(self, ids: Iterable[int]) -> dict[int, tuple[bytes | None, str | None]]:

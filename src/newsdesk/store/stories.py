@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
 from newsdesk.store.engine import write_transaction
+from newsdesk.store.protocols.intel import EntryRow, Facts
 from newsdesk.store.schema import entries, entry_signatures, stories, story_keys
 from newsdesk.util import chunks, iso
 
@@ -64,22 +65,6 @@ def _summary(row: Any) -> StorySummary:
 
 
 # -- what clustering reads and writes -------------------------------------------------------
-
-
-@dataclass(slots=True)
-class EntryRow:
-    """An entry as clustering reads it."""
-
-    id: int
-    feed_id: int
-    kind: str
-    title: str
-    text: str
-    url_canonical: str | None
-    links: list[str]
-    published: datetime
-    story_id: int | None
-    title_terms: str | None  # as stored when it was last clustered
 
 
 def unclustered_ids(conn: Connection, limit: int) -> list[int]:
@@ -165,12 +150,6 @@ def key_hits(conn: Connection, keys: Iterable[str]) -> list[tuple[str, int]]:
     return _driver_rows(
         conn, 'SELECT "key", entry_id FROM story_keys WHERE "key" IN ({marks})', list(keys)
     )
-
-
-class Facts(NamedTuple):
-    story_id: int | None
-    feed_id: int
-    published: datetime
 
 
 def entry_facts(conn: Connection, ids: Iterable[int]) -> dict[int, Facts]:

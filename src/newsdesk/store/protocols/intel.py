@@ -9,9 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
-
-from newsdesk.store.stories import EntryRow, Facts
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from newsdesk.entities.found import FoundEntity
@@ -19,6 +17,28 @@ if TYPE_CHECKING:
     from newsdesk.timeline.extract import Event
 
 __all__ = ["ClusterBatch", "EntryRow", "EntryText", "Facts", "IntelStorage", "Reading"]
+
+
+@dataclass(slots=True)
+class EntryRow:
+    """An entry as clustering reads it."""
+
+    id: int
+    feed_id: int
+    kind: str
+    title: str
+    text: str
+    url_canonical: str | None
+    links: list[str]
+    published: datetime
+    story_id: int | None
+    title_terms: str | None  # as stored when it was last clustered
+
+
+class Facts(NamedTuple):
+    story_id: int | None
+    feed_id: int
+    published: datetime
 
 
 @dataclass(frozen=True, slots=True)
