@@ -13,12 +13,25 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from newsdesk.store import stories as db
 from newsdesk.store.engine import create_store_engine, write_transaction
 from newsdesk.store.entities import replace_mentions
 from newsdesk.store.events import replace_events
 from newsdesk.store.protocols.intel import EntryRow, EntryText, Facts, Reading
 from newsdesk.store.schema import entries, entry_intel, feeds
+from newsdesk.store.stories import (
+    assign_stories,
+    create_stories,
+    entry_facts,
+    key_hits,
+    load_entries,
+    merge_stories,
+    refresh_stories,
+    replace_keys,
+    replace_signatures,
+    signatures,
+    story_leads,
+    unclustered_ids,
+)
 from newsdesk.util import chunks
 
 if TYPE_CHECKING:
@@ -47,42 +60,42 @@ class _ConnBatch:
         self.conn = conn
 
     def unclustered_ids(self, limit: int) -> list[int]:
-        return db.unclustered_ids(self.conn, limit)
+        return unclustered_ids(self.conn, limit)
 
     def load_entries(self, ids: Sequence[int]) -> list[EntryRow]:
-        return db.load_entries(self.conn, ids)
+        return load_entries(self.conn, ids)
 
     def story_leads(self, story_ids: Iterable[int]) -> dict[int, tuple[int | None, int]]:
-        return db.story_leads(self.conn, story_ids)
+        return story_leads(self.conn, story_ids)
 
     def key_hits(self, keys: Iterable[str]) -> list[tuple[str, int]]:
-        return db.key_hits(self.conn, keys)
+        return key_hits(self.conn, keys)
 
     def entry_facts(self, ids: Iterable[int]) -> dict[int, Facts]:
-        return db.entry_facts(self.conn, ids)
+        return entry_facts(self.conn, ids)
 
     def signatures(self, ids: Iterable[int]) -> dict[int, tuple[bytes | None, str | None]]:
-        return db.signatures(self.conn, ids)
+        return signatures(self.conn, ids)
 
     def create_stories(self, count: int, when: datetime, now: datetime) -> list[int]:
-        return db.create_stories(self.conn, count, when, now)
+        return create_stories(self.conn, count, when, now)
 
     def merge_stories(self, merged: Mapping[int, int]) -> None:
-        db.merge_stories(self.conn, merged)
+        merge_stories(self.conn, merged)
 
     def replace_keys(
         self, rekeyed: Sequence[int], rows: Sequence[tuple[str, int, datetime]]
     ) -> None:
-        db.replace_keys(self.conn, rekeyed, rows)
+        replace_keys(self.conn, rekeyed, rows)
 
     def replace_signatures(self, rows: Sequence[tuple[int, bytes | None, str]]) -> None:
-        db.replace_signatures(self.conn, rows)
+        replace_signatures(self.conn, rows)
 
     def assign_stories(self, assignments: Mapping[int, int]) -> None:
-        db.assign_stories(self.conn, assignments)
+        assign_stories(self.conn, assignments)
 
     def refresh_stories(self, story_ids: Iterable[int], now: datetime) -> None:
-        db.refresh_stories(self.conn, story_ids, now)
+        refresh_stories(self.conn, story_ids, now)
 
 
 def _record(conn: Connection, rows: list[dict[str, Any]]) -> None:
