@@ -208,7 +208,9 @@ def _entity_ids(
                 ids[(kind, key)] = linked
     missing = [wanted[k] for k in wanted if k not in ids]
     if missing:
-        _insert_ignoring_conflicts(conn, [_new_entity(f) for f in missing])
+        counters = {"mention_count": 0, "entry_count": 0, "first_seen": None, "last_seen": None}
+        rows_in = [{"kind": f.kind, "key": f.key, "name": f.name, "aliases": []} for f in missing]
+        _insert_ignoring_conflicts(conn, [{**r, **counters} for r in rows_in])
         rows = conn.execute(
             select(entities.c.id, entities.c.kind, entities.c.key).where(
                 entities.c.key.in_(sorted({f.key for f in missing}))
@@ -216,19 +218,6 @@ def _entity_ids(
         ).all()
         ids.update({(r.kind, r.key): r.id for r in rows if (r.kind, r.key) in wanted})
     return ids
-
-
-def _new_entity(found: FoundEntity) -> dict[str, Any]:
-    return {
-        "kind": found.kind,
-        "key": found.key,
-        "name": found.name,
-        "aliases": [],
-        "mention_count": 0,
-        "entry_count": 0,
-        "first_seen": None,
-        "last_seen": None,
-    }
 
 
 _PerEntity = dict[int, tuple[int, int, list[str]]]  # entity id -> (count, first offset, names)
