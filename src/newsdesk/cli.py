@@ -255,9 +255,7 @@ def _query(args: argparse.Namespace, desk: Any) -> Any:
     since = parse_since(args.since) if getattr(args, "since", None) else None
     entity_id = None
     if getattr(args, "entity", None):
-        from newsdesk.intel_cli import resolve_entity
-
-        entity_id = resolve_entity(desk.store.engine, args.entity).id
+        entity_id = desk.store.entities.resolve(args.entity).id
     return EntryQuery(
         category=getattr(args, "category", None),
         feed_id=feed_id,

@@ -295,7 +295,8 @@ class Desk:
         else by that first member (a search's best match)."""
         leads: dict[int, int | None] = {}
         if lead_first:
-            leads = self.store.story_leads([e.story_id for e in entries if e.story_id is not None])
+            ids = {e.story_id for e in entries if e.story_id is not None}
+            leads = {i: s.lead_entry_id for i, s in self.store.stories.story_summaries(ids).items()}
         return group_by_story(entries, leads)
 
     def mark_story(self, story_id: int, read: bool) -> int:

@@ -50,3 +50,11 @@ class FeedNotFoundError(NewsdeskError):
 
 class EntryNotFoundError(NewsdeskError):
     """No stored entry has the given id."""
+
+
+class EntityNotFoundError(NewsdeskError):
+    """No entity answers to the given id or name."""
+
+
+class AmbiguousEntityError(NewsdeskError):
+    """Several entities answer to a name, none of them exactly: the message names a few."""

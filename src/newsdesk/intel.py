@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import Engine, and_, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from typing import TYPE_CHECKING
 
 from newsdesk.settings import Settings
-from newsdesk.store.engine import write_transaction
-from newsdesk.store.schema import entries, entry_intel
+from newsdesk.store.protocols.intel import EntryText, IntelStorage, Reading
+from newsdesk.util import chunks
 
 if TYPE_CHECKING:
     from newsdesk.entities import EntityExtractor
+    from newsdesk.entities.found import FoundEntity
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +33,6 @@ log = logging.getLogger(__name__)
 INTEL_VERSION = 1
 # Entries read (and written) per transaction.
 READ_BATCH = 100
-# Ids looked at per query when scanning the whole store.
-SCAN_CHUNK = 2000
-_CLUSTER_LOCK = 7405124  # PostgreSQL advisory lock key (migrations use 7405123)
 
 
 @dataclass(slots=True)
@@ -147,72 +141,8 @@ def _english(language: str | None) -> bool:
     return not language or language.lower().startswith("en")
 
 
-def _pending(engine: Engine, ids: Sequence[int], model: str | None) -> dict[int, bool]:
-    """Of ``ids``, those whose text was never read (True), or changed since or was read
-    otherwise (False)."""
-    found: dict[int, bool] = {}
-    version = _version()
-    stale = or_(
-        entry_intel.c.entry_id.is_(None),
-        entry_intel.c.content_hash != entries.c.content_hash,
-        entry_intel.c.text_length != func.length(entries.c.content_text),
-        entry_intel.c.version != version,
-        func.coalesce(entry_intel.c.entities_model, "") != (model or ""),
-    )
-    with engine.connect() as conn:
-        for start in range(0, len(ids), SCAN_CHUNK):
-            chunk = list(ids[start : start + SCAN_CHUNK])
-            rows = conn.execute(
-                select(entries.c.id, entry_intel.c.entry_id.is_(None).label("fresh"))
-                .select_from(entries.outerjoin(entry_intel, entry_intel.c.entry_id == entries.c.id))
-                .where(and_(entries.c.id.in_(chunk), stale))
-                .order_by(entries.c.id)
-            )
-            found.update((int(r.id), bool(r.fresh)) for r in rows)
-    return found
-
-
-def all_entry_ids(engine: Engine) -> Iterator[list[int]]:
-    """Every stored entry id, in chunks, oldest first (a backlog run)."""
-    last = 0
-    with engine.connect() as conn:
-        while True:
-            chunk = [
-                int(r.id)
-                for r in conn.execute(
-                    select(entries.c.id)
-                    .where(entries.c.id > last)
-                    .order_by(entries.c.id)
-                    .limit(SCAN_CHUNK)
-                )
-            ]
-            if not chunk:
-                return
-            yield chunk
-            last = chunk[-1]
-
-
-def _record(conn: Any, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    dialect = conn.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(entry_intel)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[entry_intel.c.entry_id],
-        set_={
-            "content_hash": stmt.excluded.content_hash,
-            "text_length": stmt.excluded.text_length,
-            "version": stmt.excluded.version,
-            "entities_model": stmt.excluded.entities_model,
-            "done_at": stmt.excluded.done_at,
-        },
-    )
-    conn.execute(stmt, rows)  # executemany: one compiled statement, cached
-
-
 def read_entries(
-    engine: Engine,
+    store: IntelStorage,
     settings: Settings,
     entry_ids: Sequence[int],
     report: IntelReport,
@@ -222,64 +152,21 @@ def read_entries(
     ids."""
     if not (extractor is not None or settings.timelines):
         return []
-    from newsdesk.store.entities import replace_mentions
-    from newsdesk.store.events import replace_events
-    from newsdesk.timeline import extract_events
-
     model = extractor.model_name if extractor is not None else None
-    pending = _pending(engine, entry_ids, model)
     version = _version()
+    pending = store.pending(entry_ids, model, version)
     order = list(pending)
-    for start in range(0, len(order), READ_BATCH):
-        batch = order[start : start + READ_BATCH]
-        with engine.connect() as conn:
-            rows = list(
-                conn.execute(
-                    select(
-                        entries.c.id,
-                        entries.c.title,
-                        entries.c.content_text,
-                        entries.c.content_hash,
-                        entries.c.published,
-                        entries.c.language,
-                    )
-                    .where(entries.c.id.in_(batch))
-                    .order_by(entries.c.id)
-                )
-            )
+    for batch in chunks(order, READ_BATCH):
+        rows = store.entry_texts(batch)
+        found = _entities_of(rows, report, extractor)
         started = time.perf_counter()
-        found: list[list[Any]] = [[] for _ in rows]
-        if extractor is not None:
-            readable = [i for i, r in enumerate(rows) if _english(r.language)]
-            docs = [(rows[i].title or "", rows[i].content_text or "") for i in readable]
-            for i, doc_found in zip(readable, extractor.extract(docs), strict=True):
-                found[i] = doc_found
-            _took(report, "entities", started)
-        started = time.perf_counter()
-        done_at = datetime.now(UTC)
-        with write_transaction(engine) as conn:
-            marks = []
-            for row, mentions in zip(rows, found, strict=True):
-                fresh = pending[row.id]
-                surfaces: dict[str, int] = {}
-                if extractor is not None and (mentions or not fresh):
-                    surfaces = replace_mentions(conn, row.id, row.published, mentions)
-                report.mentions += len(mentions)
-                if settings.timelines:
-                    events = extract_events(row.content_text or "", published=row.published)
-                    if events or not fresh:
-                        report.events += replace_events(conn, row.id, events, surfaces, fresh=fresh)
-                marks.append(
-                    {
-                        "entry_id": row.id,
-                        "content_hash": row.content_hash,
-                        "text_length": len(row.content_text or ""),
-                        "version": version,
-                        "entities_model": model,
-                        "done_at": done_at,
-                    }
-                )
-            _record(conn, marks)
+        readings = [
+            _reading(row, mentions, pending[row.id], settings, report, extractor is not None)
+            for row, mentions in zip(rows, found, strict=True)
+        ]
+        report.events += store.save_readings(
+            readings, version=version, model=model, done_at=datetime.now(UTC)
+        )
         _took(report, "events+write", started)
         report.read += len(rows)
         if extractor is not None:
@@ -287,49 +174,74 @@ def read_entries(
     return order
 
 
-@contextmanager
-def _clustering_lock(engine: Engine) -> Iterator[None]:
-    """One clusterer at a time on PostgreSQL (several workers): two duplicates clustered at the
-    same moment in two processes would otherwise each start a story. SQLite writers are one at a
-    time already."""
-    if engine.dialect.name != "postgresql":
-        yield
-        return
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f"SELECT pg_advisory_lock({_CLUSTER_LOCK})")
-        conn.commit()
-        try:
-            yield
-        finally:
-            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_CLUSTER_LOCK})")
-            conn.commit()
+def _entities_of(
+    rows: Sequence[EntryText], report: IntelReport, extractor: EntityExtractor | None
+) -> list[list[FoundEntity]]:
+    """The entities the model finds in each entry (none in an entry it cannot read)."""
+    found: list[list[FoundEntity]] = [[] for _ in rows]
+    if extractor is None:
+        return found
+    started = time.perf_counter()
+    readable = [i for i, r in enumerate(rows) if _english(r.language)]
+    docs = [(rows[i].title, rows[i].text) for i in readable]
+    for i, doc_found in zip(readable, extractor.extract(docs), strict=True):
+        found[i] = list(doc_found)
+    _took(report, "entities", started)
+    return found
+
+
+def _reading(
+    row: EntryText,
+    mentions: list[FoundEntity],
+    fresh: bool,
+    settings: Settings,
+    report: IntelReport,
+    with_entities: bool,
+) -> Reading:
+    """What to store of one entry: its mentions and events, unless there is nothing to
+    replace (an entry never read that has none)."""
+    report.mentions += len(mentions)
+    events = None
+    if settings.timelines:
+        from newsdesk.timeline.extract import extract_events
+
+        extracted = extract_events(row.text, published=row.published)
+        events = extracted if extracted or not fresh else None
+    return Reading(
+        entry_id=row.id,
+        published=row.published,
+        content_hash=row.content_hash,
+        text_length=len(row.text),
+        mentions=mentions if with_entities and (mentions or not fresh) else None,
+        events=events,
+        fresh=fresh,
+    )
 
 
 def _cluster(
-    engine: Engine, settings: Settings, ids: Sequence[int] | None, report: IntelReport
+    store: IntelStorage, settings: Settings, ids: Sequence[int] | None, report: IntelReport
 ) -> None:
-    from newsdesk.stories import cluster_entries
+    from newsdesk.stories.cluster import cluster_entries
 
     started = time.perf_counter()
-    with _clustering_lock(engine):
-        clustered = cluster_entries(engine, settings, ids)
+    with store.clustering_lock():
+        clustered = cluster_entries(store, settings, ids)
     _took(report, "stories", started)
     report.clustered += clustered.entries
     report.joined += clustered.joined
     report.new_stories += clustered.new_stories
 
 
-def _match(engine: Engine, ids: Sequence[int], report: IntelReport) -> None:
+def _match(store: IntelStorage, ids: Sequence[int], report: IntelReport) -> None:
     from newsdesk.alerts import match_entries
-    from newsdesk.store.alerts import AlertStore
 
     started = time.perf_counter()
-    report.alerts_created += match_entries(AlertStore(engine), ids)
+    report.alerts_created += match_entries(store.alerts, ids)
     _took(report, "alerts", started)
 
 
 def run_intel(
-    engine: Engine,
+    store: IntelStorage,
     settings: Settings,
     entry_ids: Sequence[int] | None,
     *,
@@ -342,40 +254,33 @@ def run_intel(
     extractor = _extractor(settings, report)
     if entry_ids is None:
         if settings.stories:
-            _cluster(engine, settings, None, report)
-        for ids in all_entry_ids(engine):
-            done = read_entries(engine, settings, ids, report, extractor)
+            _cluster(store, settings, None, report)
+        for ids in store.all_entry_ids():
+            done = read_entries(store, settings, ids, report, extractor)
             if settings.alerts and done:
-                _match(engine, done, report)
+                _match(store, done, report)
         report.entries = max(report.clustered, report.read)
     else:
         ids = list(entry_ids)
         report.entries = len(ids)
         if ids and settings.stories:
-            _cluster(engine, settings, ids, report)
+            _cluster(store, settings, ids, report)
         if ids:
-            read_entries(engine, settings, ids, report, extractor)
+            read_entries(store, settings, ids, report, extractor)
         if ids and settings.alerts:
-            _match(engine, ids, report)
+            _match(store, ids, report)
     if settings.alerts and deliver:
         from newsdesk.alerts import deliver_due
-        from newsdesk.store.alerts import AlertStore
 
-        delivery = deliver_due(AlertStore(engine), settings)
+        delivery = deliver_due(store.alerts, settings)
         report.alerts_sent += delivery.sent
         report.alerts_failed += delivery.failed
     return report
 
 
-_JOB_ENGINES: dict[str, Engine] = {}
-
-
 def intel_job(url: str, settings: Settings, entry_ids: list[int] | None) -> IntelReport:
     """``run_intel`` in a process of its own (``newsdesk run``'s background job): the store is
     opened once per process."""
-    engine = _JOB_ENGINES.get(url)
-    if engine is None:
-        from newsdesk.store.engine import create_store_engine
+    from newsdesk.store.intel import open_intel
 
-        engine = _JOB_ENGINES[url] = create_store_engine(url)
-    return run_intel(engine, settings, entry_ids)
+    return run_intel(open_intel(url), settings, entry_ids)

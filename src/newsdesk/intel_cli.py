@@ -8,14 +8,9 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from newsdesk.errors import NewsdeskError
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-    from newsdesk.store.entities import Entity
 
 Handler = Callable[[argparse.Namespace], int]
 CommandFactory = Callable[[str, Handler, str], argparse.ArgumentParser]
@@ -37,29 +32,11 @@ def _day(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
 
 
-def resolve_entity(engine: Engine, ref: str) -> Entity:
-    """An entity by id or by name (exact name, alias or normalised key first)."""
-    from newsdesk.store.entities import find_entities, get_entity
-
-    ref = ref.strip()
-    if ref.isdigit():
-        found = get_entity(engine, int(ref))
-        if found is None:
-            raise NewsdeskError(f"no entity with id {ref}")
-        return found
-    matches = find_entities(engine, ref, limit=5)
-    if not matches:
-        raise NewsdeskError(f"no entity named {ref!r} (see `newsdesk entities`)")
-    exact = [m for m in matches if m.name.casefold() == ref.casefold()]
-    return exact[0] if exact else matches[0]
-
-
 def cmd_stories(args: argparse.Namespace) -> int:
-    from newsdesk.store.stories import list_stories
 
     _settings, store = _open(args)
     try:
-        stories = list_stories(store.engine, limit=args.limit, min_size=args.min_size)
+        stories = store.stories.list_stories(limit=args.limit, min_size=args.min_size)
     finally:
         store.close()
     if args.json:
@@ -77,17 +54,15 @@ def cmd_stories(args: argparse.Namespace) -> int:
 
 def cmd_story(args: argparse.Namespace) -> int:
     from newsdesk.store import EntryQuery
-    from newsdesk.store.events import story_timeline
-    from newsdesk.store.stories import get_story, story_member_ids
 
     _settings, store = _open(args)
     try:
-        story = get_story(store.engine, args.id)
+        story = store.stories.get_story(args.id)
         if story is None:
             raise NewsdeskError(f"no story with id {args.id}")
-        ids = story_member_ids(store.engine, args.id)
+        ids = store.stories.story_member_ids(args.id)
         members = store.list_entries(EntryQuery(ids=ids, limit=len(ids) or 1, oldest_first=True))
-        events = story_timeline(store.engine, args.id)
+        events = store.events.story_timeline(args.id)
     finally:
         store.close()
     if args.json:
@@ -114,16 +89,15 @@ def cmd_story(args: argparse.Namespace) -> int:
 
 
 def cmd_entities(args: argparse.Namespace) -> int:
-    from newsdesk.store.entities import find_entities, list_entities
 
     _settings, store = _open(args)
     try:
         if args.query:
-            found = find_entities(store.engine, args.query, limit=args.limit)
+            found = store.entities.find_entities(args.query, limit=args.limit)
             if args.kind:
                 found = [e for e in found if e.kind == args.kind]
         else:
-            found = list_entities(store.engine, kind=args.kind, limit=args.limit)
+            found = store.entities.list_entities(kind=args.kind, limit=args.limit)
     finally:
         store.close()
     if args.json:
@@ -137,16 +111,14 @@ def cmd_entities(args: argparse.Namespace) -> int:
 
 
 def cmd_entity(args: argparse.Namespace) -> int:
-    from newsdesk.store.entities import co_mentions, entity_story_ids, mentions_over_time
-    from newsdesk.store.stories import story_summaries
 
     _settings, store = _open(args)
     try:
-        entity = resolve_entity(store.engine, args.ref)
-        together = co_mentions(store.engine, entity.id, limit=args.limit)
-        over_time = mentions_over_time(store.engine, entity.id, bucket="day")
-        story_ids = entity_story_ids(store.engine, entity.id, limit=args.limit)
-        stories = story_summaries(store.engine, story_ids)
+        entity = store.entities.resolve(args.ref)
+        together = store.entities.co_mentions(entity.id, limit=args.limit)
+        over_time = store.entities.mentions_over_time(entity.id, bucket="day")
+        story_ids = store.entities.entity_story_ids(entity.id, limit=args.limit)
+        stories = store.stories.story_summaries(story_ids)
     finally:
         store.close()
     ordered = [stories[i] for i in story_ids if i in stories]
@@ -173,7 +145,6 @@ def cmd_entity(args: argparse.Namespace) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
-    from newsdesk.store.events import entity_timeline, story_timeline
     from newsdesk.timeline.export import events_to_csv, events_to_json
 
     if (args.story is None) == (args.entity is None):
@@ -181,9 +152,9 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     _settings, store = _open(args)
     try:
         if args.story is not None:
-            events = story_timeline(store.engine, args.story)
+            events = store.events.story_timeline(args.story)
         else:
-            events = entity_timeline(store.engine, resolve_entity(store.engine, args.entity).id)
+            events = store.events.entity_timeline(store.entities.resolve(args.entity).id)
     finally:
         store.close()
     if args.format == "json":
@@ -204,7 +175,7 @@ def cmd_intel(args: argparse.Namespace) -> int:
 
     settings, store = _open(args)
     try:
-        report = run_intel(store.engine, settings, None, deliver=not args.no_deliver)
+        report = run_intel(store.intel, settings, None, deliver=not args.no_deliver)
     finally:
         store.close()
     if args.json:

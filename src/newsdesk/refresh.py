@@ -460,15 +460,15 @@ async def _intel_inline(
     ``intel_inline_max`` of them (left to the background job) or a stop was asked for."""
     settings, report = runner.settings, runner.report
     changed = report.new_ids + report.updated_ids
-    engine = getattr(runner.store, "engine", None)  # the stage runs on a database only
-    if engine is None or not changed or not intel_wanted(settings):
+    intel_store = getattr(runner.store, "intel", None)  # a store without the stage's part: skip
+    if intel_store is None or not changed or not intel_wanted(settings):
         return
     if len(changed) > settings.intel_inline_max:
         report.intel_deferred = len(changed)
     elif not _stopping(stop):
         if progress:
             progress("intel", 0, len(changed))
-        report.intel = await asyncio.to_thread(run_intel, engine, settings, changed)
+        report.intel = await asyncio.to_thread(run_intel, intel_store, settings, changed)
         if progress:
             progress("intel", len(changed), len(changed))
 

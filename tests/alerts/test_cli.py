@@ -103,7 +103,7 @@ def test_bad_input(cli: Any, store: SqlStore, store_url: str, world: World) -> N
         (["--query", "x", "--secret", "s"], "give --webhook URL too"),
         (["--query", "x", "--ntfy-token", "t", *hook], "need --ntfy URL"),
         (["--entity", "Weiss", *hook], "no entity named 'Weiss'"),
-        (["--entity", "georgia", *hook], "names more than one entity"),
+        (["--entity", "georg", *hook], "could be more than one entity"),
         (["--feed", "https://nowhere.example/feed", *hook], "no feed matches"),
         ([*hook], "needs something to watch"),
         (["--query", "x", "--webhook", "file:///etc/passwd"], "must be an http"),

@@ -13,7 +13,7 @@ from newsdesk.alerts import match_entries
 from newsdesk.errors import NewsdeskError
 from newsdesk.store.schema import alerts
 from newsdesk.store.sql import SqlStore
-from newsdesk.store.watchlists import MASK, resolve_entity
+from newsdesk.store.watchlists import MASK
 
 from .conftest import T0, World, add_entity, add_entry, mention
 
@@ -122,16 +122,18 @@ def test_names_are_unique(store: SqlStore, world: World) -> None:
 
 
 def test_resolve_entity(store: SqlStore, world: World) -> None:
-    assert resolve_entity(store.engine, "alexander SMIRNOV") == world.smirnov
-    assert resolve_entity(store.engine, "smirnov") == world.smirnov  # an alias
-    assert resolve_entity(store.engine, "Federal Bureau of Investigation") == world.fbi
-    assert resolve_entity(store.engine, str(world.fbi)) == world.fbi
+    """Watchlists name entities by ``store.entities.resolve`` (the rule is tested in
+    tests/entities/test_resolve_entity.py): among several exact names, the most mentioned."""
+    resolve = store.entities.resolve
+    assert resolve("alexander SMIRNOV").id == world.smirnov
+    assert resolve("smirnov").id == world.smirnov  # an alias
+    assert resolve("Federal Bureau of Investigation").id == world.fbi
+    assert resolve(str(world.fbi)).id == world.fbi
     with pytest.raises(NewsdeskError, match="no entity named 'Weiss'"):
-        resolve_entity(store.engine, "Weiss")
-    add_entity(store, "place", "georgia", "Georgia")
+        resolve("Weiss")
+    place = add_entity(store, "place", "georgia", "Georgia")
     add_entity(store, "person", "georgia", "Georgia")
-    with pytest.raises(NewsdeskError, match="names more than one entity"):
-        resolve_entity(store.engine, "georgia")
+    assert resolve("georgia").id == place  # equally mentioned: the first
 
 
 def _pairs(store: SqlStore) -> set[tuple[int, int, str]]:

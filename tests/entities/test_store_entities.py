@@ -18,14 +18,6 @@ from newsdesk.settings import load_settings
 from newsdesk.store import FeedState, SqlStore, open_store
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.entities import (
-    co_mention_graph,
-    co_mentions,
-    entities_for_entries,
-    entity_story_ids,
-    find_entities,
-    get_entity,
-    list_entities,
-    mentions_over_time,
     replace_mentions,
 )
 from newsdesk.store.schema import entities, entity_mentions, entries, stories
@@ -113,7 +105,7 @@ def test_counters_stay_right_when_entries_are_read_again(store_url: str) -> None
         "fbi": (1, 1),
         "hamas": (4, 1),
     }
-    smirnov = find_entities(store.engine, "Alexander Smirnov")[0]
+    smirnov = store.entities.find_entities("Alexander Smirnov")[0]
     assert (smirnov.first_seen, smirnov.last_seen) == (days[0], days[1])
     assert "Smirnov" in smirnov.aliases and smirnov.name == "Alexander Smirnov"
 
@@ -130,19 +122,19 @@ def test_counters_stay_right_when_entries_are_read_again(store_url: str) -> None
         "hamas": (4, 1),
     }
     assert _counters(store) == {k: v for k, v in _true_counters(store).items()}
-    smirnov_now = get_entity(store.engine, smirnov.id)
+    smirnov_now = store.entities.get_entity(smirnov.id)
     assert smirnov_now is not None and smirnov_now.last_seen == days[0]
 
     # An entry that no longer names anything: its entities keep their rows, at zero.
     with write_transaction(store.engine) as conn:
         assert replace_mentions(conn, c, days[2], []) == {}
     assert _counters(store)["hamas"] == (0, 0)
-    hamas = find_entities(store.engine, "hamas")[0]
+    hamas = store.entities.find_entities("hamas")[0]
     assert hamas.first_seen is None and hamas.last_seen is None
-    assert [e.key for e in list_entities(store.engine)] == ["russia", "fbi", "alexander smirnov"]
-    assert [e.key for e in list_entities(store.engine, kind="org")] == ["fbi"]
+    assert [e.key for e in store.entities.list_entities()] == ["russia", "fbi", "alexander smirnov"]
+    assert [e.key for e in store.entities.list_entities(kind="org")] == ["fbi"]
     with pytest.raises(NewsdeskError, match="unknown entity kind"):
-        list_entities(store.engine, kind="animal")
+        store.entities.list_entities(kind="animal")
 
     # A deleted entry takes its mentions with it (ON DELETE CASCADE).
     with write_transaction(store.engine) as conn:
@@ -172,16 +164,16 @@ def test_a_surname_alone_joins_the_one_known_full_name(store_url: str) -> None:
         surfaces = replace_mentions(
             conn, c, NOW, [person("smirnov", "Smirnov", 2), person("biden", "Biden")]
         )
-    smirnov = find_entities(store.engine, "Alexander Smirnov")[0]
+    smirnov = store.entities.find_entities("Alexander Smirnov")[0]
     assert surfaces["Smirnov"] == smirnov.id
     assert (smirnov.mention_count, smirnov.entry_count) == (5, 2)
     # two Bidens known: "Biden" stays its own entity
-    assert {e.key for e in find_entities(store.engine, "biden")} == {
+    assert {e.key for e in store.entities.find_entities("biden")} == {
         "biden",
         "joe biden",
         "hunter biden",
     }
-    assert find_entities(store.engine, "Biden")[0].key == "biden"  # the exact match first
+    assert store.entities.find_entities("Biden")[0].key == "biden"  # the exact match first
 
 
 def test_find_entities(store_url: str) -> None:
@@ -200,19 +192,19 @@ def test_find_entities(store_url: str) -> None:
                 org("100% news_site", "100% News_Site"),
             ],
         )
-    names = [e.name for e in find_entities(store.engine, "united")]
+    names = [e.name for e in store.entities.find_entities("united")]
     assert names[0] == "United States"  # most entries first among equals
     assert set(names) == {"United States", "United Arab Emirates"}
-    assert find_entities(store.engine, "U.S.")[0].name == "United States"  # an alias
-    assert [e.name for e in find_entities(store.engine, "us")][:1] == ["United States"]
-    assert [e.name for e in find_entities(store.engine, "100%")] == ["100% News_Site"]
+    assert store.entities.find_entities("U.S.")[0].name == "United States"  # an alias
+    assert [e.name for e in store.entities.find_entities("us")][:1] == ["United States"]
+    assert [e.name for e in store.entities.find_entities("100%")] == ["100% News_Site"]
     # LIKE wildcards in the query are literal characters
-    assert [e.name for e in find_entities(store.engine, "%")] == ["100% News_Site"]
-    assert find_entities(store.engine, "e_s") == []  # "_" is no wildcard
-    assert [e.name for e in find_entities(store.engine, "s_s")] == ["100% News_Site"]
-    assert find_entities(store.engine, "   ") == []
-    assert find_entities(store.engine, "nobody at all") == []
-    assert len(find_entities(store.engine, "u", limit=1)) == 1
+    assert [e.name for e in store.entities.find_entities("%")] == ["100% News_Site"]
+    assert store.entities.find_entities("e_s") == []  # "_" is no wildcard
+    assert [e.name for e in store.entities.find_entities("s_s")] == ["100% News_Site"]
+    assert store.entities.find_entities("   ") == []
+    assert store.entities.find_entities("nobody at all") == []
+    assert len(store.entities.find_entities("u", limit=1)) == 1
 
 
 def test_co_mentions_time_and_stories(store_url: str) -> None:
@@ -228,20 +220,20 @@ def test_co_mentions_time_and_stories(store_url: str) -> None:
         replace_mentions(conn, ids[1], dates[1], [HAMAS, RUSSIA])
         replace_mentions(conn, ids[2], dates[2], [HAMAS, RUSSIA, SMIRNOV])
         replace_mentions(conn, ids[3], dates[3], [SMIRNOV, FBI])
-    hamas = find_entities(store.engine, "Hamas")[0]
-    russia = find_entities(store.engine, "Russia")[0]
-    fbi = find_entities(store.engine, "FBI")[0]
-    smirnov = find_entities(store.engine, "Smirnov")[0]
+    hamas = store.entities.find_entities("Hamas")[0]
+    russia = store.entities.find_entities("Russia")[0]
+    fbi = store.entities.find_entities("FBI")[0]
+    smirnov = store.entities.find_entities("Smirnov")[0]
 
-    assert [(e.name, n) for e, n in co_mentions(store.engine, hamas.id)] == [
+    assert [(e.name, n) for e, n in store.entities.co_mentions(hamas.id)] == [
         ("Russia", 3),
         ("FBI", 1) if fbi.id < smirnov.id else ("Alexander Smirnov", 1),
         ("Alexander Smirnov", 1) if fbi.id < smirnov.id else ("FBI", 1),
     ]
-    assert [n for _, n in co_mentions(store.engine, hamas.id, limit=1)] == [3]
-    assert co_mentions(store.engine, 999_999) == []
+    assert [n for _, n in store.entities.co_mentions(hamas.id, limit=1)] == [3]
+    assert store.entities.co_mentions(999_999) == []
 
-    nodes, edges = co_mention_graph(store.engine, hamas.id)
+    nodes, edges = store.entities.co_mention_graph(hamas.id)
     assert nodes[0].id == hamas.id and {n.id for n in nodes} == {
         hamas.id,
         russia.id,
@@ -255,25 +247,25 @@ def test_co_mentions_time_and_stories(store_url: str) -> None:
     assert weights[pair(russia.id, smirnov.id)] == 1
     # FBI and Smirnov meet only in an entry without Hamas: not an edge of Hamas's graph
     assert pair(fbi.id, smirnov.id) not in weights
-    assert co_mention_graph(store.engine, 999_999) == ([], [])
+    assert store.entities.co_mention_graph(999_999) == ([], [])
 
-    assert mentions_over_time(store.engine, hamas.id) == [
+    assert store.entities.mentions_over_time(hamas.id) == [
         ("2024-01-29", 1),
         ("2024-02-03", 1),
         ("2024-02-05", 1),
     ]
-    assert mentions_over_time(store.engine, hamas.id, bucket="week") == [
+    assert store.entities.mentions_over_time(hamas.id, bucket="week") == [
         ("2024-01-29", 2),
         ("2024-02-05", 1),
     ]
-    assert mentions_over_time(store.engine, fbi.id, bucket="month") == [
+    assert store.entities.mentions_over_time(fbi.id, bucket="month") == [
         ("2024-01-01", 1),
         ("2024-03-01", 1),
     ]
     with pytest.raises(NewsdeskError, match="unknown bucket"):
-        mentions_over_time(store.engine, fbi.id, bucket="year")
+        store.entities.mentions_over_time(fbi.id, bucket="year")
 
-    by_entry = entities_for_entries(store.engine, [ids[0], ids[3], 999_999])
+    by_entry = store.entities.entities_for_entries([ids[0], ids[3], 999_999])
     assert [e.name for e in by_entry[ids[0]]] == ["Hamas", "Russia", "FBI"]  # by count
     assert [e.name for e in by_entry[ids[3]]] == ["Alexander Smirnov", "FBI"]
     assert by_entry[999_999] == []
@@ -301,9 +293,9 @@ def test_co_mentions_time_and_stories(store_url: str) -> None:
         )
         for entry_id, story_id in zip(ids, (older, older, newer, newer), strict=True):
             conn.execute(update(entries).where(entries.c.id == entry_id).values(story_id=story_id))
-    assert entity_story_ids(store.engine, hamas.id) == [newer, older]
-    assert entity_story_ids(store.engine, fbi.id, limit=1) == [newer]
-    assert entity_story_ids(store.engine, 999_999) == []
+    assert store.entities.entity_story_ids(hamas.id) == [newer, older]
+    assert store.entities.entity_story_ids(fbi.id, limit=1) == [newer]
+    assert store.entities.entity_story_ids(999_999) == []
 
 
 def test_the_seed_articles_end_to_end(store_url: str) -> None:
@@ -317,15 +309,15 @@ def test_the_seed_articles_end_to_end(store_url: str) -> None:
                 surfaces = replace_mentions(conn, entry_id, published, doc)
                 assert surfaces and all(isinstance(v, int) for v in surfaces.values())
     assert _counters(store) == _true_counters(store)
-    top = list_entities(store.engine, limit=5)
+    top = store.entities.list_entities(limit=5)
     assert {e.name for e in top} >= {"Russia", "Israel", "Moscow"}
     assert all(e.entry_count == 3 for e in top[:3])
-    bogdanov = find_entities(store.engine, "Bogdanov")[0]
+    bogdanov = store.entities.find_entities("Bogdanov")[0]
     assert (bogdanov.name, bogdanov.entry_count) == ("Mikhail Bogdanov", 2)
-    hamas = find_entities(store.engine, "hamas")[0]
-    partners = {e.name for e, _ in co_mentions(store.engine, hamas.id, limit=50)}
+    hamas = store.entities.find_entities("hamas")[0]
+    partners = {e.name for e, _ in store.entities.co_mentions(hamas.id, limit=50)}
     assert {"Fatah", "Mikhail Bogdanov", "Moscow"} <= partners
     assert "Alexander Smirnov" not in partners
     assert (
-        find_entities(store.engine, "Smirnov")[0].as_dict()["first_seen"] == "2024-02-27T09:00:00Z"
+        store.entities.find_entities("Smirnov")[0].as_dict()["first_seen"] == "2024-02-27T09:00:00Z"
     )

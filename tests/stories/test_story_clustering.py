@@ -16,13 +16,6 @@ from newsdesk.settings import Settings
 from newsdesk.store import schema
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.sql import SqlStore
-from newsdesk.store.stories import (
-    get_story,
-    list_stories,
-    repair_stories,
-    story_member_ids,
-    story_summaries,
-)
 from newsdesk.stories import ClusterReport, cluster_entries
 from newsdesk.stories.cluster import HOT_KEY
 from newsdesk.stories.features import url_key
@@ -116,7 +109,7 @@ def test_one_story_across_sources(
     story_store: SqlStore, story_settings: Settings, put: StoreEntries
 ) -> None:
     ids = _scenario(put)
-    report = cluster_entries(story_store.engine, story_settings)
+    report = cluster_entries(story_store.intel, story_settings)
     assert report.entries == len(ids) == 8
     assert report.joined == 3
     assert report.new_stories == 5
@@ -129,7 +122,7 @@ def test_one_story_across_sources(
     others = {stories[k] for k in ("sendai", "home1", "home2", "profile")}
     assert len(others) == 4 and izmir not in others
 
-    story = get_story(story_store.engine, izmir)
+    story = story_store.stories.get_story(izmir)
     assert story is not None
     assert story.size == 4
     assert story.sources == 3
@@ -137,7 +130,7 @@ def test_one_story_across_sources(
     assert story.title == IZMIR_TITLE
     assert story.first_published == T0
     assert story.last_published == entry("x", minutes=50).published
-    assert story_member_ids(story_store.engine, izmir) == [
+    assert story_store.stories.story_member_ids(izmir) == [
         ids["izmir"],
         ids["copy"],
         ids["shares"],
@@ -148,29 +141,29 @@ def test_one_story_across_sources(
     assert as_dict["size"] == 4 and as_dict["id"] == izmir
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", as_dict["last_published"])
 
-    listed = list_stories(story_store.engine)
+    listed = story_store.stories.list_stories()
     assert [s.id for s in listed] == [izmir]
-    everything = list_stories(story_store.engine, min_size=1)
+    everything = story_store.stories.list_stories(min_size=1)
     assert len(everything) == 5
     assert [s.last_published for s in everything] == sorted(
         (s.last_published for s in everything), reverse=True
     )
-    assert list_stories(story_store.engine, min_size=1, limit=2, offset=1) == everything[1:3]
-    summaries = story_summaries(story_store.engine, [izmir, stories["sendai"] or 0, 10**9])
+    assert story_store.stories.list_stories(min_size=1, limit=2, offset=1) == everything[1:3]
+    summaries = story_store.stories.story_summaries([izmir, stories["sendai"] or 0, 10**9])
     assert set(summaries) == {izmir, stories["sendai"]}
     assert summaries[izmir] == story
-    assert get_story(story_store.engine, 10**9) is None
+    assert story_store.stories.get_story(10**9) is None
 
 
 def test_rerun_changes_nothing(
     story_store: SqlStore, story_settings: Settings, put: StoreEntries
 ) -> None:
     ids = _scenario(put)
-    cluster_entries(story_store.engine, story_settings)
+    cluster_entries(story_store.intel, story_settings)
     before = story_ids(story_store, ids)
     rows_before = _count(story_store, schema.story_keys), _count(story_store, schema.stories)
-    assert cluster_entries(story_store.engine, story_settings).entries == 0
-    again = cluster_entries(story_store.engine, story_settings, list(ids.values()))
+    assert cluster_entries(story_store.intel, story_settings).entries == 0
+    again = cluster_entries(story_store.intel, story_settings, list(ids.values()))
     assert (again.entries, again.joined, again.new_stories) == (8, 0, 0)
     assert story_ids(story_store, ids) == before
     assert (_count(story_store, schema.story_keys), _count(story_store, schema.stories)) == (
@@ -192,10 +185,10 @@ def test_new_entries_join_existing_stories(
             minutes=-5,
         ),
     )
-    cluster_entries(story_store.engine, story_settings, list(first.values()))
+    cluster_entries(story_store.intel, story_settings, list(first.values()))
     # the article a post shared arrives after the post: it joins the post's story
     later = put("wire", entry("izmir", title=IZMIR_TITLE, text=wire_text("Izmir", 61)))
-    report = cluster_entries(story_store.engine, story_settings, list(later.values()))
+    report = cluster_entries(story_store.intel, story_settings, list(later.values()))
     assert (report.entries, report.joined, report.new_stories) == (1, 1, 0)
     # and a copy published later still finds it, through its text alone
     copy = put(
@@ -208,11 +201,11 @@ def test_new_entries_join_existing_stories(
             minutes=300,
         ),
     )
-    report = cluster_entries(story_store.engine, story_settings, list(copy.values()))
+    report = cluster_entries(story_store.intel, story_settings, list(copy.values()))
     assert report.joined == 1
     stories = story_ids(story_store, first | later | copy)
     assert len(set(stories.values())) == 1
-    story = get_story(story_store.engine, stories["early"] or 0)
+    story = story_store.stories.get_story(stories["early"] or 0)
     assert story is not None and story.size == 3 and story.lead_entry_id == later["izmir"]
     assert story.title == IZMIR_TITLE
 
@@ -233,7 +226,7 @@ def test_small_stories_merge_when_an_entry_shows_they_are_one(
             minutes=20,
         ),
     )
-    cluster_entries(story_store.engine, story_settings)
+    cluster_entries(story_store.intel, story_settings)
     before = story_ids(story_store, wire | post)
     assert before["izmir"] != before["early"]
     # the rewrite the post shared: its text matches the wire story, its URL the post
@@ -247,13 +240,13 @@ def test_small_stories_merge_when_an_entry_shows_they_are_one(
             minutes=30,
         ),
     )
-    report = cluster_entries(story_store.engine, story_settings, list(rewrite.values()))
+    report = cluster_entries(story_store.intel, story_settings, list(rewrite.values()))
     assert report.joined == 1
     after = story_ids(story_store, wire | post | rewrite)
     assert len(set(after.values())) == 1
     merged_away = before["early"] if after["izmir"] == before["izmir"] else before["izmir"]
-    assert get_story(story_store.engine, merged_away or 0) is None
-    story = get_story(story_store.engine, after["izmir"] or 0)
+    assert story_store.stories.get_story(merged_away or 0) is None
+    story = story_store.stories.get_story(after["izmir"] or 0)
     assert story is not None and story.size == 3
 
 
@@ -271,7 +264,7 @@ def test_a_changed_text_is_matched_again(
             minutes=30,
         ),
     )
-    cluster_entries(story_store.engine, story_settings)
+    cluster_entries(story_store.intel, story_settings)
     alone = story_ids(story_store, ids)
     assert alone["summary"] != alone["izmir"]
     # the full text arrives
@@ -281,11 +274,11 @@ def test_a_changed_text_is_matched_again(
             .where(schema.entries.c.id == ids["summary"])
             .values(content_text=HERALD_HEAD + wire_text("Izmir", 61) + HERALD_FOOT)
         )
-    report = cluster_entries(story_store.engine, story_settings, list(ids.values()))
+    report = cluster_entries(story_store.intel, story_settings, list(ids.values()))
     assert (report.entries, report.joined, report.new_stories) == (2, 1, 0)
     joined = story_ids(story_store, ids)
     assert joined["summary"] == joined["izmir"]
-    assert get_story(story_store.engine, alone["summary"] or 0) is None  # its old story is gone
+    assert story_store.stories.get_story(alone["summary"] or 0) is None  # its old story is gone
 
 
 def test_a_widely_shared_page_stays_one_bounded_story(
@@ -304,14 +297,14 @@ def test_a_widely_shared_page_stays_one_bounded_story(
         for n in range(HOT_KEY + 15)
     ]
     ids = put("social", *posts)
-    cluster_entries(story_store.engine, story_settings)
+    cluster_entries(story_store.intel, story_settings)
     assert len(set(story_ids(story_store, ids).values())) == 1
     with story_store.engine.connect() as conn:
         held = conn.execute(
             select(func.count()).where(schema.story_keys.c.key == url_key(page))
         ).scalar_one()
     assert held == HOT_KEY  # the key stops growing; the story still does
-    story = get_story(story_store.engine, story_ids(story_store, ids)["p0"] or 0)
+    story = story_store.stories.get_story(story_ids(story_store, ids)["p0"] or 0)
     assert story is not None and story.size == HOT_KEY + 15
 
 
@@ -349,7 +342,7 @@ def test_one_site_template_does_not_make_a_story(
         for n, (place, body) in enumerate(bodies.items())
     ]
     ids = put("coast", *stories)
-    report = cluster_entries(story_store.engine, story_settings)
+    report = cluster_entries(story_store.intel, story_settings)
     assert report.joined == 0
     assert len(set(story_ids(story_store, ids).values())) == len(bodies)
 
@@ -369,7 +362,7 @@ def test_a_chain_of_overlaps_does_not_make_one_giant_story(
             f"outlet{step}",
             entry(f"c{step}", title=f"Part {step}", text=text, minutes=10 * step),
         )
-    cluster_entries(story_store.engine, story_settings)
+    cluster_entries(story_store.intel, story_settings)
     stories = story_ids(story_store, ids)
     assert stories["c0"] == stories["c1"] == stories["c2"]  # near the lead, c0
     assert stories["c3"] != stories["c0"]  # near c2, far from c0: a story of its own
@@ -380,17 +373,17 @@ def test_stories_follow_deleted_entries(
     story_store: SqlStore, story_settings: Settings, put: StoreEntries
 ) -> None:
     ids = _scenario(put)
-    cluster_entries(story_store.engine, story_settings)
+    cluster_entries(story_store.intel, story_settings)
     stories = story_ids(story_store, ids)
-    assert repair_stories(story_store.engine) == 0  # in step already
+    assert story_store.stories.repair_stories() == 0  # in step already
     story_store.remove_feed(story_store.get_feed("https://herald.example/feed.xml").id)
     with write_transaction(story_store.engine) as conn:
         conn.execute(schema.entries.delete().where(schema.entries.c.id == ids["sendai"]))
-    assert repair_stories(story_store.engine) == 2
-    izmir = get_story(story_store.engine, stories["izmir"] or 0)
+    assert story_store.stories.repair_stories() == 2
+    izmir = story_store.stories.get_story(stories["izmir"] or 0)
     assert izmir is not None and izmir.size == 3 and izmir.sources == 2
     assert izmir.lead_entry_id == ids["izmir"]
-    assert get_story(story_store.engine, stories["sendai"] or 0) is None
+    assert story_store.stories.get_story(stories["sendai"] or 0) is None
 
 
 def test_setting_off_groups_nothing(
@@ -398,18 +391,18 @@ def test_setting_off_groups_nothing(
 ) -> None:
     ids = _scenario(put)
     off = replace(story_settings, stories=False)
-    assert cluster_entries(story_store.engine, off) == ClusterReport()
-    assert cluster_entries(story_store.engine, off, list(ids.values())).entries == 0
+    assert cluster_entries(story_store.intel, off) == ClusterReport()
+    assert cluster_entries(story_store.intel, off, list(ids.values())).entries == 0
     assert set(story_ids(story_store, ids).values()) == {None}
 
 
 def test_bad_ids(story_store: SqlStore, story_settings: Settings, put: StoreEntries) -> None:
     with pytest.raises(NewsdeskError, match="not an entry id"):
-        cluster_entries(story_store.engine, story_settings, ["seven"])  # type: ignore[list-item]
+        cluster_entries(story_store.intel, story_settings, ["seven"])  # type: ignore[list-item]
     with pytest.raises(NewsdeskError, match="not an entry id"):
-        cluster_entries(story_store.engine, story_settings, [None])  # type: ignore[list-item]
-    assert cluster_entries(story_store.engine, story_settings, [123456]).entries == 0
-    assert cluster_entries(story_store.engine, story_settings, []).entries == 0
+        cluster_entries(story_store.intel, story_settings, [None])  # type: ignore[list-item]
+    assert cluster_entries(story_store.intel, story_settings, [123456]).entries == 0
+    assert cluster_entries(story_store.intel, story_settings, []).entries == 0
 
 
 def _count(store: SqlStore, table: Table) -> int:

@@ -22,7 +22,7 @@ def _score(url: str, evaluate: ModuleType, items: list[dict[str, Any]], pairs: A
     store = open_store(url)
     try:
         ids = evaluate.store_items(store, items)
-        report = cluster_entries(store.engine, load_settings(env={}, database_url=url))
+        report = cluster_entries(store.intel, load_settings(env={}, database_url=url))
         assert report.entries == len(items)
         return evaluate.score(pairs, evaluate.story_of(store, ids)), store, ids
     finally:
@@ -79,11 +79,11 @@ def test_incremental_clustering_scores_as_well(sqlite_url: str, evaluate: Module
     try:
         half = len(items) // 2
         ids = evaluate.store_items(store, items[:half])
-        cluster_entries(store.engine, settings)
+        cluster_entries(store.intel, settings)
         first = evaluate.story_of(store, ids)
         for start in range(half, len(items), 40):
             batch = evaluate.store_items(store, items[start : start + 40])
-            cluster_entries(store.engine, settings, sorted(batch.values()))
+            cluster_entries(store.intel, settings, sorted(batch.values()))
             ids |= batch
         stories = evaluate.story_of(store, ids)
     finally:

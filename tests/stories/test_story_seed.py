@@ -14,7 +14,6 @@ from newsdesk.demo.server import SampleServer
 from newsdesk.settings import load_settings
 from newsdesk.store import SqlStore, open_store
 from newsdesk.store.schema import entries as entries_table
-from newsdesk.store.stories import get_story, list_stories
 from newsdesk.stories import cluster_entries
 
 EXPECTED: list[dict[str, Any]] = json.loads((SEED_DIR / "expected.json").read_text())
@@ -34,7 +33,7 @@ def test_tweets_sharing_an_article_join_its_story(
     store = open_store(store_url)
     try:
         settings = load_settings(env={}, database_url=store_url)
-        report = cluster_entries(store.engine, settings, [e["id"] for e in entries])
+        report = cluster_entries(store.intel, settings, [e["id"] for e in entries])
         assert report.entries == 10
         stories = _stories(store)
         by_url = {e["url"]: e for e in entries}
@@ -46,12 +45,12 @@ def test_tweets_sharing_an_article_join_its_story(
         assert len(pairs) == 2
         for post, article in pairs:
             assert stories[post] == stories[article] is not None
-            story = get_story(store.engine, stories[article])
+            story = store.stories.get_story(stories[article])
             assert story is not None
             assert story.size == 2 and story.sources == 2
             assert story.lead_entry_id == article  # the article leads, not the tweet
             assert story.title == by_url_id(entries, article)["title"]
-        grouped = {s.id for s in list_stories(store.engine)}
+        grouped = {s.id for s in store.stories.list_stories()}
         assert grouped == {stories[article] for _post, article in pairs}
         assert len(set(stories.values())) == 8  # two stories of two, six of one
     finally:

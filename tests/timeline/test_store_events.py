@@ -20,11 +20,7 @@ from newsdesk.store import FeedState, open_store
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.events import (
     TimelineEvent,
-    entity_timeline,
-    entry_events,
-    event_entity_ids,
     replace_events,
-    story_timeline,
 )
 from newsdesk.store.schema import entities, entries, event_entities, events, stories
 from newsdesk.store.sql import SqlStore
@@ -130,20 +126,20 @@ def test_replace_links_entities_by_whole_word_case_kept(store: SqlStore) -> None
         "Ghost": 999_999,
     }  # empty and unknown entities are ignored
     assert _replace(store, entry_id, found, surfaces) == 3
-    stored = entry_events(store.engine, entry_id)
+    stored = store.events.entry_events(entry_id)
     assert [(e.date, e.precision, e.position) for e in stored] == [
         ("2023-09-27", "day", 0),
         ("2002-01-01", "year", 1),
         ("2022-02-01", "month", 2),
     ]
-    links = event_entity_ids(store.engine, [e.id for e in stored])
+    links = store.events.event_entity_ids([e.id for e in stored])
     assert links == {
         stored[0].id: sorted([smirnov, fbi]),
         stored[1].id: [],  # "Smirnova", "fbi", "Israeli" are other words
         stored[2].id: sorted([smirnov, israel]),
     }
-    assert [e.date for e in entity_timeline(store.engine, smirnov)] == ["2022-02-01", "2023-09-27"]
-    assert [e.date for e in entity_timeline(store.engine, israel)] == ["2022-02-01"]
+    assert [e.date for e in store.events.entity_timeline(smirnov)] == ["2022-02-01", "2023-09-27"]
+    assert [e.date for e in store.events.entity_timeline(israel)] == ["2022-02-01"]
     first = stored[0]
     assert (first.entry_id, first.entry_title, first.entry_url, first.feed_title) == (
         entry_id,
@@ -164,7 +160,7 @@ def test_replace_replaces_and_bad_input_keeps_what_is_stored(store: SqlStore) ->
     assert _count(store, event_entities) == 3
     again = [Event("2020-01-01", "year", "In 2020 the FBI left.", 0)]
     assert _replace(store, entry_id, again, {"FBI": fbi}) == 1
-    assert [e.sentence for e in entry_events(store.engine, entry_id)] == ["In 2020 the FBI left."]
+    assert [e.sentence for e in store.events.entry_events(entry_id)] == ["In 2020 the FBI left."]
     assert _count(store, events) == 1 and _count(store, event_entities) == 1
 
     bad_events = [
@@ -178,11 +174,11 @@ def test_replace_replaces_and_bad_input_keeps_what_is_stored(store: SqlStore) ->
     for bad in bad_events:
         with pytest.raises(NewsdeskError):
             _replace(store, entry_id, [*again, bad], {})
-        assert [e.sentence for e in entry_events(store.engine, entry_id)] == [again[0].sentence]
+        assert [e.sentence for e in store.events.entry_events(entry_id)] == [again[0].sentence]
     with pytest.raises(NewsdeskError, match="no entry with id 424242"):
         _replace(store, 424242, again, {})
     assert _replace(store, entry_id, [], {}) == 0
-    assert entry_events(store.engine, entry_id) == [] and _count(store, event_entities) == 0
+    assert store.events.entry_events(entry_id) == [] and _count(store, event_entities) == 0
 
 
 def test_story_timeline_orders_and_tells_syndicated_copies_once(store: SqlStore) -> None:
@@ -227,7 +223,7 @@ def test_story_timeline_orders_and_tells_syndicated_copies_once(store: SqlStore)
     )
     _replace(store, paper[1], [Event("2001-01-01", "year", "In 2001, elsewhere.", 0)], {})
 
-    timeline = story_timeline(store.engine, story_id)
+    timeline = store.events.story_timeline(story_id)
     assert [(e.date, e.entry_id, e.sentence) for e in timeline] == [
         ("2019-01-01", paper[0], "In  2019 the talks BEGAN."),  # the earlier copy is kept
         ("2023-10-01", paper[0], "October 2023: the paper's own account."),
@@ -235,7 +231,7 @@ def test_story_timeline_orders_and_tells_syndicated_copies_once(store: SqlStore)
         ("2023-10-07", paper[0], "On 7 October, the attack."),
     ]
     assert all(e.story_id == story_id for e in timeline)
-    everything = story_timeline(store.engine, story_id, distinct=False)
+    everything = store.events.story_timeline(story_id, distinct=False)
     assert [(e.date, e.entry_id) for e in everything] == [
         ("2019-01-01", paper[0]),
         ("2019-01-01", wire[0]),
@@ -243,14 +239,14 @@ def test_story_timeline_orders_and_tells_syndicated_copies_once(store: SqlStore)
         ("2023-10-01", wire[0]),
         ("2023-10-07", paper[0]),
     ]
-    assert len(story_timeline(store.engine, story_id, distinct=False, limit=2)) == 2
-    assert story_timeline(store.engine, 987654) == []
-    assert entity_timeline(store.engine, 987654) == []
-    assert entry_events(store.engine, 987654) == []
+    assert len(store.events.story_timeline(story_id, distinct=False, limit=2)) == 2
+    assert store.events.story_timeline(987654) == []
+    assert store.events.entity_timeline(987654) == []
+    assert store.events.entry_events(987654) == []
 
     # an entry's events go with it
     store.remove_feed(store.get_feed("https://paper.example/feed").id)
-    assert [e.entry_id for e in story_timeline(store.engine, story_id)] == [wire[0], wire[0]]
+    assert [e.entry_id for e in store.events.story_timeline(story_id)] == [wire[0], wire[0]]
     assert _count(store, events) == 2
 
 
@@ -280,16 +276,16 @@ def test_the_seed_articles_through_the_store(store: SqlStore) -> None:
     for entry_id, found in expected.items():
         assert [
             (e.date, e.precision, e.sentence, e.position)
-            for e in entry_events(store.engine, entry_id)
+            for e in store.events.entry_events(entry_id)
         ] == [(e.date, e.precision, e.sentence, e.position) for e in found]
     story_id = _story(store, ids[1:])
-    timeline = story_timeline(store.engine, story_id)
+    timeline = store.events.story_timeline(story_id)
     assert [e.date for e in timeline] == sorted(e.date for e in timeline)
     assert len(timeline) == len(expected[ids[1]]) + len(expected[ids[2]])
     assert {e.entry_id for e in timeline} == set(ids[1:])
-    hamas_dates = [e.date for e in entity_timeline(store.engine, hamas)]
+    hamas_dates = [e.date for e in store.events.entity_timeline(hamas)]
     assert "2007-01-01" in hamas_dates and "2023-11-26" in hamas_dates
-    smirnov_events = entity_timeline(store.engine, smirnov)
+    smirnov_events = store.events.entity_timeline(smirnov)
     assert {e.entry_id for e in smirnov_events} == {ids[0]}
     assert smirnov_events[0].date == "1992-01-01"
 

@@ -25,10 +25,7 @@ from newsdesk.demo.server import SampleServer
 from newsdesk.desk import Desk
 from newsdesk.settings import load_settings
 from newsdesk.store import EntryQuery
-from newsdesk.store.entities import list_entities
-from newsdesk.store.events import story_timeline
 from newsdesk.store.schema import entities, entity_mentions, stories
-from newsdesk.store.stories import list_stories
 from newsdesk.web.app import create_app
 
 from .test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, SCREENSHOTS, LiveServer, _in_thread
@@ -180,11 +177,11 @@ def test_intel_pages_in_a_browser(tmp_path: Path, samples: SampleServer, browser
             assert not errors, errors  # no CSP violations or script errors on the way
 
             # Screens of the richest story and entity (most events, most entries).
-            found = list_stories(desk.store.engine, min_size=2)
+            found = desk.store.stories.list_stories(min_size=2)
             richest = max(
-                found, key=lambda s: (len(story_timeline(desk.store.engine, s.id)), s.size)
+                found, key=lambda s: (len(desk.store.events.story_timeline(s.id)), s.size)
             )
-            top = list_entities(desk.store.engine, limit=1)[0]
+            top = desk.store.entities.list_entities(limit=1)[0]
             _screens_and_phones(
                 browser,
                 live.base,

@@ -44,7 +44,6 @@ from newsdesk.store.schema import (
     stories,
     users,
 )
-from newsdesk.store.stories import list_stories, story_member_ids
 from newsdesk.store.users import create_session, get_user
 from newsdesk.timeline import Event
 from newsdesk.web import pages
@@ -222,15 +221,14 @@ async def test_river_shows_one_card_per_story(
 async def test_river_groups_what_the_refresh_clustered(
     user: Browser, desk: Desk, web_settings: Settings
 ) -> None:
-    engine = desk.store.engine
-    found = [s for s in list_stories(engine, min_size=2) if s.lead_entry_id is not None]
+    found = [s for s in desk.store.stories.list_stories(min_size=2) if s.lead_entry_id is not None]
     assert found, "the sample sources make stories (the two tweets sharing an article)"
     async with _grouping(desk, web_settings) as grouped:
         page = await grouped.get("/?show=all")
     shown = _ids(page.text)
     every = {e.id: e for e in desk.entries(EntryQuery(limit=500))}
     for story in found:
-        members = story_member_ids(engine, story.id)
+        members = desk.store.stories.story_member_ids(story.id)
         assert len([m for m in members if m in shown]) == 1  # one card per story
         lead = every[story.lead_entry_id]  # type: ignore[index]
         if lead.kind != "article":
@@ -503,7 +501,7 @@ async def test_search_by_entity_and_its_feeds(
     both = await user.get(f"/search?q={quote(intel.other.title or '')}&entity=FBI")
     assert _ids(both.text) == [intel.other.id]  # words and the entity, both must hold
     unknown = await user.get("/search?q=Russia&entity=Nobody+Known")
-    assert unknown.status_code == 400 and "No entity is named" in unknown.text
+    assert unknown.status_code == 400 and "no entity named" in unknown.text
     # Republished: Atom, RSS and JSON Feed, with the reader key for a feed reader.
     key = feed_key(app.state.ctx)
     feed = await anon.get(f"/syndicate/entity/{fbi}.json?key={key}")

@@ -42,7 +42,6 @@ def _describe(w: Any) -> str:
 
 
 def _add(args: argparse.Namespace, settings: Any, store: Any) -> int:
-    from newsdesk.store.watchlists import resolve_entity
 
     channels: dict[str, dict[str, Any]] = {}
     if args.secret and not args.webhook:
@@ -61,7 +60,7 @@ def _add(args: argparse.Namespace, settings: Any, store: Any) -> int:
         }
     if not channels:
         raise NewsdeskError("say where alerts go: --webhook URL, --email ADDR or --ntfy URL")
-    entity_ids = [resolve_entity(store.engine, ref) for ref in args.entity or ()]
+    entity_ids = [store.entities.resolve(ref).id for ref in args.entity or ()]
     feed_ids = [store.get_feed(ref).id for ref in args.feed or ()]
     watchlist = store.watchlists.create_watchlist(
         name=args.name,

@@ -147,12 +147,8 @@ def run_demo(db: str | None = None, fulltext: bool = True) -> int:
 
 def _print_intel(desk: Desk) -> None:
     """After the digest: the stories and the most mentioned names the refresh found."""
-    from newsdesk.store.entities import list_entities
-    from newsdesk.store.stories import list_stories
-
-    engine = desk.store.engine
-    stories = list_stories(engine, limit=5)
-    names = [e.name for e in list_entities(engine, limit=8)]
+    stories = desk.store.stories.list_stories(limit=5)
+    names = [e.name for e in desk.store.entities.list_entities(limit=8)]
     lines = [f"\n{len(stories)} stories across sources:"] if stories else []
     for story in stories:
         lines.append(f"  {story.size} entries, {story.sources} sources: {story.title or '?'}")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from newsdesk.entities.found import FoundEntity
 from newsdesk.entities.knowledge import Knowledge, fold, knowledge, make_key
+from newsdesk.entities.words import CONNECTORS, MONTHS_DAYS
 
 LABEL_KINDS: dict[str, str | None] = {
     "PERSON": "person",
@@ -35,79 +36,6 @@ _TRAIL_PUNCT = "\"'“”‘’«»)]}>*_,;:!?…"
 _NUMBERISH = re.compile(r"^(?:\d[\d,./:-]*|\d+(?:st|nd|rd|th)|[A-Z])$")
 _URLISH = re.compile(r"://|^www\.|@|\.(?:com|org|net|gov|io|co|ru|uk|de)\b", re.IGNORECASE)
 _PREFIX = re.compile(r"^([A-Za-z]+)[-‐‑–](?=\w)")
-_CONNECTORS = frozenset(
-    (
-        "of",
-        "the",
-        "and",
-        "for",
-        "de",
-        "du",
-        "da",
-        "di",
-        "del",
-        "della",
-        "des",
-        "la",
-        "le",
-        "van",
-        "von",
-        "der",
-        "den",
-        "al",
-        "el",
-        "bin",
-        "ibn",
-        "y",
-        "&",
-        "on",
-        "at",
-        "in",
-    )
-)
-_MONTHS_DAYS = frozenset(
-    (
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "spring",
-        "summer",
-        "autumn",
-        "fall",
-        "winter",
-        "christmas",
-        "easter",
-        "ramadan",
-    )
-)
 
 
 @dataclass(slots=True)
@@ -131,114 +59,146 @@ def _bare(token: str) -> str:
     return fold(token).rstrip(".")
 
 
+class _Span:
+    """A model span as word tokens ([start, end] offsets into the text) being trimmed."""
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text = text
+        self.toks = [[start + m.start(), start + m.end()] for m in _TOKEN.finditer(text[start:end])]
+
+    def tok(self, i: int) -> str:
+        return self.text[self.toks[i][0] : self.toks[i][1]]
+
+    def cut_parenthesis(self) -> None:
+        """Stop at a parenthesis: "Federal Bureau of Investigation (FBI" -> the long form."""
+        for i in range(len(self.toks)):
+            word = self.tok(i)
+            cut = min((p for p in (word.find("("), word.find(")")) if p >= 0), default=-1)
+            if cut >= 0:
+                self.toks[i][1] = self.toks[i][0] + cut
+                self.toks = self.toks[: i + 1] if cut > 0 else self.toks[:i]
+                return
+
+    def cut_possessive(self) -> None:
+        """A possessive ends the name: "Smirnov’s Russian" -> "Smirnov", "Weiss’" -> "Weiss"."""
+        for i in range(len(self.toks)):
+            found = _POSSESSIVE.search(self.tok(i))
+            if found:
+                self.toks[i][1] -= len(found.group(0))
+                self.toks = self.toks[: i + 1]
+                return
+
+    def cut_sentence_break(self, kb: Knowledge) -> None:
+        """A sentence break inside the span: "Country B. Smirnov", "X. The New York Times"."""
+        for i in range(len(self.toks) - 1):
+            word = self.tok(i)
+            placeholder = i >= 1 and _bare(self.tok(i - 1)) in kb.placeholders
+            if word.endswith(".") and placeholder and _NUMBERISH.match(word[:-1]):
+                self.toks = self.toks[i + 1 :]
+                return
+            if word.endswith(".") and _bare(self.tok(i + 1)) in kb.stopwords:
+                self.toks = self.toks[i + 1 :]
+                return
+
+    def strip_punctuation(self) -> None:
+        """Punctuation around the name."""
+        while self.toks:
+            first = self.tok(0)
+            stripped = first.lstrip(_LEAD_PUNCT)
+            self.toks[0][0] += len(first) - len(stripped)
+            last = self.tok(-1)
+            trail = last.rstrip(_TRAIL_PUNCT)
+            if trail.endswith(".") and "." not in trail[:-1] and len(trail) > 4:
+                trail = trail[:-1]  # "Smirnov." but not "U.S." or "Jr."
+            self.toks[-1][1] -= len(last) - len(trail)
+            self.toks = [t for t in self.toks if t[1] > t[0]]
+            if self.toks and self.tok(0) and self.tok(0)[0] in _LEAD_PUNCT:
+                continue
+            return
+
+    def strip_prefix(self, kb: Knowledge) -> bool:
+        """ "pro-Hamas", "anti-Biden": the name after the prefix. Whether there was one (the
+        name's kind is then unknown)."""
+        if not self.toks:
+            return False
+        prefix = _PREFIX.match(self.tok(0))
+        if prefix and fold(prefix.group(1)) in kb.prefixes:
+            self.toks[0][0] += prefix.end()
+            return True
+        return False
+
+    def strip_leading(self, kind: str | None, kb: Knowledge) -> bool | None:
+        """Leading "the", honorifics, titles (for people), demonyms before a person's name.
+        Whether an honorific was there; None when the span is an honorific alone."""
+        person_hint = False
+        while self.toks:
+            word = _bare(self.tok(0))
+            several = len(self.toks) > 1
+            if word == "the" and several:
+                self.toks.pop(0)
+            elif word in kb.honorifics and several:
+                self.toks.pop(0)
+                person_hint = True
+            elif (
+                several and kind in ("person", None) and (word in kb.titles or word in kb.demonyms)
+            ):
+                self.toks.pop(0)
+            elif word in kb.honorifics:
+                return None
+            else:
+                break
+        return person_hint
+
+    def is_placeholder(self, kind: str | None, kb: Knowledge) -> bool:
+        """Placeholders ("RO 5", "Country D", "Businessperson 1") are no one in particular; a
+        person's trailing number goes ("Alexander Smirnov 1")."""
+        if len(self.toks) < 2 or not _NUMBERISH.match(self.tok(-1).rstrip(".")):
+            return False
+        previous = self.tok(-2)
+        if _bare(previous) in kb.placeholders or (previous.isupper() and len(previous) <= 3):
+            return True
+        if kind == "person":
+            self.toks.pop()
+        return False
+
+    def strip_trailing(self, kb: Knowledge) -> None:
+        """Trailing titles: "Nevada Magistrate" -> "Nevada"; never "Department of Justice"."""
+        while len(self.toks) >= 2 and _bare(self.tok(-1)) in kb.trailing_titles:
+            if _bare(self.tok(-2)) in CONNECTORS:
+                break
+            self.toks.pop()
+        while self.toks and _bare(self.tok(-1)) in CONNECTORS:
+            self.toks.pop()
+
+
 def clean_mention(text: str, start: int, end: int, label: str, kb: Knowledge) -> Mention | None:
     """Trim one model span to the name it holds, or None when it holds none."""
     if label not in LABEL_KINDS:
         return None
     kind = LABEL_KINDS[label]
-    span = text[start:end]
-    if "\n" in span:  # a span running across paragraphs: keep its first line
-        end = start + span.index("\n")
+    if "\n" in text[start:end]:  # a span running across paragraphs: keep its first line
+        end = start + text[start:end].index("\n")
     before = text[start - 1] if start > 0 else ""
     if before == "@":
         return None
-    hashtag = before == "#"
-    toks = [[start + m.start(), start + m.end()] for m in _TOKEN.finditer(text[start:end])]
-    if not toks:
+    span = _Span(text, start, end)
+    span.cut_parenthesis()
+    span.cut_possessive()
+    span.cut_sentence_break(kb)
+    span.strip_punctuation()
+    if span.strip_prefix(kb):
+        kind = None
+    person_hint = span.strip_leading(kind, kb)
+    if person_hint is None or not span.toks or span.is_placeholder(kind, kb):
         return None
-
-    def tok(i: int) -> str:
-        return text[toks[i][0] : toks[i][1]]
-
-    # Stop at a parenthesis: "Federal Bureau of Investigation (FBI" -> the long form.
-    for i in range(len(toks)):
-        cut = min((p for p in (tok(i).find("("), tok(i).find(")")) if p >= 0), default=-1)
-        if cut >= 0:
-            toks[i][1] = toks[i][0] + cut
-            toks = toks[: i + 1] if cut > 0 else toks[:i]
-            break
-    if not toks:
+    span.strip_trailing(kb)
+    if not span.toks or len(span.toks) > MAX_TOKENS:
         return None
-    # A possessive ends the name: "Smirnov’s Russian" -> "Smirnov", "Weiss’" -> "Weiss".
-    for i in range(len(toks)):
-        found = _POSSESSIVE.search(tok(i))
-        if found:
-            toks[i][1] -= len(found.group(0))
-            toks = toks[: i + 1]
-            break
-    # A sentence break inside the span: "Country B. Smirnov".
-    for i in range(len(toks) - 1):
-        word = tok(i)
-        placeholder = i >= 1 and _bare(tok(i - 1)) in kb.placeholders
-        if word.endswith(".") and placeholder and _NUMBERISH.match(word[:-1]):
-            toks = toks[i + 1 :]
-            break
-        if word.endswith(".") and _bare(tok(i + 1)) in kb.stopwords:  # "X. The New York Times"
-            toks = toks[i + 1 :]
-            break
-    # Punctuation around the name.
-    while toks:
-        first = tok(0)
-        stripped = first.lstrip(_LEAD_PUNCT)
-        toks[0][0] += len(first) - len(stripped)
-        last = tok(-1)
-        trail = last.rstrip(_TRAIL_PUNCT)
-        if trail.endswith(".") and "." not in trail[:-1] and len(trail) > 4:
-            trail = trail[:-1]  # "Smirnov." but not "U.S." or "Jr."
-        toks[-1][1] -= len(last) - len(trail)
-        toks = [t for t in toks if t[1] > t[0]]
-        if toks and tok(0) and tok(0)[0] in _LEAD_PUNCT:
-            continue
-        break
-    # "pro-Hamas", "anti-Biden": the name after the prefix, its kind unknown.
-    if toks:
-        prefix = _PREFIX.match(tok(0))
-        if prefix and fold(prefix.group(1)) in kb.prefixes:
-            toks[0][0] += prefix.end()
-            kind = None
-    # Leading "the", honorifics, titles (for people), demonyms before a person's name.
-    person_hint = False
-    while toks:
-        word = _bare(tok(0))
-        if word == "the" and len(toks) > 1:
-            toks.pop(0)
-        elif word in kb.honorifics and len(toks) > 1:
-            toks.pop(0)
-            person_hint = True
-        elif (
-            len(toks) > 1
-            and kind in ("person", None)
-            and (word in kb.titles or word in kb.demonyms)
-        ):
-            toks.pop(0)
-        elif word in kb.honorifics and len(toks) == 1:
-            return None
-        else:
-            break
-    if not toks:
-        return None
-    # Placeholders ("RO 5", "Country D", "Businessperson 1") are no one in particular.
-    last = tok(-1).rstrip(".")
-    if len(toks) >= 2 and _NUMBERISH.match(last):
-        previous = tok(-2)
-        if _bare(previous) in kb.placeholders or (previous.isupper() and len(previous) <= 3):
-            return None
-        if kind == "person":
-            toks.pop()  # "Alexander Smirnov 1"
-    # Trailing titles: "Nevada Magistrate" -> "Nevada"; never "Department of Justice".
-    while len(toks) >= 2 and _bare(tok(-1)) in kb.trailing_titles:
-        if _bare(tok(-2)) in _CONNECTORS:
-            break
-        toks.pop()
-    while toks and _bare(tok(-1)) in _CONNECTORS:
-        toks.pop()
-    if not toks or len(toks) > MAX_TOKENS:
-        return None
-    start, end = toks[0][0], toks[-1][1]
+    start, end = span.toks[0][0], span.toks[-1][1]
     surface = " ".join(text[start:end].split())
     if not _plausible(surface, kind, kb):
         return None
-    if len(toks) >= 2 and _bare(tok(-1)) in kb.facility_suffixes:
+    if len(span.toks) >= 2 and _bare(span.tok(-1)) in kb.facility_suffixes:
         kind = "place"
     return Mention(
         start=start,
@@ -246,7 +206,7 @@ def clean_mention(text: str, start: int, end: int, label: str, kb: Knowledge) ->
         surface=surface,
         kind=kind,
         person_hint=person_hint,
-        hashtag=hashtag,
+        hashtag=before == "#",
         place_label=label in ("GPE", "LOC", "FAC"),
     )
 
@@ -263,7 +223,7 @@ def _plausible(name: str, kind: str | None, kb: Knowledge) -> bool:
     # "eBay" passes, "n’t" and "thenUkrainian Prosecutor" do not
     if lowercase_start and (len(words) > 1 or not any(c.isupper() for c in name[1:])):
         return False
-    if all(_bare(w) in _MONTHS_DAYS or _NUMBERISH.match(w.rstrip(".,")) for w in words):
+    if all(_bare(w) in MONTHS_DAYS or _NUMBERISH.match(w.rstrip(".,")) for w in words):
         return False
     if kind == "person" and any(c.isdigit() for c in name):
         return False
@@ -373,7 +333,7 @@ def _expand_surname(text: str, surname: str, kb: Knowledge, known: set[str]) -> 
             or folded in kb.demonyms
             or folded in kb.generic
             or folded in kb.placeholders
-            or folded in _MONTHS_DAYS
+            or folded in MONTHS_DAYS
             or make_key(given) in known
             or kb.lookup(given) is not None
         ):
@@ -394,8 +354,16 @@ def resolve(text: str, mentions: list[Mention], kb: Knowledge | None = None) -> 
     defined = _acronyms(text, mentions)
     _acronym_mentions(mentions, defined)
     mentions.sort(key=lambda m: m.start)
+    groups = _pre_groups(text, mentions, defined, kb)
+    _join_short_forms(text, groups, kb)
+    return _found_entities(groups, kb)
 
-    # 1. Pre-groups: same key, or an acronym defined for a long form.
+
+def _pre_groups(
+    text: str, mentions: list[Mention], defined: dict[str, tuple[Mention, int]], kb: Knowledge
+) -> dict[str, _Group]:
+    """1. Pre-groups: same key, or an acronym defined for a long form; each with its kind and,
+    when the alias table or an acronym gives one, its canonical name."""
     groups: dict[str, _Group] = {}
     long_keys = {acr: _core_key(m.surface, kb) for acr, (m, _) in defined.items()}
     for m in mentions:
@@ -421,73 +389,95 @@ def resolve(text: str, mentions: list[Mention], kb: Knowledge | None = None) -> 
         if key in long_keys.values() and group.canonical is None:
             long_forms = [m.surface for m in group.mentions if len(m.words) > 1]
             group.canonical = Counter(long_forms).most_common(1)[0][0] if long_forms else None
-
     for group in groups.values():
         if group.kind == "org" and group.canonical is None and _named_by_surname(text, group, kb):
             group.kind = "person"  # "Nikola Mikovic" (ORG) who is "Mikovic" further on
+    return groups
 
-    # 2. Surnames and other short forms join the one longer name ending with them.
+
+def _join_short_forms(text: str, groups: dict[str, _Group], kb: Knowledge) -> None:
+    """2. Surnames and other short forms join the one longer name ending with them."""
     full_people = {k: g for k, g in groups.items() if g.kind == "person" and len(k.split(" ")) >= 2}
     merged: dict[str, str] = {}
     for key, group in list(groups.items()):
-        words = key.split(" ")
         if key in full_people:
             continue
-        labelled_person = group.votes["person"] > 0
-        if group.canonical and not (labelled_person and len(words) == 1):
-            continue
-        person_targets = [
-            k for k in full_people if k.split(" ")[-len(words) :] == words and k != key
-        ]
-        if not person_targets and len(words) == 1:  # "Wang" of "Wang Yi" (family name first)
-            person_targets = [k for k in full_people if k.split(" ")[0] == key]
-        family = len(words) == 1 and key.endswith("s") and not person_targets
-        if family and any(k.split(" ")[-1] == key[:-1] for k in full_people):
-            del groups[key]  # "the Bidens": a family, not one person
-            continue
-        if len(person_targets) == 1:
-            merged[key] = person_targets[0]
-            continue
-        if len(person_targets) > 1:
-            del groups[key]  # "Biden" with Joe and Hunter Biden around: can't tell which
-            continue
-        if group.canonical:
-            continue
-        if len(words) == 1:
-            others = [
-                k
-                for k, g in groups.items()
-                if k != key
-                and len(k.split(" ")) >= 2
-                and g.kind not in (None, "person")
-                and k.split(" ")[-1] == key
-            ]
-            if len(others) == 1:
-                merged[key] = others[0]
-                continue
-        if group.kind == "person" and len(words) == 1:
-            surname = group.best
-            full = _expand_surname(text, surname, kb, set(groups))
-            if full:
-                offset, full_end = _first_occurrence(text, full)
-                target_key = _core_key(full, kb)
-                target = groups.setdefault(target_key, _Group([], kind="person"))
-                target.kind = "person"
-                full_mention = Mention(offset, full_end, full, "person")
-                for m in group.mentions:  # the surname the model saw there becomes the full name
-                    if m.start == full_end - len(surname):
-                        m.start, m.surface = offset, full
-                        break
-                else:
-                    target.mentions.append(full_mention)
-                merged[key] = target_key
+        target = _short_form_target(text, key, group, groups, full_people, kb)
+        if target is not None:
+            merged[key] = target
     for key, target_key in merged.items():
         while target_key in merged:
             target_key = merged[target_key]
         if key in groups and target_key in groups:
             groups[target_key].mentions.extend(groups.pop(key).mentions)
 
-    # 3. One FoundEntity per (kind, key).
+
+def _short_form_target(
+    text: str,
+    key: str,
+    group: _Group,
+    groups: dict[str, _Group],
+    full_people: dict[str, _Group],
+    kb: Knowledge,
+) -> str | None:
+    """The key of the longer name a short form stands for, or None. A short form that could
+    be several people, or a family ("the Bidens"), is dropped from ``groups``."""
+    words = key.split(" ")
+    labelled_person = group.votes["person"] > 0
+    if group.canonical and not (labelled_person and len(words) == 1):
+        return None
+    person_targets = [k for k in full_people if k.split(" ")[-len(words) :] == words and k != key]
+    if not person_targets and len(words) == 1:  # "Wang" of "Wang Yi" (family name first)
+        person_targets = [k for k in full_people if k.split(" ")[0] == key]
+    family = len(words) == 1 and key.endswith("s") and not person_targets
+    if family and any(k.split(" ")[-1] == key[:-1] for k in full_people):
+        del groups[key]  # "the Bidens": a family, not one person
+        return None
+    if len(person_targets) == 1:
+        return person_targets[0]
+    if len(person_targets) > 1:
+        del groups[key]  # "Biden" with Joe and Hunter Biden around: can't tell which
+        return None
+    if group.canonical:
+        return None
+    if len(words) == 1:
+        others = [
+            k
+            for k, g in groups.items()
+            if k != key
+            and len(k.split(" ")) >= 2
+            and g.kind not in (None, "person")
+            and k.split(" ")[-1] == key
+        ]
+        if len(others) == 1:
+            return others[0]
+    if group.kind == "person" and len(words) == 1:
+        return _expand_into(text, group, groups, kb)
+    return None
+
+
+def _expand_into(text: str, group: _Group, groups: dict[str, _Group], kb: Knowledge) -> str | None:
+    """A lone surname whose full name the text spells out near it: the full name's group (made
+    when the model missed it), or None."""
+    surname = group.best
+    full = _expand_surname(text, surname, kb, set(groups))
+    if not full:
+        return None
+    offset, full_end = _first_occurrence(text, full)
+    target_key = _core_key(full, kb)
+    target = groups.setdefault(target_key, _Group([], kind="person"))
+    target.kind = "person"
+    for m in group.mentions:  # the surname the model saw there becomes the full name
+        if m.start == full_end - len(surname):
+            m.start, m.surface = offset, full
+            break
+    else:
+        target.mentions.append(Mention(offset, full_end, full, "person"))
+    return target_key
+
+
+def _found_entities(groups: dict[str, _Group], kb: Knowledge) -> list[FoundEntity]:
+    """3. One FoundEntity per (kind, key), in the order the document first names them."""
     out: dict[tuple[str, str], FoundEntity] = {}
     for group in groups.values():
         if group.kind is None:

@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, Select, delete, func, insert, select
 
 from newsdesk.errors import NewsdeskError
-from newsdesk.model import _iso
 from newsdesk.store.schema import entities, entries, event_entities, feeds
 from newsdesk.store.schema import events as events_table
 from newsdesk.timeline.dates import PRECISIONS
 from newsdesk.timeline.extract import Event
+from newsdesk.util import chunks, iso
 
 _FEED_TITLE = func.coalesce(feeds.c.custom_title, feeds.c.title, feeds.c.url)
 
@@ -49,7 +49,7 @@ class TimelineEvent:
             "entry_title": self.entry_title,
             "entry_url": self.entry_url,
             "feed_title": self.feed_title,
-            "published": _iso(self.published),
+            "published": iso(self.published),
             "story_id": self.story_id,
         }
 
@@ -210,60 +210,62 @@ def _distinct(found: Iterable[TimelineEvent]) -> list[TimelineEvent]:
     return out
 
 
-def _read(engine: Engine, stmt: Select[Any], limit: int | None) -> list[TimelineEvent]:
-    if limit is not None:
-        stmt = stmt.limit(max(0, limit))
-    with engine.connect() as conn:
-        return [_event(row) for row in conn.execute(stmt)]
+class EventStore:
+    """Timelines of stories, entities and entries (``store.events``)."""
 
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
-def story_timeline(
-    engine: Engine, story_id: int, *, distinct: bool = True, limit: int | None = None
-) -> list[TimelineEvent]:
-    """The events of a story's entries, by date, then publication, then position in the
-    entry; the same event told by several entries once unless ``distinct`` is False."""
-    stmt = _timeline_select().where(entries.c.story_id == story_id).order_by(*_BY_DATE)
-    found = _read(engine, stmt, limit)
-    return _distinct(found) if distinct else found
+    def _read(self, stmt: Select[Any], limit: int | None) -> list[TimelineEvent]:
+        if limit is not None:
+            stmt = stmt.limit(max(0, limit))
+        with self.engine.connect() as conn:
+            return [_event(row) for row in conn.execute(stmt)]
 
+    def story_timeline(
+        self, story_id: int, *, distinct: bool = True, limit: int | None = None
+    ) -> list[TimelineEvent]:
+        """The events of a story's entries, by date, then publication, then position in the
+        entry; the same event told by several entries once unless ``distinct`` is False."""
+        stmt = _timeline_select().where(entries.c.story_id == story_id).order_by(*_BY_DATE)
+        found = self._read(stmt, limit)
+        return _distinct(found) if distinct else found
 
-def entity_timeline(
-    engine: Engine, entity_id: int, *, distinct: bool = True, limit: int | None = None
-) -> list[TimelineEvent]:
-    """The events whose sentence names the entity, in the order of story_timeline."""
-    stmt = (
-        _timeline_select()
-        .join(event_entities, event_entities.c.event_id == events_table.c.id)
-        .where(event_entities.c.entity_id == entity_id)
-        .order_by(*_BY_DATE)
-    )
-    found = _read(engine, stmt, limit)
-    return _distinct(found) if distinct else found
+    def entity_timeline(
+        self, entity_id: int, *, distinct: bool = True, limit: int | None = None
+    ) -> list[TimelineEvent]:
+        """The events whose sentence names the entity, in the order of story_timeline."""
+        stmt = (
+            _timeline_select()
+            .join(event_entities, event_entities.c.event_id == events_table.c.id)
+            .where(event_entities.c.entity_id == entity_id)
+            .order_by(*_BY_DATE)
+        )
+        found = self._read(stmt, limit)
+        return _distinct(found) if distinct else found
 
+    def entry_events(self, entry_id: int) -> list[TimelineEvent]:
+        """The events of one entry, in the order the text tells them."""
+        stmt = (
+            _timeline_select()
+            .where(events_table.c.entry_id == entry_id)
+            .order_by(events_table.c.position, events_table.c.id)
+        )
+        return self._read(stmt, None)
 
-def entry_events(engine: Engine, entry_id: int) -> list[TimelineEvent]:
-    """The events of one entry, in the order the text tells them."""
-    stmt = (
-        _timeline_select()
-        .where(events_table.c.entry_id == entry_id)
-        .order_by(events_table.c.position, events_table.c.id)
-    )
-    return _read(engine, stmt, None)
-
-
-def event_entity_ids(engine: Engine, event_ids: Iterable[int]) -> dict[int, list[int]]:
-    """Entity ids linked to each of ``event_ids`` (for pages that show who an event names)."""
-    ids = sorted(set(event_ids))
-    out: dict[int, list[int]] = {i: [] for i in ids}
-    if not ids:
+    def event_entity_ids(self, event_ids: Iterable[int]) -> dict[int, list[int]]:
+        """Entity ids linked to each of ``event_ids`` (for pages that show who an event names)."""
+        ids = sorted(set(event_ids))
+        out: dict[int, list[int]] = {i: [] for i in ids}
+        if not ids:
+            return out
+        with self.engine.connect() as conn:
+            for chunk in chunks(ids):
+                rows = conn.execute(
+                    select(event_entities.c.event_id, event_entities.c.entity_id)
+                    .where(event_entities.c.event_id.in_(chunk))
+                    .order_by(event_entities.c.event_id, event_entities.c.entity_id)
+                )
+                for event_id, entity_id in rows:
+                    out[event_id].append(entity_id)
         return out
-    with engine.connect() as conn:
-        for start in range(0, len(ids), 500):
-            rows = conn.execute(
-                select(event_entities.c.event_id, event_entities.c.entity_id)
-                .where(event_entities.c.event_id.in_(ids[start : start + 500]))
-                .order_by(event_entities.c.event_id, event_entities.c.entity_id)
-            )
-            for event_id, entity_id in rows:
-                out[event_id].append(entity_id)
-    return out

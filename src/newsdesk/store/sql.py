@@ -18,11 +18,15 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from newsdesk.errors import StoreError
 from newsdesk.store.alerts import AlertStore
 from newsdesk.store.engine import create_store_engine
+from newsdesk.store.entities import EntityStore
+from newsdesk.store.events import EventStore
+from newsdesk.store.intel import IntelStore
 from newsdesk.store.migrations import migrate
 from newsdesk.store.sql_enrichment import EnrichmentWriter
 from newsdesk.store.sql_entries import RANK_WINDOW, EntryQueries
 from newsdesk.store.sql_feeds import FeedQueries
 from newsdesk.store.sql_refresh import RefreshWriter
+from newsdesk.store.stories import StoryStore
 from newsdesk.store.watchlists import WatchlistStore
 
 __all__ = ["DEFAULT_CATEGORY", "RANK_WINDOW", "SqlStore", "open_store"]
@@ -49,6 +53,10 @@ class SqlStore(FeedQueries, EntryQueries, RefreshWriter, EnrichmentWriter):
             raise StoreError(f"cannot prepare the database {self._safe_url()}: {exc}") from None
         # parts (one line each, ``self.NAME = NameStore(self.engine)``, alphabetical by NAME)
         self.alerts = AlertStore(self.engine)
+        self.entities = EntityStore(self.engine)
+        self.events = EventStore(self.engine)
+        self.intel = IntelStore(self.engine)
+        self.stories = StoryStore(self.engine)
         self.watchlists = WatchlistStore(self.engine)
 
     def _safe_url(self) -> str:

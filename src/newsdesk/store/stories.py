@@ -4,23 +4,17 @@ that keep ``stories`` rows in step with their members."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
-from newsdesk.model import _iso
 from newsdesk.store.engine import write_transaction
+from newsdesk.store.protocols.intel import EntryRow, Facts
 from newsdesk.store.schema import entries, entry_signatures, stories, story_keys
-
-CHUNK = 500  # ids or keys per IN list: well under SQLite's bound-parameter limit
-
-
-def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+from newsdesk.util import chunks, iso
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +36,8 @@ class StorySummary:
             "lead_entry_id": self.lead_entry_id,
             "size": self.size,
             "sources": self.sources,
-            "first_published": _iso(self.first_published),
-            "last_published": _iso(self.last_published),
+            "first_published": iso(self.first_published),
+            "last_published": iso(self.last_published),
         }
 
 
@@ -70,66 +64,7 @@ def _summary(row: Any) -> StorySummary:
     )
 
 
-def get_story(engine: Engine, story_id: int) -> StorySummary | None:
-    with engine.connect() as conn:
-        row = conn.execute(select(*_SUMMARY).where(stories.c.id == story_id)).first()
-    return _summary(row) if row is not None else None
-
-
-def story_member_ids(engine: Engine, story_id: int) -> list[int]:
-    """The story's entries, oldest first."""
-    with engine.connect() as conn:
-        return list(
-            conn.execute(
-                select(entries.c.id)
-                .where(entries.c.story_id == story_id)
-                .order_by(entries.c.published, entries.c.id)
-            ).scalars()
-        )
-
-
-def story_summaries(engine: Engine, story_ids: Iterable[int]) -> dict[int, StorySummary]:
-    wanted = list(dict.fromkeys(story_ids))
-    found: dict[int, StorySummary] = {}
-    with engine.connect() as conn:
-        for chunk in chunks(wanted):
-            for row in conn.execute(select(*_SUMMARY).where(stories.c.id.in_(chunk))):
-                found[row.id] = _summary(row)
-    return found
-
-
-def list_stories(
-    engine: Engine, *, limit: int = 50, offset: int = 0, min_size: int = 2
-) -> list[StorySummary]:
-    """Stories of at least ``min_size`` entries, the most recently active first."""
-    query = (
-        select(*_SUMMARY)
-        .where(stories.c.size >= min_size)
-        .order_by(stories.c.last_published.desc(), stories.c.id.desc())
-        .limit(max(0, limit))
-        .offset(max(0, offset))
-    )
-    with engine.connect() as conn:
-        return [_summary(row) for row in conn.execute(query)]
-
-
 # -- what clustering reads and writes -------------------------------------------------------
-
-
-@dataclass(slots=True)
-class EntryRow:
-    """An entry as clustering reads it."""
-
-    id: int
-    feed_id: int
-    kind: str
-    title: str
-    text: str
-    url_canonical: str | None
-    links: list[str]
-    published: datetime
-    story_id: int | None
-    title_terms: str | None  # as stored when it was last clustered
 
 
 def unclustered_ids(conn: Connection, limit: int) -> list[int]:
@@ -215,12 +150,6 @@ def key_hits(conn: Connection, keys: Iterable[str]) -> list[tuple[str, int]]:
     return _driver_rows(
         conn, 'SELECT "key", entry_id FROM story_keys WHERE "key" IN ({marks})', list(keys)
     )
-
-
-class Facts(NamedTuple):
-    story_id: int | None
-    feed_id: int
-    published: datetime
 
 
 def entry_facts(conn: Connection, ids: Iterable[int]) -> dict[int, Facts]:
@@ -441,27 +370,72 @@ def refresh_stories(conn: Connection, story_ids: Iterable[int], now: datetime) -
             updated_at=bindparam("b_updated_at"),
         )
     )
-    for chunk in chunks(rows, 2000):
-        conn.execute(statement, list(chunk))
+    for part in chunks(rows, 2000):
+        conn.execute(statement, list(part))
 
 
-def repair_stories(engine: Engine, now: datetime | None = None) -> int:
-    """Bring story rows back in step with their members after entries were deleted (a purge,
-    a removed feed): recount the stories whose size is off, delete those left empty. Returns
-    how many stories it touched."""
-    moment = now or datetime.now(UTC)
-    with write_transaction(engine) as conn:
-        counts: dict[int, int] = dict(
-            conn.execute(
-                select(entries.c.story_id, func.count())
-                .where(entries.c.story_id.is_not(None))
-                .group_by(entries.c.story_id)
-            ).all()
+class StoryStore:
+    """Stories as pages, the API and the CLI read them (``store.stories``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def get_story(self, story_id: int) -> StorySummary | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*_SUMMARY).where(stories.c.id == story_id)).first()
+        return _summary(row) if row is not None else None
+
+    def story_member_ids(self, story_id: int) -> list[int]:
+        """The story's entries, oldest first."""
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(entries.c.id)
+                    .where(entries.c.story_id == story_id)
+                    .order_by(entries.c.published, entries.c.id)
+                ).scalars()
+            )
+
+    def story_summaries(self, story_ids: Iterable[int]) -> dict[int, StorySummary]:
+        wanted = list(dict.fromkeys(story_ids))
+        found: dict[int, StorySummary] = {}
+        with self.engine.connect() as conn:
+            for chunk in chunks(wanted):
+                for row in conn.execute(select(*_SUMMARY).where(stories.c.id.in_(chunk))):
+                    found[row.id] = _summary(row)
+        return found
+
+    def list_stories(
+        self, *, limit: int = 50, offset: int = 0, min_size: int = 2
+    ) -> list[StorySummary]:
+        """Stories of at least ``min_size`` entries, the most recently active first."""
+        query = (
+            select(*_SUMMARY)
+            .where(stories.c.size >= min_size)
+            .order_by(stories.c.last_published.desc(), stories.c.id.desc())
+            .limit(max(0, limit))
+            .offset(max(0, offset))
         )
-        stale = [
-            story_id
-            for story_id, size in conn.execute(select(stories.c.id, stories.c.size)).all()
-            if counts.get(story_id, 0) != size
-        ]
-        refresh_stories(conn, stale, moment)
-    return len(stale)
+        with self.engine.connect() as conn:
+            return [_summary(row) for row in conn.execute(query)]
+
+    def repair_stories(self, now: datetime | None = None) -> int:
+        """Bring story rows back in step with their members after entries were deleted (a purge,
+        a removed feed): recount the stories whose size is off, delete those left empty. Returns
+        how many stories it touched."""
+        moment = now or datetime.now(UTC)
+        with write_transaction(self.engine) as conn:
+            counts: dict[int, int] = dict(
+                conn.execute(
+                    select(entries.c.story_id, func.count())
+                    .where(entries.c.story_id.is_not(None))
+                    .group_by(entries.c.story_id)
+                ).all()
+            )
+            stale = [
+                story_id
+                for story_id, size in conn.execute(select(stories.c.id, stories.c.size)).all()
+                if counts.get(story_id, 0) != size
+            ]
+            refresh_stories(conn, stale, moment)
+        return len(stale)

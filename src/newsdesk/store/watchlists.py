@@ -8,14 +8,13 @@ checked here, so the CLI, the web pages and the API share one set of rules and m
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Text, cast, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from yarl import URL
 
@@ -536,39 +535,3 @@ class WatchlistStore:
             for status, count in conn.execute(stmt):
                 counts[str(status)] = int(count)
         return counts
-
-
-def resolve_entity(engine: Engine, ref: str) -> int:
-    """An entity id from an id or a name, key or alias (ignoring case); a clear error when
-    nothing or more than one entity answers to it."""
-    text = " ".join(str(ref).split())
-    if not text:
-        raise NewsdeskError("an entity is given by its id or its name")
-    wanted = text.casefold()
-    with engine.connect() as conn:
-        if text.isdigit() and len(text) < 18:
-            row = conn.execute(select(entities.c.id).where(entities.c.id == int(text))).first()
-            if row is not None:
-                return int(row.id)
-        # lower() covers ASCII in SQL on SQLite; the exact comparison is made here.
-        rows = conn.execute(
-            select(entities.c.id, entities.c.kind, entities.c.name, entities.c.key).where(
-                (func.lower(entities.c.name) == text.lower())
-                | (func.lower(entities.c.key) == text.lower())
-            )
-        ).all()
-        hits = [r for r in rows if wanted in (str(r.name).casefold(), str(r.key).casefold())]
-        if not hits:
-            needle = json.dumps(text, ensure_ascii=True)[1:-1].lower()
-            rows = conn.execute(
-                select(entities.c.id, entities.c.kind, entities.c.name, entities.c.aliases).where(
-                    func.lower(cast(entities.c.aliases, Text)).contains(needle, autoescape=True)
-                )
-            ).all()
-            hits = [r for r in rows if any(str(a).casefold() == wanted for a in r.aliases or ())]
-    if not hits:
-        raise NewsdeskError(f"no entity named {text!r} (see `newsdesk entities`)")
-    if len(hits) > 1:
-        listed = ", ".join(f"{r.id} ({r.kind} {r.name})" for r in hits[:5])
-        raise NewsdeskError(f"{text!r} names more than one entity: {listed}; give its id")
-    return int(hits[0].id)

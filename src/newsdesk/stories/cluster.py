@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import Connection, Engine
 
+import newsdesk.stories.features as ft
 from newsdesk.errors import NewsdeskError
 from newsdesk.settings import Settings
-from newsdesk.store import stories as db
-from newsdesk.store.engine import write_transaction
-from newsdesk.stories import features as ft
+from newsdesk.store.protocols.intel import ClusterBatch, EntryRow, IntelStorage
+from newsdesk.util import chunks
 
 BATCH = 500  # entries per transaction
 HOT_KEY = 12  # a key held by this many entries stops being stored or trusted, unless its
@@ -91,7 +90,7 @@ class _Match:
 
 
 def cluster_entries(
-    engine: Engine, settings: Settings, entry_ids: Sequence[int] | None = None
+    store: IntelStorage, settings: Settings, entry_ids: Sequence[int] | None = None
 ) -> ClusterReport:
     """Give every entry of ``entry_ids`` (None: every entry not clustered yet) a story.
 
@@ -109,17 +108,17 @@ def cluster_entries(
     report = ClusterReport()
     if entry_ids is None:
         while True:
-            with write_transaction(engine) as conn:
-                ids = db.unclustered_ids(conn, BATCH)
-                done = _cluster_batch(conn, ids, limits) if ids else ClusterReport()
+            with store.clustering() as batch:
+                ids = batch.unclustered_ids(BATCH)
+                done = _cluster_batch(batch, ids, limits) if ids else ClusterReport()
             if not done.entries:
                 break
             report += done
     else:
         wanted = list(dict.fromkeys(_entry_id(i) for i in entry_ids))
-        for chunk in db.chunks(wanted, BATCH):
-            with write_transaction(engine) as conn:
-                report += _cluster_batch(conn, chunk, limits)
+        for chunk in chunks(wanted, BATCH):
+            with store.clustering() as batch:
+                report += _cluster_batch(batch, chunk, limits)
     return ClusterReport(
         report.entries, report.joined, report.new_stories, time.perf_counter() - started
     )
@@ -134,20 +133,20 @@ def _entry_id(value: object) -> int:
         raise NewsdeskError(f"not an entry id: {value!r}") from None
 
 
-def _cluster_batch(conn: Connection, ids: Sequence[int], limits: _Thresholds) -> ClusterReport:
+def _cluster_batch(tx: ClusterBatch, ids: Sequence[int], limits: _Thresholds) -> ClusterReport:
     """One batch, with the cyclic garbage collector paused: a batch allocates many small
     objects and no cycles, and full collections triggered by them cost more than the work."""
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _cluster_rows(conn, ids, limits)
+        return _cluster_rows(tx, ids, limits)
     finally:
         if paused:
             gc.enable()
 
 
-def _cluster_rows(conn: Connection, ids: Sequence[int], limits: _Thresholds) -> ClusterReport:
-    rows = db.load_entries(conn, ids)
+def _cluster_rows(tx: ClusterBatch, ids: Sequence[int], limits: _Thresholds) -> ClusterReport:
+    rows = tx.load_entries(ids)
     seen = len(rows)
     if not rows:
         return ClusterReport()
@@ -168,9 +167,9 @@ def _cluster_rows(conn: Connection, ids: Sequence[int], limits: _Thresholds) -> 
     now = datetime.now(UTC)
     # Re-keyed entries alone in their story are matched again; the others stay where they are.
     clustered = {s for i in rekey if (s := rows[i].story_id) is not None}
-    sizes = {s: size for s, (_lead, size) in db.story_leads(conn, clustered).items()}
+    sizes = {s: size for s, (_lead, size) in tx.story_leads(clustered).items()}
     todo = [i for i in rekey if (s := rows[i].story_id) is None or sizes.get(s, 0) <= 1]
-    state = _Batch(conn, rows, computed, prints, limits, now)
+    state = _Batch(tx, rows, computed, prints, limits, now)
     matching = set(todo)
     for i in rekey:
         if i not in matching:
@@ -191,23 +190,23 @@ class _Batch:
 
     def __init__(
         self,
-        conn: Connection,
-        rows: list[db.EntryRow],
+        tx: ClusterBatch,
+        rows: list[EntryRow],
         computed: list[ft.Features],
         prints: list[str],
         limits: _Thresholds,
         now: datetime,
     ) -> None:
-        self.conn, self.rows, self.computed, self.prints = conn, rows, computed, prints
+        self.tx, self.rows, self.computed, self.prints = tx, rows, computed, prints
         rekey = self.rekey = list(range(len(rows)))
         self.limits, self.now = limits, now
         self.batch_ids = {rows[i].id for i in rekey}
         self.old_story = {rows[i].id: rows[i].story_id for i in rekey}
         hits: dict[str, list[int]] = defaultdict(list)
-        for key, entry_id in db.key_hits(conn, {k for i in rekey for k in computed[i].keys}):
+        for key, entry_id in tx.key_hits({k for i in rekey for k in computed[i].keys}):
             if entry_id not in self.batch_ids:
                 hits[key].append(entry_id)
-        facts = db.entry_facts(conn, {e for es in hits.values() for e in es})
+        facts = tx.entry_facts({e for es in hits.values() for e in es})
         self.stored = {key: len(entries) for key, entries in hits.items()}
         # A key many entries of many stories share says nothing (boilerplate, a template).
         self.hot = {
@@ -222,17 +221,15 @@ class _Batch:
             for key, entries in hits.items()
             if key not in self.hot
         }
-        stories_found = db.story_leads(
-            conn, {s for f in facts.values() if (s := f.story_id) is not None}
-        )
+        stories_found = tx.story_leads({s for f in facts.values() if (s := f.story_id) is not None})
         self.leads = {s: lead for s, (lead, _size) in stories_found.items()}
         self.sizes = {s: size for s, (_lead, size) in stories_found.items()}
         wanted = {e for entries in self.found.values() for e in entries}
         leads = {lead for lead in self.leads.values() if lead is not None} - set(facts)
-        facts |= db.entry_facts(conn, leads)
+        facts |= tx.entry_facts(leads)
         wanted |= leads
         self.known: dict[int, _Known] = {}
-        for entry_id, (blob, terms) in db.signatures(conn, wanted).items():
+        for entry_id, (blob, terms) in tx.signatures(wanted).items():
             signature, shingles = ft.signature_values(blob)
             words, names, _print = ft.parse_terms(terms)
             fact = facts[entry_id]
@@ -356,14 +353,14 @@ class _Batch:
 
     def write(self) -> int:
         """Store keys, signatures, stories and memberships; the number of stories created."""
-        conn, rows, computed, now = self.conn, self.rows, self.computed, self.now
+        tx, rows, computed, now = self.tx, self.rows, self.computed, self.now
         final = {e: self.find(s) for e, s in self.assigned.items()}
         provisional = sorted({s for s in final.values() if s < 0}, reverse=True)
-        created = db.create_stories(conn, len(provisional), now, now)
+        created = tx.create_stories(len(provisional), now, now)
         real = dict(zip(provisional, created, strict=True))
         assignments = {e: real.get(s, s) for e, s in final.items()}
         merged = {s: real.get(t, t) for s in self.alias if s > 0 and (t := self.find(s))}
-        db.merge_stories(conn, merged)
+        tx.merge_stories(merged)
         stored = dict(self.stored)
         key_rows: list[tuple[str, int, datetime]] = []
         for i in self.rekey:
@@ -375,19 +372,18 @@ class _Batch:
                 key_rows.append((key, row.id, row.published))
         # only entries clustered before have keys to drop
         keyed = [rows[i].id for i in self.rekey if rows[i].title_terms is not None]
-        db.replace_keys(conn, keyed, key_rows)
-        db.replace_signatures(
-            conn,
+        tx.replace_keys(keyed, key_rows)
+        tx.replace_signatures(
             [
                 (rows[i].id, computed[i].signature_blob(), computed[i].stored_terms(self.prints[i]))
                 for i in self.rekey
             ],
         )
         changed = {e: s for e, s in assignments.items() if self.old_story.get(e) != s}
-        db.assign_stories(conn, changed)
+        tx.assign_stories(changed)
         touched = set(changed.values()) | set(merged) | set(merged.values())
         touched |= {s for e in changed if (s := self.old_story.get(e)) is not None}
-        db.refresh_stories(conn, touched, now)
+        tx.refresh_stories(touched, now)
         return len(created)
 
 

@@ -34,7 +34,7 @@ from newsdesk.store.saved_searches import list_saved_searches
 from newsdesk.store.search import query_words
 from newsdesk.store.users import server_secret
 from newsdesk.web.context import WebContext
-from newsdesk.web.intel.lookup import entity_choices, entry_intel, resolve_entity
+from newsdesk.web.intel.lookup import entity_choices, entry_intel
 from newsdesk.web.intel.river import group_stories
 
 PAGE_SIZE = 30
@@ -274,7 +274,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
                 "related": related,
                 "newer": newer,
                 "older": older,
-                **entry_intel(ctx.engine, entry),
+                **entry_intel(ctx.desk.store, entry),
             }
 
         data = await ctx.run(load)
@@ -369,7 +369,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         entity = None
         if filters["entity"]:
             try:
-                entity = await ctx.run(resolve_entity, ctx.engine, filters["entity"])
+                entity = await ctx.run(ctx.desk.store.entities.resolve, filters["entity"])
                 query.entity_id = entity.id
             except NewsdeskError as exc:
                 errors.append(f"Entity: {exc}")
@@ -426,7 +426,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         feeds = await ctx.run(feed_choices, ctx.desk.store, MAX_FEED_MENU + 1)
         if len(feeds) > MAX_FEED_MENU:
             feeds = []
-        entity_names = await ctx.run(entity_choices, ctx.engine)
+        entity_names = await ctx.run(entity_choices, ctx.desk.store)
         side = await sidebar(ctx)
         chosen = {k: v for k, v in filters.items() if v}
         saved = next(

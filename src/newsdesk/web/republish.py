@@ -17,11 +17,8 @@ from newsdesk.errors import FeedNotFoundError, NewsdeskError
 from newsdesk.model import StoredEntry
 from newsdesk.publish.feeds import CONTENT_TYPES, FEED_FORMATS, FeedMeta, render_feed
 from newsdesk.store import EntryQuery
-from newsdesk.store.entities import get_entity
 from newsdesk.store.saved_searches import get_saved_search
-from newsdesk.store.stories import get_story
 from newsdesk.web.context import WebContext
-from newsdesk.web.intel.lookup import resolve_entity
 from newsdesk.web.pages import feed_key
 
 FEED_SIZE = 50
@@ -73,13 +70,13 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
                     ctx.desk.entries(query),
                 )
             if kind == "entity" and value.isdigit():
-                entity = get_entity(ctx.engine, int(value))
+                entity = ctx.desk.store.entities.get_entity(int(value))
                 if entity is None:
                     raise HTTPException(404, "There is no such entity.")
                 query.entity_id = entity.id
                 return f"Newsdesk: {entity.name}", f"/entity/{entity.id}", ctx.desk.entries(query)
             if kind == "story" and value.isdigit():
-                story = get_story(ctx.engine, int(value))
+                story = ctx.desk.store.stories.get_story(int(value))
                 if story is None:
                     raise HTTPException(404, "There is no such story.")
                 query.story_id = story.id
@@ -125,7 +122,7 @@ def _apply_filters(ctx: WebContext, query: EntryQuery, filters: dict[str, object
     entity = filters.get("entity")
     if isinstance(entity, str) and entity:
         try:
-            query.entity_id = resolve_entity(ctx.engine, entity).id
+            query.entity_id = ctx.desk.store.entities.resolve(entity).id
         except NewsdeskError:
             query.entity_id = 0  # an entity no longer there: no entry matches, none is shown
     for name in ("since", "until"):

@@ -133,4 +133,4 @@ def enrich_batch(store: SqlStore, settings: Settings, entry_ids: Sequence[int]) 
 def intel_batch(store: SqlStore, settings: Settings, entry_ids: Sequence[int]) -> IntelReport:
     """The intelligence stage (stories, entities, timelines, alerts) for stored entries: a
     background job of its own, after enrichment, so fetching never waits for it."""
-    return run_intel(store.engine, settings, list(entry_ids))
+    return run_intel(store.intel, settings, list(entry_ids))

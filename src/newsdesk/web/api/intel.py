@@ -19,24 +19,9 @@ from starlette.routing import BaseRoute, Route
 
 from newsdesk.process.urls import is_web_url
 from newsdesk.store import sync as sync_store
-from newsdesk.store.entities import (
-    Entity,
-    co_mentions,
-    entities_for_entries,
-    entity_story_ids,
-    find_entities,
-    get_entity,
-    list_entities,
-    mentions_over_time,
-)
-from newsdesk.store.events import TimelineEvent, entity_timeline, story_timeline
-from newsdesk.store.stories import (
-    StorySummary,
-    get_story,
-    list_stories,
-    story_member_ids,
-    story_summaries,
-)
+from newsdesk.store.entities import Entity
+from newsdesk.store.events import TimelineEvent
+from newsdesk.store.stories import StorySummary
 from newsdesk.store.watchlists import MASK, Watchlist
 from newsdesk.timeline.export import events_to_csv, events_to_json
 from newsdesk.web.api.access import require_user
@@ -216,7 +201,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
     # -- stories --------------------------------------------------------------------------------
 
     async def story_of(story_id: int) -> StorySummary:
-        found = await api.run(get_story, api.engine, story_id)
+        found = await api.run(api.store.stories.get_story, story_id)
         if found is None:
             raise NotFound(f"no story with id {story_id}")
         return found
@@ -227,7 +212,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
         limit, offset = _limit_offset(request)
         min_size = query_int(request, "min_size", 2, minimum=1, maximum=10**6) or 2
         found = await api.run(
-            list_stories, api.engine, limit=limit, offset=offset, min_size=min_size
+            api.store.stories.list_stories, limit=limit, offset=offset, min_size=min_size
         )
         return JSONResponse(
             {
@@ -244,10 +229,10 @@ def routes(api: ApiState) -> list[BaseRoute]:
         summary = await story_of(path_id(request, "story_id"))
 
         def build() -> dict[str, Any]:
-            ids = story_member_ids(api.engine, summary.id)[:MAX_MEMBERS]
+            ids = api.store.stories.story_member_ids(summary.id)[:MAX_MEMBERS]
             members = sync_store.entries_by_ids(api.store, ids)
             counts: dict[int, tuple[Entity, int]] = {}
-            for found in entities_for_entries(api.engine, ids).values():
+            for found in api.store.entities.entities_for_entries(ids).values():
                 for entity in found:
                     _, n = counts.get(entity.id, (entity, 0))
                     counts[entity.id] = (entity, n + 1)
@@ -279,13 +264,13 @@ def routes(api: ApiState) -> list[BaseRoute]:
         await auth(request)
         fmt = _choice(request, "format", TIMELINE_FORMATS, "json")
         summary = await story_of(path_id(request, "story_id"))
-        events = await api.run(story_timeline, api.engine, summary.id)
+        events = await api.run(api.store.events.story_timeline, summary.id)
         return timeline_response(events, fmt, f"story-{summary.id}-timeline")
 
     # -- entities -------------------------------------------------------------------------------
 
     async def entity_of(entity_id: int) -> Entity:
-        found = await api.run(get_entity, api.engine, entity_id)
+        found = await api.run(api.store.entities.get_entity, entity_id)
         if found is None:
             raise NotFound(f"no entity with id {entity_id}")
         return found
@@ -303,9 +288,11 @@ def routes(api: ApiState) -> list[BaseRoute]:
 
         def build() -> list[Entity]:
             if not words:
-                return list_entities(api.engine, kind=kind, limit=limit, offset=offset)
+                return api.store.entities.list_entities(kind=kind, limit=limit, offset=offset)
             # find_entities ranks and does not page: ask for enough to cut the page from.
-            found = find_entities(api.engine, words, limit=offset + limit + (200 if kind else 0))
+            found = api.store.entities.find_entities(
+                words, limit=offset + limit + (200 if kind else 0)
+            )
             if kind:
                 found = [e for e in found if e.kind == kind]
             return found[offset : offset + limit]
@@ -322,18 +309,18 @@ def routes(api: ApiState) -> list[BaseRoute]:
         found = await entity_of(path_id(request, "entity_id"))
 
         def build() -> dict[str, Any]:
-            story_ids = entity_story_ids(api.engine, found.id)
-            summaries = story_summaries(api.engine, story_ids)
+            story_ids = api.store.entities.entity_story_ids(found.id)
+            summaries = api.store.stories.story_summaries(story_ids)
             return {
                 **found.as_dict(),
                 "bucket": bucket,
                 "mentions": [
                     {"date": date, "entries": n}
-                    for date, n in mentions_over_time(api.engine, found.id, bucket=bucket)
+                    for date, n in api.store.entities.mentions_over_time(found.id, bucket=bucket)
                 ],
                 "co_mentions": [
                     {"entity": other.as_dict(), "entries": n}
-                    for other, n in co_mentions(api.engine, found.id)
+                    for other, n in api.store.entities.co_mentions(found.id)
                 ],
                 "stories": [summaries[i].as_dict() for i in story_ids if i in summaries],
             }
@@ -353,7 +340,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
         await auth(request)
         fmt = _choice(request, "format", TIMELINE_FORMATS, "json")
         found = await entity_of(path_id(request, "entity_id"))
-        events = await api.run(entity_timeline, api.engine, found.id)
+        events = await api.run(api.store.events.entity_timeline, found.id)
         return timeline_response(events, fmt, f"entity-{found.id}-timeline")
 
     # -- watchlists -----------------------------------------------------------------------------

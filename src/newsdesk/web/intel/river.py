@@ -10,15 +10,12 @@ a database nothing has clustered yet)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-
-from sqlalchemy import select
 
 from newsdesk.model import StoredEntry
 from newsdesk.store import EntryQuery
-from newsdesk.store.schema import entries, feeds
+from newsdesk.store.intel import StoryMember
 from newsdesk.store.sql import SqlStore
-from newsdesk.store.stories import StorySummary, story_summaries
+from newsdesk.store.stories import StorySummary
 
 MAX_MEMBER_ROWS = 2000
 MAX_POSTS = 3
@@ -43,53 +40,12 @@ class StoryCard:
         return max(self.story.size - 1, 0)
 
 
-@dataclass(frozen=True, slots=True)
-class _Member:
-    id: int
-    story_id: int
-    published: datetime
-    kind: str
-    feed_title: str
-    read: bool
-
-
-def _members(store: SqlStore, story_ids: list[int]) -> list[_Member]:
-    stmt = (
-        select(
-            entries.c.id,
-            entries.c.story_id,
-            entries.c.published,
-            entries.c.kind,
-            entries.c.read,
-            feeds.c.custom_title,
-            feeds.c.title,
-            feeds.c.url,
-        )
-        .select_from(entries.join(feeds, feeds.c.id == entries.c.feed_id))
-        .where(entries.c.story_id.in_(story_ids))
-        .order_by(entries.c.published.desc(), entries.c.id.desc())
-        .limit(MAX_MEMBER_ROWS)
-    )
-    with store.engine.connect() as conn:
-        return [
-            _Member(
-                r.id,
-                r.story_id,
-                r.published,
-                r.kind,
-                r.custom_title or r.title or r.url,
-                bool(r.read),
-            )
-            for r in conn.execute(stmt)
-        ]
-
-
 def _shown_earlier(
     store: SqlStore,
     view: EntryQuery,
     first: StoredEntry,
     page_ids: set[int],
-    members: list[_Member],
+    members: list[StoryMember],
     stories: set[int],
 ) -> set[int]:
     """Stories already drawn on an earlier page of this river: one of their members newer than
@@ -129,12 +85,11 @@ def group_stories(
     story_ids = list(dict.fromkeys(e.story_id for e in page if e.story_id is not None))
     if not story_ids:
         return page, {}
-    summaries = {
-        sid: s for sid, s in story_summaries(store.engine, story_ids).items() if s.size > 1
-    }
+    found = store.stories.story_summaries(story_ids)
+    summaries = {sid: s for sid, s in found.items() if s.size > 1}
     if not summaries:
         return page, {}
-    members = _members(store, list(summaries))
+    members = store.intel.story_members(list(summaries), MAX_MEMBER_ROWS)
     page_by_id = {e.id: e for e in page}
     hidden: set[int] = set()
     if not first_page:

@@ -4,6 +4,7 @@ entities in it) and its timeline with JSON and CSV downloads."""
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,9 +14,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from newsdesk.store import EntryQuery
-from newsdesk.store.entities import Entity, entities_for_entries
-from newsdesk.store.events import story_timeline
-from newsdesk.store.stories import StorySummary, get_story, list_stories, story_member_ids
+from newsdesk.store.entities import Entity
+from newsdesk.store.stories import StorySummary
 from newsdesk.web.context import WebContext
 from newsdesk.web.intel.format import page_number, timeline_download
 from newsdesk.web.pages import feed_links, sidebar, with_shared
@@ -39,113 +39,115 @@ def tally_entities(found: dict[int, list[Entity]]) -> list[tuple[Entity, int]]:
     )
 
 
+def _story_or_404(ctx: WebContext, story_id: int) -> StorySummary:
+    story = ctx.desk.store.stories.get_story(story_id)
+    if story is None:
+        raise HTTPException(404, f"There is no story {story_id}.")
+    return story
+
+
+async def stories_page(ctx: WebContext, request: Request) -> Response:
+    page = page_number(request)
+    raw = request.query_params.get("min_size", "2")
+    min_size = max(1, min(int(raw), 1000)) if raw.isdigit() else 2
+
+    def load() -> list[StorySummary]:
+        return ctx.desk.store.stories.list_stories(
+            limit=STORIES_PAGE + 1, offset=(page - 1) * STORIES_PAGE, min_size=min_size
+        )
+
+    found = await ctx.run(load)
+    more = len(found) > STORIES_PAGE
+    next_url = "/stories?" + urlencode({"min_size": min_size, "page": page + 1})
+    return ctx.render(
+        request,
+        "intel_stories.html",
+        title="Stories",
+        stories=found[:STORIES_PAGE],
+        next_url=next_url if more else None,
+        prev_url=(
+            "/stories?" + urlencode({"min_size": min_size, "page": page - 1}) if page > 1 else None
+        ),
+        grouping=ctx.settings.stories,
+        **await sidebar(ctx),
+    )
+
+
+def _story_data(ctx: WebContext, story_id: int) -> dict[str, Any]:
+    """A story's page: its members (the first MAX_MEMBERS), timeline preview and entities."""
+    store = ctx.desk.store
+    story = _story_or_404(ctx, story_id)
+    ids = store.stories.story_member_ids(story_id)
+    shown = ids[:MAX_MEMBERS]
+    members = (
+        ctx.desk.entries(EntryQuery(ids=shown, limit=len(shown), oldest_first=True))
+        if shown
+        else []
+    )
+    events = store.events.story_timeline(story_id, limit=MAX_EVENTS)
+    return {
+        "story": story,
+        "items": with_shared(ctx, members),
+        "hidden": len(ids) - len(shown),
+        "events": events[:TIMELINE_PREVIEW],
+        "event_count": len(events),
+        "entities": tally_entities(store.entities.entities_for_entries(shown)),
+    }
+
+
+async def story_page(ctx: WebContext, request: Request) -> Response:
+    story_id = request.path_params["story_id"]
+    data = await ctx.run(_story_data, ctx, story_id)
+    return ctx.render(
+        request,
+        "intel_story.html",
+        title=data["story"].title or f"Story {story_id}",
+        feed_links=feed_links(ctx, f"/syndicate/story/{story_id}", "Story"),
+        **data,
+        **await sidebar(ctx),
+    )
+
+
+async def story_timeline_page(ctx: WebContext, request: Request) -> Response:
+    story_id = request.path_params["story_id"]
+
+    def load() -> dict[str, Any]:
+        return {
+            "story": _story_or_404(ctx, story_id),
+            "events": ctx.desk.store.events.story_timeline(story_id, limit=MAX_EVENTS),
+        }
+
+    data = await ctx.run(load)
+    story = data["story"]
+    return ctx.render(
+        request,
+        "intel_timeline.html",
+        title=f"Timeline: {story.title or 'story ' + str(story_id)}",
+        subject=story.title or f"Story {story_id}",
+        subject_url=f"/story/{story_id}",
+        download=f"/story/{story_id}/timeline",
+        events=data["events"],
+        **await sidebar(ctx),
+    )
+
+
+async def story_timeline_file(ctx: WebContext, request: Request) -> Response:
+    story_id = request.path_params["story_id"]
+    fmt = request.path_params["fmt"]
+    if fmt not in ("json", "csv"):
+        raise HTTPException(404, "Timelines download as .json or .csv.")
+
+    def load() -> Any:
+        _story_or_404(ctx, story_id)
+        return ctx.desk.store.events.story_timeline(story_id, limit=MAX_EVENTS)
+
+    return timeline_download(await ctx.run(load), fmt, f"story-{story_id}")
+
+
 def routes(ctx: WebContext) -> list[BaseRoute]:
-    def story_or_404(story_id: int) -> StorySummary:
-        story = get_story(ctx.engine, story_id)
-        if story is None:
-            raise HTTPException(404, f"There is no story {story_id}.")
-        return story
-
-    async def stories_page(request: Request) -> Response:
-        page = page_number(request)
-        raw = request.query_params.get("min_size", "2")
-        min_size = max(1, min(int(raw), 1000)) if raw.isdigit() else 2
-
-        def load() -> list[StorySummary]:
-            return list_stories(
-                ctx.engine,
-                limit=STORIES_PAGE + 1,
-                offset=(page - 1) * STORIES_PAGE,
-                min_size=min_size,
-            )
-
-        found = await ctx.run(load)
-        more = len(found) > STORIES_PAGE
-        next_url = "/stories?" + urlencode({"min_size": min_size, "page": page + 1})
-        return ctx.render(
-            request,
-            "intel_stories.html",
-            title="Stories",
-            stories=found[:STORIES_PAGE],
-            next_url=next_url if more else None,
-            prev_url=(
-                "/stories?" + urlencode({"min_size": min_size, "page": page - 1})
-                if page > 1
-                else None
-            ),
-            grouping=ctx.settings.stories,
-            **await sidebar(ctx),
-        )
-
-    async def story_page(request: Request) -> Response:
-        story_id = request.path_params["story_id"]
-
-        def load() -> dict[str, Any]:
-            story = story_or_404(story_id)
-            ids = story_member_ids(ctx.engine, story_id)
-            shown = ids[:MAX_MEMBERS]
-            members = (
-                ctx.desk.entries(EntryQuery(ids=shown, limit=len(shown), oldest_first=True))
-                if shown
-                else []
-            )
-            events = story_timeline(ctx.engine, story_id, limit=MAX_EVENTS)
-            return {
-                "story": story,
-                "items": with_shared(ctx, members),
-                "hidden": len(ids) - len(shown),
-                "events": events[:TIMELINE_PREVIEW],
-                "event_count": len(events),
-                "entities": tally_entities(entities_for_entries(ctx.engine, shown)),
-            }
-
-        data = await ctx.run(load)
-        return ctx.render(
-            request,
-            "intel_story.html",
-            title=data["story"].title or f"Story {story_id}",
-            feed_links=feed_links(ctx, f"/syndicate/story/{story_id}", "Story"),
-            **data,
-            **await sidebar(ctx),
-        )
-
-    async def story_timeline_page(request: Request) -> Response:
-        story_id = request.path_params["story_id"]
-
-        def load() -> dict[str, Any]:
-            return {
-                "story": story_or_404(story_id),
-                "events": story_timeline(ctx.engine, story_id, limit=MAX_EVENTS),
-            }
-
-        data = await ctx.run(load)
-        story = data["story"]
-        return ctx.render(
-            request,
-            "intel_timeline.html",
-            title=f"Timeline: {story.title or 'story ' + str(story_id)}",
-            subject=story.title or f"Story {story_id}",
-            subject_url=f"/story/{story_id}",
-            download=f"/story/{story_id}/timeline",
-            events=data["events"],
-            **await sidebar(ctx),
-        )
-
-    async def story_timeline_file(request: Request) -> Response:
-        story_id = request.path_params["story_id"]
-        fmt = request.path_params["fmt"]
-        if fmt not in ("json", "csv"):
-            raise HTTPException(404, "Timelines download as .json or .csv.")
-
-        def load() -> Any:
-            story_or_404(story_id)
-            return story_timeline(ctx.engine, story_id, limit=MAX_EVENTS)
-
-        return timeline_download(await ctx.run(load), fmt, f"story-{story_id}")
-
     return [
-        Route("/stories", stories_page),
-        Route("/story/{story_id:int}", story_page),
-        Route("/story/{story_id:int}/timeline", story_timeline_page),
-        Route("/story/{story_id:int}/timeline.{fmt}", story_timeline_file),
+        Route("/stories", partial(stories_page, ctx)),
+        Route("/story/{story_id:int}", partial(story_page, ctx)),
+        Route("/story/{story_id:int}/timeline", partial(story_timeline_page, ctx)),
+        Route("/story/{story_id:int}/timeline.{fmt}", partial(story_timeline_file, ctx)),
     ]

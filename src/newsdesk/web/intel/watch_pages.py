@@ -8,7 +8,6 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Engine
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -17,11 +16,10 @@ from starlette.routing import BaseRoute, Route
 
 from newsdesk.alerts.deliver import send_test_async
 from newsdesk.errors import NewsdeskError
-from newsdesk.store.entities import get_entity
 from newsdesk.store.reading import feed_choices
+from newsdesk.store.sql import SqlStore
 from newsdesk.store.watchlists import MODES
 from newsdesk.web.context import WebContext
-from newsdesk.web.intel.lookup import resolve_entity
 from newsdesk.web.pages import sidebar
 
 RECENT_ALERTS = 50
@@ -29,10 +27,10 @@ FORM_FIELDS = ("name", "query", "entities", "webhook", "secret", "email", "ntfy"
 _SPLIT = re.compile(r"[,;\n]+")
 
 
-def resolve_entities(engine: Engine, text: str) -> list[int]:
+def resolve_entities(store: SqlStore, text: str) -> list[int]:
     """Entity ids from what a person types: ids or names, separated by commas."""
     parts = (" ".join(p.split()) for p in _SPLIT.split(text))
-    return list(dict.fromkeys(resolve_entity(engine, p).id for p in parts if p))
+    return list(dict.fromkeys(store.entities.resolve(p).id for p in parts if p))
 
 
 def channels_from(values: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -63,7 +61,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
             for wl in lists:
                 for eid in wl.entity_ids:
                     if eid not in names:
-                        found = get_entity(ctx.engine, eid)
+                        found = ctx.desk.store.entities.get_entity(eid)
                         names[eid] = found.name if found else f"#{eid}"
             return {
                 "watchlists": lists,
@@ -99,7 +97,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         form = {**values, "mode": mode, "categories": chosen_categories, "feeds": chosen_feeds}
 
         def save() -> str:
-            entity_ids = resolve_entities(ctx.engine, values["entities"])
+            entity_ids = resolve_entities(ctx.desk.store, values["entities"])
             created = ctx.desk.store.watchlists.create_watchlist(
                 name=values["name"],
                 query=values["query"],
