@@ -41,9 +41,16 @@ from newsdesk.model import Enclosure, Entry, Feed, PageText, StoredEntry
 from newsdesk.process.sanitize import one_line
 from newsdesk.process.urls import canonical_url, is_web_url
 from newsdesk.store import search as fts
+from newsdesk.store.editing import EditingStore
 from newsdesk.store.engine import create_store_engine, write_transaction
+from newsdesk.store.icons import IconStore
+from newsdesk.store.labels import LabelStore
+from newsdesk.store.leases import LeaseStore
 from newsdesk.store.migrations import migrate
+from newsdesk.store.portable import PortableStore
 from newsdesk.store.protocol import EntryQuery, FeedState, StoreResult
+from newsdesk.store.reading import ReadingStore
+from newsdesk.store.saved_searches import SavedSearchStore
 from newsdesk.store.schema import (
     USER_LABEL,
     categories,
@@ -55,6 +62,10 @@ from newsdesk.store.schema import (
     link_cache,
 )
 from newsdesk.store.schema import pages as pages_table
+from newsdesk.store.sync import SyncStore
+from newsdesk.store.throttle import ThrottleStore
+from newsdesk.store.tokens import TokenStore
+from newsdesk.store.users import UserStore
 
 _CHUNK = 500
 DEFAULT_CATEGORY = "General"  # the default of the ``default_category`` setting
@@ -146,6 +157,18 @@ class SqlStore:
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise StoreError(f"cannot prepare the database {self._safe_url()}: {exc}") from None
+        # parts
+        self.editing = EditingStore(self)
+        self.icons = IconStore(self.engine)
+        self.labels = LabelStore(self)
+        self.leases = LeaseStore(self.engine)
+        self.portable = PortableStore(self.engine)
+        self.reading = ReadingStore(self)
+        self.saved_searches = SavedSearchStore(self.engine)
+        self.sync = SyncStore(self)
+        self.throttle = ThrottleStore(self.engine)
+        self.tokens = TokenStore(self.engine)
+        self.users = UserStore(self.engine)
 
     def _safe_url(self) -> str:
         from sqlalchemy.engine import make_url
