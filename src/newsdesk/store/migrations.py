@@ -20,7 +20,10 @@ from sqlalchemy import (
     update,
 )
 
-from newsdesk.store import cleanup, schema, search, throttle
+import newsdesk.store.cleanup as cleanup
+import newsdesk.store.schema as schema
+import newsdesk.store.search as search
+import newsdesk.store.throttle as throttle
 
 _version_meta = MetaData()
 schema_version = Table("schema_version", _version_meta, Column("version", Integer, nullable=False))

@@ -26,10 +26,10 @@ from sqlalchemy.types import TypeDecorator
 
 from newsdesk import __version__
 from newsdesk.errors import StoreError
-from newsdesk.store import schema
-from newsdesk.store import search as fts
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.migrations import current_version
+from newsdesk.store.schema import metadata
+from newsdesk.store.search import rebuild as rebuild_search
 
 FORMAT_VERSION = 1
 BATCH = 1000
@@ -69,7 +69,7 @@ def data_tables(conn: Connection) -> list[Table]:
     ]
     reflected = MetaData()
     reflected.reflect(conn, only=keep)
-    return [schema.metadata.tables.get(t.name, t) for t in reflected.sorted_tables]
+    return [metadata.tables.get(t.name, t) for t in reflected.sorted_tables]
 
 
 def _columns(table: Table) -> list[Column[Any]]:
@@ -171,7 +171,7 @@ def _flush(conn: Connection, table: Table | None, rows: list[dict[str, Any]]) ->
 
 
 def _after_import(conn: Connection, tables: list[Table]) -> None:
-    fts.rebuild(conn)
+    rebuild_search(conn)
     if conn.dialect.name != "postgresql":
         return
     # Rows came with their ids: move each id sequence past the largest one.

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, case, func, or_, select, update
 
 from newsdesk.model import StoredEntry
-from newsdesk.store import labels
-from newsdesk.store import search as fts
 from newsdesk.store.engine import write_transaction
+from newsdesk.store.labels import label_filter
 from newsdesk.store.protocol import EntryQuery
 from newsdesk.store.schema import categories, entries, feeds
+from newsdesk.store.search import match_expression, search_statement
 from newsdesk.store.values import aware_utc
 from newsdesk.util import chunks
 
@@ -71,7 +71,7 @@ def _filters(store: SqlStore, q: SyncQuery) -> list[Any] | None:
     if q.feed_ids is not None:
         where.append(entries.c.feed_id.in_(q.feed_ids))
     if q.label is not None:
-        where.append(labels.label_filter(q.label))
+        where.append(label_filter(q.label))
     if q.after is not None:
         where.append(_after(q.after, q.descending))
     if q.changed_after is not None:
@@ -79,10 +79,10 @@ def _filters(store: SqlStore, q: SyncQuery) -> list[Any] | None:
     if q.changed_before is not None:
         where.append(entries.c.changed_at < q.changed_before)
     if q.search is not None:
-        match = fts.match_expression(store.dialect, q.search)
+        match = match_expression(store.dialect, q.search)
         if not match:
             return None
-        hits = fts.search_statement(store.dialect, match, store._entries_from(), []).subquery()
+        hits = search_statement(store.dialect, match, store._entries_from(), []).subquery()
         where.append(entries.c.id.in_(select(hits.c.id)))
     return where
 

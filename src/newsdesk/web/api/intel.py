@@ -18,7 +18,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from newsdesk.process.urls import is_web_url
-from newsdesk.store import sync as sync_store
 from newsdesk.store.entities import (
     Entity,
     co_mentions,
@@ -254,7 +253,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
 
         def build() -> dict[str, Any]:
             ids = story_member_ids(api.engine, summary.id)[:MAX_MEMBERS]
-            members = sync_store.entries_by_ids(api.store, ids)
+            members = api.store.sync.entries_by_ids(ids)
             counts: dict[int, tuple[Entity, int]] = {}
             for found in entities_for_entries(api.engine, ids).values():
                 for entity in found:

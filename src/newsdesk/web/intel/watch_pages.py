@@ -18,7 +18,6 @@ from starlette.routing import BaseRoute, Route
 from newsdesk.alerts.deliver import send_test_async
 from newsdesk.errors import NewsdeskError
 from newsdesk.store.entities import get_entity
-from newsdesk.store.reading import feed_choices
 from newsdesk.store.watchlists import (
     MODES,
     create_watchlist,
@@ -76,7 +75,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
                 "watchlists": lists,
                 "entity_names": names,
                 "alerts": list_alerts(ctx.engine, limit=RECENT_ALERTS),
-                "feeds": feed_choices(ctx.desk.store, 500),
+                "feeds": ctx.store.reading.feed_choices(500),
             }
 
         data = await ctx.run(load)
