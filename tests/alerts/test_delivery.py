@@ -17,7 +17,6 @@ from newsdesk.alerts import deliver_due, match_entries, send_test
 from newsdesk.alerts.deliver import INTERRUPTED
 from newsdesk.store.schema import alerts, watchlists
 from newsdesk.store.sql import SqlStore
-from newsdesk.store.watchlists import create_watchlist, get_watchlist, list_alerts
 
 from .conftest import T0, Inbox, Receiver, World, add_entry, free_port, make_settings, mention
 
@@ -42,8 +41,7 @@ def test_instant_on_every_channel_once(
 ) -> None:
     inbox, port = smtp
     settings = make_settings(store_url, port)
-    w = create_watchlist(
-        store.engine,
+    w = store.watchlists.create_watchlist(
         name="Smirnov case",
         entity_ids=[world.smirnov],
         channels={
@@ -61,8 +59,8 @@ def test_instant_on_every_channel_once(
         url="https://wire.example/smirnov?x=1&y=é",
     )
     mention(store, e1, world.smirnov)
-    assert match_entries(store.engine, [e1]) == 3
-    report = deliver_due(store.engine, settings, now=T0 + timedelta(minutes=10))
+    assert match_entries(store.alerts, [e1]) == 3
+    report = deliver_due(store.alerts, settings, now=T0 + timedelta(minutes=10))
     assert (report.sent, report.messages, report.failed, report.retrying) == (3, 3, 0, 0)
     assert report.errors == []
     assert report.summary == "3 alerts sent in 3 messages"
@@ -113,19 +111,18 @@ def test_instant_on_every_channel_once(
 
     assert set(_statuses(store).values()) == {("sent", 1)}
     # Matching and delivering again sends nothing more.
-    assert match_entries(store.engine, [e1]) == 0
-    again = deliver_due(store.engine, settings, now=T0 + timedelta(minutes=20))
+    assert match_entries(store.alerts, [e1]) == 0
+    again = deliver_due(store.alerts, settings, now=T0 + timedelta(minutes=20))
     assert (again.sent, again.messages) == (0, 0)
     assert len(receiver.hits) == 2 and len(inbox.messages) == 1
-    assert all(a.sent_at is not None for a in list_alerts(store.engine))
+    assert all(a.sent_at is not None for a in store.watchlists.list_alerts())
 
 
 def test_failure_retry_and_one_broken_channel(
     store: SqlStore, store_url: str, world: World, receiver: Receiver
 ) -> None:
     settings = make_settings(store_url, alert_attempts=3)
-    create_watchlist(
-        store.engine,
+    store.watchlists.create_watchlist(
         name="words",
         query="harbour",
         channels={
@@ -136,8 +133,8 @@ def test_failure_retry_and_one_broken_channel(
         now=T0,
     )
     e1 = add_entry(store, world.world_feed, "The harbour closes")
-    match_entries(store.engine, [e1])
-    first = deliver_due(store.engine, settings, now=T0 + timedelta(minutes=10))
+    match_entries(store.alerts, [e1])
+    first = deliver_due(store.alerts, settings, now=T0 + timedelta(minutes=10))
     assert (first.sent, first.retrying, first.failed) == (1, 2, 0)
     assert any("HTTP 500" in e for e in first.errors)
     assert any("NEWSDESK_SMTP_HOST" in e for e in first.errors)
@@ -146,14 +143,14 @@ def test_failure_retry_and_one_broken_channel(
         (e1, "webhook"): ("pending", 1),
         (e1, "email"): ("pending", 1),
     }
-    (failed_hook,) = list_alerts(store.engine, status="pending", limit=1)
+    (failed_hook,) = store.watchlists.list_alerts(status="pending", limit=1)
     assert failed_hook.error
 
     receiver.routes["/hook"].status = 202  # the receiver is fixed
-    second = deliver_due(store.engine, settings, now=T0 + timedelta(minutes=11))
+    second = deliver_due(store.alerts, settings, now=T0 + timedelta(minutes=11))
     assert (second.sent, second.retrying, second.failed) == (1, 1, 0)
     assert len(receiver.on("/hook")) == 2 and len(receiver.on("/topic")) == 1
-    third = deliver_due(store.engine, settings, now=T0 + timedelta(minutes=12))
+    third = deliver_due(store.alerts, settings, now=T0 + timedelta(minutes=12))
     assert (third.sent, third.retrying, third.failed) == (0, 0, 1)
     assert _statuses(store) == {
         (e1, "ntfy"): ("sent", 1),
@@ -161,33 +158,31 @@ def test_failure_retry_and_one_broken_channel(
         (e1, "email"): ("failed", 3),
     }
     # A failed alert is never tried again.
-    assert deliver_due(store.engine, settings, now=T0 + timedelta(hours=1)).failed == 0
+    assert deliver_due(store.alerts, settings, now=T0 + timedelta(hours=1)).failed == 0
     assert _statuses(store)[(e1, "email")] == ("failed", 3)
 
 
 def test_unreachable_and_guarded_addresses(store: SqlStore, store_url: str, world: World) -> None:
-    create_watchlist(
-        store.engine,
+    store.watchlists.create_watchlist(
         name="closed",
         query="harbour",
         channels={"webhook": {"url": f"http://127.0.0.1:{free_port()}/hook"}},
         now=T0,
     )
-    match_entries(store.engine, [add_entry(store, world.world_feed, "harbour")])
-    report = deliver_due(store.engine, make_settings(store_url, alert_attempts=1))
+    match_entries(store.alerts, [add_entry(store, world.world_feed, "harbour")])
+    report = deliver_due(store.alerts, make_settings(store_url, alert_attempts=1))
     assert report.failed == 1 and "cannot connect to 127.0.0.1" in report.errors[0]
 
     # Without allow_private_networks, the SSRF guard refuses loopback before connecting.
-    create_watchlist(
-        store.engine,
+    store.watchlists.create_watchlist(
         name="guarded",
         query="tide",
         channels={"ntfy": {"url": "http://127.0.0.1:9/topic"}},
         now=T0,
     )
-    match_entries(store.engine, [add_entry(store, world.world_feed, "tide")])
+    match_entries(store.alerts, [add_entry(store, world.world_feed, "tide")])
     guarded = make_settings(store_url, allow_private_networks=False, alert_attempts=1)
-    report = deliver_due(store.engine, guarded)
+    report = deliver_due(store.alerts, guarded)
     assert report.failed == 1 and "not a public address" in report.errors[0]
 
 
@@ -196,8 +191,7 @@ def test_digest_when_the_period_has_passed(
 ) -> None:
     inbox, port = smtp
     settings = make_settings(store_url, port)
-    w = create_watchlist(
-        store.engine,
+    w = store.watchlists.create_watchlist(
         name="Daily wire",
         feed_ids=[world.world_feed],
         channels={
@@ -209,11 +203,11 @@ def test_digest_when_the_period_has_passed(
         now=T0,
     )
     ids = [add_entry(store, world.world_feed, f"Story {i}") for i in range(12)]
-    assert match_entries(store.engine, ids) == 36
-    early = deliver_due(store.engine, settings, now=T0 + timedelta(hours=23))
+    assert match_entries(store.alerts, ids) == 36
+    early = deliver_due(store.alerts, settings, now=T0 + timedelta(hours=23))
     assert (early.sent, early.messages) == (0, 0) and receiver.hits == []
 
-    due = deliver_due(store.engine, settings, now=T0 + timedelta(hours=24))
+    due = deliver_due(store.alerts, settings, now=T0 + timedelta(hours=24))
     assert (due.sent, due.messages) == (36, 3)
     (hook,) = receiver.on("/hook")
     assert _verify(hook.body, hook.headers["X-Newsdesk-Signature"])
@@ -233,15 +227,15 @@ def test_digest_when_the_period_has_passed(
     assert [line for line in lines if line.startswith("Story")] == [
         f"Story {i}" for i in range(11, -1, -1)
     ]
-    stored = get_watchlist(store.engine, w.id)
+    stored = store.watchlists.get_watchlist(w.id)
     assert stored is not None and stored.last_digest_at == T0 + timedelta(hours=24)
 
     # The next entries wait for the next period.
     later = [add_entry(store, world.world_feed, "Late story", first_seen=T0 + timedelta(hours=25))]
-    match_entries(store.engine, later)
-    assert deliver_due(store.engine, settings, now=T0 + timedelta(hours=30)).messages == 0
+    match_entries(store.alerts, later)
+    assert deliver_due(store.alerts, settings, now=T0 + timedelta(hours=30)).messages == 0
     assert len(receiver.hits) == 2
-    nxt = deliver_due(store.engine, settings, now=T0 + timedelta(hours=48))
+    nxt = deliver_due(store.alerts, settings, now=T0 + timedelta(hours=48))
     assert (nxt.sent, nxt.messages) == (3, 3)
     assert [e["id"] for e in json.loads(receiver.on("/hook")[1].body)["entries"]] == later
 
@@ -250,8 +244,7 @@ def test_failed_digest_is_retried_before_the_next_period(
     store: SqlStore, store_url: str, world: World, receiver: Receiver
 ) -> None:
     settings = make_settings(store_url)
-    create_watchlist(
-        store.engine,
+    store.watchlists.create_watchlist(
         name="Hourly",
         query="story",
         channels={"webhook": {"url": receiver.url("/hook", status=503)}},
@@ -259,19 +252,18 @@ def test_failed_digest_is_retried_before_the_next_period(
         now=T0,
     )
     match_entries(
-        store.engine, [add_entry(store, world.world_feed, f"story {i}") for i in range(3)]
+        store.alerts, [add_entry(store, world.world_feed, f"story {i}") for i in range(3)]
     )
-    failed = deliver_due(store.engine, settings, now=T0 + timedelta(hours=1))
+    failed = deliver_due(store.alerts, settings, now=T0 + timedelta(hours=1))
     assert (failed.retrying, failed.messages) == (3, 0)
     receiver.routes["/hook"].status = 200
-    retried = deliver_due(store.engine, settings, now=T0 + timedelta(hours=1, minutes=1))
+    retried = deliver_due(store.alerts, settings, now=T0 + timedelta(hours=1, minutes=1))
     assert (retried.sent, retried.messages) == (3, 1)
     assert len(receiver.on("/hook")) == 2
 
 
 def test_send_test(store: SqlStore, store_url: str, world: World, receiver: Receiver) -> None:
-    w = create_watchlist(
-        store.engine,
+    w = store.watchlists.create_watchlist(
         name="Test me",
         query="x",
         channels={
@@ -301,19 +293,19 @@ def test_stale_sending_rows_become_failed_never_resent(
     from newsdesk.store.engine import write_transaction
 
     settings = make_settings(store_url)
-    create_watchlist(
-        store.engine, name="w", query="story", channels={"webhook": {"url": receiver.url("/h")}}
+    store.watchlists.create_watchlist(
+        name="w", query="story", channels={"webhook": {"url": receiver.url("/h")}}
     )
     match_entries(
-        store.engine,
+        store.alerts,
         [add_entry(store, world.world_feed, "story", first_seen=T0 + timedelta(days=400))],
     )
     with write_transaction(store.engine) as conn:
         conn.execute(update(alerts).values(status="sending", sent_at=T0 + timedelta(days=400)))
-    soon = deliver_due(store.engine, settings, now=T0 + timedelta(days=400, minutes=1))
+    soon = deliver_due(store.alerts, settings, now=T0 + timedelta(days=400, minutes=1))
     assert (soon.sent, soon.failed) == (0, 0)
-    late = deliver_due(store.engine, settings, now=T0 + timedelta(days=400, hours=1))
+    late = deliver_due(store.alerts, settings, now=T0 + timedelta(days=400, hours=1))
     assert (late.sent, late.failed) == (0, 1)
-    (row,) = list_alerts(store.engine)
+    (row,) = store.watchlists.list_alerts()
     assert (row.status, row.error) == ("failed", INTERRUPTED)
     assert receiver.hits == []

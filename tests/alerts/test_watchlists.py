@@ -13,16 +13,7 @@ from newsdesk.alerts import match_entries
 from newsdesk.errors import NewsdeskError
 from newsdesk.store.schema import alerts
 from newsdesk.store.sql import SqlStore
-from newsdesk.store.watchlists import (
-    MASK,
-    create_watchlist,
-    delete_watchlist,
-    get_watchlist,
-    list_alerts,
-    list_watchlists,
-    resolve_entity,
-    update_watchlist,
-)
+from newsdesk.store.watchlists import MASK, resolve_entity
 
 from .conftest import T0, World, add_entity, add_entry, mention
 
@@ -30,8 +21,7 @@ HOOK = {"webhook": {"url": "https://hooks.example/in", "secret": "s3cret"}}
 
 
 def test_create_get_update_delete(store: SqlStore, world: World) -> None:
-    w = create_watchlist(
-        store.engine,
+    w = store.watchlists.create_watchlist(
         name="  Smirnov   case ",
         query="Smirnov",
         entity_ids=[world.smirnov, world.smirnov],
@@ -54,39 +44,41 @@ def test_create_get_update_delete(store: SqlStore, world: World) -> None:
     assert shown["channels"]["ntfy"]["token"] == MASK  # type: ignore[index]
     assert w.as_dict(reveal_secrets=True)["channels"]["webhook"]["secret"] == "s3cret"  # type: ignore[index]
 
-    assert get_watchlist(store.engine, w.id) == w
-    assert get_watchlist(store.engine, str(w.id)) == w
-    assert get_watchlist(store.engine, "smirnov CASE") == w
-    assert get_watchlist(store.engine, "nope") is None
-    assert [x.id for x in list_watchlists(store.engine)] == [w.id]
+    assert store.watchlists.get_watchlist(w.id) == w
+    assert store.watchlists.get_watchlist(str(w.id)) == w
+    assert store.watchlists.get_watchlist("smirnov CASE") == w
+    assert store.watchlists.get_watchlist("nope") is None
+    assert [x.id for x in store.watchlists.list_watchlists()] == [w.id]
 
     # What as_dict shows can be sent back: masked secrets keep the stored ones.
-    changed = update_watchlist(
-        store.engine, w.id, channels=shown["channels"], mode="hourly", enabled=False
+    changed = store.watchlists.update_watchlist(
+        w.id, channels=shown["channels"], mode="hourly", enabled=False
     )
     assert changed.channels["webhook"]["secret"] == "s3cret"
     assert changed.channels["ntfy"]["token"] == "tk_1"
     assert (changed.mode, changed.enabled) == ("hourly", False)
     # A webhook given without a secret keeps its secret; a new URL is checked.
-    kept = update_watchlist(
-        store.engine, w.id, channels={"webhook": {"url": "https://h.example/2"}}
+    kept = store.watchlists.update_watchlist(
+        w.id, channels={"webhook": {"url": "https://h.example/2"}}
     )
     assert kept.channels == {"webhook": {"url": "https://h.example/2", "secret": "s3cret"}}
     with pytest.raises(NewsdeskError, match="must be an http"):
-        update_watchlist(store.engine, w.id, channels={"webhook": {"url": "gopher://h.example/"}})
+        store.watchlists.update_watchlist(
+            w.id, channels={"webhook": {"url": "gopher://h.example/"}}
+        )
     with pytest.raises(NewsdeskError, match="no field 'colour'"):
-        update_watchlist(store.engine, w.id, colour="red")
+        store.watchlists.update_watchlist(w.id, colour="red")
     with pytest.raises(NewsdeskError, match="no watchlist with id 999"):
-        update_watchlist(store.engine, 999, mode="daily")
+        store.watchlists.update_watchlist(999, mode="daily")
 
-    assert delete_watchlist(store.engine, w.id) is True
-    assert delete_watchlist(store.engine, w.id) is False
-    assert list_watchlists(store.engine) == []
+    assert store.watchlists.delete_watchlist(w.id) is True
+    assert store.watchlists.delete_watchlist(w.id) is False
+    assert store.watchlists.list_watchlists() == []
 
 
 def test_webhook_without_secret_gets_one(store: SqlStore, world: World) -> None:
-    w = create_watchlist(
-        store.engine, name="a", query="x", channels={"webhook": {"url": "http://h.example/"}}
+    w = store.watchlists.create_watchlist(
+        name="a", query="x", channels={"webhook": {"url": "http://h.example/"}}
     )
     assert len(w.channels["webhook"]["secret"]) >= 24
 
@@ -115,18 +107,18 @@ def test_bad_input_is_a_clear_error(store: SqlStore, world: World) -> None:
     for kwargs, message in BAD_INPUT:
         args: dict[str, object] = {"name": "w", "query": "Smirnov", "channels": HOOK, **kwargs}
         with pytest.raises(NewsdeskError, match=message):
-            create_watchlist(store.engine, **args)  # type: ignore[arg-type]
-    assert list_watchlists(store.engine) == []
+            store.watchlists.create_watchlist(**args)  # type: ignore[arg-type]
+    assert store.watchlists.list_watchlists() == []
 
 
 def test_names_are_unique(store: SqlStore, world: World) -> None:
-    create_watchlist(store.engine, name="Case", query="x", channels=HOOK)
+    store.watchlists.create_watchlist(name="Case", query="x", channels=HOOK)
     with pytest.raises(NewsdeskError, match="already a watchlist named 'Case'"):
-        create_watchlist(store.engine, name="Case", query="y", channels=HOOK)
-    other = create_watchlist(store.engine, name="Other", query="y", channels=HOOK)
+        store.watchlists.create_watchlist(name="Case", query="y", channels=HOOK)
+    other = store.watchlists.create_watchlist(name="Other", query="y", channels=HOOK)
     with pytest.raises(NewsdeskError, match="already a watchlist named"):
-        update_watchlist(store.engine, other.id, name="Case")
-    assert get_watchlist(store.engine, other.id) == other
+        store.watchlists.update_watchlist(other.id, name="Case")
+    assert store.watchlists.get_watchlist(other.id) == other
 
 
 def test_resolve_entity(store: SqlStore, world: World) -> None:
@@ -150,12 +142,13 @@ def _pairs(store: SqlStore) -> set[tuple[int, int, str]]:
 
 def test_matching_all_criteria_at_most_once(store: SqlStore, world: World) -> None:
     two = {**HOOK, "ntfy": {"url": "https://ntfy.example/t"}}
-    by_words = create_watchlist(store.engine, name="words", query="smirnov", channels=two, now=T0)
-    by_entity = create_watchlist(
-        store.engine, name="entity", entity_ids=[world.fbi], channels=HOOK, now=T0
+    by_words = store.watchlists.create_watchlist(
+        name="words", query="smirnov", channels=two, now=T0
     )
-    combined = create_watchlist(
-        store.engine,
+    by_entity = store.watchlists.create_watchlist(
+        name="entity", entity_ids=[world.fbi], channels=HOOK, now=T0
+    )
+    combined = store.watchlists.create_watchlist(
         name="combined",
         query="indictment",
         entity_ids=[world.smirnov, world.fbi],
@@ -163,11 +156,11 @@ def test_matching_all_criteria_at_most_once(store: SqlStore, world: World) -> No
         channels=HOOK,
         now=T0,
     )
-    by_feed = create_watchlist(
-        store.engine, name="feed", feed_ids=[world.tech_feed], channels=HOOK, now=T0
+    by_feed = store.watchlists.create_watchlist(
+        name="feed", feed_ids=[world.tech_feed], channels=HOOK, now=T0
     )
-    off = create_watchlist(store.engine, name="off", query="smirnov", channels=HOOK, now=T0)
-    update_watchlist(store.engine, off.id, enabled=False)
+    off = store.watchlists.create_watchlist(name="off", query="smirnov", channels=HOOK, now=T0)
+    store.watchlists.update_watchlist(off.id, enabled=False)
 
     old = add_entry(store, world.world_feed, "Smirnov before", first_seen=T0 - timedelta(hours=1))
     e1 = add_entry(store, world.world_feed, "Informant Smirnov's indictment", "The FBI said…")
@@ -180,7 +173,7 @@ def test_matching_all_criteria_at_most_once(store: SqlStore, world: World) -> No
     mention(store, old, world.smirnov)
 
     ids = [old, e1, e2, e3, e4, 987654]  # an id that is no entry is ignored
-    created = match_entries(store.engine, ids)
+    created = match_entries(store.alerts, ids)
     expected = {
         (by_words.id, e1, "webhook"),
         (by_words.id, e1, "ntfy"),
@@ -195,15 +188,15 @@ def test_matching_all_criteria_at_most_once(store: SqlStore, world: World) -> No
     assert _pairs(store) == expected
     assert created == len(expected)
     # Matching again (the intel stage reading an entry twice) adds nothing.
-    assert match_entries(store.engine, ids) == 0
-    assert match_entries(store.engine, []) == 0
-    assert len(list_alerts(store.engine)) == len(expected)
-    pending = list_alerts(store.engine, watchlist_id=by_feed.id, status="pending")
+    assert match_entries(store.alerts, ids) == 0
+    assert match_entries(store.alerts, []) == 0
+    assert len(store.watchlists.list_alerts()) == len(expected)
+    pending = store.watchlists.list_alerts(watchlist_id=by_feed.id, status="pending")
     assert {a.entry_id for a in pending} == {e2, e3}
     assert pending[0].as_dict()["watchlist"] == "feed"
     with pytest.raises(NewsdeskError, match="status 'lost'"):
-        list_alerts(store.engine, status="lost")
+        store.watchlists.list_alerts(status="lost")
 
     # Deleting a watchlist deletes its alerts.
-    delete_watchlist(store.engine, by_feed.id)
-    assert list_alerts(store.engine, watchlist_id=by_feed.id) == []
+    store.watchlists.delete_watchlist(by_feed.id)
+    assert store.watchlists.list_alerts(watchlist_id=by_feed.id) == []

@@ -34,7 +34,7 @@ from newsdesk.store.schema import (
     entries,
     stories,
 )
-from newsdesk.store.watchlists import MASK, get_watchlist
+from newsdesk.store.watchlists import MASK
 from newsdesk.timeline import Event
 from newsdesk.web.api import openapi
 
@@ -508,7 +508,7 @@ async def test_watchlist_crud_masks_secrets(env: Env) -> None:
         "tags": ["newspaper"],
     }
     assert made["channels"]["email"] == {"to": ["desk@example.org"]}
-    stored = get_watchlist(env.desk.store.engine, made["id"])
+    stored = env.desk.store.watchlists.get_watchlist(made["id"])
     assert stored is not None and stored.channels["webhook"]["secret"] == SECRET
 
     listed = await client.get("/api/watchlists", headers=auth)
@@ -526,26 +526,26 @@ async def test_watchlist_crud_masks_secrets(env: Env) -> None:
     _no_secrets(changed)
     assert changed.json()["name"] == "Smirnov" and changed.json()["mode"] == "daily"
     assert changed.json()["enabled"] is False
-    stored = get_watchlist(env.desk.store.engine, made["id"])
+    stored = env.desk.store.watchlists.get_watchlist(made["id"])
     assert stored is not None
     assert stored.channels["webhook"]["secret"] == SECRET
     assert stored.channels["ntfy"]["token"] == TOKEN
     # Left out: kept as well; a new one replaces it.
     only_hook = {"webhook": {"url": "http://127.0.0.1:9/hook2"}}
     await client.patch(f"/api/watchlists/{made['id']}", json={"channels": only_hook}, headers=auth)
-    stored = get_watchlist(env.desk.store.engine, made["id"])
+    stored = env.desk.store.watchlists.get_watchlist(made["id"])
     assert stored is not None and set(stored.channels) == {"webhook"}
     assert stored.channels["webhook"] == {"url": "http://127.0.0.1:9/hook2", "secret": SECRET}
     fresh = {"webhook": {"url": "http://127.0.0.1:9/hook2", "secret": "another"}}
     await client.patch(f"/api/watchlists/{made['id']}", json={"channels": fresh}, headers=auth)
-    stored = get_watchlist(env.desk.store.engine, made["id"])
+    stored = env.desk.store.watchlists.get_watchlist(made["id"])
     assert stored is not None and stored.channels["webhook"]["secret"] == "another"
     nothing = await client.patch(f"/api/watchlists/{made['id']}", json={}, headers=auth)
     assert nothing.status_code == 200 and nothing.json()["name"] == "Smirnov"
 
     gone = await client.delete(f"/api/watchlists/{made['id']}", headers=auth)
     assert gone.status_code == 204
-    assert get_watchlist(env.desk.store.engine, made["id"]) is None
+    assert env.desk.store.watchlists.get_watchlist(made["id"]) is None
     for method in ("GET", "PATCH", "DELETE"):
         again = await client.request(
             method, f"/api/watchlists/{made['id']}", json={"mode": "daily"}, headers=auth

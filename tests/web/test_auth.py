@@ -11,9 +11,7 @@ from starlette.applications import Starlette
 
 from newsdesk.desk import Desk
 from newsdesk.settings import Settings
-from newsdesk.store.users import (
-    fever_key,
-)
+from newsdesk.store.users import fever_key
 from newsdesk.web.app import create_app
 
 from .session import PASSWORD, Browser, csrf_of, login

@@ -45,7 +45,6 @@ from newsdesk.store.schema import (
     users,
 )
 from newsdesk.store.stories import list_stories, story_member_ids
-from newsdesk.store.watchlists import create_watchlist, list_watchlists
 from newsdesk.timeline import Event
 from newsdesk.web import pages
 from newsdesk.web.app import create_app
@@ -583,7 +582,7 @@ async def test_watchlists_create_list_alerts_delete(user: Browser, desk: Desk) -
         },
     )
     assert made.status_code == 303, made.text
-    [watch] = list_watchlists(desk.store.engine)
+    [watch] = desk.store.watchlists.list_watchlists()
     assert watch.entity_ids == (intel.people["Alexander Smirnov"], intel.people["FBI"])
     assert watch.categories == (category,) and watch.mode == "hourly"
     assert set(watch.channels) == {"webhook", "ntfy"}
@@ -614,20 +613,20 @@ async def test_watchlists_create_list_alerts_delete(user: Browser, desk: Desk) -
         response = await user.post("/watchlists", form)
         assert response.status_code == 400 and message in response.text, form
         assert f'value="{form["name"]}"' in response.text
-    assert len(list_watchlists(desk.store.engine)) == 1
+    assert len(desk.store.watchlists.list_watchlists()) == 1
     # CSRF: a form without the token is refused.
     refused = await user.client.post("/watchlists", data={"name": "x", "query": "y"})
     assert refused.status_code == 403
     gone = await user.post(f"/watchlists/{watch.id}/delete")
-    assert gone.status_code == 303 and not list_watchlists(desk.store.engine)
+    assert gone.status_code == 303 and not desk.store.watchlists.list_watchlists()
     assert (await user.post(f"/watchlists/{watch.id}/delete")).status_code == 404
     with desk.store.engine.connect() as conn:
         assert not conn.execute(select(alerts)).first()
 
 
 async def test_watchlist_made_elsewhere_is_listed(user: Browser, desk: Desk) -> None:
-    create_watchlist(
-        desk.store.engine, name="Mail me", query="ukraine", channels={"email": {"to": ["a@b.org"]}}
+    desk.store.watchlists.create_watchlist(
+        name="Mail me", query="ukraine", channels={"email": {"to": ["a@b.org"]}}
     )
     page = await user.get("/watchlists")
     assert "Mail me" in page.text and "ukraine" in page.text
@@ -639,8 +638,7 @@ async def test_a_test_alert_is_sent_from_the_page(user: Browser, desk: Desk) -> 
     receiver = Receiver()
     try:
         hook = receiver.url("/hook")
-        made = create_watchlist(
-            desk.store.engine,
+        made = desk.store.watchlists.create_watchlist(
             name="Hooked",
             query="smirnov",
             channels={"webhook": {"url": hook}, "ntfy": {"url": receiver.url("/down", 500)}},

@@ -7,7 +7,6 @@ must not pay for aiohttp and the store then."""
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,14 +19,7 @@ if TYPE_CHECKING:
     )
     from newsdesk.alerts.match import match_entries
 
-_HOMES = {
-    "DeliveryReport": "newsdesk.alerts.deliver",
-    "deliver_due": "newsdesk.alerts.deliver",
-    "deliver_due_async": "newsdesk.alerts.deliver",
-    "send_test": "newsdesk.alerts.deliver",
-    "send_test_async": "newsdesk.alerts.deliver",
-    "match_entries": "newsdesk.alerts.match",
-}
+_DELIVERY = {"DeliveryReport", "deliver_due", "deliver_due_async", "send_test", "send_test_async"}
 
 __all__ = [
     "DeliveryReport",
@@ -40,7 +32,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+    if name == "match_entries":
+        from newsdesk.alerts.match import match_entries
+
+        return match_entries
+    if name in _DELIVERY:
+        from newsdesk.alerts import deliver
+
+        return getattr(deliver, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -42,7 +42,7 @@ def _describe(w: Any) -> str:
 
 
 def _add(args: argparse.Namespace, settings: Any, store: Any) -> int:
-    from newsdesk.store.watchlists import create_watchlist, resolve_entity
+    from newsdesk.store.watchlists import resolve_entity
 
     channels: dict[str, dict[str, Any]] = {}
     if args.secret and not args.webhook:
@@ -63,8 +63,7 @@ def _add(args: argparse.Namespace, settings: Any, store: Any) -> int:
         raise NewsdeskError("say where alerts go: --webhook URL, --email ADDR or --ntfy URL")
     entity_ids = [resolve_entity(store.engine, ref) for ref in args.entity or ()]
     feed_ids = [store.get_feed(ref).id for ref in args.feed or ()]
-    watchlist = create_watchlist(
-        store.engine,
+    watchlist = store.watchlists.create_watchlist(
         name=args.name,
         query=args.query or "",
         entity_ids=entity_ids,
@@ -90,36 +89,31 @@ def _add(args: argparse.Namespace, settings: Any, store: Any) -> int:
 
 
 def _list(args: argparse.Namespace, settings: Any, store: Any) -> int:
-    from newsdesk.store.watchlists import alert_counts, list_watchlists
-
-    lists = list_watchlists(store.engine)
+    lists = store.watchlists.list_watchlists()
     if args.json:
-        _print_json([{**w.as_dict(), "alerts": alert_counts(store.engine, w.id)} for w in lists])
+        _print_json([{**w.as_dict(), "alerts": store.watchlists.alert_counts(w.id)} for w in lists])
         return 0
     if not lists:
         print("no watchlists yet: `newsdesk watch add NAME --query WORDS --webhook URL`")
         return 0
     for w in lists:
-        counts = alert_counts(store.engine, w.id)
+        counts = store.watchlists.alert_counts(w.id)
         tally = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
         print(f"{w.id:>4}  {w.name}: {_describe(w)}" + (f"; alerts: {tally}" if tally else ""))
     return 0
 
 
 def _remove(args: argparse.Namespace, settings: Any, store: Any) -> int:
-    from newsdesk.store.watchlists import delete_watchlist, require_watchlist
-
-    watchlist = require_watchlist(store.engine, args.name)
-    delete_watchlist(store.engine, watchlist.id)
+    watchlist = store.watchlists.require_watchlist(args.name)
+    store.watchlists.delete_watchlist(watchlist.id)
     print(f"removed watchlist {watchlist.id} ({watchlist.name}) and its alerts")
     return 0
 
 
 def _test(args: argparse.Namespace, settings: Any, store: Any) -> int:
     from newsdesk.alerts.deliver import send_test
-    from newsdesk.store.watchlists import require_watchlist
 
-    watchlist = require_watchlist(store.engine, args.name)
+    watchlist = store.watchlists.require_watchlist(args.name)
     results = send_test(settings, watchlist)
     for channel, error in results.items():
         print(f"{channel}: {'delivered' if error is None else 'FAILED: ' + error}")
@@ -140,12 +134,11 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 def cmd_alerts(args: argparse.Namespace) -> int:
     from newsdesk.alerts import deliver_due
-    from newsdesk.store.watchlists import list_alerts, require_watchlist
 
     settings, store = _open(args)
     try:
         if args.action == "send":
-            report = deliver_due(store.engine, settings)
+            report = deliver_due(store.alerts, settings)
             if args.json:
                 _print_json(report.as_dict())
             else:
@@ -155,11 +148,11 @@ def cmd_alerts(args: argparse.Namespace) -> int:
             return 0
         watchlist_id = None
         if args.watch:
-            watchlist_id = require_watchlist(store.engine, args.watch).id
+            watchlist_id = store.watchlists.require_watchlist(args.watch).id
         if args.limit < 1:
             raise NewsdeskError("--limit is at least 1")
-        found = list_alerts(
-            store.engine, watchlist_id=watchlist_id, status=args.status, limit=args.limit
+        found = store.watchlists.list_alerts(
+            watchlist_id=watchlist_id, status=args.status, limit=args.limit
         )
         if args.json:
             _print_json([a.as_dict() for a in found])

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.header import Header
 from typing import Any
 
 import aiohttp
-from sqlalchemy import Engine, case, func, select, update
 from yarl import URL
 
 from newsdesk.alerts.messages import (
@@ -38,15 +37,19 @@ from newsdesk.alerts.messages import (
 from newsdesk.errors import BlockedAddressError, NewsdeskError
 from newsdesk.fetch.guard import Network, check_url, make_resolver, parse_networks
 from newsdesk.settings import Settings
-from newsdesk.store.engine import write_transaction
-from newsdesk.store.schema import alerts, entries, feeds, watchlists
-from newsdesk.store.watchlists import Watchlist, watchlist_from_row
+from newsdesk.store.protocol import INTERRUPTED as INTERRUPTED  # the error of a stale claim
+from newsdesk.store.protocol import (
+    AlertOutcome,
+    AlertsStorage,
+    ClaimPlan,
+    PendingAlert,
+)
+from newsdesk.store.watchlists import Watchlist
 
 PERIODS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
 CLAIM_LIMIT = 2000  # alerts claimed per run; the rest wait for the next one
 CONCURRENCY = 8
 _RESPONSE_BYTES = 64 * 1024
-INTERRUPTED = "interrupted while sending; not tried again, so it is never sent twice"
 
 
 @dataclass(slots=True)
@@ -106,126 +109,69 @@ def _digest_due(watchlist: Watchlist, now: datetime) -> bool:
     return now - since >= period
 
 
-def _claim(engine: Engine, settings: Settings, now: datetime, report: DeliveryReport) -> list[_Job]:
+def plan_claim(
+    lists: Mapping[int, Watchlist], pending: Sequence[PendingAlert], now: datetime
+) -> ClaimPlan:
+    """Which pending alerts go out now: an instant watchlist's all, a digest's once its period
+    has passed, and a retry's at once (its channel failed last time); those whose channel the
+    watchlist no longer has fail."""
+    plan = ClaimPlan()
+    retry_channels = {(a.watchlist_id, a.channel) for a in pending if a.attempts > 0}
+    for alert in pending:
+        watchlist = lists[alert.watchlist_id]
+        if alert.channel not in watchlist.channels:
+            plan.orphans.append(alert.id)
+        elif watchlist.mode == "instant" or _digest_due(watchlist, now):
+            plan.send.append(alert.id)
+            if watchlist.mode != "instant":
+                plan.digests.add(watchlist.id)
+        elif (alert.watchlist_id, alert.channel) in retry_channels:
+            plan.send.append(alert.id)
+    return plan
+
+
+def _claim(
+    store: AlertsStorage, settings: Settings, now: datetime, report: DeliveryReport
+) -> list[_Job]:
     stale_before = now - timedelta(seconds=max(600.0, 10 * settings.alert_timeout))
-    with engine.connect() as conn:  # the usual case, nothing to do, takes no write lock
-        waiting = conn.execute(
-            select(alerts.c.id).where(alerts.c.status.in_(("pending", "sending"))).limit(1)
-        ).first()
-    if waiting is None:
-        return []
-    with write_transaction(engine) as conn:
-        stale = conn.execute(
-            update(alerts)
-            .where(alerts.c.status == "sending", alerts.c.sent_at < stale_before)
-            .values(status="failed", error=INTERRUPTED, sent_at=None)
-        ).rowcount
-        report.failed += max(0, stale or 0)
-        lists = {
-            w.id: w
-            for w in (
-                watchlist_from_row(r)
-                for r in conn.execute(select(watchlists).where(watchlists.c.enabled.is_(True)))
-            )
-        }
-        if not lists:
-            return []
-        pending = conn.execute(
-            select(
-                alerts.c.id,
-                alerts.c.watchlist_id,
-                alerts.c.entry_id,
-                alerts.c.channel,
-                alerts.c.attempts,
-            )
-            .where(alerts.c.status == "pending", alerts.c.watchlist_id.in_(list(lists)))
-            .order_by(alerts.c.id)
-            .limit(CLAIM_LIMIT)
-        ).all()
-        wanted: list[Any] = []
-        orphans: list[int] = []
-        retry_channels = {(r.watchlist_id, r.channel) for r in pending if r.attempts > 0}
-        due_digests: set[int] = set()
-        for row in pending:
-            watchlist = lists[row.watchlist_id]
-            if row.channel not in watchlist.channels:
-                orphans.append(row.id)
-            elif watchlist.mode == "instant" or _digest_due(watchlist, now):
-                wanted.append(row)
-                if watchlist.mode != "instant":
-                    due_digests.add(watchlist.id)
-            elif (row.watchlist_id, row.channel) in retry_channels:
-                wanted.append(row)
-        if orphans:
-            conn.execute(
-                update(alerts)
-                .where(alerts.c.id.in_(orphans), alerts.c.status == "pending")
-                .values(status="failed", error="the watchlist no longer has this channel")
-            )
-            report.failed += len(orphans)
-        claimed: set[int] = set()
-        for start in range(0, len(wanted), 500):
-            ids = [r.id for r in wanted[start : start + 500]]
-            result = conn.execute(
-                update(alerts)
-                .where(alerts.c.id.in_(ids), alerts.c.status == "pending")
-                .values(status="sending", sent_at=now)
-                .returning(alerts.c.id)
-            )
-            claimed.update(int(i) for i in result.scalars())
-        rows = [r for r in wanted if r.id in claimed]
-        digested = due_digests & {r.watchlist_id for r in rows}
-        if digested:
-            conn.execute(
-                update(watchlists)
-                .where(watchlists.c.id.in_(sorted(digested)))
-                .values(last_digest_at=now)
-            )
+    claim = store.claim_alerts(
+        now,
+        stale_before=stale_before,
+        limit=CLAIM_LIMIT,
+        plan=lambda lists, pending: plan_claim(lists, pending, now),
+    )
+    report.failed += claim.stale + claim.orphans
     jobs: list[_Job] = []
     grouped: dict[tuple[int, str], _Job] = {}
-    for row in rows:
-        watchlist = lists[row.watchlist_id]
-        item = (int(row.id), int(row.entry_id), int(row.attempts))
+    for alert in claim.alerts:
+        watchlist = claim.watchlists[alert.watchlist_id]
+        item = (alert.id, alert.entry_id, alert.attempts)
         if watchlist.mode == "instant":
-            jobs.append(_Job(watchlist, row.channel, "alert", [item]))
+            jobs.append(_Job(watchlist, alert.channel, "alert", [item]))
             continue
-        job = grouped.get((watchlist.id, row.channel))
+        job = grouped.get((watchlist.id, alert.channel))
         if job is None:
-            job = grouped[(watchlist.id, row.channel)] = _Job(watchlist, row.channel, "digest", [])
+            job = _Job(watchlist, alert.channel, "digest", [])
+            grouped[(watchlist.id, alert.channel)] = job
             jobs.append(job)
         job.rows.append(item)
     return jobs
 
 
-def load_entries(engine: Engine, entry_ids: Iterable[int]) -> dict[int, AlertEntry]:
+def load_entries(store: AlertsStorage, entry_ids: Iterable[int]) -> dict[int, AlertEntry]:
     """What a message says about each entry, newest first when iterated."""
-    ids = sorted(set(entry_ids))
-    found: dict[int, AlertEntry] = {}
-    with engine.connect() as conn:
-        for start in range(0, len(ids), 500):
-            rows = conn.execute(
-                select(
-                    entries.c.id,
-                    entries.c.title,
-                    entries.c.url,
-                    entries.c.published,
-                    entries.c.story_id,
-                    entries.c.content_text,
-                    func.coalesce(feeds.c.custom_title, feeds.c.title, feeds.c.url).label("feed"),
-                )
-                .select_from(entries.join(feeds, feeds.c.id == entries.c.feed_id))
-                .where(entries.c.id.in_(ids[start : start + 500]))
-            )
-            for r in rows:
-                found[int(r.id)] = AlertEntry(
-                    id=int(r.id),
-                    title=" ".join((r.title or "").split()) or None,
-                    url=r.url,
-                    feed=r.feed,
-                    published=r.published,
-                    story_id=r.story_id,
-                    snippet=snippet(r.content_text or ""),
-                )
+    found = {
+        r.id: AlertEntry(
+            id=r.id,
+            title=" ".join((r.title or "").split()) or None,
+            url=r.url,
+            feed=r.feed,
+            published=r.published,
+            story_id=r.story_id,
+            snippet=snippet(r.text),
+        )
+        for r in store.alert_entries(entry_ids)
+    }
     return dict(sorted(found.items(), key=lambda kv: (kv[1].published, kv[0]), reverse=True))
 
 
@@ -389,79 +335,67 @@ async def _run(
 
 
 def _record(
-    engine: Engine, settings: Settings, jobs: Sequence[_Job], now: datetime, report: DeliveryReport
+    store: AlertsStorage,
+    settings: Settings,
+    jobs: Sequence[_Job],
+    now: datetime,
+    report: DeliveryReport,
 ) -> None:
     limit = max(1, settings.alert_attempts)
-    with write_transaction(engine) as conn:
-        for job in jobs:
-            ids = [alert_id for alert_id, _, _ in job.rows]
-            if job.state == "queued":  # never tried (the run was cancelled): free to try again
-                conn.execute(
-                    update(alerts)
-                    .where(alerts.c.id.in_(ids), alerts.c.status == "sending")
-                    .values(status="pending", sent_at=None)
-                )
-                continue
-            if job.state == "sending":  # may have gone out: left to turn "failed" as stale
-                continue
-            if job.error is None:
-                conn.execute(
-                    update(alerts)
-                    .where(alerts.c.id.in_(ids), alerts.c.status == "sending")
-                    .values(status="sent", sent_at=now, error=None, attempts=alerts.c.attempts + 1)
-                )
-                report.sent += len(ids)
-                report.messages += 1
-                continue
-            report.errors.append(f"{job.watchlist.name} ({job.channel}): {job.error}")
-            conn.execute(
-                update(alerts)
-                .where(alerts.c.id.in_(ids), alerts.c.status == "sending")
-                .values(
-                    attempts=alerts.c.attempts + 1,
-                    error=job.error[:2000],
-                    sent_at=None,
-                    status=case((alerts.c.attempts + 1 >= limit, "failed"), else_="pending"),
-                )
-            )
-            for _, _, attempts in job.rows:
-                if attempts + 1 >= limit:
-                    report.failed += 1
-                else:
-                    report.retrying += 1
+    outcomes: list[AlertOutcome] = []
+    for job in jobs:
+        ids = [alert_id for alert_id, _, _ in job.rows]
+        if job.state == "queued":  # never tried (the run was cancelled): free to try again
+            outcomes.append(AlertOutcome(ids, "untried"))
+            continue
+        if job.state == "sending":  # may have gone out: left to turn "failed" as stale
+            continue
+        if job.error is None:
+            outcomes.append(AlertOutcome(ids, "sent"))
+            report.sent += len(ids)
+            report.messages += 1
+            continue
+        report.errors.append(f"{job.watchlist.name} ({job.channel}): {job.error}")
+        outcomes.append(AlertOutcome(ids, "error", job.error))
+        for _, _, attempts in job.rows:
+            if attempts + 1 >= limit:
+                report.failed += 1
+            else:
+                report.retrying += 1
+    store.record_outcomes(outcomes, now, attempts=limit)
 
 
 # -- entry points ---------------------------------------------------------------------------
 
 
 async def deliver_due_async(
-    engine: Engine, settings: Settings, *, now: datetime | None = None
+    store: AlertsStorage, settings: Settings, *, now: datetime | None = None
 ) -> DeliveryReport:
     """Send every alert that is due now (see the module's docstring)."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     report = DeliveryReport()
-    jobs = await asyncio.to_thread(_claim, engine, settings, now, report)
+    jobs = await asyncio.to_thread(_claim, store, settings, now, report)
     if jobs:
         try:
             found = await asyncio.to_thread(
-                load_entries, engine, (e for job in jobs for _, e, _ in job.rows)
+                load_entries, store, (e for job in jobs for _, e, _ in job.rows)
             )
             async with Sender(settings) as sender:
                 await _run(sender, jobs, found, now)
         finally:
             # Even when cancelled: sent rows are recorded, untried ones released. A shielded
             # thread, so the write happens although the awaiting task is being cancelled.
-            await asyncio.shield(asyncio.to_thread(_record, engine, settings, jobs, now, report))
+            await asyncio.shield(asyncio.to_thread(_record, store, settings, jobs, now, report))
     report.seconds = time.perf_counter() - started
     return report
 
 
 def deliver_due(
-    engine: Engine, settings: Settings, *, now: datetime | None = None
+    store: AlertsStorage, settings: Settings, *, now: datetime | None = None
 ) -> DeliveryReport:
     """Synchronous ``deliver_due_async`` (its own event loop)."""
-    return asyncio.run(deliver_due_async(engine, settings, now=now))
+    return asyncio.run(deliver_due_async(store, settings, now=now))
 
 
 async def send_test_async(

@@ -23,6 +23,7 @@ from typing import Any
 from yarl import URL
 
 from newsdesk.store.watchlists import Watchlist
+from newsdesk.util import iso
 
 EVENTS = ("alert", "digest", "test")
 SNIPPET_CHARS = 280
@@ -50,7 +51,7 @@ class AlertEntry:
             "title": self.title,
             "url": self.url,
             "feed": self.feed,
-            "published": _iso(self.published),
+            "published": iso(self.published),
             "story_id": self.story_id,
             "snippet": self.snippet,
         }
@@ -61,10 +62,6 @@ class HttpMessage:
     url: str
     body: bytes
     headers: dict[str, str]
-
-
-def _iso(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -102,7 +99,7 @@ def webhook_request(
 ) -> HttpMessage:
     payload = {
         "event": event,
-        "sent_at": _iso(now),
+        "sent_at": iso(now),
         "watchlist": {"id": watchlist.id, "name": watchlist.name, "mode": watchlist.mode},
         "entries": [e.as_dict() for e in entries],
     }
@@ -127,7 +124,7 @@ def _header_text(value: str) -> str:
 
 def _entry_lines(entry: AlertEntry, *, with_snippet: bool) -> list[str]:
     lines = [entry.label]
-    source = " · ".join(p for p in (entry.feed, _iso(entry.published)[:10]) if p)
+    source = " · ".join(p for p in (entry.feed, iso(entry.published)[:10]) if p)
     if source:
         lines.append(source)
     if with_snippet and entry.snippet and entry.snippet != entry.title:
@@ -186,7 +183,7 @@ def email_parts(
         title = escape(entry.label)
         if entry.url:
             title = f'<a href="{escape(entry.url, quote=True)}">{title}</a>'
-        source = " · ".join(p for p in (entry.feed, _iso(entry.published)[:10]) if p)
+        source = " · ".join(p for p in (entry.feed, iso(entry.published)[:10]) if p)
         item = f"<li><strong>{title}</strong><br><small>{escape(source)}</small>"
         if entry.snippet and entry.snippet != entry.title:
             item += f"<br>{escape(entry.snippet)}"

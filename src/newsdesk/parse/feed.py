@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import newsdesk.parse.fastpath as fastpath
+import newsdesk.parse.sniff as sniff
 from newsdesk.errors import NotAFeedError, ParseError
 from newsdesk.model import Enclosure, ParsedFeed, ParsedItem
-from newsdesk.parse import fastpath, sniff
 from newsdesk.parse.dates import parse_date
 from newsdesk.parse.jsonfeed import parse_json_feed
 from newsdesk.parse.links import join

@@ -56,12 +56,26 @@ def _clean(text: str | None) -> str:
     return _XML_BAD.sub("", text or "")
 
 
-def entry_title(entry: StoredEntry) -> str:
-    if entry.title:
-        return " ".join(entry.title.split())
+UNTITLED_CHARACTERS = 100  # of an untitled entry's text make its title (Miniflux: 100 too)
+
+
+def entry_title(entry: StoredEntry, *, for_apps: bool = False) -> str:
+    """The title an entry goes out under; an untitled one (a post) gets one from its text.
+
+    In outgoing feeds (the default): the stored title, whitespace collapsed; for an untitled
+    post "@author: " and its first 100 characters of text, cut at a word ("…" when cut), else
+    "(untitled)". For reader apps (``for_apps``: Miniflux, Google Reader, Fever APIs): the
+    stored title as the feed gave it; else the first 100 characters of the text ("…" when cut),
+    as Miniflux does at ingest; else the URL; else empty.
+    """
+    if entry.title and (not for_apps or entry.title.strip()):
+        return entry.title if for_apps else " ".join(entry.title.split())
     text = " ".join(entry.content_text.split())
-    if len(text) > 100:
-        text = text[:100].rsplit(" ", 1)[0] + "…"
+    if len(text) > UNTITLED_CHARACTERS:
+        cut = text[:UNTITLED_CHARACTERS]
+        text = (cut if for_apps else cut.rsplit(" ", 1)[0]) + "…"
+    if for_apps:
+        return text or entry.url or ""
     who = (entry.author or entry.feed_title or "").lstrip("@")
     return f"@{who}: {text}" if who else text or "(untitled)"
 

@@ -41,6 +41,7 @@ from newsdesk.model import Enclosure, Entry, Feed, PageText, StoredEntry
 from newsdesk.process.sanitize import one_line
 from newsdesk.process.urls import canonical_url, is_web_url
 from newsdesk.store import search as fts
+from newsdesk.store.alerts import AlertStore
 from newsdesk.store.editing import EditingStore
 from newsdesk.store.engine import create_store_engine, write_transaction
 from newsdesk.store.icons import IconStore
@@ -66,6 +67,7 @@ from newsdesk.store.sync import SyncStore
 from newsdesk.store.throttle import ThrottleStore
 from newsdesk.store.tokens import TokenStore
 from newsdesk.store.users import UserStore
+from newsdesk.store.watchlists import WatchlistStore
 
 _CHUNK = 500
 DEFAULT_CATEGORY = "General"  # the default of the ``default_category`` setting
@@ -158,6 +160,7 @@ class SqlStore:
             self.engine.dispose()
             raise StoreError(f"cannot prepare the database {self._safe_url()}: {exc}") from None
         # parts
+        self.alerts = AlertStore(self.engine)
         self.editing = EditingStore(self)
         self.icons = IconStore(self.engine)
         self.labels = LabelStore(self)
@@ -169,6 +172,7 @@ class SqlStore:
         self.throttle = ThrottleStore(self.engine)
         self.tokens = TokenStore(self.engine)
         self.users = UserStore(self.engine)
+        self.watchlists = WatchlistStore(self.engine)
 
     def _safe_url(self) -> str:
         from sqlalchemy.engine import make_url

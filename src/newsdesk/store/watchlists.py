@@ -3,7 +3,7 @@
 A watchlist names what to watch (search words, entity ids, category titles, feed ids; all given
 criteria must hold) and where to say so (``channels``: webhook, e-mail, ntfy). Everything is
 checked here, so the CLI, the web pages and the API share one set of rules and messages.
-Functions take a SQLAlchemy ``Engine`` (``SqlStore.engine``).
+``WatchlistStore`` is the part ``SqlStore.watchlists``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from newsdesk.errors import NewsdeskError
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.schema import alerts, categories, entities, entries, feeds, watchlists
 from newsdesk.store.search import index_terms
+from newsdesk.util import iso
 
 MODES = ("instant", "hourly", "daily")
 CHANNELS = ("webhook", "email", "ntfy")
@@ -36,10 +37,6 @@ _EDITABLE = frozenset(
 
 class WatchlistNotFoundError(NewsdeskError):
     """No watchlist has the given id or name."""
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +72,8 @@ class Watchlist:
             "channels": shown,
             "mode": self.mode,
             "enabled": self.enabled,
-            "created_at": _iso(self.created_at),
-            "last_digest_at": _iso(self.last_digest_at),
+            "created_at": iso(self.created_at),
+            "last_digest_at": iso(self.last_digest_at),
         }
 
 
@@ -107,8 +104,8 @@ class AlertRecord:
             "status": self.status,
             "attempts": self.attempts,
             "error": self.error,
-            "created_at": _iso(self.created_at),
-            "sent_at": _iso(self.sent_at),
+            "created_at": iso(self.created_at),
+            "sent_at": iso(self.sent_at),
         }
 
 
@@ -320,65 +317,6 @@ def _criteria_given(
 # -- CRUD -------------------------------------------------------------------------------------
 
 
-def create_watchlist(
-    engine: Engine,
-    *,
-    name: str,
-    query: str = "",
-    entity_ids: Iterable[int] = (),
-    categories: Iterable[str] = (),
-    feed_ids: Iterable[int] = (),
-    channels: Mapping[str, Any],
-    mode: str = "instant",
-    enabled: bool = True,
-    now: datetime | None = None,
-) -> Watchlist:
-    """Check everything and store a new watchlist; only entries first seen from now on alert."""
-    clean_name = _check_name(name)
-    clean_query = _check_query(query)
-    clean_mode = _check_mode(mode)
-    ent = _ints(entity_ids, "entity")
-    fids = _ints(feed_ids, "feed")
-    chans = check_channels(channels)
-    created = now or datetime.now(UTC)
-    try:
-        with write_transaction(engine) as conn:
-            _check_entities(conn, ent)
-            _check_feeds(conn, fids)
-            cats = _check_categories(conn, categories)
-            _criteria_given(clean_query, ent, cats, fids)
-            result = conn.execute(
-                insert(watchlists).values(
-                    name=clean_name,
-                    query=clean_query,
-                    entity_ids=list(ent),
-                    categories=list(cats),
-                    feed_ids=list(fids),
-                    channels=chans,
-                    mode=clean_mode,
-                    enabled=bool(enabled),
-                    created_at=created,
-                )
-            )
-            key = result.inserted_primary_key
-    except IntegrityError:
-        raise NewsdeskError(f"there is already a watchlist named {clean_name!r}") from None
-    if key is None:
-        raise NewsdeskError("the database did not return the new watchlist's id")
-    return Watchlist(
-        id=int(key[0]),
-        name=clean_name,
-        query=clean_query,
-        entity_ids=ent,
-        categories=cats,
-        feed_ids=fids,
-        channels=chans,
-        mode=clean_mode,
-        enabled=bool(enabled),
-        created_at=created,
-    )
-
-
 def _ref_where(ref: int | str) -> Any:
     if isinstance(ref, int):
         return watchlists.c.id == ref
@@ -388,150 +326,216 @@ def _ref_where(ref: int | str) -> Any:
     return watchlists.c.name == text
 
 
-def get_watchlist(engine: Engine, ref: int | str) -> Watchlist | None:
-    """By id (an int or a string of digits) or by name (exact, else ignoring case)."""
-    with engine.connect() as conn:
-        row = conn.execute(select(watchlists).where(_ref_where(ref))).first()
-        if row is None and isinstance(ref, str) and not ref.strip().isdigit():
-            wanted = " ".join(ref.split()).casefold()
-            for candidate in conn.execute(select(watchlists)):
-                if str(candidate.name).casefold() == wanted:
-                    row = candidate
-                    break
-    return watchlist_from_row(row) if row is not None else None
+class WatchlistStore:
+    """Watchlists and the alerts they raised (``store.watchlists``)."""
 
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
-def require_watchlist(engine: Engine, ref: int | str) -> Watchlist:
-    found = get_watchlist(engine, ref)
-    if found is None:
-        raise WatchlistNotFoundError(f"no watchlist {ref!r} (see `newsdesk watch list`)")
-    return found
-
-
-def list_watchlists(engine: Engine) -> list[Watchlist]:
-    with engine.connect() as conn:
-        rows = conn.execute(select(watchlists).order_by(watchlists.c.name, watchlists.c.id))
-        return [watchlist_from_row(r) for r in rows]
-
-
-def update_watchlist(engine: Engine, watchlist_id: int, **changes: Any) -> Watchlist:
-    """Change some fields (name, query, entity_ids, categories, feed_ids, channels, mode,
-    enabled), checked as on creation."""
-    unknown = sorted(set(changes) - _EDITABLE)
-    if unknown:
-        raise NewsdeskError(f"a watchlist has no field {unknown[0]!r} that can be changed")
-    try:
-        with write_transaction(engine) as conn:
-            row = conn.execute(select(watchlists).where(watchlists.c.id == watchlist_id)).first()
-            if row is None:
-                raise WatchlistNotFoundError(f"no watchlist with id {watchlist_id}")
-            current = watchlist_from_row(row)
-            values: dict[str, Any] = {}
-            if "name" in changes:
-                values["name"] = _check_name(changes["name"])
-            if "query" in changes:
-                values["query"] = _check_query(changes["query"])
-            if "mode" in changes:
-                values["mode"] = _check_mode(changes["mode"])
-            if "enabled" in changes:
-                values["enabled"] = bool(changes["enabled"])
-            if "entity_ids" in changes:
-                ent = _ints(changes["entity_ids"] or (), "entity")
+    def create_watchlist(
+        self,
+        *,
+        name: str,
+        query: str = "",
+        entity_ids: Iterable[int] = (),
+        categories: Iterable[str] = (),
+        feed_ids: Iterable[int] = (),
+        channels: Mapping[str, Any],
+        mode: str = "instant",
+        enabled: bool = True,
+        now: datetime | None = None,
+    ) -> Watchlist:
+        """Check everything and store a new watchlist; only entries first seen from now on alert."""
+        clean_name = _check_name(name)
+        clean_query = _check_query(query)
+        clean_mode = _check_mode(mode)
+        ent = _ints(entity_ids, "entity")
+        fids = _ints(feed_ids, "feed")
+        chans = check_channels(channels)
+        created = now or datetime.now(UTC)
+        try:
+            with write_transaction(self._engine) as conn:
                 _check_entities(conn, ent)
-                values["entity_ids"] = list(ent)
-            if "feed_ids" in changes:
-                fids = _ints(changes["feed_ids"] or (), "feed")
                 _check_feeds(conn, fids)
-                values["feed_ids"] = list(fids)
-            if "categories" in changes:
-                values["categories"] = list(_check_categories(conn, changes["categories"] or ()))
-            if "channels" in changes:
-                values["channels"] = check_channels(changes["channels"], current.channels)
-            _criteria_given(
-                values.get("query", current.query),
-                tuple(values.get("entity_ids", current.entity_ids)),
-                tuple(values.get("categories", current.categories)),
-                tuple(values.get("feed_ids", current.feed_ids)),
-            )
-            if values:
-                conn.execute(
-                    update(watchlists).where(watchlists.c.id == watchlist_id).values(**values)
+                cats = _check_categories(conn, categories)
+                _criteria_given(clean_query, ent, cats, fids)
+                result = conn.execute(
+                    insert(watchlists).values(
+                        name=clean_name,
+                        query=clean_query,
+                        entity_ids=list(ent),
+                        categories=list(cats),
+                        feed_ids=list(fids),
+                        channels=chans,
+                        mode=clean_mode,
+                        enabled=bool(enabled),
+                        created_at=created,
+                    )
                 )
-            row = conn.execute(select(watchlists).where(watchlists.c.id == watchlist_id)).one()
-    except IntegrityError:
-        raise NewsdeskError(f"there is already a watchlist named {changes.get('name')!r}") from None
-    return watchlist_from_row(row)
-
-
-def delete_watchlist(engine: Engine, watchlist_id: int) -> bool:
-    """Delete it and its alerts; False when there was none."""
-    with write_transaction(engine) as conn:
-        conn.execute(delete(alerts).where(alerts.c.watchlist_id == watchlist_id))
-        deleted = conn.execute(delete(watchlists).where(watchlists.c.id == watchlist_id))
-        return bool(deleted.rowcount)
-
-
-def list_alerts(
-    engine: Engine,
-    *,
-    watchlist_id: int | None = None,
-    status: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> list[AlertRecord]:
-    """Newest first, with the watchlist's name and the entry's title and URL."""
-    if status is not None and status not in ALERT_STATUSES:
-        raise NewsdeskError(f"alert status {status!r} is not one of {', '.join(ALERT_STATUSES)}")
-    stmt = (
-        select(
-            alerts,
-            watchlists.c.name.label("watchlist_name"),
-            entries.c.title.label("entry_title"),
-            entries.c.url.label("entry_url"),
+                key = result.inserted_primary_key
+        except IntegrityError:
+            raise NewsdeskError(f"there is already a watchlist named {clean_name!r}") from None
+        if key is None:
+            raise NewsdeskError("the database did not return the new watchlist's id")
+        return Watchlist(
+            id=int(key[0]),
+            name=clean_name,
+            query=clean_query,
+            entity_ids=ent,
+            categories=cats,
+            feed_ids=fids,
+            channels=chans,
+            mode=clean_mode,
+            enabled=bool(enabled),
+            created_at=created,
         )
-        .select_from(
-            alerts.join(watchlists, watchlists.c.id == alerts.c.watchlist_id).join(
-                entries, entries.c.id == alerts.c.entry_id
+
+    def get_watchlist(self, ref: int | str) -> Watchlist | None:
+        """By id (an int or a string of digits) or by name (exact, else ignoring case)."""
+        with self._engine.connect() as conn:
+            row = conn.execute(select(watchlists).where(_ref_where(ref))).first()
+            if row is None and isinstance(ref, str) and not ref.strip().isdigit():
+                wanted = " ".join(ref.split()).casefold()
+                for candidate in conn.execute(select(watchlists)):
+                    if str(candidate.name).casefold() == wanted:
+                        row = candidate
+                        break
+        return watchlist_from_row(row) if row is not None else None
+
+    def require_watchlist(self, ref: int | str) -> Watchlist:
+        found = self.get_watchlist(ref)
+        if found is None:
+            raise WatchlistNotFoundError(f"no watchlist {ref!r} (see `newsdesk watch list`)")
+        return found
+
+    def list_watchlists(self) -> list[Watchlist]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(watchlists).order_by(watchlists.c.name, watchlists.c.id))
+            return [watchlist_from_row(r) for r in rows]
+
+    def update_watchlist(self, watchlist_id: int, **changes: Any) -> Watchlist:
+        """Change some fields (name, query, entity_ids, categories, feed_ids, channels, mode,
+        enabled), checked as on creation."""
+        unknown = sorted(set(changes) - _EDITABLE)
+        if unknown:
+            raise NewsdeskError(f"a watchlist has no field {unknown[0]!r} that can be changed")
+        try:
+            with write_transaction(self._engine) as conn:
+                row = conn.execute(
+                    select(watchlists).where(watchlists.c.id == watchlist_id)
+                ).first()
+                if row is None:
+                    raise WatchlistNotFoundError(f"no watchlist with id {watchlist_id}")
+                current = watchlist_from_row(row)
+                values: dict[str, Any] = {}
+                if "name" in changes:
+                    values["name"] = _check_name(changes["name"])
+                if "query" in changes:
+                    values["query"] = _check_query(changes["query"])
+                if "mode" in changes:
+                    values["mode"] = _check_mode(changes["mode"])
+                if "enabled" in changes:
+                    values["enabled"] = bool(changes["enabled"])
+                if "entity_ids" in changes:
+                    ent = _ints(changes["entity_ids"] or (), "entity")
+                    _check_entities(conn, ent)
+                    values["entity_ids"] = list(ent)
+                if "feed_ids" in changes:
+                    fids = _ints(changes["feed_ids"] or (), "feed")
+                    _check_feeds(conn, fids)
+                    values["feed_ids"] = list(fids)
+                if "categories" in changes:
+                    values["categories"] = list(
+                        _check_categories(conn, changes["categories"] or ())
+                    )
+                if "channels" in changes:
+                    values["channels"] = check_channels(changes["channels"], current.channels)
+                _criteria_given(
+                    values.get("query", current.query),
+                    tuple(values.get("entity_ids", current.entity_ids)),
+                    tuple(values.get("categories", current.categories)),
+                    tuple(values.get("feed_ids", current.feed_ids)),
+                )
+                if values:
+                    conn.execute(
+                        update(watchlists).where(watchlists.c.id == watchlist_id).values(**values)
+                    )
+                row = conn.execute(select(watchlists).where(watchlists.c.id == watchlist_id)).one()
+        except IntegrityError:
+            raise NewsdeskError(
+                f"there is already a watchlist named {changes.get('name')!r}"
+            ) from None
+        return watchlist_from_row(row)
+
+    def delete_watchlist(self, watchlist_id: int) -> bool:
+        """Delete it and its alerts; False when there was none."""
+        with write_transaction(self._engine) as conn:
+            conn.execute(delete(alerts).where(alerts.c.watchlist_id == watchlist_id))
+            deleted = conn.execute(delete(watchlists).where(watchlists.c.id == watchlist_id))
+            return bool(deleted.rowcount)
+
+    def list_alerts(
+        self,
+        *,
+        watchlist_id: int | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[AlertRecord]:
+        """Newest first, with the watchlist's name and the entry's title and URL."""
+        if status is not None and status not in ALERT_STATUSES:
+            raise NewsdeskError(
+                f"alert status {status!r} is not one of {', '.join(ALERT_STATUSES)}"
             )
+        stmt = (
+            select(
+                alerts,
+                watchlists.c.name.label("watchlist_name"),
+                entries.c.title.label("entry_title"),
+                entries.c.url.label("entry_url"),
+            )
+            .select_from(
+                alerts.join(watchlists, watchlists.c.id == alerts.c.watchlist_id).join(
+                    entries, entries.c.id == alerts.c.entry_id
+                )
+            )
+            .order_by(alerts.c.created_at.desc(), alerts.c.id.desc())
+            .limit(max(0, limit))
+            .offset(max(0, offset))
         )
-        .order_by(alerts.c.created_at.desc(), alerts.c.id.desc())
-        .limit(max(0, limit))
-        .offset(max(0, offset))
-    )
-    if watchlist_id is not None:
-        stmt = stmt.where(alerts.c.watchlist_id == watchlist_id)
-    if status is not None:
-        stmt = stmt.where(alerts.c.status == status)
-    with engine.connect() as conn:
-        return [
-            AlertRecord(
-                id=int(r.id),
-                watchlist_id=int(r.watchlist_id),
-                watchlist_name=str(r.watchlist_name),
-                entry_id=int(r.entry_id),
-                entry_title=r.entry_title,
-                entry_url=r.entry_url,
-                channel=str(r.channel),
-                status=str(r.status),
-                attempts=int(r.attempts),
-                error=r.error,
-                created_at=r.created_at,
-                sent_at=r.sent_at,
-            )
-            for r in conn.execute(stmt)
-        ]
+        if watchlist_id is not None:
+            stmt = stmt.where(alerts.c.watchlist_id == watchlist_id)
+        if status is not None:
+            stmt = stmt.where(alerts.c.status == status)
+        with self._engine.connect() as conn:
+            return [
+                AlertRecord(
+                    id=int(r.id),
+                    watchlist_id=int(r.watchlist_id),
+                    watchlist_name=str(r.watchlist_name),
+                    entry_id=int(r.entry_id),
+                    entry_title=r.entry_title,
+                    entry_url=r.entry_url,
+                    channel=str(r.channel),
+                    status=str(r.status),
+                    attempts=int(r.attempts),
+                    error=r.error,
+                    created_at=r.created_at,
+                    sent_at=r.sent_at,
+                )
+                for r in conn.execute(stmt)
+            ]
 
-
-def alert_counts(engine: Engine, watchlist_id: int | None = None) -> dict[str, int]:
-    """Alerts per status (every status present, zero when none)."""
-    stmt = select(alerts.c.status, func.count()).group_by(alerts.c.status)
-    if watchlist_id is not None:
-        stmt = stmt.where(alerts.c.watchlist_id == watchlist_id)
-    counts = dict.fromkeys(ALERT_STATUSES, 0)
-    with engine.connect() as conn:
-        for status, count in conn.execute(stmt):
-            counts[str(status)] = int(count)
-    return counts
+    def alert_counts(self, watchlist_id: int | None = None) -> dict[str, int]:
+        """Alerts per status (every status present, zero when none)."""
+        stmt = select(alerts.c.status, func.count()).group_by(alerts.c.status)
+        if watchlist_id is not None:
+            stmt = stmt.where(alerts.c.watchlist_id == watchlist_id)
+        counts = dict.fromkeys(ALERT_STATUSES, 0)
+        with self._engine.connect() as conn:
+            for status, count in conn.execute(stmt):
+                counts[str(status)] = int(count)
+        return counts
 
 
 def resolve_entity(engine: Engine, ref: str) -> int:

@@ -1,20 +1,18 @@
 """``create_app``: the reading room as a Starlette application.
 
 It gathers the routes of our own modules (auth, pages, management, outgoing feeds) and of the
-optional modules in ``ROUTE_MODULES`` (the APIs and the intelligence pages other parts of
-Newsdesk provide), puts every request through ``BodyLimits`` (body deadline, small bodies
-before login) and ``GuardMiddleware`` (Host check, security headers, session, CSRF) and turns
-errors into pages: unknown ids are 404s, bad input a clear message, never a traceback.
+packages in ``ROUTE_MODULES`` (the APIs and the intelligence pages), puts every request
+through ``BodyLimits`` (body deadline, small bodies before login) and ``GuardMiddleware`` (Host
+check, security headers, session, CSRF) and turns errors into pages: unknown ids are 404s, bad
+input a clear message, never a traceback.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from types import ModuleType
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -28,26 +26,16 @@ from starlette.templating import Jinja2Templates
 from newsdesk.desk import Desk
 from newsdesk.errors import FeedNotFoundError, NewsdeskError
 from newsdesk.settings import Settings
-from newsdesk.web import account, auth, filters, icons, manage, pages, republish
+from newsdesk.web import account, api, auth, filters, icons, intel, manage, pages, republish
 from newsdesk.web.context import LoginRequired, WebContext
 from newsdesk.web.edge import ApiCors, CollapseSlashes
 from newsdesk.web.errors import ServerErrorPages
 from newsdesk.web.guard import GuardMiddleware
 from newsdesk.web.transport import BodyLimits
 
-ROUTE_MODULES = ("newsdesk.web.api", "newsdesk.web.intel")
+ROUTE_MODULES = (api, intel)  # each gives routes(ctx) and may list PUBLIC_PREFIXES
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
-
-
-def _optional_module(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        # Only a missing module itself is skipped; a broken import inside it is a bug to show.
-        if exc.name == name or (exc.name and name.startswith(exc.name + ".")):
-            return None
-        raise
 
 
 def create_app(settings: Settings, *, desk: Desk | None = None, no_auth: bool = False) -> Starlette:
@@ -62,7 +50,7 @@ def create_app(settings: Settings, *, desk: Desk | None = None, no_auth: bool = 
         csrf_token=lambda request: getattr(request.state, "csrf_token", ""),
         current_user=lambda request: getattr(request.state, "user", None),
     )
-    extra_modules = [m for m in (_optional_module(n) for n in ROUTE_MODULES) if m is not None]
+    extra_modules = ROUTE_MODULES
     public: list[str] = []
     for module in (icons, *extra_modules):
         public.extend(getattr(module, "PUBLIC_PREFIXES", ()))

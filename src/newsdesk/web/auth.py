@@ -16,10 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from newsdesk.errors import NewsdeskError
 from newsdesk.store.throttle import ThrottlePolicy, ThrottleStore
-from newsdesk.store.users import (
-    DEFAULT_USERNAME,
-    MIN_PASSWORD_LENGTH,
-)
+from newsdesk.store.users import DEFAULT_USERNAME, MIN_PASSWORD_LENGTH
 from newsdesk.web.context import WebContext
 from newsdesk.web.guard import SESSION_COOKIE, clear_session_cookie, session_cookie
 

@@ -19,9 +19,7 @@ import time
 from starlette.requests import Request
 
 from newsdesk.store.server_key import keyed, server_key
-from newsdesk.store.users import (
-    User,
-)
+from newsdesk.store.users import User
 from newsdesk.web.api.errors import ApiError, Unauthorized
 from newsdesk.web.api.state import ApiState
 

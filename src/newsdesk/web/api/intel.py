@@ -36,16 +36,7 @@ from newsdesk.store.stories import (
     story_member_ids,
     story_summaries,
 )
-from newsdesk.store.watchlists import (
-    MASK,
-    Watchlist,
-    create_watchlist,
-    delete_watchlist,
-    get_watchlist,
-    list_alerts,
-    list_watchlists,
-    update_watchlist,
-)
+from newsdesk.store.watchlists import MASK, Watchlist
 from newsdesk.timeline.export import events_to_csv, events_to_json
 from newsdesk.web.api.access import require_user
 from newsdesk.web.api.errors import ApiError, BadRequest, NotFound, endpoint, json_error
@@ -367,13 +358,13 @@ def routes(api: ApiState) -> list[BaseRoute]:
     # -- watchlists -----------------------------------------------------------------------------
 
     async def watchlist_of(watchlist_id: int) -> Watchlist:
-        found = await api.run(get_watchlist, api.engine, watchlist_id)
+        found = await api.run(api.store.watchlists.get_watchlist, watchlist_id)
         if found is None:
             raise NotFound(f"no watchlist with id {watchlist_id}")
         return found
 
     def name_free(name: str, own_id: int | None) -> None:
-        for other in list_watchlists(api.engine):
+        for other in api.store.watchlists.list_watchlists():
             if other.name == name and other.id != own_id:
                 raise ApiError(409, f"a watchlist named {name[:100]!r} exists already")
 
@@ -415,7 +406,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
     @handle
     async def watchlists(request: Request) -> Response:
         await auth(request)
-        found = await api.run(list_watchlists, api.engine)
+        found = await api.run(api.store.watchlists.list_watchlists)
         return JSONResponse([w.as_dict() for w in found])
 
     @handle
@@ -425,7 +416,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
 
         def create() -> Watchlist:
             name_free(changes["name"], None)
-            return create_watchlist(api.engine, **changes)
+            return api.store.watchlists.create_watchlist(**changes)
 
         created = await api.run(create)
         # A webhook secret Newsdesk generated is shown once, here: the caller needs it to check
@@ -454,7 +445,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
                 name_free(changes["name"], stored.id)
             if not changes:
                 return stored
-            return update_watchlist(api.engine, stored.id, **changes)
+            return api.store.watchlists.update_watchlist(stored.id, **changes)
 
         return JSONResponse((await api.run(apply)).as_dict())
 
@@ -462,7 +453,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
     async def remove_watchlist(request: Request) -> Response:
         await auth(request)
         stored = await watchlist_of(path_id(request, "watchlist_id"))
-        await api.run(delete_watchlist, api.engine, stored.id)
+        await api.run(api.store.watchlists.delete_watchlist, stored.id)
         return Response(status_code=204)
 
     @handle
@@ -472,7 +463,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
         limit = query_int(request, "limit", 100, minimum=1, maximum=MAX_LIMIT) or 100
         stored = await watchlist_of(path_id(request, "watchlist_id"))
         found = await api.run(
-            list_alerts, api.engine, watchlist_id=stored.id, status=status, limit=limit
+            api.store.watchlists.list_alerts, watchlist_id=stored.id, status=status, limit=limit
         )
         return JSONResponse([a.as_dict() for a in found])
 

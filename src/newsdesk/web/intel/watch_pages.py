@@ -18,14 +18,7 @@ from starlette.routing import BaseRoute, Route
 from newsdesk.alerts.deliver import send_test_async
 from newsdesk.errors import NewsdeskError
 from newsdesk.store.entities import get_entity
-from newsdesk.store.watchlists import (
-    MODES,
-    create_watchlist,
-    delete_watchlist,
-    get_watchlist,
-    list_alerts,
-    list_watchlists,
-)
+from newsdesk.store.watchlists import MODES
 from newsdesk.web.context import WebContext
 from newsdesk.web.intel.lookup import resolve_entity
 from newsdesk.web.pages import sidebar
@@ -64,7 +57,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         form: dict[str, Any] | None = None,
     ) -> Response:
         def load() -> dict[str, Any]:
-            lists = list_watchlists(ctx.engine)
+            lists = ctx.desk.store.watchlists.list_watchlists()
             names: dict[int, str] = {}
             for wl in lists:
                 for eid in wl.entity_ids:
@@ -74,7 +67,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
             return {
                 "watchlists": lists,
                 "entity_names": names,
-                "alerts": list_alerts(ctx.engine, limit=RECENT_ALERTS),
+                "alerts": ctx.desk.store.watchlists.list_alerts(limit=RECENT_ALERTS),
                 "feeds": ctx.store.reading.feed_choices(500),
             }
 
@@ -106,8 +99,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
 
         def save() -> str:
             entity_ids = resolve_entities(ctx.engine, values["entities"])
-            created = create_watchlist(
-                ctx.engine,
+            created = ctx.desk.store.watchlists.create_watchlist(
                 name=values["name"],
                 query=values["query"],
                 entity_ids=entity_ids,
@@ -128,14 +120,15 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
 
     async def remove(request: Request) -> Response:
         watchlist_id = request.path_params["watchlist_id"]
-        if not await ctx.run(delete_watchlist, ctx.engine, watchlist_id):
+        if not await ctx.run(ctx.desk.store.watchlists.delete_watchlist, watchlist_id):
             raise HTTPException(404, "There is no such watchlist.")
         target = "/watchlists?" + urlencode({"message": "Watchlist deleted."})
         return RedirectResponse(target, status_code=303)
 
     async def test(request: Request) -> Response:
         """One test message on each of the watchlist's channels; says which failed and why."""
-        found = await ctx.run(get_watchlist, ctx.engine, int(request.path_params["watchlist_id"]))
+        watchlist_id = int(request.path_params["watchlist_id"])
+        found = await ctx.run(ctx.desk.store.watchlists.get_watchlist, watchlist_id)
         if found is None:
             raise HTTPException(404, "There is no such watchlist.")
         results = await send_test_async(ctx.settings, found)
