@@ -24,7 +24,7 @@ from newsdesk.refresh import refresh_sync
 from newsdesk.settings import Settings
 from newsdesk.store import EntryQuery, SqlStore, open_store
 from newsdesk.store.backup import backup
-from newsdesk.store.portable import data_tables, export_all, import_all
+from newsdesk.store.portable import data_tables
 
 POSTGRES_URL = os.environ.get("NEWSDESK_TEST_POSTGRES_URL")
 
@@ -66,14 +66,12 @@ def _populate(url: str, seed: SampleServer, social: SampleServer) -> None:
 def _add_people(store: SqlStore) -> None:
     from datetime import timedelta
 
-    from newsdesk.store import tokens, users
-
-    users.set_password(store.engine, "editor", "a long and careful passphrase")
-    user = users.get_user(store.engine, "editor")
+    store.users.set_password("editor", "a long and careful passphrase")
+    user = store.users.get_user("editor")
     assert user is not None
-    users.create_session(store.engine, user.id, timedelta(days=1))
-    users.server_secret(store.engine, "csrf")
-    tokens.create_token(store.engine, "reader app")
+    store.users.create_session(user.id, timedelta(days=1))
+    store.users.server_secret("csrf")
+    store.tokens.create_token("reader app")
 
 
 SEED_PATHS = ("/feeds/mikenov.rss", "/feeds/favorites.atom")
@@ -109,11 +107,11 @@ def _normal(value: Any) -> Any:
 
 def _round_trip(source: str, target: str) -> None:
     out = io.StringIO()
-    report = export_all(open_store(source).engine, out)
+    report = open_store(source).portable.export_all(out)
     assert report.total > 0
     store = open_store(target)
     try:
-        imported = import_all(store.engine, io.StringIO(out.getvalue()))
+        imported = store.portable.import_all(io.StringIO(out.getvalue()))
     finally:
         store.close()
     assert imported.rows == {k: v for k, v in report.rows.items() if v}
@@ -172,14 +170,14 @@ def test_round_trip_through_postgresql_and_back(populated: str, tmp_path: Path) 
 
 def test_a_truncated_export_imports_nothing(populated: str, tmp_path: Path) -> None:
     out = io.StringIO()
-    export_all(open_store(populated).engine, out)
+    open_store(populated).portable.export_all(out)
     lines = out.getvalue().splitlines(keepends=True)
     target = f"sqlite:///{tmp_path}/target.db"
     for cut in (len(lines) - 1, len(lines) // 2, 1):
         store = open_store(target)
         try:
             with pytest.raises(StoreError, match=r"nothing was imported|incomplete"):
-                import_all(store.engine, lines[:cut])
+                store.portable.import_all(lines[:cut])
             assert store.list_feeds() == []
         finally:
             store.close()
@@ -187,17 +185,17 @@ def test_a_truncated_export_imports_nothing(populated: str, tmp_path: Path) -> N
 
 def test_an_altered_export_imports_nothing(populated: str, tmp_path: Path) -> None:
     out = io.StringIO()
-    export_all(open_store(populated).engine, out)
+    open_store(populated).portable.export_all(out)
     lines = out.getvalue().splitlines(keepends=True)
     duplicate = [*lines[:3], lines[2], *lines[3:]]  # a feed row twice: a constraint breaks
     store = open_store(f"sqlite:///{tmp_path}/target.db")
     try:
         with pytest.raises(StoreError):
-            import_all(store.engine, duplicate)
+            store.portable.import_all(duplicate)
         with pytest.raises(StoreError, match="not JSON"):
-            import_all(store.engine, [lines[0], "{oops\n", lines[-1]])
+            store.portable.import_all([lines[0], "{oops\n", lines[-1]])
         with pytest.raises(StoreError, match="not a Newsdesk export"):
-            import_all(store.engine, ['{"hello": 1}\n'])
+            store.portable.import_all(['{"hello": 1}\n'])
         assert store.list_feeds() == []
     finally:
         store.close()
@@ -205,11 +203,11 @@ def test_an_altered_export_imports_nothing(populated: str, tmp_path: Path) -> No
 
 def test_import_refuses_a_database_that_has_data(populated: str) -> None:
     out = io.StringIO()
-    export_all(open_store(populated).engine, out)
+    open_store(populated).portable.export_all(out)
     store = open_store(populated)
     try:
         with pytest.raises(StoreError, match="not empty"):
-            import_all(store.engine, io.StringIO(out.getvalue()))
+            store.portable.import_all(io.StringIO(out.getvalue()))
     finally:
         store.close()
 

@@ -17,10 +17,7 @@ from newsdesk.fetch.icons import declared_icons, site_origin, sniff_icon
 from newsdesk.refresh import refresh_feeds, refresh_sync
 from newsdesk.settings import Settings
 from newsdesk.store import SqlStore, open_store
-from newsdesk.store.icons import feed_icon_refs, get_icon, icon_states
 from newsdesk.store.server_key import server_key
-from newsdesk.store.tokens import create_token
-from newsdesk.store.users import set_fever, set_password
 from routes_server import Answer, RoutesServer
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
@@ -140,7 +137,7 @@ def test_one_icon_for_two_feeds_of_a_site(
         assert not report.errors
         feeds = store.list_feeds(ids)
         assert feeds[0].icon_id is not None and feeds[0].icon_id == feeds[1].icon_id
-        icon = get_icon(store.engine, feeds[0].icon_id)
+        icon = store.icons.get_icon(feeds[0].icon_id)
         assert icon is not None and icon.data == PNG and icon.mime_type == "image/png"
         assert paths(site).count("/img/fav.png") == 1 and paths(site).count("/") == 1
         # Not due again for icon_refresh_days: the next refresh asks nothing more.
@@ -163,7 +160,7 @@ def test_favicon_ico_when_the_page_declares_none(
         refresh_sync(store, icon_settings, now=NOW)
         icon_id = store.get_feed(feed_id).icon_id
         assert icon_id is not None
-        found = get_icon(store.engine, icon_id)
+        found = store.icons.get_icon(icon_id)
         assert found is not None and found.mime_type == "image/x-icon"
     finally:
         store.close()
@@ -192,7 +189,7 @@ def test_refused_icons_leave_none_and_retry_after_a_day(
         report = refresh_sync(store, icon_settings, now=NOW)
         assert not report.errors and report.new_entries == 2
         assert [f.icon_id for f in store.list_feeds(ids)] == [None, None]
-        states = icon_states(store.engine, [big.base, html.base])
+        states = store.icons.icon_states([big.base, html.base])
         assert {s.has_data for s in states.values()} == {False}
         refresh_sync(store, icon_settings, now=NOW + timedelta(hours=2))
         assert paths(html).count("/favicon.ico") == 1
@@ -268,7 +265,7 @@ async def test_reading_room_shows_and_serves_icons(
         async with client(desk, icon_settings) as web:
             river = (await web.get("/")).text
             feeds_page = (await web.get("/subscriptions")).text
-            src = desk_icon_path(web, feed_icon_refs(desk.store.engine)[ids[0]].id)
+            src = desk_icon_path(web, desk.store.icons.feed_icon_refs()[ids[0]].id)
             assert src.startswith("/icon/")
             assert f'<img class="feed-icon" src="{src}"' in river and f'src="{src}"' in feeds_page
             # No cookie is needed: the URL itself is the key.
@@ -282,7 +279,7 @@ async def test_reading_room_shows_and_serves_icons(
             icon_id = src.removeprefix("/icon/").split("-")[0]
             for wrong in (f"/icon/{icon_id}-{'0' * 32}", "/icon/99999-" + "a" * 32, "/icon/x"):
                 assert (await web.get(wrong)).status_code == 404
-            svg_ref = feed_icon_refs(desk.store.engine)[ids[2]]
+            svg_ref = desk.store.icons.feed_icon_refs()[ids[2]]
             svg_src = desk_icon_path(web, svg_ref.id)
             svg = await web.get(svg_src)
             assert svg.headers["content-type"] == "image/svg+xml"
@@ -294,7 +291,7 @@ async def test_reading_room_shows_and_serves_icons(
 def desk_icon_path(web: httpx.AsyncClient, icon_id: int) -> str:
     app = web._transport.app  # type: ignore[attr-defined]
     links = app.state.ctx.extras["icon_links"]
-    found = get_icon(links.engine, icon_id)
+    found = links.store.icons.get_icon(icon_id)
     assert found is not None
     return str(links.path(found))
 
@@ -304,11 +301,10 @@ async def test_reader_apis_give_the_icons(
 ) -> None:
     desk, ids = await refreshed_desk(sites, icon_settings)
     try:
-        engine = desk.store.engine
-        _, key = create_token(engine, "icons")
-        set_password(engine, "admin", "correct horse battery")
-        set_fever(
-            engine,
+        store = desk.store
+        _, key = store.tokens.create_token("icons")
+        store.users.set_password("admin", "correct horse battery")
+        store.users.set_fever(
             "admin",
             on=True,
             password="correct horse battery",

@@ -47,19 +47,18 @@ def _open_output(path: str | None) -> IO[str]:
 
 
 def cmd_export_all(args: argparse.Namespace) -> int:
-    from newsdesk.store.engine import create_store_engine
-    from newsdesk.store.migrations import migrate
-    from newsdesk.store.portable import export_all
+    from newsdesk.store import open_store
 
-    engine = create_store_engine(_url(args))
-    out = _open_output(args.output)
+    store = open_store(_url(args))
     try:
-        migrate(engine)
-        report = export_all(engine, out)
+        out = _open_output(args.output)
+        try:
+            report = store.portable.export_all(out)
+        finally:
+            if out is not sys.stdout:
+                out.close()
     finally:
-        if out is not sys.stdout:
-            out.close()
-        engine.dispose()
+        store.close()
     where = f" to {args.output}" if args.output not in (None, "-") else ""
     print(f"exported {report.total:,} rows from {len(report.rows)} tables{where}", file=sys.stderr)
     return 0
@@ -80,13 +79,12 @@ def _lines(path: str) -> Iterator[str]:
 
 def cmd_import_all(args: argparse.Namespace) -> int:
     from newsdesk.store import open_store
-    from newsdesk.store.portable import import_all
 
     if args.file != "-" and not Path(args.file).is_file():
         raise NewsdeskError(f"cannot read {args.file}: no such file")
     store = open_store(_url(args))
     try:
-        report = import_all(store.engine, _lines(args.file))
+        report = store.portable.import_all(_lines(args.file))
     finally:
         store.close()
     print(f"imported {report.total:,} rows into {len(report.rows)} tables")

@@ -19,8 +19,6 @@ from newsdesk.demo.server import SampleServer
 from newsdesk.desk import Desk
 from newsdesk.settings import Settings, load_settings
 from newsdesk.store.server_key import server_key
-from newsdesk.store.tokens import create_token
-from newsdesk.store.users import set_fever, set_password
 
 USERNAME = "admin"
 PASSWORD = "correct horse battery"
@@ -76,10 +74,10 @@ def api_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]
             desk.add_feed(server.base + path, category=SEED_CATEGORIES[path], check=False)
         report = desk.refresh(fulltext=False)
         assert report.new_entries > 0, report.summary
-        set_password(desk.store.engine, USERNAME, PASSWORD)
+        desk.store.users.set_password(USERNAME, PASSWORD)
         key = server_key(desk.settings)  # made beside the database: newsdesk.db.key
-        set_fever(desk.store.engine, USERNAME, on=True, password=PASSWORD, server_key=key)
-        _, key = create_token(desk.store.engine, "tests")
+        desk.store.users.set_fever(USERNAME, on=True, password=PASSWORD, server_key=key)
+        _, key = desk.store.tokens.create_token("tests")
     finally:
         desk.close()
     yield Template(folder, server, key)

@@ -34,7 +34,6 @@ from newsdesk.store.schema import (
     entries,
     stories,
 )
-from newsdesk.store.tokens import create_token
 from newsdesk.store.watchlists import MASK
 from newsdesk.timeline import Event
 from newsdesk.web.api import openapi
@@ -156,7 +155,7 @@ def filled(store_url: str, seed_server: SampleServer) -> Iterator[tuple[Env, str
         for path in SEED_FEEDS:
             desk.add_feed(seed_server.base + path, check=False)
         desk.refresh(fulltext=False)
-        _, key = create_token(desk.store.engine, "tests")
+        _, key = desk.store.tokens.create_token("tests")
         env = Env(None, desk, {"X-Auth-Token": key})  # type: ignore[arg-type]
         _fill(desk, env)
         yield env, key

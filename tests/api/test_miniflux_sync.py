@@ -13,7 +13,6 @@ from sqlalchemy import text
 
 from newsdesk.model import StoredEntry
 from newsdesk.store import EntryQuery
-from newsdesk.store import reading as reading_store
 from newsdesk.store import sync as sync_store
 from newsdesk.store.migrations import MIGRATIONS, migrate
 from newsdesk.store.sql import open_store
@@ -83,7 +82,7 @@ async def test_state_changes_move_changed_at_through_every_face(api_env: ApiEnv)
     )
     # the store functions the reading room and the other APIs call
     api_env.desk.store.set_flags([b], starred=True)
-    reading_store.mark_view_read(api_env.desk.store, EntryQuery(ids=[c]))
+    api_env.desk.store.reading.mark_view_read(EntryQuery(ids=[c]))
     for entry_id in (a, b, c):
         after = _unix(str((await _entry(api_env, entry_id))["changed_at"]))
         assert after >= mark > before[entry_id]
@@ -95,7 +94,7 @@ async def test_state_changes_move_changed_at_through_every_face(api_env: ApiEnv)
     _age(api_env, [a, b, c])
     mark2 = mark
     await api_env.client.put(f"/v1/entries/{b}/star", headers=api_env.auth)
-    sync_store.mark_read(api_env.desk.store, sync_store.SyncQuery(base=EntryQuery(ids=[a])), False)
+    api_env.desk.store.sync.mark_read(sync_store.SyncQuery(base=EntryQuery(ids=[a])), False)
     again = await api_env.client.get(
         "/v1/entries", params={"changed_after": mark2 - 1}, headers=api_env.auth
     )

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from newsdesk.store import open_store
 from newsdesk.store.schema import api_tokens
-from newsdesk.store.tokens import hash_key, token_for_key
+from newsdesk.store.tokens import hash_key
 
 
 def test_token_commands(cli: Any, sqlite_url: str) -> None:
@@ -25,7 +25,7 @@ def test_token_commands(cli: Any, sqlite_url: str) -> None:
             stored = conn.execute(select(api_tokens.c.token_hash, api_tokens.c.name)).all()
         assert stored == [(hash_key(key), "phone")]
         assert key not in str(stored)
-        assert token_for_key(store.engine, key) is not None
+        assert store.tokens.token_for_key(key) is not None
     finally:
         store.close()
 
@@ -50,6 +50,6 @@ def test_token_commands(cli: Any, sqlite_url: str) -> None:
 
     store = open_store(sqlite_url)
     try:
-        assert token_for_key(store.engine, key) is None
+        assert store.tokens.token_for_key(key) is None
     finally:
         store.close()

@@ -14,7 +14,6 @@ import pytest
 from starlette.applications import Starlette
 
 from newsdesk.desk import Desk
-from newsdesk.store.users import create_session, get_user
 from newsdesk.web.guard import CSRF_COOKIE, SESSION_COOKIE
 
 from .webapp import app_for, client, copy_db, csrf_of, make_user_db, settings_for
@@ -40,9 +39,9 @@ def app(desk: Desk) -> Starlette:
 
 
 def _session(desk: Desk) -> str:
-    user = get_user(desk.store.engine)
+    user = desk.store.users.get_user()
     assert user is not None
-    return create_session(desk.store.engine, user.id, timedelta(hours=1))
+    return desk.store.users.create_session(user.id, timedelta(hours=1))
 
 
 async def _save(c: httpx.AsyncClient, token: str, **headers: str) -> httpx.Response:

@@ -59,9 +59,8 @@ def test_pages_and_api_during_a_large_refresh(tmp_path: Path) -> None:
         try:
             for n in range(FEEDS):
                 store.add_feed(farm.static(f"/feed/{n}", _feed(n, farm.base)))
-            from newsdesk.store.tokens import create_token
 
-            _token, key = create_token(store.engine, "load")
+            _token, key = store.tokens.create_token("load")
         finally:
             store.close()
         port = _free_port()

@@ -18,7 +18,7 @@ import pytest
 from starlette.applications import Starlette
 
 from newsdesk.desk import Desk
-from newsdesk.store.throttle import ThrottlePolicy, clear_attempts, reserve_attempt
+from newsdesk.store.throttle import ThrottlePolicy
 
 from .webapp import (
     PASSWORD,
@@ -157,23 +157,25 @@ async def test_a_good_login_clears_the_failures(app: Starlette) -> None:
 
 
 def test_the_wait_grows_with_each_failure_past_the_limit(desk: Desk) -> None:
-    engine = desk.store.engine
+    store = desk.store
     policy = ThrottlePolicy(attempts=3, window=timedelta(minutes=15))
     keys = ["address:192.0.2.1"]
     now = datetime(2026, 1, 1, tzinfo=UTC)
     for _ in range(3):
-        assert reserve_attempt(engine, keys, policy, now) == 0
+        assert store.throttle.reserve_attempt(keys, policy, now) == 0
     waits = []
     for _ in range(4):
-        wait = reserve_attempt(engine, keys, policy, now)
+        wait = store.throttle.reserve_attempt(keys, policy, now)
         assert wait > 0
         waits.append(wait)
         now += timedelta(seconds=wait)
-        assert reserve_attempt(engine, keys, policy, now) == 0  # one more try once it is over
+        assert (
+            store.throttle.reserve_attempt(keys, policy, now) == 0
+        )  # one more try once it is over
     assert waits == sorted(waits) and waits[-1] > waits[0]
     assert waits[-1] <= policy.max_delay.total_seconds()
-    clear_attempts(engine, keys)
-    assert reserve_attempt(engine, keys, policy, now) == 0
+    store.throttle.clear_attempts(keys)
+    assert store.throttle.reserve_attempt(keys, policy, now) == 0
 
 
 def test_simultaneous_reservations_from_many_processes_get_exactly_the_budget(
@@ -193,7 +195,7 @@ def test_simultaneous_reservations_from_many_processes_get_exactly_the_budget(
     def attempt(n: int) -> list[int]:
         barrier.wait()
         keys = [f"address:192.0.2.{n}", "account:admin"]
-        return [reserve_attempt(stores[n].engine, keys, policy) for _ in range(3)]
+        return [stores[n].throttle.reserve_attempt(keys, policy) for _ in range(3)]
 
     try:
         with ThreadPoolExecutor(len(stores)) as pool:

@@ -106,11 +106,10 @@ def plain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plain]:
 
 @pytest.fixture
 async def client(plain: Plain) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
-    from newsdesk.store.tokens import create_token
 
     store = open_store(plain.db)
     try:
-        _token, key = create_token(store.engine, f"plain-{len(store.list_feeds())}-{id(store)}")
+        _token, key = store.tokens.create_token(f"plain-{len(store.list_feeds())}-{id(store)}")
     finally:
         store.close()
     desk = Desk(plain.settings)

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from newsdesk.desk import Desk
-from newsdesk.store.users import has_users
 
 from .webapp import app_for, client, copy_db, csrf_of, make_user_db, settings_for
 
@@ -52,12 +51,12 @@ async def test_first_run_setup_cannot_be_claimed_through_a_foreign_host(fresh: D
         assert page.status_code == 421 and WRONG_HOST in page.text
         form = {"username": "admin", "password": "a long password", "confirm": "a long password"}
         assert (await c.post("/setup", data=form)).status_code == 421
-    assert not has_users(fresh.store.engine)
+    assert not fresh.store.users.has_users()
     async with client(app) as local:  # the owner, on loopback, still can
         token = csrf_of((await local.get("/setup")).text)
         answer = await local.post("/setup", data={**form, "csrf_token": token})
         assert answer.status_code == 303
-    assert has_users(fresh.store.engine)
+    assert fresh.store.users.has_users()
 
 
 async def test_allowed_hosts_admits_the_public_name(tmp_path: Path) -> None:

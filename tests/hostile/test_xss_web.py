@@ -35,16 +35,14 @@ PASSWORD = "a long and careful passphrase"
 @pytest.fixture
 async def client(hostile: Hostile) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     from newsdesk.store.server_key import server_key
-    from newsdesk.store.tokens import create_token
-    from newsdesk.store.users import get_user, set_fever, set_password
 
     store = open_store(hostile.db)
     try:
-        if get_user(store.engine, "editor") is None:
-            set_password(store.engine, "editor", PASSWORD)
+        if store.users.get_user("editor") is None:
+            store.users.set_password("editor", PASSWORD)
             key = server_key(hostile.settings)
-            set_fever(store.engine, "editor", on=True, password=PASSWORD, server_key=key)
-        _token, key = create_token(store.engine, f"xss-{uuid.uuid4().hex[:12]}")
+            store.users.set_fever("editor", on=True, password=PASSWORD, server_key=key)
+        _token, key = store.tokens.create_token(f"xss-{uuid.uuid4().hex[:12]}")
     finally:
         store.close()
     desk = Desk(hostile.settings)

@@ -14,7 +14,6 @@ from starlette.applications import Starlette
 
 from newsdesk.desk import Desk
 from newsdesk.settings import Settings, load_settings
-from newsdesk.store.users import set_password
 from newsdesk.web.app import create_app
 
 USERNAME = "admin"
@@ -44,7 +43,7 @@ def make_user_db(folder: Path) -> Path:
     db = folder / "newsdesk.db"
     desk = Desk(settings_for(db))
     try:
-        set_password(desk.store.engine, USERNAME, PASSWORD)
+        desk.store.users.set_password(USERNAME, PASSWORD)
     finally:
         desk.close()
     return db

@@ -12,12 +12,6 @@ from sqlalchemy import text
 
 from newsdesk.model import Entry
 from newsdesk.store import EntryQuery, FeedState, SqlStore, open_store
-from newsdesk.store.leases import (
-    acquire_leases,
-    claim_due_feeds,
-    feed_counts,
-    release_leases,
-)
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -35,15 +29,15 @@ def _feeds(store: SqlStore, count: int) -> list[int]:
 
 def test_a_lease_is_held_by_one_owner_until_it_runs_out(store: SqlStore) -> None:
     a, b, c = _feeds(store, 3)
-    assert acquire_leases(store.engine, [a, b], "w1", T0, 60) == [a, b]
-    assert acquire_leases(store.engine, [a, b, c], "w2", T0 + timedelta(seconds=30), 60) == [c]
+    assert store.leases.acquire_leases([a, b], "w1", T0, 60) == [a, b]
+    assert store.leases.acquire_leases([a, b, c], "w2", T0 + timedelta(seconds=30), 60) == [c]
     # the holder may renew; a rerun of the same task (same owner) takes its lease back
-    assert acquire_leases(store.engine, [a], "w1", T0 + timedelta(seconds=40), 60) == [a]
+    assert store.leases.acquire_leases([a], "w1", T0 + timedelta(seconds=40), 60) == [a]
     # run out: free for anyone
-    assert acquire_leases(store.engine, [b], "w2", T0 + timedelta(seconds=61), 60) == [b]
-    assert release_leases(store.engine, [a, b], "w1") == 1  # b is w2's now
-    assert acquire_leases(store.engine, [a], "w3", T0 + timedelta(seconds=62), 60) == [a]
-    assert acquire_leases(store.engine, [999_999], "w3", T0, 60) == []
+    assert store.leases.acquire_leases([b], "w2", T0 + timedelta(seconds=61), 60) == [b]
+    assert store.leases.release_leases([a, b], "w1") == 1  # b is w2's now
+    assert store.leases.acquire_leases([a], "w3", T0 + timedelta(seconds=62), 60) == [a]
+    assert store.leases.acquire_leases([999_999], "w3", T0, 60) == []
 
 
 def test_leases_race_to_exactly_one_winner(store: SqlStore) -> None:
@@ -53,7 +47,7 @@ def test_leases_race_to_exactly_one_winner(store: SqlStore) -> None:
 
     def take(owner: str) -> None:
         barrier.wait()
-        won[owner] = acquire_leases(store.engine, feed_ids, owner, T0, 60)
+        won[owner] = store.leases.acquire_leases(feed_ids, owner, T0, 60)
 
     threads = [threading.Thread(target=take, args=(f"w{i}",)) for i in range(6)]
     for t in threads:
@@ -68,15 +62,15 @@ def test_claiming_due_feeds_holds_them_until_the_hold_runs_out(store: SqlStore) 
     ids = _feeds(store, 5)
     store.update_feed(ids[3], paused=True, paused_reason="by hand")
     store.update_feed(ids[4], next_check=T0 + timedelta(hours=1))
-    acquire_leases(store.engine, [ids[2]], "busy", T0, 600)
-    assert claim_due_feeds(store.engine, T0, 10, 300) == [ids[0], ids[1]]
-    assert claim_due_feeds(store.engine, T0 + timedelta(seconds=10), 10, 300) == []
-    counts = feed_counts(store.engine, T0 + timedelta(seconds=10))
+    store.leases.acquire_leases([ids[2]], "busy", T0, 600)
+    assert store.leases.claim_due_feeds(T0, 10, 300) == [ids[0], ids[1]]
+    assert store.leases.claim_due_feeds(T0 + timedelta(seconds=10), 10, 300) == []
+    counts = store.leases.feed_counts(T0 + timedelta(seconds=10))
     assert (counts.total, counts.due, counts.leased, counts.paused) == (5, 1, 1, 1)
     # the queued task was lost: after the hold they are due again
     later = T0 + timedelta(seconds=301)
-    assert claim_due_feeds(store.engine, later, 1, 300) == [ids[0]]
-    assert claim_due_feeds(store.engine, later, 10, 300) == [ids[1]]
+    assert store.leases.claim_due_feeds(later, 1, 300) == [ids[0]]
+    assert store.leases.claim_due_feeds(later, 10, 300) == [ids[1]]
     assert counts.next_check is not None and counts.next_check.tzinfo is not None
 
 

@@ -11,7 +11,6 @@ from feed_farm import FeedFarm
 
 from newsdesk.settings import Settings
 from newsdesk.store import EntryQuery, SqlStore, open_store
-from newsdesk.store.leases import acquire_leases
 from newsdesk.workers import tasks
 
 
@@ -37,7 +36,7 @@ def test_enqueue_due_sends_batches_once(store: SqlStore, settings: Settings) -> 
 def test_refresh_batch_skips_feeds_leased_elsewhere(store: SqlStore, settings: Settings) -> None:
     with FeedFarm(feeds=6, items=4) as farm:
         ids = [store.add_feed(url).id for url in farm.urls]
-        acquire_leases(store.engine, ids[:2], "someone-else", datetime.now(UTC), 600)
+        store.leases.acquire_leases(ids[:2], "someone-else", datetime.now(UTC), 600)
         report = tasks.refresh_batch(store, settings, ids, "task:one")
         assert report.busy == ids[:2] and report.leased == ids[2:]
         assert len(report.new_ids) == 16 and report.errors == 0

@@ -20,7 +20,6 @@ from newsdesk.demo.server import SampleServer
 from newsdesk.desk import Desk
 from newsdesk.settings import Settings, load_settings
 from newsdesk.store.schema import users
-from newsdesk.store.users import create_session, get_user
 from newsdesk.web.app import create_app
 from newsdesk.web.guard import SESSION_COOKIE
 
@@ -131,9 +130,9 @@ async def user(app: Starlette, desk: Desk, password_hash: str) -> AsyncIterator[
                 created_at=datetime.now(UTC),
             )
         )
-    account = get_user(desk.store.engine)
+    account = desk.store.users.get_user()
     assert account is not None
-    token = create_session(desk.store.engine, account.id, timedelta(days=1))
+    token = desk.store.users.create_session(account.id, timedelta(days=1))
     async with _client(app) as client:
         client.cookies.set(SESSION_COOKIE, token)
         page = await client.get("/")

@@ -11,15 +11,7 @@ from starlette.applications import Starlette
 
 from newsdesk.desk import Desk
 from newsdesk.settings import Settings
-from newsdesk.store.users import (
-    fever_key,
-    get_user,
-    has_users,
-    set_fever,
-    set_password,
-    user_by_fever_key,
-    verify_password,
-)
+from newsdesk.store.users import fever_key
 from newsdesk.web.app import create_app
 
 from .session import PASSWORD, Browser, csrf_of, login
@@ -39,7 +31,7 @@ async def test_first_run_asks_for_a_password(anon: httpx.AsyncClient, desk: Desk
     )
     assert short.status_code == 400
     assert "at least 8 characters" in short.text
-    assert not has_users(desk.store.engine)
+    assert not desk.store.users.has_users()
     differ = await anon.post(
         "/setup",
         data={
@@ -63,7 +55,7 @@ async def test_first_run_asks_for_a_password(anon: httpx.AsyncClient, desk: Desk
 
 
 async def test_session_cookie_is_secure_behind_https(app: Starlette, desk: Desk) -> None:
-    set_password(desk.store.engine, "admin", PASSWORD)
+    desk.store.users.set_password("admin", PASSWORD)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="https://desk.example"
     ) as client:
@@ -73,31 +65,33 @@ async def test_session_cookie_is_secure_behind_https(app: Starlette, desk: Desk)
 
 
 async def test_users_store(desk: Desk) -> None:
-    engine = desk.store.engine
-    assert get_user(engine) is None and not has_users(engine)
-    set_password(engine, "admin", PASSWORD)
-    user = get_user(engine)
+    store = desk.store
+    assert store.users.get_user() is None and not store.users.has_users()
+    store.users.set_password("admin", PASSWORD)
+    user = store.users.get_user()
     assert user is not None and user.username == "admin"
-    assert not user.fever and user_by_fever_key(engine, fever_key("admin", PASSWORD), KEY) is None
-    set_fever(engine, "admin", on=True, password=PASSWORD, server_key=KEY)
-    user = get_user(engine)
+    assert (
+        not user.fever and store.users.user_by_fever_key(fever_key("admin", PASSWORD), KEY) is None
+    )
+    store.users.set_fever("admin", on=True, password=PASSWORD, server_key=KEY)
+    user = store.users.get_user()
     assert user is not None and user.fever
-    assert user_by_fever_key(engine, fever_key("admin", PASSWORD), KEY) == user
-    assert user_by_fever_key(engine, fever_key("admin", PASSWORD), b"another key" * 3) is None
-    assert user_by_fever_key(engine, "0" * 32, KEY) is None
-    assert verify_password(engine, "admin", PASSWORD)
-    assert not verify_password(engine, "admin", "wrong password")
-    assert not verify_password(engine, "nobody", PASSWORD)
-    set_password(engine, "admin", "a new password")
-    assert not verify_password(engine, "admin", PASSWORD)
+    assert store.users.user_by_fever_key(fever_key("admin", PASSWORD), KEY) == user
+    assert store.users.user_by_fever_key(fever_key("admin", PASSWORD), b"another key" * 3) is None
+    assert store.users.user_by_fever_key("0" * 32, KEY) is None
+    assert store.users.verify_password("admin", PASSWORD)
+    assert not store.users.verify_password("admin", "wrong password")
+    assert not store.users.verify_password("nobody", PASSWORD)
+    store.users.set_password("admin", "a new password")
+    assert not store.users.verify_password("admin", PASSWORD)
     # Without the server key a password change turns Fever off (its key changed).
-    assert not get_user(engine, "admin").fever  # type: ignore[union-attr]
+    assert not store.users.get_user("admin").fever  # type: ignore[union-attr]
 
 
 async def test_login_redirects_back_and_logout_ends_session(
     anon: httpx.AsyncClient, desk: Desk
 ) -> None:
-    set_password(desk.store.engine, "admin", PASSWORD)
+    desk.store.users.set_password("admin", PASSWORD)
     guarded = await anon.get("/categories")
     assert guarded.status_code == 303
     assert guarded.headers["location"] == "/login?next=%2Fcategories"
@@ -120,7 +114,7 @@ async def test_login_redirects_back_and_logout_ends_session(
 
 
 async def test_login_never_redirects_off_site(anon: httpx.AsyncClient, desk: Desk) -> None:
-    set_password(desk.store.engine, "admin", PASSWORD)
+    desk.store.users.set_password("admin", PASSWORD)
     page = await anon.get("/login")
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
         response = await anon.post(
@@ -138,7 +132,7 @@ async def test_login_never_redirects_off_site(anon: httpx.AsyncClient, desk: Des
 async def test_login_rate_limit(
     anon: httpx.AsyncClient, desk: Desk, web_settings: Settings
 ) -> None:
-    set_password(desk.store.engine, "admin", PASSWORD)
+    desk.store.users.set_password("admin", PASSWORD)
     page = await anon.get("/login")
     token = csrf_of(page.text)
     for _ in range(web_settings.login_attempts):

@@ -18,7 +18,6 @@ import httpx
 import pytest
 
 from newsdesk.store import open_store
-from newsdesk.store.users import get_user, verify_password
 
 
 def test_user_set_password_from_stdin(
@@ -30,8 +29,8 @@ def test_user_set_password_from_stdin(
     assert result.code == 0 and "password set for admin" in result.out
     store = open_store(db)
     try:
-        assert verify_password(store.engine, "admin", "a fine password")
-        assert not get_user(store.engine).fever  # type: ignore[union-attr]  # off until turned on
+        assert store.users.verify_password("admin", "a fine password")
+        assert not store.users.get_user().fever  # type: ignore[union-attr]  # off until turned on
     finally:
         store.close()
     monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))

@@ -22,7 +22,6 @@ import pytest
 from newsdesk.desk import Desk
 from newsdesk.settings import Settings, load_settings
 from newsdesk.store import open_store
-from newsdesk.store.users import set_password
 from newsdesk.web.app import create_app
 
 from .session import PASSWORD, Browser
@@ -59,7 +58,7 @@ def _everything_stored(db: Path) -> str:
 def desk_with_user(tmp_path: Path) -> Any:
     settings = _settings(tmp_path / "newsdesk.db")
     desk = Desk(settings)
-    set_password(desk.store.engine, "admin", PASSWORD)
+    desk.store.users.set_password("admin", PASSWORD)
     yield desk
     desk.close()
 
@@ -212,11 +211,8 @@ def test_an_older_export_with_the_clear_fever_key_imports_with_fever_off(
     md5 does not come back."""
     import json
 
-    from newsdesk.store.portable import export_lines, import_all
-    from newsdesk.store.users import get_user
-
     lines: list[str] = []
-    for line in export_lines(desk_with_user.store.engine):
+    for line in desk_with_user.store.portable.export_lines():
         record = json.loads(line)
         if record.get("table") == "users":
             record["row"]["fever_key"] = MD5_KEY
@@ -224,8 +220,8 @@ def test_an_older_export_with_the_clear_fever_key_imports_with_fever_off(
         lines.append(json.dumps(record))
     target = open_store(f"sqlite:///{tmp_path / 'target.db'}")
     try:
-        import_all(target.engine, lines)
-        user = get_user(target.engine, "admin")
+        target.portable.import_all(lines)
+        user = target.users.get_user("admin")
         assert user is not None and not user.fever
     finally:
         target.close()

@@ -44,7 +44,6 @@ from newsdesk.store.schema import (
     stories,
     users,
 )
-from newsdesk.store.users import create_session, get_user
 from newsdesk.timeline import Event
 from newsdesk.web import pages
 from newsdesk.web.app import create_app
@@ -152,9 +151,9 @@ async def _browser(desk: Desk, settings: Settings) -> AsyncIterator[Browser]:
     """A logged-in client of an app made with other settings (the `user` fixture made the
     account)."""
     app = create_app(settings, desk=desk)
-    account = get_user(desk.store.engine)
+    account = desk.store.users.get_user()
     assert account is not None
-    token = create_session(desk.store.engine, account.id, timedelta(days=1))
+    token = desk.store.users.create_session(account.id, timedelta(days=1))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         client.cookies.set(SESSION_COOKIE, token)

@@ -13,7 +13,6 @@ import pytest
 from newsdesk.desk import Desk
 from newsdesk.parse import parse_feed
 from newsdesk.store import EntryQuery
-from newsdesk.store.saved_searches import save_search
 
 from .session import Browser
 
@@ -31,7 +30,7 @@ def _check(body: bytes, content_type: str, url: str, expected_ids: list[str]) ->
 async def test_every_view_as_a_feed(user: Browser, desk: Desk, fmt: str) -> None:
     name = desk.store.categories()[0][1]
     feed = desk.store.list_feeds()[0]
-    saved = save_search(desk.store.engine, "Russia", "Russia", {})
+    saved = desk.store.saved_searches.save_search("Russia", "Russia", {})
     views = {
         "all": EntryQuery(limit=50),
         f"category/{name}": EntryQuery(category=name, limit=50),

@@ -89,8 +89,6 @@ def serve_samples(desk: Desk, folders: tuple[Path, ...], paths: Mapping[str, str
     """Start the sample server for ``folders`` and subscribe the desk to ``paths`` (sample
     path → category), exactly once: an earlier run's feed for a path is re-pointed at this
     server (with its entries, so nothing comes twice), duplicates of it are removed."""
-    from newsdesk.store.reading import rebase_entries
-
     found: dict[str, list[Feed]] = {}
     for feed in desk.store.list_feeds():
         if (path := _sample_path(feed, paths)) is not None:
@@ -117,7 +115,7 @@ def serve_samples(desk: Desk, folders: tuple[Path, ...], paths: Mapping[str, str
                 paused=False,
                 paused_reason=None,
             )
-            rebase_entries(desk.store, kept.id, _origin(kept.url), server.base)
+            desk.store.reading.rebase_entries(kept.id, _origin(kept.url), server.base)
     return server
 
 

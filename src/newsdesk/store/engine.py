@@ -11,11 +11,25 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import (
+    ArgumentError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
 from newsdesk.errors import StoreError
 
 BUSY_TIMEOUT_MS = 30_000
+# What the database raises when it is away for a moment (a restart, a dropped connection):
+# workers retry on these without importing SQLAlchemy themselves.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """True when ``exc`` came from the database driver (the store let it through)."""
+    return isinstance(exc, SQLAlchemyError)
 
 
 def normalize_url(url: str) -> str:

@@ -26,10 +26,10 @@ from sqlalchemy.types import TypeDecorator
 
 from newsdesk import __version__
 from newsdesk.errors import StoreError
-from newsdesk.store import schema
-from newsdesk.store import search as fts
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.migrations import current_version
+from newsdesk.store.schema import metadata
+from newsdesk.store.search import rebuild as rebuild_search
 
 FORMAT_VERSION = 1
 BATCH = 1000
@@ -69,7 +69,7 @@ def data_tables(conn: Connection) -> list[Table]:
     ]
     reflected = MetaData()
     reflected.reflect(conn, only=keep)
-    return [schema.metadata.tables.get(t.name, t) for t in reflected.sorted_tables]
+    return [metadata.tables.get(t.name, t) for t in reflected.sorted_tables]
 
 
 def _columns(table: Table) -> list[Column[Any]]:
@@ -117,45 +117,6 @@ def _line(obj: dict[str, Any]) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=True) + "\n"
 
 
-def export_lines(engine: Engine) -> Iterator[str]:
-    """Every row of every data table as JSON Lines, read in one consistent snapshot."""
-    counts: dict[str, int] = {}
-    with engine.connect() as conn, conn.begin():
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        tables = data_tables(conn)
-        yield _line(
-            {
-                "newsdesk_export": FORMAT_VERSION,
-                "schema_version": current_version(conn),
-                "newsdesk_version": __version__,
-                "exported_at": datetime.now(UTC).isoformat(),
-                "source": conn.dialect.name,
-                "tables": [t.name for t in tables],
-            }
-        )
-        for table in tables:
-            columns = _columns(table)
-            order = list(table.primary_key.columns) or columns
-            stmt = select(*columns).order_by(*order)
-            counts[table.name] = 0
-            rows = conn.execution_options(yield_per=BATCH).execute(stmt)
-            for row in rows:
-                values = {c.name: _encode(v) for c, v in zip(columns, row, strict=True)}
-                yield _line({"table": table.name, "row": values})
-                counts[table.name] += 1
-    yield _line({"end": True, "rows": counts})
-
-
-def export_all(engine: Engine, out: IO[str]) -> PortableReport:
-    report = PortableReport()
-    for line in export_lines(engine):
-        out.write(line)
-        if line.startswith('{"end":'):
-            report.rows = json.loads(line)["rows"]
-    return report
-
-
 def _records(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -167,55 +128,6 @@ def _records(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
         if not isinstance(record, dict):
             raise StoreError(f"line {number} of the export is not a JSON object")
         yield number, record
-
-
-def import_all(engine: Engine, lines: Iterable[str]) -> PortableReport:
-    """Load an export into an empty database, in one transaction: on any problem (a bad line,
-    a truncated file, rows that break a constraint) nothing is imported."""
-    report = PortableReport()
-    records = _records(lines)
-    first = next(records, None)
-    if first is None or first[1].get("newsdesk_export") != FORMAT_VERSION:
-        raise StoreError("not a Newsdesk export (the first line is not its header)")
-    header = first[1]
-    try:
-        with write_transaction(engine) as conn:
-            _check_target(conn, header)
-            tables = {t.name: t for t in data_tables(conn)}
-            pending: list[dict[str, Any]] = []
-            current: Table | None = None
-            footer: dict[str, Any] | None = None
-            for number, record in records:
-                if footer is not None:
-                    raise StoreError(f"line {number}: data after the end of the export")
-                if record.get("end") is True:
-                    footer = record
-                    continue
-                table = tables.get(str(record.get("table")))
-                row = record.get("row")
-                if table is None or not isinstance(row, dict):
-                    raise StoreError(f"line {number}: unknown table {record.get('table')!r}")
-                if table is not current:
-                    _flush(conn, current, pending)
-                    current, pending = table, []
-                pending.append(_row(table, row, number))
-                report.rows[table.name] = report.rows.get(table.name, 0) + 1
-                if len(pending) >= BATCH:
-                    _flush(conn, current, pending)
-                    pending = []
-            _flush(conn, current, pending)
-            if footer is None:
-                raise StoreError("the export is incomplete (no end line): nothing was imported")
-            expected = {k: v for k, v in (footer.get("rows") or {}).items() if v}
-            if expected != report.rows:
-                raise StoreError(
-                    f"the export's row counts do not match its end line ({expected} expected, "
-                    f"{report.rows} read): nothing was imported"
-                )
-            _after_import(conn, list(tables.values()))
-    except SQLAlchemyError as exc:
-        raise StoreError(f"the import failed, nothing was imported: {exc}") from None
-    return report
 
 
 def _check_target(conn: Connection, header: dict[str, Any]) -> None:
@@ -259,7 +171,7 @@ def _flush(conn: Connection, table: Table | None, rows: list[dict[str, Any]]) ->
 
 
 def _after_import(conn: Connection, tables: list[Table]) -> None:
-    fts.rebuild(conn)
+    rebuild_search(conn)
     if conn.dialect.name != "postgresql":
         return
     # Rows came with their ids: move each id sequence past the largest one.
@@ -271,3 +183,95 @@ def _after_import(conn: Connection, tables: list[Table]) -> None:
                 f'COALESCE(MAX("{keys[0].name}"), 1), MAX("{keys[0].name}") IS NOT NULL) '
                 f'FROM "{table.name}"'
             )
+
+
+class PortableStore:
+    """Export and import of the whole database (``store.portable``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def export_lines(self) -> Iterator[str]:
+        """Every row of every data table as JSON Lines, read in one consistent snapshot."""
+        counts: dict[str, int] = {}
+        with self.engine.connect() as conn, conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            tables = data_tables(conn)
+            yield _line(
+                {
+                    "newsdesk_export": FORMAT_VERSION,
+                    "schema_version": current_version(conn),
+                    "newsdesk_version": __version__,
+                    "exported_at": datetime.now(UTC).isoformat(),
+                    "source": conn.dialect.name,
+                    "tables": [t.name for t in tables],
+                }
+            )
+            for table in tables:
+                columns = _columns(table)
+                order = list(table.primary_key.columns) or columns
+                stmt = select(*columns).order_by(*order)
+                counts[table.name] = 0
+                rows = conn.execution_options(yield_per=BATCH).execute(stmt)
+                for row in rows:
+                    values = {c.name: _encode(v) for c, v in zip(columns, row, strict=True)}
+                    yield _line({"table": table.name, "row": values})
+                    counts[table.name] += 1
+        yield _line({"end": True, "rows": counts})
+
+    def export_all(self, out: IO[str]) -> PortableReport:
+        report = PortableReport()
+        for line in self.export_lines():
+            out.write(line)
+            if line.startswith('{"end":'):
+                report.rows = json.loads(line)["rows"]
+        return report
+
+    def import_all(self, lines: Iterable[str]) -> PortableReport:
+        """Load an export into an empty database, in one transaction: on any problem (a bad line,
+        a truncated file, rows that break a constraint) nothing is imported."""
+        report = PortableReport()
+        records = _records(lines)
+        first = next(records, None)
+        if first is None or first[1].get("newsdesk_export") != FORMAT_VERSION:
+            raise StoreError("not a Newsdesk export (the first line is not its header)")
+        header = first[1]
+        try:
+            with write_transaction(self.engine) as conn:
+                _check_target(conn, header)
+                tables = {t.name: t for t in data_tables(conn)}
+                pending: list[dict[str, Any]] = []
+                current: Table | None = None
+                footer: dict[str, Any] | None = None
+                for number, record in records:
+                    if footer is not None:
+                        raise StoreError(f"line {number}: data after the end of the export")
+                    if record.get("end") is True:
+                        footer = record
+                        continue
+                    table = tables.get(str(record.get("table")))
+                    row = record.get("row")
+                    if table is None or not isinstance(row, dict):
+                        raise StoreError(f"line {number}: unknown table {record.get('table')!r}")
+                    if table is not current:
+                        _flush(conn, current, pending)
+                        current, pending = table, []
+                    pending.append(_row(table, row, number))
+                    report.rows[table.name] = report.rows.get(table.name, 0) + 1
+                    if len(pending) >= BATCH:
+                        _flush(conn, current, pending)
+                        pending = []
+                _flush(conn, current, pending)
+                if footer is None:
+                    raise StoreError("the export is incomplete (no end line): nothing was imported")
+                expected = {k: v for k, v in (footer.get("rows") or {}).items() if v}
+                if expected != report.rows:
+                    raise StoreError(
+                        f"the export's row counts do not match its end line ({expected} expected, "
+                        f"{report.rows} read): nothing was imported"
+                    )
+                _after_import(conn, list(tables.values()))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"the import failed, nothing was imported: {exc}") from None
+        return report

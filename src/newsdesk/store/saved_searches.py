@@ -1,5 +1,6 @@
 """Saved searches: a name, the words and the filters of a search, kept so the reading room can
-list it and republish it as a feed. Functions take a SQLAlchemy ``Engine``."""
+list it and republish it as a feed. ``SavedSearchStore`` is the store's ``saved_searches``
+part."""
 
 from __future__ import annotations
 
@@ -29,37 +30,47 @@ def _saved(row: Any) -> SavedSearch:
     )
 
 
-def list_saved_searches(engine: Engine) -> list[SavedSearch]:
-    with engine.connect() as conn:
-        rows = conn.execute(select(saved_searches).order_by(saved_searches.c.name))
-        return [_saved(r) for r in rows]
+class SavedSearchStore:
+    """Saved searches (``store.saved_searches``)."""
 
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
-def get_saved_search(engine: Engine, search_id: int) -> SavedSearch | None:
-    with engine.connect() as conn:
-        row = conn.execute(select(saved_searches).where(saved_searches.c.id == search_id)).first()
-    return _saved(row) if row is not None else None
+    def list_saved_searches(self) -> list[SavedSearch]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(saved_searches).order_by(saved_searches.c.name))
+            return [_saved(r) for r in rows]
 
+    def get_saved_search(self, search_id: int) -> SavedSearch | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(saved_searches).where(saved_searches.c.id == search_id)
+            ).first()
+        return _saved(row) if row is not None else None
 
-def save_search(engine: Engine, name: str, query: str, filters: dict[str, Any]) -> SavedSearch:
-    name = " ".join(name.split())[:200]
-    if not name or not query.strip():
-        raise NewsdeskError("a saved search needs a name and some words to search for")
-    try:
-        with write_transaction(engine) as conn:
-            result = conn.execute(
-                insert(saved_searches).values(
-                    name=name, query=query.strip(), filters=filters, created_at=datetime.now(UTC)
+    def save_search(self, name: str, query: str, filters: dict[str, Any]) -> SavedSearch:
+        name = " ".join(name.split())[:200]
+        if not name or not query.strip():
+            raise NewsdeskError("a saved search needs a name and some words to search for")
+        try:
+            with write_transaction(self.engine) as conn:
+                result = conn.execute(
+                    insert(saved_searches).values(
+                        name=name,
+                        query=query.strip(),
+                        filters=filters,
+                        created_at=datetime.now(UTC),
+                    )
                 )
+                new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        except IntegrityError:
+            raise NewsdeskError(f"there is already a saved search named {name!r}") from None
+        return SavedSearch(id=new_id, name=name, query=query.strip(), filters=filters)
+
+    def delete_saved_search(self, search_id: int) -> bool:
+        with write_transaction(self.engine) as conn:
+            return bool(
+                conn.execute(
+                    delete(saved_searches).where(saved_searches.c.id == search_id)
+                ).rowcount
             )
-            new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-    except IntegrityError:
-        raise NewsdeskError(f"there is already a saved search named {name!r}") from None
-    return SavedSearch(id=new_id, name=name, query=query.strip(), filters=filters)
-
-
-def delete_saved_search(engine: Engine, search_id: int) -> bool:
-    with write_transaction(engine) as conn:
-        return bool(
-            conn.execute(delete(saved_searches).where(saved_searches.c.id == search_id)).rowcount
-        )

@@ -17,16 +17,27 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from newsdesk.errors import StoreError
 from newsdesk.store.alerts import AlertStore
+from newsdesk.store.editing import EditingStore
 from newsdesk.store.engine import create_store_engine
 from newsdesk.store.entities import EntityStore
 from newsdesk.store.events import EventStore
+from newsdesk.store.icons import IconStore
 from newsdesk.store.intel import IntelStore
+from newsdesk.store.labels import LabelStore
+from newsdesk.store.leases import LeaseStore
 from newsdesk.store.migrations import migrate
+from newsdesk.store.portable import PortableStore
+from newsdesk.store.reading import ReadingStore
+from newsdesk.store.saved_searches import SavedSearchStore
 from newsdesk.store.sql_enrichment import EnrichmentWriter
 from newsdesk.store.sql_entries import RANK_WINDOW, EntryQueries
 from newsdesk.store.sql_feeds import FeedQueries
 from newsdesk.store.sql_refresh import RefreshWriter
 from newsdesk.store.stories import StoryStore
+from newsdesk.store.sync import SyncStore
+from newsdesk.store.throttle import ThrottleStore
+from newsdesk.store.tokens import TokenStore
+from newsdesk.store.users import UserStore
 from newsdesk.store.watchlists import WatchlistStore
 
 __all__ = ["DEFAULT_CATEGORY", "RANK_WINDOW", "SqlStore", "open_store"]
@@ -53,10 +64,21 @@ class SqlStore(FeedQueries, EntryQueries, RefreshWriter, EnrichmentWriter):
             raise StoreError(f"cannot prepare the database {self._safe_url()}: {exc}") from None
         # parts (one line each, ``self.NAME = NameStore(self.engine)``, alphabetical by NAME)
         self.alerts = AlertStore(self.engine)
+        self.editing = EditingStore(self)
         self.entities = EntityStore(self.engine)
         self.events = EventStore(self.engine)
+        self.icons = IconStore(self.engine)
         self.intel = IntelStore(self.engine)
+        self.labels = LabelStore(self)
+        self.leases = LeaseStore(self.engine)
+        self.portable = PortableStore(self.engine)
+        self.reading = ReadingStore(self)
+        self.saved_searches = SavedSearchStore(self.engine)
         self.stories = StoryStore(self.engine)
+        self.sync = SyncStore(self)
+        self.throttle = ThrottleStore(self.engine)
+        self.tokens = TokenStore(self.engine)
+        self.users = UserStore(self.engine)
         self.watchlists = WatchlistStore(self.engine)
 
     def _safe_url(self) -> str:

@@ -2,7 +2,7 @@
 entries by id range and category id, any sort order, id lists without bodies, per-feed counts,
 and marking everything matching a filter read in one statement.
 
-Functions take the ``SqlStore`` and reuse its entry filters, so a filter means the same thing
+``SyncStore`` (``store.sync``) reuses the store's entry filters, so a filter means the same thing
 in the CLI, the web pages and every API.
 """
 
@@ -10,17 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, func, or_, select, update
 
 from newsdesk.model import StoredEntry
-from newsdesk.store import labels
-from newsdesk.store import search as fts
 from newsdesk.store.engine import write_transaction
+from newsdesk.store.labels import label_filter
 from newsdesk.store.protocol import EntryQuery
 from newsdesk.store.schema import categories, entries, feeds
-from newsdesk.store.sql import SqlStore
+from newsdesk.store.search import match_expression, search_statement
+from newsdesk.store.values import aware_utc
+from newsdesk.util import chunks
+
+if TYPE_CHECKING:
+    from newsdesk.store.sql import SqlStore
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SORT_COLUMNS = (
@@ -67,7 +71,7 @@ def _filters(store: SqlStore, q: SyncQuery) -> list[Any] | None:
     if q.feed_ids is not None:
         where.append(entries.c.feed_id.in_(q.feed_ids))
     if q.label is not None:
-        where.append(labels.label_filter(q.label))
+        where.append(label_filter(q.label))
     if q.after is not None:
         where.append(_after(q.after, q.descending))
     if q.changed_after is not None:
@@ -75,10 +79,10 @@ def _filters(store: SqlStore, q: SyncQuery) -> list[Any] | None:
     if q.changed_before is not None:
         where.append(entries.c.changed_at < q.changed_before)
     if q.search is not None:
-        match = fts.match_expression(store.dialect, q.search)
+        match = match_expression(store.dialect, q.search)
         if not match:
             return None
-        hits = fts.search_statement(store.dialect, match, store._entries_from(), []).subquery()
+        hits = search_statement(store.dialect, match, store._entries_from(), []).subquery()
         where.append(entries.c.id.in_(select(hits.c.id)))
     return where
 
@@ -121,90 +125,6 @@ def _order(q: SyncQuery) -> list[Any]:
     return [column.asc(), entries.c.id.asc()]
 
 
-def entry_ids(
-    store: SqlStore, q: SyncQuery, limit: int | None = None, offset: int = 0
-) -> list[int]:
-    where = _filters(store, q)
-    if where is None:
-        return []
-    stmt = (
-        select(entries.c.id)
-        .select_from(_source(store, q, for_sort=True))
-        .where(and_(True, *where))
-        .order_by(*_order(q))
-        .offset(offset)
-    )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    with store.engine.connect() as conn:
-        return [int(i) for i in conn.execute(stmt).scalars()]
-
-
-def entry_positions(store: SqlStore, q: SyncQuery, limit: int) -> list[tuple[int, datetime]]:
-    """Ids and publication times, in the query's order (for keyset continuation tokens)."""
-    where = _filters(store, q)
-    if where is None:
-        return []
-    stmt = (
-        select(entries.c.id, entries.c.published)
-        .select_from(_source(store, q, for_sort=True))
-        .where(and_(True, *where))
-        .order_by(*_order(q))
-        .limit(limit)
-    )
-    with store.engine.connect() as conn:
-        return [(int(i), aware_utc(p) or _EPOCH) for i, p in conn.execute(stmt)]
-
-
-def list_entries(store: SqlStore, q: SyncQuery, limit: int, offset: int = 0) -> list[StoredEntry]:
-    ids = entry_ids(store, q, limit, offset)
-    return entries_by_ids(store, ids)
-
-
-def entries_by_ids(store: SqlStore, ids: list[int]) -> list[StoredEntry]:
-    """The entries with these ids, in the order given (unknown ids left out)."""
-    if not ids:
-        return []
-    found: dict[int, StoredEntry] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for entry in store.list_entries(EntryQuery(ids=chunk, limit=len(chunk))):
-            found[entry.id] = entry
-    return [found[i] for i in ids if i in found]
-
-
-def count_entries(store: SqlStore, q: SyncQuery) -> int:
-    where = _filters(store, q)
-    if where is None:
-        return 0
-    stmt = select(func.count()).select_from(_source(store, q)).where(and_(True, *where))
-    with store.engine.connect() as conn:
-        return int(conn.execute(stmt).scalar() or 0)
-
-
-def mark_read(store: SqlStore, q: SyncQuery, read: bool = True) -> int:
-    """Set the read flag of every entry the query matches; returns how many changed."""
-    where = _filters(store, q)
-    if where is None:
-        return 0
-    matching = (
-        select(entries.c.id)
-        .select_from(_source(store, q))
-        .where(and_(True, *where), entries.c.read.is_(not read))
-    )
-    now = datetime.now(UTC)
-    with write_transaction(store.engine) as conn:
-        ids = [int(i) for i in conn.execute(matching).scalars()]
-        changed = 0
-        for start in range(0, len(ids), 500):
-            changed += conn.execute(
-                update(entries)
-                .where(entries.c.id.in_(ids[start : start + 500]))
-                .values(read=read, read_at=now if read else None, changed_at=now)
-            ).rowcount
-    return changed
-
-
 @dataclass(frozen=True, slots=True)
 class FeedCount:
     feed_id: int
@@ -214,45 +134,114 @@ class FeedCount:
     newest: datetime | None
 
 
-def feed_counts(store: SqlStore) -> dict[int, FeedCount]:
-    """Per feed: unread, read and starred entries, and the newest entry's publication time.
-    Feeds without entries are left out."""
-    stmt = select(
-        entries.c.feed_id,
-        func.count(),
-        func.sum(case((entries.c.read.is_(False), 1), else_=0)),
-        func.sum(case((entries.c.starred.is_(True), 1), else_=0)),
-        func.max(entries.c.published),
-    ).group_by(entries.c.feed_id)
-    found: dict[int, FeedCount] = {}
-    with store.engine.connect() as conn:
-        for feed_id, total, unread_count, starred, newest in conn.execute(stmt):
-            unread_n = int(unread_count or 0)
-            found[int(feed_id)] = FeedCount(
-                feed_id=int(feed_id),
-                unread=unread_n,
-                read=int(total) - unread_n,
-                starred=int(starred or 0),
-                newest=aware_utc(newest),
-            )
-    return found
+class SyncStore:
+    """The reader APIs' queries (``store.sync``)."""
 
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
 
-def newest_entry_time(store: SqlStore) -> datetime | None:
-    with store.engine.connect() as conn:
-        return aware_utc(conn.execute(select(func.max(entries.c.first_seen))).scalar())
+    def entry_ids(self, q: SyncQuery, limit: int | None = None, offset: int = 0) -> list[int]:
+        where = _filters(self.store, q)
+        if where is None:
+            return []
+        stmt = (
+            select(entries.c.id)
+            .select_from(_source(self.store, q, for_sort=True))
+            .where(and_(True, *where))
+            .order_by(*_order(q))
+            .offset(offset)
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self.store.engine.connect() as conn:
+            return [int(i) for i in conn.execute(stmt).scalars()]
 
+    def entry_positions(self, q: SyncQuery, limit: int) -> list[tuple[int, datetime]]:
+        """Ids and publication times, in the query's order (for keyset continuation tokens)."""
+        where = _filters(self.store, q)
+        if where is None:
+            return []
+        stmt = (
+            select(entries.c.id, entries.c.published)
+            .select_from(_source(self.store, q, for_sort=True))
+            .where(and_(True, *where))
+            .order_by(*_order(q))
+            .limit(limit)
+        )
+        with self.store.engine.connect() as conn:
+            return [(int(i), aware_utc(p) or _EPOCH) for i, p in conn.execute(stmt)]
 
-def max_entry_id(store: SqlStore) -> int:
-    with store.engine.connect() as conn:
-        return int(conn.execute(select(func.max(entries.c.id))).scalar() or 0)
+    def list_entries(self, q: SyncQuery, limit: int, offset: int = 0) -> list[StoredEntry]:
+        ids = self.entry_ids(q, limit, offset)
+        return self.entries_by_ids(ids)
 
+    def entries_by_ids(self, ids: list[int]) -> list[StoredEntry]:
+        """The entries with these ids, in the order given (unknown ids left out)."""
+        if not ids:
+            return []
+        found: dict[int, StoredEntry] = {}
+        for chunk in chunks(ids):
+            for entry in self.store.list_entries(EntryQuery(ids=chunk, limit=len(chunk))):
+                found[entry.id] = entry
+        return [found[i] for i in ids if i in found]
 
-def aware_utc(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return None
+    def count_entries(self, q: SyncQuery) -> int:
+        where = _filters(self.store, q)
+        if where is None:
+            return 0
+        stmt = select(func.count()).select_from(_source(self.store, q)).where(and_(True, *where))
+        with self.store.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar() or 0)
+
+    def mark_read(self, q: SyncQuery, read: bool = True) -> int:
+        """Set the read flag of every entry the query matches; returns how many changed."""
+        where = _filters(self.store, q)
+        if where is None:
+            return 0
+        matching = (
+            select(entries.c.id)
+            .select_from(_source(self.store, q))
+            .where(and_(True, *where), entries.c.read.is_(not read))
+        )
+        now = datetime.now(UTC)
+        with write_transaction(self.store.engine) as conn:
+            ids = [int(i) for i in conn.execute(matching).scalars()]
+            changed = 0
+            for chunk in chunks(ids):
+                changed += conn.execute(
+                    update(entries)
+                    .where(entries.c.id.in_(chunk))
+                    .values(read=read, read_at=now if read else None, changed_at=now)
+                ).rowcount
+        return changed
+
+    def feed_counts(self) -> dict[int, FeedCount]:
+        """Per feed: unread, read and starred entries, and the newest entry's publication time.
+        Feeds without entries are left out."""
+        stmt = select(
+            entries.c.feed_id,
+            func.count(),
+            func.sum(case((entries.c.read.is_(False), 1), else_=0)),
+            func.sum(case((entries.c.starred.is_(True), 1), else_=0)),
+            func.max(entries.c.published),
+        ).group_by(entries.c.feed_id)
+        found: dict[int, FeedCount] = {}
+        with self.store.engine.connect() as conn:
+            for feed_id, total, unread_count, starred, newest in conn.execute(stmt):
+                unread_n = int(unread_count or 0)
+                found[int(feed_id)] = FeedCount(
+                    feed_id=int(feed_id),
+                    unread=unread_n,
+                    read=int(total) - unread_n,
+                    starred=int(starred or 0),
+                    newest=aware_utc(newest),
+                )
+        return found
+
+    def newest_entry_time(self) -> datetime | None:
+        with self.store.engine.connect() as conn:
+            return aware_utc(conn.execute(select(func.max(entries.c.first_seen))).scalar())
+
+    def max_entry_id(self) -> int:
+        with self.store.engine.connect() as conn:
+            return int(conn.execute(select(func.max(entries.c.id))).scalar() or 0)

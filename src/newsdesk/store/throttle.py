@@ -10,7 +10,8 @@ twenty reservations, serialized by the database, and only the first ``attempts``
 
 Past the limit each further failure doubles the wait (``base_delay``, twice that, … up to
 ``max_delay``); a budget left alone for ``window`` after its last failure (or the end of its
-wait) starts afresh. Functions take a SQLAlchemy ``Engine`` and an explicit ``now`` (UTC).
+wait) starts afresh. ``ThrottleStore`` is the store's ``throttle`` part; its methods take an
+explicit ``now`` (UTC).
 """
 
 from __future__ import annotations
@@ -120,60 +121,63 @@ def _lock_keys(conn: Connection, keys: Sequence[str], now: datetime) -> None:
     conn.execute(pg_insert(login_throttle).values(rows).on_conflict_do_nothing())
 
 
-def reserve_attempt(
-    engine: Engine,
-    keys: Sequence[str],
-    policy: ThrottlePolicy,
-    now: datetime | None = None,
-) -> int:
-    """Count one attempt against every key; 0 when it may go ahead, else the seconds to wait
-    (and nothing is counted)."""
-    now = now or _now()
-    keys = sorted(set(keys))
-    with write_transaction(engine) as conn:
-        _lock_keys(conn, keys, now)
-        rows = _rows(conn, keys)
-        wait = max((_wait(rows.get(k), policy, now) for k in keys), default=0)
-        if wait:
-            return wait
-        for key in keys:
-            _charge(conn, key, rows.get(key), policy, now)
-        _forget_old(conn, policy, now)
-    return 0
-
-
-def record_failure(
-    engine: Engine, keys: Sequence[str], policy: ThrottlePolicy, now: datetime | None = None
-) -> None:
-    """Count a failure after the fact (API keys: random, so guessing one is hopeless and the
-    check need not be reserved ahead)."""
-    now = now or _now()
-    keys = sorted(set(keys))
-    with write_transaction(engine) as conn:
-        _lock_keys(conn, keys, now)
-        rows = _rows(conn, keys)
-        for key in keys:
-            _charge(conn, key, rows.get(key), policy, now)
-
-
-def wait_for(
-    engine: Engine, keys: Sequence[str], policy: ThrottlePolicy, now: datetime | None = None
-) -> int:
-    """Seconds until the keys may try again (0: now), without counting anything."""
-    now = now or _now()
-    with engine.connect() as conn:
-        rows = conn.execute(select(login_throttle).where(login_throttle.c.key.in_(list(keys))))
-        return max((_wait(r, policy, now) for r in rows), default=0)
-
-
-def clear_attempts(engine: Engine, keys: Sequence[str]) -> None:
-    """A good password: the keys start again with their whole budget."""
-    with write_transaction(engine) as conn:
-        conn.execute(delete(login_throttle).where(login_throttle.c.key.in_(list(keys))))
-
-
 def _forget_old(conn: Connection, policy: ThrottlePolicy, now: datetime) -> None:
     # Budgets untouched for longer than any wait plus the window are back to full anyway:
     # dropping them keeps the table as small as the set of recent guessers.
     cutoff = now - policy.max_delay - policy.window
     conn.execute(delete(login_throttle).where(login_throttle.c.last_at < cutoff))
+
+
+class ThrottleStore:
+    """The failed-login budgets (``store.throttle``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def reserve_attempt(
+        self,
+        keys: Sequence[str],
+        policy: ThrottlePolicy,
+        now: datetime | None = None,
+    ) -> int:
+        """Count one attempt against every key; 0 when it may go ahead, else the seconds to wait
+        (and nothing is counted)."""
+        now = now or _now()
+        keys = sorted(set(keys))
+        with write_transaction(self.engine) as conn:
+            _lock_keys(conn, keys, now)
+            rows = _rows(conn, keys)
+            wait = max((_wait(rows.get(k), policy, now) for k in keys), default=0)
+            if wait:
+                return wait
+            for key in keys:
+                _charge(conn, key, rows.get(key), policy, now)
+            _forget_old(conn, policy, now)
+        return 0
+
+    def record_failure(
+        self, keys: Sequence[str], policy: ThrottlePolicy, now: datetime | None = None
+    ) -> None:
+        """Count a failure after the fact (API keys: random, so guessing one is hopeless and the
+        check need not be reserved ahead)."""
+        now = now or _now()
+        keys = sorted(set(keys))
+        with write_transaction(self.engine) as conn:
+            _lock_keys(conn, keys, now)
+            rows = _rows(conn, keys)
+            for key in keys:
+                _charge(conn, key, rows.get(key), policy, now)
+
+    def wait_for(
+        self, keys: Sequence[str], policy: ThrottlePolicy, now: datetime | None = None
+    ) -> int:
+        """Seconds until the keys may try again (0: now), without counting anything."""
+        now = now or _now()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(login_throttle).where(login_throttle.c.key.in_(list(keys))))
+            return max((_wait(r, policy, now) for r in rows), default=0)
+
+    def clear_attempts(self, keys: Sequence[str]) -> None:
+        """A good password: the keys start again with their whole budget."""
+        with write_transaction(self.engine) as conn:
+            conn.execute(delete(login_throttle).where(login_throttle.c.key.in_(list(keys))))

@@ -3,8 +3,8 @@ by reader apps as ``Authorization: Bearer KEY`` or ``X-Auth-Token: KEY``.
 
 Only the sha256 of a key is stored: the key is shown once, when it is made, so a copy of the
 database does not let anyone in. Keys are long random strings (256 bits), so a plain hash is
-enough; a slow password hash would only slow every API request down. Functions take a
-SQLAlchemy ``Engine`` (``SqlStore.engine``).
+enough; a slow password hash would only slow every API request down. ``TokenStore`` is the
+store's ``tokens`` part (``store.tokens``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from newsdesk.errors import NewsdeskError
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.schema import api_tokens
+from newsdesk.util import iso
 
 KEY_PREFIX = "nd_"
 # last_used_at is written at most this often per key, so reads stay reads.
@@ -43,13 +44,9 @@ class ApiToken:
             "id": self.id,
             "name": self.name,
             "prefix": self.prefix,
-            "created_at": _iso(self.created_at),
-            "last_used_at": _iso(self.last_used_at),
+            "created_at": iso(self.created_at),
+            "last_used_at": iso(self.last_used_at),
         }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
 def hash_key(key: str) -> str:
@@ -77,60 +74,63 @@ def _check_name(name: str) -> str:
     return clean
 
 
-def create_token(engine: Engine, name: str) -> tuple[ApiToken, str]:
-    """A new key named ``name``; returns it and the key itself (shown once, never stored)."""
-    clean = _check_name(name)
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
-    try:
-        with write_transaction(engine) as conn:
-            inserted = conn.execute(
-                insert(api_tokens).values(
-                    name=clean, token_hash=hash_key(key), prefix=key[:8], created_at=now
+class TokenStore:
+    """API keys (``store.tokens``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create_token(self, name: str) -> tuple[ApiToken, str]:
+        """A new key named ``name``; returns it and the key itself (shown once, never stored)."""
+        clean = _check_name(name)
+        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        try:
+            with write_transaction(self.engine) as conn:
+                inserted = conn.execute(
+                    insert(api_tokens).values(
+                        name=clean, token_hash=hash_key(key), prefix=key[:8], created_at=now
+                    )
                 )
-            )
-            key_id = inserted.inserted_primary_key
-    except IntegrityError:
-        raise NewsdeskError(f"an API key named {clean!r} already exists") from None
-    if key_id is None:
-        raise NewsdeskError("the database did not return the new key's id")
-    return ApiToken(int(key_id[0]), clean, key[:8], now, None), key
+                key_id = inserted.inserted_primary_key
+        except IntegrityError:
+            raise NewsdeskError(f"an API key named {clean!r} already exists") from None
+        if key_id is None:
+            raise NewsdeskError("the database did not return the new key's id")
+        return ApiToken(int(key_id[0]), clean, key[:8], now, None), key
 
+    def list_tokens(self) -> list[ApiToken]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(api_tokens).order_by(api_tokens.c.id))
+            return [_token(r) for r in rows]
 
-def list_tokens(engine: Engine) -> list[ApiToken]:
-    with engine.connect() as conn:
-        rows = conn.execute(select(api_tokens).order_by(api_tokens.c.id))
-        return [_token(r) for r in rows]
+    def revoke_token(self, ref: str | int) -> ApiToken:
+        """Delete the key with this id (digits) or name."""
+        text = str(ref).strip()
+        where = api_tokens.c.name == text
+        if text.isdigit() and len(text) < 18:
+            where = or_(where, api_tokens.c.id == int(text))
+        with write_transaction(self.engine) as conn:
+            row = conn.execute(select(api_tokens).where(where).order_by(api_tokens.c.id)).first()
+            if row is None:
+                raise TokenNotFoundError(f"no API key named {text!r} (see `newsdesk token list`)")
+            conn.execute(delete(api_tokens).where(api_tokens.c.id == row.id))
+        return _token(row)
 
-
-def revoke_token(engine: Engine, ref: str | int) -> ApiToken:
-    """Delete the key with this id (digits) or name."""
-    text = str(ref).strip()
-    where = api_tokens.c.name == text
-    if text.isdigit() and len(text) < 18:
-        where = or_(where, api_tokens.c.id == int(text))
-    with write_transaction(engine) as conn:
-        row = conn.execute(select(api_tokens).where(where).order_by(api_tokens.c.id)).first()
+    def token_for_key(self, key: str) -> ApiToken | None:
+        """The key's record when ``key`` is a valid API key, else None."""
+        if not key or len(key) > 200:
+            return None
+        digest = hash_key(key.strip())
+        with self.engine.connect() as conn:
+            row = conn.execute(select(api_tokens).where(api_tokens.c.token_hash == digest)).first()
         if row is None:
-            raise TokenNotFoundError(f"no API key named {text!r} (see `newsdesk token list`)")
-        conn.execute(delete(api_tokens).where(api_tokens.c.id == row.id))
-    return _token(row)
-
-
-def token_for_key(engine: Engine, key: str) -> ApiToken | None:
-    """The key's record when ``key`` is a valid API key, else None."""
-    if not key or len(key) > 200:
-        return None
-    digest = hash_key(key.strip())
-    with engine.connect() as conn:
-        row = conn.execute(select(api_tokens).where(api_tokens.c.token_hash == digest)).first()
-    if row is None:
-        return None
-    token = _token(row)
-    now = datetime.now(UTC)
-    if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
-        with write_transaction(engine) as conn:
-            conn.execute(
-                update(api_tokens).where(api_tokens.c.id == token.id).values(last_used_at=now)
-            )
-    return token
+            return None
+        token = _token(row)
+        now = datetime.now(UTC)
+        if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
+            with write_transaction(self.engine) as conn:
+                conn.execute(
+                    update(api_tokens).where(api_tokens.c.id == token.id).values(last_used_at=now)
+                )
+        return token

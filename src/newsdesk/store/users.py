@@ -1,6 +1,6 @@
 """The reading room's user (single user by default), login sessions and server secrets.
 
-Functions take a SQLAlchemy ``Engine`` (``SqlStore.engine``). Passwords are stored as argon2
+``UserStore`` is the store's ``users`` part (``store.users``). Passwords are stored as argon2
 hashes. Fever is off until the user turns it on (with the password): its API key (md5 of
 ``username:password``, as Fever defines it) is then stored only as an HMAC under the server key,
 which lives outside the database (``newsdesk.store.server_key``). Session cookies are random
@@ -73,92 +73,6 @@ def check_password_strength(password: str) -> None:
         raise NewsdeskError("the password must be at most 1024 characters")
 
 
-def set_password(
-    engine: Engine, username: str, password: str, *, server_key: bytes | None = None
-) -> None:
-    """Create the user, or change its password (its sessions end: log in again). Fever's key
-    changes with the password: with ``server_key`` a user who had Fever on keeps it on (with
-    the new key), without it Fever is turned off."""
-    name = _check_username(username)
-    check_password_strength(password)
-    values: dict[str, object] = {"password_hash": _hasher.hash(password)}
-    with write_transaction(engine) as conn:
-        row = conn.execute(
-            select(users.c.id, users.c.fever_verifier).where(users.c.username == name)
-        ).first()
-        if row is None:
-            conn.execute(insert(users).values(username=name, created_at=_now(), **values))
-            return
-        on = row.fever_verifier is not None and server_key is not None
-        values["fever_verifier"] = (
-            fever_verifier(server_key, fever_key(name, password)) if on and server_key else None
-        )
-        conn.execute(update(users).where(users.c.id == row.id).values(**values))
-        conn.execute(delete(web_sessions).where(web_sessions.c.user_id == row.id))
-
-
-def set_fever(
-    engine: Engine, username: str, *, on: bool, password: str = "", server_key: bytes = b""
-) -> None:
-    """Turn the Fever API on (the password is needed: Fever's key is made from it) or off."""
-    name = username.strip()
-    if get_user(engine, name) is None:
-        raise NewsdeskError(f"no user named {name!r}")
-    verifier = None
-    if on:
-        if not server_key:
-            raise NewsdeskError("turning Fever on needs the server key")
-        if not verify_password(engine, name, password):
-            raise NewsdeskError("wrong password: Fever's key is made from the password")
-        verifier = fever_verifier(server_key, fever_key(name, password))
-    with write_transaction(engine) as conn:
-        conn.execute(update(users).where(users.c.username == name).values(fever_verifier=verifier))
-
-
-def credential_stamp(engine: Engine, user_id: int) -> str:
-    """Something that changes whenever the user's password does (its argon2 hash, salted
-    afresh each time): tokens derived from it end with a password change."""
-    with engine.connect() as conn:
-        found = conn.execute(select(users.c.password_hash).where(users.c.id == user_id)).scalar()
-    return str(found or "")
-
-
-def verify_password(engine: Engine, username: str, password: str) -> bool:
-    with engine.connect() as conn:
-        stored = conn.execute(
-            select(users.c.password_hash).where(users.c.username == username.strip())
-        ).scalar()
-    try:
-        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def get_user(engine: Engine, username: str | None = None) -> User | None:
-    """The named user; without a name, the single (first) user."""
-    query = select(users).order_by(users.c.id).limit(1)
-    if username is not None:
-        query = query.where(users.c.username == username.strip())
-    with engine.connect() as conn:
-        row = conn.execute(query).first()
-    return _user(row) if row is not None else None
-
-
-def user_by_fever_key(engine: Engine, api_key: str, server_key: bytes) -> User | None:
-    """The user whose Fever is on with this ``api_key``; None otherwise."""
-    if not api_key or not server_key:
-        return None
-    verifier = fever_verifier(server_key, api_key)
-    with engine.connect() as conn:
-        row = conn.execute(select(users).where(users.c.fever_verifier == verifier)).first()
-    return _user(row) if row is not None else None
-
-
-def has_users(engine: Engine) -> bool:
-    with engine.connect() as conn:
-        return conn.execute(select(users.c.id).limit(1)).first() is not None
-
-
 # -- sessions -------------------------------------------------------------------------------
 
 
@@ -170,66 +84,157 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_session(engine: Engine, user_id: int, lifetime: timedelta) -> str:
-    """A new session for the user; returns the token to put in the cookie."""
-    token = secrets.token_urlsafe(32)
-    now = _now()
-    with write_transaction(engine) as conn:
-        conn.execute(delete(web_sessions).where(web_sessions.c.expires_at < now))
-        conn.execute(
-            insert(web_sessions).values(
-                token_hash=_token_hash(token),
-                user_id=user_id,
-                created_at=now,
-                expires_at=now + lifetime,
-            )
-        )
-    return token
-
-
-def session_user(engine: Engine, token: str) -> User | None:
-    if not token:
-        return None
-    query = (
-        select(users)
-        .join(web_sessions, web_sessions.c.user_id == users.c.id)
-        .where(web_sessions.c.token_hash == _token_hash(token))
-        .where(web_sessions.c.expires_at > _now())
-    )
-    with engine.connect() as conn:
-        row = conn.execute(query).first()
-    return _user(row) if row is not None else None
-
-
-def end_session(engine: Engine, token: str) -> None:
-    with write_transaction(engine) as conn:
-        conn.execute(delete(web_sessions).where(web_sessions.c.token_hash == _token_hash(token)))
-
-
 # -- secrets --------------------------------------------------------------------------------
 
 
-def server_secret(engine: Engine, name: str) -> str:
-    """A random secret made on first use and kept in the database (CSRF and feed-link keys)."""
-    with engine.connect() as conn:
-        found = conn.execute(select(web_secrets.c.value).where(web_secrets.c.name == name)).scalar()
-    if found is not None:
-        return str(found)
-    with write_transaction(engine) as conn:
-        found = conn.execute(select(web_secrets.c.value).where(web_secrets.c.name == name)).scalar()
-        if found is None:
-            found = secrets.token_urlsafe(32)
-            conn.execute(insert(web_secrets).values(name=name, value=found))
-    return str(found)
+class UserStore:
+    """The user, its login sessions and the server secrets (``store.users``)."""
 
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
-def rotate_server_secret(engine: Engine, name: str) -> str:
-    """Replace a secret with a new random one (what it keyed stops working); return it."""
-    value = secrets.token_urlsafe(32)
-    with write_transaction(engine) as conn:
-        done = conn.execute(
-            update(web_secrets).where(web_secrets.c.name == name).values(value=value)
+    def set_password(
+        self, username: str, password: str, *, server_key: bytes | None = None
+    ) -> None:
+        """Create the user, or change its password (its sessions end: log in again). Fever's key
+        changes with the password: with ``server_key`` a user who had Fever on keeps it on (with
+        the new key), without it Fever is turned off."""
+        name = _check_username(username)
+        check_password_strength(password)
+        values: dict[str, object] = {"password_hash": _hasher.hash(password)}
+        with write_transaction(self.engine) as conn:
+            row = conn.execute(
+                select(users.c.id, users.c.fever_verifier).where(users.c.username == name)
+            ).first()
+            if row is None:
+                conn.execute(insert(users).values(username=name, created_at=_now(), **values))
+                return
+            on = row.fever_verifier is not None and server_key is not None
+            values["fever_verifier"] = (
+                fever_verifier(server_key, fever_key(name, password)) if on and server_key else None
+            )
+            conn.execute(update(users).where(users.c.id == row.id).values(**values))
+            conn.execute(delete(web_sessions).where(web_sessions.c.user_id == row.id))
+
+    def set_fever(
+        self, username: str, *, on: bool, password: str = "", server_key: bytes = b""
+    ) -> None:
+        """Turn the Fever API on (the password is needed: Fever's key is made from it) or off."""
+        name = username.strip()
+        if self.get_user(name) is None:
+            raise NewsdeskError(f"no user named {name!r}")
+        verifier = None
+        if on:
+            if not server_key:
+                raise NewsdeskError("turning Fever on needs the server key")
+            if not self.verify_password(name, password):
+                raise NewsdeskError("wrong password: Fever's key is made from the password")
+            verifier = fever_verifier(server_key, fever_key(name, password))
+        with write_transaction(self.engine) as conn:
+            conn.execute(
+                update(users).where(users.c.username == name).values(fever_verifier=verifier)
+            )
+
+    def credential_stamp(self, user_id: int) -> str:
+        """Something that changes whenever the user's password does (its argon2 hash, salted
+        afresh each time): tokens derived from it end with a password change."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(users.c.password_hash).where(users.c.id == user_id)
+            ).scalar()
+        return str(found or "")
+
+    def verify_password(self, username: str, password: str) -> bool:
+        with self.engine.connect() as conn:
+            stored = conn.execute(
+                select(users.c.password_hash).where(users.c.username == username.strip())
+            ).scalar()
+        try:
+            return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def get_user(self, username: str | None = None) -> User | None:
+        """The named user; without a name, the single (first) user."""
+        query = select(users).order_by(users.c.id).limit(1)
+        if username is not None:
+            query = query.where(users.c.username == username.strip())
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return _user(row) if row is not None else None
+
+    def user_by_fever_key(self, api_key: str, server_key: bytes) -> User | None:
+        """The user whose Fever is on with this ``api_key``; None otherwise."""
+        if not api_key or not server_key:
+            return None
+        verifier = fever_verifier(server_key, api_key)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.fever_verifier == verifier)).first()
+        return _user(row) if row is not None else None
+
+    def has_users(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(users.c.id).limit(1)).first() is not None
+
+    def create_session(self, user_id: int, lifetime: timedelta) -> str:
+        """A new session for the user; returns the token to put in the cookie."""
+        token = secrets.token_urlsafe(32)
+        now = _now()
+        with write_transaction(self.engine) as conn:
+            conn.execute(delete(web_sessions).where(web_sessions.c.expires_at < now))
+            conn.execute(
+                insert(web_sessions).values(
+                    token_hash=_token_hash(token),
+                    user_id=user_id,
+                    created_at=now,
+                    expires_at=now + lifetime,
+                )
+            )
+        return token
+
+    def session_user(self, token: str) -> User | None:
+        if not token:
+            return None
+        query = (
+            select(users)
+            .join(web_sessions, web_sessions.c.user_id == users.c.id)
+            .where(web_sessions.c.token_hash == _token_hash(token))
+            .where(web_sessions.c.expires_at > _now())
         )
-        if done.rowcount == 0:
-            conn.execute(insert(web_secrets).values(name=name, value=value))
-    return value
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return _user(row) if row is not None else None
+
+    def end_session(self, token: str) -> None:
+        with write_transaction(self.engine) as conn:
+            conn.execute(
+                delete(web_sessions).where(web_sessions.c.token_hash == _token_hash(token))
+            )
+
+    def server_secret(self, name: str) -> str:
+        """A random secret made on first use and kept in the database (CSRF and feed-link keys)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(web_secrets.c.value).where(web_secrets.c.name == name)
+            ).scalar()
+        if found is not None:
+            return str(found)
+        with write_transaction(self.engine) as conn:
+            found = conn.execute(
+                select(web_secrets.c.value).where(web_secrets.c.name == name)
+            ).scalar()
+            if found is None:
+                found = secrets.token_urlsafe(32)
+                conn.execute(insert(web_secrets).values(name=name, value=found))
+        return str(found)
+
+    def rotate_server_secret(self, name: str) -> str:
+        """Replace a secret with a new random one (what it keyed stops working); return it."""
+        value = secrets.token_urlsafe(32)
+        with write_transaction(self.engine) as conn:
+            done = conn.execute(
+                update(web_secrets).where(web_secrets.c.name == name).values(value=value)
+            )
+            if done.rowcount == 0:
+                conn.execute(insert(web_secrets).values(name=name, value=value))
+        return value

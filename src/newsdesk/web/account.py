@@ -14,7 +14,6 @@ from starlette.routing import BaseRoute, Route
 
 from newsdesk.errors import NewsdeskError
 from newsdesk.store.server_key import server_key
-from newsdesk.store.users import get_user, rotate_server_secret, set_fever
 from newsdesk.web.context import WebContext
 from newsdesk.web.pages import FEED_SECRET, FeedQuery
 
@@ -30,7 +29,7 @@ NOTICES = {
 def routes(ctx: WebContext) -> list[BaseRoute]:
     async def account(request: Request, error: str = "", status: int = 200) -> Response:
         me = ctx.require_user(request)
-        user = await ctx.run(get_user, ctx.engine, me.username) if me.id else None
+        user = await ctx.run(ctx.store.users.get_user, me.username) if me.id else None
         return ctx.render(
             request,
             "account.html",
@@ -50,8 +49,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
             if not me.id:
                 raise NewsdeskError("set a password first (`newsdesk user set-password`)")
             await ctx.run(
-                set_fever,
-                ctx.engine,
+                ctx.store.users.set_fever,
                 me.username,
                 on=on,
                 password=str(form.get("password") or ""),
@@ -63,7 +61,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
 
     async def rotate_key(request: Request) -> Response:
         ctx.require_user(request)
-        ctx.extras["feed_secret"] = await ctx.run(rotate_server_secret, ctx.engine, FEED_SECRET)
+        ctx.extras["feed_secret"] = await ctx.run(ctx.store.users.rotate_server_secret, FEED_SECRET)
         ctx.extras.pop("feed_secret_read_at", None)
         return RedirectResponse("/account?done=key", 303)
 

@@ -26,7 +26,6 @@ from starlette.templating import Jinja2Templates
 from newsdesk.desk import Desk
 from newsdesk.errors import FeedNotFoundError, NewsdeskError
 from newsdesk.settings import Settings
-from newsdesk.store.users import server_secret
 from newsdesk.web import account, api, auth, filters, icons, intel, manage, pages, republish
 from newsdesk.web.context import LoginRequired, WebContext
 from newsdesk.web.edge import ApiCors, CollapseSlashes
@@ -62,8 +61,8 @@ def create_app(settings: Settings, *, desk: Desk | None = None, no_auth: bool = 
         no_auth=no_auth,
         public_prefixes=tuple(public),
     )
-    ctx.extras["csrf_secret"] = server_secret(desk.store.engine, "csrf")
-    ctx.extras["feed_secret"] = server_secret(desk.store.engine, "feed-links")
+    ctx.extras["csrf_secret"] = desk.store.users.server_secret("csrf")
+    ctx.extras["feed_secret"] = desk.store.users.server_secret("feed-links")
     templates.env.globals["feed_query"] = pages.FeedQuery(ctx)  # read at render: keys rotate
 
     async def healthz(_request: Request) -> Response:

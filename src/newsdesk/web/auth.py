@@ -9,30 +9,14 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from newsdesk.errors import NewsdeskError
-from newsdesk.store.throttle import (
-    ThrottlePolicy,
-    clear_attempts,
-    record_failure,
-    reserve_attempt,
-    wait_for,
-)
-from newsdesk.store.users import (
-    DEFAULT_USERNAME,
-    MIN_PASSWORD_LENGTH,
-    create_session,
-    end_session,
-    get_user,
-    has_users,
-    set_password,
-    verify_password,
-)
+from newsdesk.store.throttle import ThrottlePolicy, ThrottleStore
+from newsdesk.store.users import DEFAULT_USERNAME, MIN_PASSWORD_LENGTH
 from newsdesk.web.context import WebContext
 from newsdesk.web.guard import SESSION_COOKIE, clear_session_cookie, session_cookie
 
@@ -46,8 +30,8 @@ class LoginLimiter:
     one per client address and one per account, shared by the login form, HTTP Basic, Google
     Reader's ClientLogin and Fever. ``attempts`` is read on every call (tests lift it)."""
 
-    def __init__(self, engine: Engine, attempts: int) -> None:
-        self.engine = engine
+    def __init__(self, throttle: ThrottleStore, attempts: int) -> None:
+        self.throttle = throttle
         self.attempts = attempts
 
     @property
@@ -57,19 +41,19 @@ class LoginLimiter:
     async def reserve(self, client: str, account: str | None) -> int:
         """Count an attempt before checking it; 0: check it, else seconds to wait."""
         keys = throttle_keys(client, account)
-        return await run_in_threadpool(reserve_attempt, self.engine, keys, self.policy)
+        return await run_in_threadpool(self.throttle.reserve_attempt, keys, self.policy)
 
     async def succeeded(self, client: str, account: str | None) -> None:
-        await run_in_threadpool(clear_attempts, self.engine, throttle_keys(client, account))
+        await run_in_threadpool(self.throttle.clear_attempts, throttle_keys(client, account))
 
     async def retry_after(self, client: str) -> int:
         """For unguessable secrets (API keys, tokens): wait only if the address is blocked."""
         keys = throttle_keys(client, None)
-        return await run_in_threadpool(wait_for, self.engine, keys, self.policy)
+        return await run_in_threadpool(self.throttle.wait_for, keys, self.policy)
 
     async def failed(self, client: str) -> None:
         keys = throttle_keys(client, None)
-        await run_in_threadpool(record_failure, self.engine, keys, self.policy)
+        await run_in_threadpool(self.throttle.record_failure, keys, self.policy)
 
 
 def throttle_keys(client: str, account: str | None) -> list[str]:
@@ -91,7 +75,7 @@ def login_limiter(ctx: LimiterContext) -> LoginLimiter:
     """The one limiter of an app (the web pages and the APIs share it)."""
     found = ctx.extras.get("login_limiter")
     if not isinstance(found, LoginLimiter):
-        found = LoginLimiter(ctx.desk.store.engine, ctx.settings.login_attempts)
+        found = LoginLimiter(ctx.desk.store.throttle, ctx.settings.login_attempts)
         ctx.extras["login_limiter"] = found
     return found
 
@@ -123,7 +107,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
     lifetime = timedelta(days=ctx.settings.session_days)
 
     async def _login_response(request: Request, user_id: int, target: str) -> Response:
-        token = await ctx.run(create_session, ctx.engine, user_id, lifetime)
+        token = await ctx.run(ctx.store.users.create_session, user_id, lifetime)
         response = RedirectResponse(safe_next(target), status_code=303)
         response.headers.append(
             "set-cookie", session_cookie(token, request.scope, int(lifetime.total_seconds()))
@@ -131,7 +115,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         return response
 
     async def setup(request: Request) -> Response:
-        if await ctx.run(has_users, ctx.engine):
+        if await ctx.run(ctx.store.users.has_users):
             return RedirectResponse("/login", status_code=303)
         values: dict[str, Any] = {"username": DEFAULT_USERNAME, "min_length": MIN_PASSWORD_LENGTH}
         if request.method == "GET":
@@ -150,19 +134,19 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
                 **values,
             )
         try:
-            await ctx.run(set_password, ctx.engine, username, password)
+            await ctx.run(ctx.store.users.set_password, username, password)
         except NewsdeskError as exc:
             return ctx.render(
                 request, "setup.html", title="Welcome", error=str(exc), status_code=400, **values
             )
-        user = await ctx.run(get_user, ctx.engine, username)
+        user = await ctx.run(ctx.store.users.get_user, username)
         assert user is not None
         return await _login_response(request, user.id, "/subscriptions")
 
     async def login(request: Request) -> Response:
         target = safe_next(request.query_params.get("next"))
         if request.method == "GET":
-            if not await ctx.run(has_users, ctx.engine):
+            if not await ctx.run(ctx.store.users.has_users):
                 return RedirectResponse("/setup", status_code=303)
             return ctx.render(request, "login.html", title="Log in", next=target, username="")
         client = _client(request)
@@ -183,8 +167,8 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
             )
             response.headers["Retry-After"] = str(wait)
             return response
-        if await ctx.run(verify_password, ctx.engine, username, password):
-            user = await ctx.run(get_user, ctx.engine, username)
+        if await ctx.run(ctx.store.users.verify_password, username, password):
+            user = await ctx.run(ctx.store.users.get_user, username)
             if user is not None:
                 await limiter.succeeded(client, username)
                 return await _login_response(request, user.id, target)
@@ -201,7 +185,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
     async def logout(request: Request) -> Response:
         token = request.cookies.get(SESSION_COOKIE)
         if token:
-            await ctx.run(end_session, ctx.engine, token)
+            await ctx.run(ctx.store.users.end_session, token)
         response = RedirectResponse("/login", status_code=303)
         response.headers.append("set-cookie", clear_session_cookie(request.scope))
         return response

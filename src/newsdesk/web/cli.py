@@ -78,9 +78,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if no_auth:
             print("  login is off (loopback only)")
         else:
-            from newsdesk.store.users import has_users
-
-            if not has_users(desk.store.engine):
+            if not desk.store.users.has_users():
                 print("  first visit: choose your password in the browser")
                 if not is_loopback(host):  # /setup answers loopback names only (rebinding)
                     print(
@@ -159,7 +157,6 @@ def _read_password(prompt: str) -> str:
 def cmd_user(args: argparse.Namespace) -> int:
     from newsdesk.desk import Desk
     from newsdesk.store.server_key import server_key
-    from newsdesk.store.users import set_fever, set_password
 
     if args.action == "fever" and args.state not in ("on", "off"):
         raise NewsdeskError("say `newsdesk user fever on` or `newsdesk user fever off`")
@@ -168,22 +165,22 @@ def cmd_user(args: argparse.Namespace) -> int:
     settings = _settings(args)
     desk = Desk(settings)
     try:
-        engine = desk.store.engine
+        users = desk.store.users
         if args.action == "set-password":
             password = _read_password(f"New password for {args.username}: ")
-            set_password(engine, args.username, password, server_key=server_key(settings))
+            users.set_password(args.username, password, server_key=server_key(settings))
             print(f"password set for {args.username}")
         elif args.state == "on":
             password = _read_secret(f"Password of {args.username} (Fever's key is made from it): ")
-            set_fever(
-                engine, args.username, on=True, password=password, server_key=server_key(settings)
+            users.set_fever(
+                args.username, on=True, password=password, server_key=server_key(settings)
             )
             print(
                 f"Fever API on for {args.username}: in the client, the server is /fever/, "
                 "the e-mail the user name, and the password this password"
             )
         else:
-            set_fever(engine, args.username, on=False)
+            users.set_fever(args.username, on=False)
             print(f"Fever API off for {args.username}")
     finally:
         desk.close()
@@ -200,12 +197,11 @@ def _read_secret(prompt: str) -> str:
 
 def cmd_syndication(args: argparse.Namespace) -> int:
     from newsdesk.desk import Desk
-    from newsdesk.store.users import rotate_server_secret
     from newsdesk.web.pages import FEED_SECRET, syndication_key
 
     desk = Desk(_settings(args))
     try:
-        secret = rotate_server_secret(desk.store.engine, FEED_SECRET)
+        secret = desk.store.users.rotate_server_secret(FEED_SECRET)
     finally:
         desk.close()
     print("new syndication key: feed links with the old key stop working")

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -16,7 +15,8 @@ from starlette.templating import Jinja2Templates
 
 from newsdesk.desk import Desk
 from newsdesk.settings import Settings
-from newsdesk.store.users import User, get_user
+from newsdesk.store.sql import SqlStore
+from newsdesk.store.users import User
 
 T = TypeVar("T")
 
@@ -36,7 +36,8 @@ class WebContext:
     How route modules use it (``newsdesk.web.api``, ``newsdesk.web.intel``, our own pages):
     - ``ctx.desk`` is the service layer (``Desk``); its store calls block, so run them with
       ``await ctx.run(fn, *args)`` (a thread pool) to keep the event loop free.
-    - ``ctx.engine`` is the store's SQLAlchemy engine, for ``newsdesk.store.users`` functions.
+    - ``ctx.store`` is the Desk's store; its parts (``ctx.store.users``, ``.tokens`` …) are the
+      only way to the database: ``await ctx.run(ctx.store.users.get_user, name)``.
     - ``ctx.render(request, "page.html", title=..., **vars)`` renders a Jinja2 template from
       ``web/templates`` (``base.html`` gives the layout); pass ``status_code=`` to change it.
     - ``ctx.require_user(request)`` returns the logged-in ``User`` or raises ``LoginRequired``
@@ -54,7 +55,13 @@ class WebContext:
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def engine(self) -> Engine:
+    def store(self) -> SqlStore:
+        return self.desk.store
+
+    @property
+    def engine(self) -> Any:
+        """Transitional: only for the story, entity, watchlist and intel call sites whose
+        owners are moving them to ``ctx.store``; delete once they have."""
         return self.desk.store.engine
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -77,7 +84,7 @@ class WebContext:
         if user is not None:
             return user
         if self.no_auth:
-            return get_user(self.engine) or User(id=0, username="admin", created_at=_epoch())
+            return self.store.users.get_user() or User(id=0, username="admin", created_at=_epoch())
         raise LoginRequired()
 
 

@@ -26,7 +26,6 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from newsdesk.store.users import has_users, session_user
 from newsdesk.web.context import WebContext
 
 Scope = MutableMapping[str, Any]
@@ -93,7 +92,7 @@ class GuardMiddleware:
 
     async def _users_exist(self) -> bool:
         if not self._has_users:  # once there is a user there always is: ask until then
-            self._has_users = await run_in_threadpool(has_users, self.ctx.engine)
+            self._has_users = await run_in_threadpool(self.ctx.store.users.has_users)
         return self._has_users
 
     async def _host_allowed(self, headers: Headers, path: str) -> bool:
@@ -143,7 +142,9 @@ class GuardMiddleware:
             seed = secrets.token_urlsafe(32)
             new_cookies.append(_cookie(CSRF_COOKIE, seed, scope, max_age=None))
         session = cookies.get(SESSION_COOKIE, "")
-        user = await run_in_threadpool(session_user, self.ctx.engine, session) if session else None
+        user = (
+            await run_in_threadpool(self.ctx.store.users.session_user, session) if session else None
+        )
         state = scope.setdefault("state", {})
         state["user"] = user
         # Bound to the login session when there is one: a token taken with another session,

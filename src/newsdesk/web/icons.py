@@ -21,13 +21,12 @@ import time
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import Engine
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from newsdesk.store.icons import Icon, IconRef, feed_icon_refs, get_icon
-from newsdesk.store.users import server_secret
+from newsdesk.store.icons import Icon, IconRef
+from newsdesk.store.sql import SqlStore
 from newsdesk.web.context import WebContext
 
 PUBLIC_PREFIXES = ("/icon/",)
@@ -41,9 +40,9 @@ _KEY = re.compile(r"^([0-9]{1,10})-([0-9a-f]{32})$")
 class IconLinks:
     """Makes and checks icon URLs; keeps a short-lived map of feed → icon for the templates."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._secret = server_secret(engine, "icon-links").encode()
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+        self._secret = store.users.server_secret("icon-links").encode()
         self._map: dict[int, IconRef] = {}
         self._loaded = float("-inf")
 
@@ -62,7 +61,7 @@ class IconLinks:
         """Every feed with an icon, at most ``_MAP_TTL`` seconds old (for page rendering)."""
         now = time.monotonic()
         if now - self._loaded > _MAP_TTL:
-            self._map, self._loaded = feed_icon_refs(self.engine), now
+            self._map, self._loaded = self.store.icons.feed_icon_refs(), now
         return self._map
 
     def src(self, feed_id: int | None) -> str:
@@ -82,11 +81,11 @@ class IconLinks:
         )
 
 
-def icon_links(extras: dict[str, Any], engine: Engine) -> IconLinks:
+def icon_links(extras: dict[str, Any], store: SqlStore) -> IconLinks:
     """The app's one ``IconLinks`` (made on first use)."""
     links = extras.get("icon_links")
     if not isinstance(links, IconLinks):
-        links = IconLinks(engine)
+        links = IconLinks(store)
         extras["icon_links"] = links
     return links
 
@@ -102,13 +101,13 @@ def icon_response(icon: Icon, request: Request) -> Response:
 
 
 def routes(ctx: WebContext) -> list[BaseRoute]:
-    links = icon_links(ctx.extras, ctx.engine)
+    links = icon_links(ctx.extras, ctx.store)
     ctx.templates.env.globals["icon_src"] = links.src
     ctx.templates.env.globals["feed_icon"] = links.img
 
     async def icon(request: Request) -> Response:
         parsed = links.parse(str(request.path_params.get("key", "")))
-        found = await ctx.run(get_icon, ctx.engine, parsed[0]) if parsed else None
+        found = await ctx.run(ctx.store.icons.get_icon, parsed[0]) if parsed else None
         if parsed is None or found is None:
             return PlainTextResponse("no such icon", status_code=404)
         if not hmac.compare_digest(parsed[1], links.key(found.id, found.hash)):

@@ -18,7 +18,6 @@ from newsdesk.errors import FeedNotFoundError, NewsdeskError
 from newsdesk.model import Feed
 from newsdesk.publish.digest import render_digest
 from newsdesk.store import EntryQuery
-from newsdesk.store.saved_searches import delete_saved_search, save_search
 from newsdesk.web.context import WebContext
 from newsdesk.web.jobs import RefreshJobs
 from newsdesk.web.pages import View, sidebar, with_shared
@@ -195,13 +194,17 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         }
         query = str(form.get("q") or "")
         try:
-            await ctx.run(save_search, ctx.engine, str(form.get("name") or query), query, filters)
+            await ctx.run(
+                ctx.store.saved_searches.save_search, str(form.get("name") or query), query, filters
+            )
         except NewsdeskError as exc:
             raise HTTPException(400, str(exc)) from None
         return RedirectResponse("/search?" + urlencode({"q": query, **filters}), 303)
 
     async def saved_delete(request: Request) -> Response:
-        if not await ctx.run(delete_saved_search, ctx.engine, request.path_params["search_id"]):
+        if not await ctx.run(
+            ctx.store.saved_searches.delete_saved_search, request.path_params["search_id"]
+        ):
             raise HTTPException(404, "There is no such saved search.")
         return RedirectResponse("/search", 303)
 

@@ -23,16 +23,7 @@ from newsdesk.errors import EntryNotFoundError, NewsdeskError
 from newsdesk.model import StoredEntry
 from newsdesk.publish.digest import Shared
 from newsdesk.store import EntryQuery
-from newsdesk.store.reading import (
-    adjacent_entries,
-    feed_choices,
-    feeds_in_category,
-    mark_view_read,
-    unread_by_category,
-)
-from newsdesk.store.saved_searches import list_saved_searches
 from newsdesk.store.search import query_words
-from newsdesk.store.users import server_secret
 from newsdesk.web.context import WebContext
 from newsdesk.web.intel.lookup import entity_choices, entry_intel
 from newsdesk.web.intel.river import group_stories
@@ -119,7 +110,7 @@ def feed_key(ctx: WebContext) -> str:
     """The key that lets a feed reader (no session) fetch the republished feeds."""
     read_at = float(ctx.extras.get("feed_secret_read_at", 0.0))
     if time.monotonic() - read_at > FEED_SECRET_SECONDS:
-        ctx.extras["feed_secret"] = server_secret(ctx.engine, FEED_SECRET)
+        ctx.extras["feed_secret"] = ctx.store.users.server_secret(FEED_SECRET)
         ctx.extras["feed_secret_read_at"] = time.monotonic()
     return syndication_key(str(ctx.extras["feed_secret"]))
 
@@ -168,8 +159,8 @@ def with_shared(
 async def sidebar(ctx: WebContext) -> dict[str, Any]:
     def load() -> dict[str, Any]:
         return {
-            "categories": unread_by_category(ctx.desk.store),
-            "saved_searches": list_saved_searches(ctx.engine),
+            "categories": ctx.store.reading.unread_by_category(),
+            "saved_searches": ctx.store.saved_searches.list_saved_searches(),
         }
 
     return await ctx.run(load)
@@ -223,7 +214,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
 
     async def category(request: Request) -> Response:
         name = request.path_params["name"]
-        found = await ctx.run(feeds_in_category, ctx.desk.store, name)
+        found = await ctx.run(ctx.store.reading.feeds_in_category, name)
         if not found:
             raise HTTPException(404, f"There is no category named {name!r}.")
         return await river(request, View("category", name, name), {"category_feeds": found})
@@ -267,7 +258,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
                 if entry.related
                 else []
             )
-            newer, older = adjacent_entries(ctx.desk.store, entry, view.query("all"))
+            newer, older = ctx.store.reading.adjacent_entries(entry, view.query("all"))
             return {
                 "entry": entry,
                 "shared": ctx.desk.shared_articles(entry),
@@ -348,7 +339,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         view = parse_view(str(form.get("in") or "all"))
         span = OLDER_THAN.get(str(form.get("older_than") or ""))
         cutoff = datetime.now(UTC) - span if span else None
-        count = await ctx.run(mark_view_read, ctx.desk.store, view.query("all"), cutoff)
+        count = await ctx.run(ctx.store.reading.mark_view_read, view.query("all"), cutoff)
         target = view.path + ("?" + urlencode({"marked": count}))
         return RedirectResponse(target, status_code=303)
 
@@ -423,7 +414,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
         if request.headers.get("hx-request") and page > 1:
             return ctx.render(request, "_cards.html", **variables)
         # A menu of every feed is useless (and slow) past a few hundred: then none is shown.
-        feeds = await ctx.run(feed_choices, ctx.desk.store, MAX_FEED_MENU + 1)
+        feeds = await ctx.run(ctx.store.reading.feed_choices, MAX_FEED_MENU + 1)
         if len(feeds) > MAX_FEED_MENU:
             feeds = []
         entity_names = await ctx.run(entity_choices, ctx.desk.store)

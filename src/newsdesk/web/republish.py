@@ -17,7 +17,6 @@ from newsdesk.errors import FeedNotFoundError, NewsdeskError
 from newsdesk.model import StoredEntry
 from newsdesk.publish.feeds import CONTENT_TYPES, FEED_FORMATS, FeedMeta, render_feed
 from newsdesk.store import EntryQuery
-from newsdesk.store.saved_searches import get_saved_search
 from newsdesk.web.context import WebContext
 from newsdesk.web.pages import feed_key
 
@@ -83,7 +82,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
                 title = f"Newsdesk story: {story.title or story.id}"
                 return title, f"/story/{story.id}", ctx.desk.entries(query)
             if kind == "search" and value.isdigit():
-                saved = get_saved_search(ctx.engine, int(value))
+                saved = ctx.store.saved_searches.get_saved_search(int(value))
                 if saved is None:
                     raise HTTPException(404, "There is no such saved search.")
                 _apply_filters(ctx, query, saved.filters)

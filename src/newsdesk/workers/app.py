@@ -25,11 +25,11 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.signals import worker_process_shutdown
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from newsdesk.errors import StoreError
 from newsdesk.intel import intel_wanted
 from newsdesk.settings import Settings
+from newsdesk.store.engine import TRANSIENT_ERRORS
 from newsdesk.util import chunks
 from newsdesk.workers import tasks
 
@@ -40,7 +40,7 @@ INTEL_BATCH = "newsdesk.intel_batch"
 
 log = logging.getLogger("newsdesk.workers")
 # The database or the network is away for a moment: run the task again later (with backoff).
-RETRY_ON = (StoreError, OSError, OperationalError, InterfaceError)
+RETRY_ON = (StoreError, OSError, *TRANSIENT_ERRORS)
 
 
 def create_celery(settings: Settings) -> Celery:

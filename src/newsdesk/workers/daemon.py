@@ -24,13 +24,12 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from newsdesk.desk import Desk
 from newsdesk.errors import NewsdeskError
 from newsdesk.intel import IntelReport, intel_job, intel_wanted
 from newsdesk.refresh import refresh_feeds
 from newsdesk.settings import Settings
+from newsdesk.store.engine import is_database_error
 
 log = logging.getLogger("newsdesk.run")
 
@@ -156,7 +155,9 @@ async def scheduler_loop(desk: Desk, settings: Settings, stop: asyncio.Event) ->
                 report = await refresh_feeds(
                     desk.store, settings, due_only=True, stop=stop, intel=False
                 )
-            except (NewsdeskError, SQLAlchemyError) as exc:
+            except Exception as exc:
+                if not isinstance(exc, NewsdeskError) and not is_database_error(exc):
+                    raise
                 # the database went away (a PostgreSQL restart): say so, try again next tick
                 log.error("refresh failed, trying again in %g s: %s", settings.scheduler_tick, exc)
             else:

@@ -11,7 +11,6 @@ from celery import Celery
 
 from newsdesk.errors import NewsdeskError
 from newsdesk.store import SqlStore
-from newsdesk.store.leases import feed_counts
 
 
 @dataclass(slots=True)
@@ -83,7 +82,7 @@ def queue_status(app: Celery, store: SqlStore, now: datetime | None = None) -> Q
     queue = str(app.conf.task_default_queue)
     status = QueueStatus(queue=queue, waiting=queue_depth(app, queue))
     status.workers = worker_statuses(app)
-    counts = feed_counts(store.engine, now)
+    counts = store.leases.feed_counts(now)
     status.feeds = {
         "total": counts.total,
         "due": counts.due,

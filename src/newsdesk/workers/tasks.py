@@ -24,7 +24,6 @@ from newsdesk.intel import IntelReport, run_intel
 from newsdesk.refresh import refresh_feeds
 from newsdesk.settings import Settings
 from newsdesk.store import SqlStore, open_store
-from newsdesk.store.leases import acquire_leases, claim_due_feeds, release_leases
 
 # At most this many batches are claimed per beat tick, so one tick never floods the queue.
 MAX_BATCHES_PER_TICK = 200
@@ -63,7 +62,7 @@ def enqueue_due(
     now = now or datetime.now(UTC)
     sent = 0
     for _ in range(MAX_BATCHES_PER_TICK):
-        batch = claim_due_feeds(store.engine, now, settings.batch_size, settings.lease_seconds)
+        batch = store.leases.claim_due_feeds(now, settings.batch_size, settings.lease_seconds)
         if not batch:
             break
         send_batch(batch)
@@ -90,7 +89,7 @@ def refresh_batch(
     (the task id: a redelivered task takes its own leases back at once)."""
     report = BatchReport()
     now = datetime.now(UTC)
-    report.leased = acquire_leases(store.engine, list(feed_ids), owner, now, settings.lease_seconds)
+    report.leased = store.leases.acquire_leases(list(feed_ids), owner, now, settings.lease_seconds)
     report.busy = sorted(set(feed_ids) - set(report.leased))
     if not report.leased:
         return report
@@ -102,7 +101,7 @@ def refresh_batch(
             refresh_feeds(store, single, feed_ids=report.leased, enrich=False, intel=False)
         )
     finally:
-        release_leases(store.engine, report.leased, owner)
+        store.leases.release_leases(report.leased, owner)
     report.new_ids = result.new_ids
     report.updated_ids = result.updated_ids
     report.errors = len(result.errors)

@@ -19,14 +19,7 @@ import time
 from starlette.requests import Request
 
 from newsdesk.store.server_key import keyed, server_key
-from newsdesk.store.tokens import token_for_key
-from newsdesk.store.users import (
-    User,
-    credential_stamp,
-    get_user,
-    user_by_fever_key,
-    verify_password,
-)
+from newsdesk.store.users import User
 from newsdesk.web.api.errors import ApiError, Unauthorized
 from newsdesk.web.api.state import ApiState
 
@@ -77,7 +70,7 @@ async def _failed(api: ApiState, request: Request) -> Unauthorized:
 
 
 async def key_user(api: ApiState, key: str) -> User | None:
-    token = await api.run(token_for_key, api.engine, key)
+    token = await api.run(api.store.tokens.token_for_key, key)
     return await api.run(api.user) if token is not None else None
 
 
@@ -92,8 +85,8 @@ async def password_user(api: ApiState, request: Request, name: str, password: st
     wait = await api.limiter.reserve(client, name or None)
     if wait:
         raise _too_many(wait)
-    ok = bool(name and password) and await api.run(verify_password, api.engine, name, password)
-    found = await api.run(get_user, api.engine, name) if ok else None
+    ok = bool(name and password) and await api.run(api.store.users.verify_password, name, password)
+    found = await api.run(api.store.users.get_user, name) if ok else None
     if found is None:
         return None
     await api.limiter.succeeded(client, name)
@@ -109,7 +102,7 @@ async def fever_user(api: ApiState, request: Request, key: str) -> User | None:
     if _remembered(api, "\x00fever", key) is not None:
         # Good a moment ago: checked again (one read and an HMAC, no throttle writes), so
         # turning Fever off or changing the password ends it at once.
-        again = await api.run(user_by_fever_key, api.engine, key, known)
+        again = await api.run(api.store.users.user_by_fever_key, key, known)
         if again is not None:
             return again
     client = client_address(request)
@@ -117,7 +110,7 @@ async def fever_user(api: ApiState, request: Request, key: str) -> User | None:
     wait = await api.limiter.reserve(client, account)
     if wait:
         raise _too_many(wait)
-    found = await api.run(user_by_fever_key, api.engine, key, known)
+    found = await api.run(api.store.users.user_by_fever_key, key, known)
     if found is None:
         return None
     await api.limiter.succeeded(client, account)
@@ -174,7 +167,7 @@ def _remember(api: ApiState, name: str, password: str, user: User) -> None:
 
 def google_mac(api: ApiState, user: User, purpose: str) -> str:
     """An HMAC under the server key of the user and its password hash (see ``google_token``)."""
-    stamp = credential_stamp(api.engine, user.id)
+    stamp = api.store.users.credential_stamp(user.id)
     return keyed(server_key(api.settings), purpose, f"{user.id}:{stamp}")
 
 
@@ -190,7 +183,7 @@ def _google_user(api: ApiState, token: str) -> User | None:
     name, sep, _ = token.rpartition("/")
     if not sep or not name:
         return None
-    user = get_user(api.engine, name)
+    user = api.store.users.get_user(name)
     if user is None:
         return None
     return user if hmac.compare_digest(google_token(api, user), token) else None

@@ -16,13 +16,12 @@ CommandFactory = Callable[[str, Handler, str], argparse.ArgumentParser]
 def cmd_token(args: argparse.Namespace) -> int:
     from newsdesk.settings import load_settings
     from newsdesk.store import open_store
-    from newsdesk.store.tokens import create_token, list_tokens, revoke_token
 
     settings = load_settings(database_url=getattr(args, "db", None))
     store = open_store(settings.resolved_database_url)
     try:
         if args.action == "create":
-            token, key = create_token(store.engine, args.name)
+            token, key = store.tokens.create_token(args.name)
             if args.json:
                 sys.stdout.write(json.dumps({**token.as_dict(), "key": key}) + "\n")
             else:
@@ -33,10 +32,10 @@ def cmd_token(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
         elif args.action == "revoke":
-            token = revoke_token(store.engine, args.name)
+            token = store.tokens.revoke_token(args.name)
             print(f"revoked API key {token.id} ({token.name})")
         else:
-            tokens = list_tokens(store.engine)
+            tokens = store.tokens.list_tokens()
             if args.json:
                 sys.stdout.write(json.dumps([t.as_dict() for t in tokens], indent=2) + "\n")
             elif not tokens:

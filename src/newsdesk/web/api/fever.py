@@ -27,7 +27,6 @@ from starlette.routing import BaseRoute, Route
 
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.store import EntryQuery
-from newsdesk.store import icons as icon_store
 from newsdesk.store import sync as sync_store
 from newsdesk.web.api.access import fever_user
 from newsdesk.web.api.errors import BadRequest, endpoint
@@ -145,14 +144,14 @@ def routes(api: ApiState) -> list[BaseRoute]:
             q.descending = False
         else:
             q.after_id, q.descending = since_id or None, False
-        found = sync_store.list_entries(api.store, q, ITEMS_PER_CALL)
+        found = api.store.sync.list_entries(q, ITEMS_PER_CALL)
         return {
             "items": [item_json(e) for e in found],
-            "total_items": sync_store.count_entries(api.store, sync_store.SyncQuery()),
+            "total_items": api.store.sync.count_entries(sync_store.SyncQuery()),
         }
 
     def id_string(q: sync_store.SyncQuery) -> str:
-        return ",".join(str(i) for i in sync_store.entry_ids(api.store, q))
+        return ",".join(str(i) for i in api.store.sync.entry_ids(q))
 
     def unread_ids() -> str:
         return id_string(
@@ -193,7 +192,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
                 q.category_id = target
             elif target < 0:
                 return  # group -1 is Fever's "Sparks": Newsdesk has none
-            sync_store.mark_read(api.store, q)
+            api.store.sync.mark_read(q)
         else:
             raise BadRequest("mark must be item, feed or group")
 
@@ -201,7 +200,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
         # Fever's shape: "data" is the MIME type, ";base64," and the bytes, without "data:".
         return [
             {"id": i.id, "data": f"{i.mime_type};base64,{base64.b64encode(i.data).decode()}"}
-            for i in icon_store.linked_icons(api.engine)
+            for i in api.store.icons.linked_icons()
         ]
 
     def answer(params: MultiDict) -> dict[str, Any]:

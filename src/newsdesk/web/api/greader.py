@@ -30,7 +30,6 @@ from newsdesk.model import Feed, StoredEntry
 from newsdesk.process.urls import is_web_url
 from newsdesk.store import EntryQuery, labels
 from newsdesk.store import sync as sync_store
-from newsdesk.store.icons import feed_icon_refs
 from newsdesk.store.users import User
 from newsdesk.web.api.access import google_mac, google_token, google_user, password_user
 from newsdesk.web.api.errors import ApiError, BadRequest, NotFound, endpoint
@@ -316,7 +315,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
         raw = params.get("c")
         if raw:
             q.after = parse_position(raw)
-        found = sync_store.entry_positions(api.store, q, count + 1)
+        found = api.store.sync.entry_positions(q, count + 1)
         if len(found) <= count:
             return [i for i, _ in found], None
         last_id, last_published = found[count - 1]
@@ -324,9 +323,9 @@ def routes(api: ApiState) -> list[BaseRoute]:
 
     def page(q: sync_store.SyncQuery, params: MultiDict, count: int) -> Page:
         ids, token = positions(q, params, count)
-        found = sync_store.entries_by_ids(api.store, ids)
+        found = api.store.sync.entries_by_ids(ids)
         feeds = {f.id: f for f in api.store.list_feeds({e.feed_id for e in found})}
-        return Page(found, feeds, labels.labels_of(api.store, ids), token)
+        return Page(found, feeds, api.store.labels.labels_of(ids), token)
 
     # -- login --------------------------------------------------------------------------------
 
@@ -374,8 +373,8 @@ def routes(api: ApiState) -> list[BaseRoute]:
         await user_of(request)
         feeds = await api.run(api.store.list_feeds)
         # Our own /icon/ route, public but unguessable: clients fetch iconUrl without a token.
-        links = icon_links(api.extras, api.engine)
-        refs = await api.run(feed_icon_refs, api.engine)
+        links = icon_links(api.extras, api.store)
+        refs = await api.run(api.store.icons.feed_icon_refs)
         base = str(request.base_url).rstrip("/")
 
         def icon_url(feed: Feed) -> str:
@@ -478,8 +477,8 @@ def routes(api: ApiState) -> list[BaseRoute]:
         def build() -> dict[str, Any]:
             return unread_counts(
                 api.store.list_feeds(),
-                sync_store.feed_counts(api.store),
-                labels.label_counts(api.store),
+                api.store.sync.feed_counts(),
+                api.store.labels.label_counts(),
             )
 
         return JSONResponse(await api.run(build))
@@ -561,9 +560,9 @@ def routes(api: ApiState) -> list[BaseRoute]:
         ids = [parse_item_id(i) for i in raw_ids]
 
         def build() -> Page:
-            found = sync_store.entries_by_ids(api.store, ids)
+            found = api.store.sync.entries_by_ids(ids)
             feeds = {f.id: f for f in api.store.list_feeds({e.feed_id for e in found})}
-            return Page(found, feeds, labels.labels_of(api.store, ids), None)
+            return Page(found, feeds, api.store.labels.labels_of(ids), None)
 
         return JSONResponse(stream_answer(READING_LIST, await api.run(build)))
 
@@ -576,7 +575,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
             raise BadRequest("s (the stream to mark read) is required")
         q = await stream_query(stream, MultiDict())
         q.base.until = _time_param(params, "ts")
-        await api.run(sync_store.mark_read, api.store, q)
+        await api.run(api.store.sync.mark_read, q)
         return PlainTextResponse("OK")
 
     @handle

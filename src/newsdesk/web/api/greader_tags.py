@@ -75,7 +75,7 @@ def routes(
             tags.extend({"id": LABEL_PREFIX + title, "type": "folder"} for title in folders)
             tags.extend(
                 {"id": LABEL_PREFIX + c.name, "type": "tag", "unread_count": c.unread}
-                for c in labels.label_counts(api.store)
+                for c in api.store.labels.label_counts()
                 if c.name not in folders
             )
             return tags
@@ -104,9 +104,9 @@ def routes(
             if read is not None or starred is not None:
                 api.store.set_flags(ids, read=read, starred=starred)
             for name in add_labels:
-                labels.add_label(api.store, ids, name)
+                api.store.labels.add_label(ids, name)
             for name in remove_labels:
-                labels.remove_label(api.store, ids, name)
+                api.store.labels.remove_label(ids, name)
 
         await api.run(apply)
         return PlainTextResponse("OK")
@@ -122,7 +122,7 @@ def routes(
         await user_of(request)
         params = await read_params(request)
         old, new = named(params, "s"), named(params, "dest")
-        if not await api.run(labels.rename, api.store, old, new):
+        if not await api.run(api.store.labels.rename, old, new):
             raise BadRequest(f"no category or label is named {old[:100]!r}")
         return PlainTextResponse("OK")
 
@@ -131,7 +131,7 @@ def routes(
         await user_of(request)
         params = await read_params(request)
         name = named(params, "s")
-        if not await api.run(labels.remove, api.store, name):
+        if not await api.run(api.store.labels.remove, name):
             raise BadRequest(f"no category or label is named {name[:100]!r}")
         return PlainTextResponse("OK")
 

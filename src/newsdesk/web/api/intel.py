@@ -18,7 +18,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from newsdesk.process.urls import is_web_url
-from newsdesk.store import sync as sync_store
 from newsdesk.store.entities import Entity
 from newsdesk.store.events import TimelineEvent
 from newsdesk.store.stories import StorySummary
@@ -230,7 +229,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
 
         def build() -> dict[str, Any]:
             ids = api.store.stories.story_member_ids(summary.id)[:MAX_MEMBERS]
-            members = sync_store.entries_by_ids(api.store, ids)
+            members = api.store.sync.entries_by_ids(ids)
             counts: dict[int, tuple[Entity, int]] = {}
             for found in api.store.entities.entities_for_entries(ids).values():
                 for entity in found:

@@ -23,7 +23,6 @@ from newsdesk.errors import AlreadySubscribedError, NewsdeskError, ParseError
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.process.urls import is_web_url
 from newsdesk.store import EntryQuery
-from newsdesk.store import icons as icon_store
 from newsdesk.store import sync as sync_store
 from newsdesk.store.users import User
 from newsdesk.web.api import miniflux_edit
@@ -93,8 +92,8 @@ def routes(api: ApiState) -> list[BaseRoute]:
     def entries_page(
         user: User, q: sync_store.SyncQuery, limit: int, offset: int
     ) -> dict[str, Any]:
-        found = sync_store.list_entries(api.store, q, limit, offset)
-        total = sync_store.count_entries(api.store, q)
+        found = api.store.sync.list_entries(q, limit, offset)
+        total = api.store.sync.count_entries(q)
         feeds = {
             f.id: feed_json(f, user.id) for f in api.store.list_feeds({e.feed_id for e in found})
         }
@@ -122,8 +121,8 @@ def routes(api: ApiState) -> list[BaseRoute]:
             return JSONResponse({"total": 0, "entry_ids": []})
 
         def build(q: sync_store.SyncQuery) -> dict[str, Any]:
-            ids = sync_store.entry_ids(api.store, q, found.limit, found.offset)
-            return {"total": sync_store.count_entries(api.store, q), "entry_ids": ids}
+            ids = api.store.sync.entry_ids(q, found.limit, found.offset)
+            return {"total": api.store.sync.count_entries(q), "entry_ids": ids}
 
         return JSONResponse(await api.run(build, found.query))
 
@@ -155,7 +154,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
             rows = api.store.categories()
             unread: dict[int, int] = {}
             if counts:
-                per_feed = sync_store.feed_counts(api.store)
+                per_feed = api.store.sync.feed_counts()
                 for feed in api.store.list_feeds():
                     if feed.category_id is not None and feed.id in per_feed:
                         unread[feed.category_id] = (
@@ -192,7 +191,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
         category_id = path_id(request, "category_id")
         await category_of(category_id)
         q = sync_store.SyncQuery(category_id=category_id)
-        await api.run(sync_store.mark_read, api.store, q)
+        await api.run(api.store.sync.mark_read, q)
         return no_content()
 
     @handle
@@ -301,7 +300,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
         feed_id = path_id(request, "feed_id")
         await feed_of(feed_id)
         q = sync_store.SyncQuery(base=EntryQuery(feed_id=feed_id))
-        await api.run(sync_store.mark_read, api.store, q)
+        await api.run(api.store.sync.mark_read, q)
         return no_content()
 
     @handle
@@ -309,7 +308,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
         user = await user_of(request)
         if path_id(request, "user_id") != user.id:
             raise ApiError(403, "Access Forbidden")  # as Miniflux: another user's entries
-        await api.run(sync_store.mark_read, api.store, sync_store.SyncQuery())
+        await api.run(api.store.sync.mark_read, sync_store.SyncQuery())
         return no_content()
 
     @handle
@@ -320,7 +319,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
     @handle
     async def feed_icon(request: Request) -> Response:
         await user_of(request)
-        found = await api.run(icon_store.feed_icon, api.engine, path_id(request, "feed_id"))
+        found = await api.run(api.store.icons.feed_icon, path_id(request, "feed_id"))
         if found is None:
             raise NotFound()  # no such feed, or no icon fetched for its site yet
         return JSONResponse(icon_json(found))
@@ -328,7 +327,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
     @handle
     async def icon(request: Request) -> Response:
         await user_of(request)
-        found = await api.run(icon_store.get_icon, api.engine, path_id(request, "icon_id"))
+        found = await api.run(api.store.icons.get_icon, path_id(request, "icon_id"))
         if found is None:
             raise NotFound()
         return JSONResponse(icon_json(found))
@@ -343,7 +342,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
     @handle
     async def counters(request: Request) -> Response:
         await user_of(request)
-        counts = await api.run(sync_store.feed_counts, api.store)
+        counts = await api.run(api.store.sync.feed_counts)
         return JSONResponse(
             {
                 "reads": {str(k): v.read for k, v in counts.items()},
@@ -363,7 +362,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
         q = sync_store.SyncQuery(
             base=EntryQuery(ids=[entry_id], feed_id=feed_id), category_id=category_id
         )
-        found = await api.run(sync_store.list_entries, api.store, q, 1)
+        found = await api.run(api.store.sync.list_entries, q, 1)
         if not found:
             raise NotFound()
         feed = await feed_of(found[0].feed_id)
@@ -401,7 +400,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
 
     async def existing_entry(request: Request) -> StoredEntry:
         entry_id = path_id(request, "entry_id")
-        found = await api.run(sync_store.entries_by_ids, api.store, [entry_id])
+        found = await api.run(api.store.sync.entries_by_ids, [entry_id])
         if not found:
             raise NotFound()
         return found[0]

@@ -17,8 +17,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from newsdesk.store import editing
-from newsdesk.store import sync as sync_store
 from newsdesk.store.users import User
 from newsdesk.web.api.errors import BadRequest, NotFound
 from newsdesk.web.api.inputs import path_id, read_json_object, str_field
@@ -48,7 +46,7 @@ def routes(
     async def create_category(request: Request) -> Response:
         user = await user_of(request)
         title = title_of(await read_json_object(request))
-        category_id, stored = await api.run(editing.create_category, api.store, title)
+        category_id, stored = await api.run(api.store.editing.create_category, title)
         return JSONResponse(category_json(category_id, stored, user.id), status_code=201)
 
     @handle
@@ -57,7 +55,7 @@ def routes(
         category_id = path_id(request, "category_id")
         await existing_category(category_id)
         title = title_of(await read_json_object(request))
-        stored = await api.run(editing.rename_category, api.store, category_id, title)
+        stored = await api.run(api.store.editing.rename_category, category_id, title)
         return JSONResponse(category_json(category_id, stored, user.id), status_code=201)
 
     @handle
@@ -65,7 +63,7 @@ def routes(
         await user_of(request)
         category_id = path_id(request, "category_id")
         await existing_category(category_id)
-        await api.run(editing.remove_category, api.store, category_id)
+        await api.run(api.store.editing.remove_category, category_id)
         return Response(status_code=204, media_type="application/json")
 
     @handle
@@ -79,10 +77,10 @@ def routes(
             raise BadRequest("the entry title cannot be empty")
         if content is not None and not content.strip():
             raise BadRequest("the entry content cannot be empty")
-        if not await api.run(sync_store.entries_by_ids, api.store, [entry_id]):
+        if not await api.run(api.store.sync.entries_by_ids, [entry_id]):
             raise NotFound()
-        await api.run(editing.edit_entry, api.store, entry_id, title=title, content_html=content)
-        entry = (await api.run(sync_store.entries_by_ids, api.store, [entry_id]))[0]
+        await api.run(api.store.editing.edit_entry, entry_id, title=title, content_html=content)
+        entry = (await api.run(api.store.sync.entries_by_ids, [entry_id]))[0]
         feeds = await api.run(api.store.list_feeds, [entry.feed_id])
         feed = feed_json(feeds[0], user.id) if feeds else None
         return JSONResponse(entry_json(entry, feed, user.id), status_code=201)

@@ -25,7 +25,6 @@ from newsdesk.process.urls import is_web_url
 from newsdesk.publish.digest import DIGEST_FORMATS, group_dict
 from newsdesk.store import EntryQuery
 from newsdesk.store import sync as sync_store
-from newsdesk.store.tokens import create_token, list_tokens, revoke_token
 from newsdesk.web.api import openapi
 from newsdesk.web.api.access import require_user
 from newsdesk.web.api.errors import ApiError, BadRequest, NotFound, endpoint, json_error
@@ -142,10 +141,10 @@ def entry_page(
     first. Blocking: run it through ``api.run``."""
     if search:
         found = api.store.search(search, query)
-        total = sync_store.count_entries(api.store, sync_store.SyncQuery(base=query, search=search))
+        total = api.store.sync.count_entries(sync_store.SyncQuery(base=query, search=search))
     else:
         found = api.store.list_entries(query)
-        total = sync_store.count_entries(api.store, sync_store.SyncQuery(base=query))
+        total = api.store.sync.count_entries(sync_store.SyncQuery(base=query))
     return {
         "total": total,
         "limit": query.limit,
@@ -175,7 +174,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
         return found[0]
 
     async def entry_of(entry_id: int) -> StoredEntry:
-        found = await api.run(sync_store.entries_by_ids, api.store, [entry_id])
+        found = await api.run(api.store.sync.entries_by_ids, [entry_id])
         if not found:
             raise NotFound(f"no entry with id {entry_id}")
         return found[0]
@@ -213,7 +212,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
     # -- subscriptions ------------------------------------------------------------------------
 
     def feeds_with_counts(ids: list[int] | None = None) -> list[dict[str, Any]]:
-        counts = sync_store.feed_counts(api.store)
+        counts = api.store.sync.feed_counts()
         out = []
         for feed in api.store.list_feeds(ids):
             count = counts.get(feed.id)
@@ -299,7 +298,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
         await auth(request)
 
         def build() -> list[dict[str, Any]]:
-            counts = sync_store.feed_counts(api.store)
+            counts = api.store.sync.feed_counts()
             unread: dict[int, int] = {}
             for feed in api.store.list_feeds():
                 if feed.category_id is not None and feed.id in counts:
@@ -368,9 +367,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
         before = str_field(data, "before")
         if before:
             base.until = parse_since(before[:100])
-        changed = await api.run(
-            sync_store.mark_read, api.store, sync_store.SyncQuery(base=base), read
-        )
+        changed = await api.run(api.store.sync.mark_read, sync_store.SyncQuery(base=base), read)
         return JSONResponse({"updated": changed})
 
     @handle
@@ -379,7 +376,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
         found = await entry_of(path_id(request, "entry_id"))
 
         def build() -> dict[str, Any]:
-            others = sync_store.entries_by_ids(api.store, list(found.related))
+            others = api.store.sync.entries_by_ids(list(found.related))
             shared = api.desk.shared_articles(found)
             return {
                 "entries": [e.as_dict() for e in others],
@@ -474,7 +471,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
     @handle
     async def tokens(request: Request) -> Response:
         await auth(request)
-        found = await api.run(list_tokens, api.engine)
+        found = await api.run(api.store.tokens.list_tokens)
         return JSONResponse([t.as_dict() for t in found])
 
     @handle
@@ -482,13 +479,13 @@ def routes(api: ApiState) -> list[BaseRoute]:
         await auth(request)
         data = await read_json_object(request)
         name = str_field(data, "name", required=True) or ""
-        token, key = await api.run(create_token, api.engine, name)
+        token, key = await api.run(api.store.tokens.create_token, name)
         return JSONResponse({**token.as_dict(), "key": key}, status_code=201)
 
     @handle
     async def delete_token(request: Request) -> Response:
         await auth(request)
-        await api.run(revoke_token, api.engine, str(path_id(request, "token_id")))
+        await api.run(api.store.tokens.revoke_token, str(path_id(request, "token_id")))
         return Response(status_code=204)
 
     return [

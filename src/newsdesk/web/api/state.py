@@ -9,13 +9,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from newsdesk.desk import Desk
 from newsdesk.settings import Settings
 from newsdesk.store.sql import SqlStore
-from newsdesk.store.users import User, get_user
+from newsdesk.store.users import User
 from newsdesk.web.auth import LoginLimiter, login_limiter
 from newsdesk.web.jobs import RefreshJobs
 
@@ -58,7 +57,9 @@ class ApiState:
         return self.desk.store
 
     @property
-    def engine(self) -> Engine:
+    def engine(self) -> Any:
+        """Transitional: only for the story, entity, watchlist and intel call sites whose
+        owners are moving them to ``api.store``; delete once they have."""
         return self.desk.store.engine
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -66,6 +67,6 @@ class ApiState:
 
     def user(self) -> User:
         """The reading room's user; when no password is set yet (keys only), user 1, admin."""
-        return get_user(self.engine) or User(
+        return self.store.users.get_user() or User(
             id=1, username="admin", created_at=datetime(1970, 1, 1, tzinfo=UTC)
         )

@@ -16,7 +16,6 @@ from starlette.routing import BaseRoute, Route
 
 from newsdesk.alerts.deliver import send_test_async
 from newsdesk.errors import NewsdeskError
-from newsdesk.store.reading import feed_choices
 from newsdesk.store.sql import SqlStore
 from newsdesk.store.watchlists import MODES
 from newsdesk.web.context import WebContext
@@ -67,7 +66,7 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
                 "watchlists": lists,
                 "entity_names": names,
                 "alerts": ctx.desk.store.watchlists.list_alerts(limit=RECENT_ALERTS),
-                "feeds": feed_choices(ctx.desk.store, 500),
+                "feeds": ctx.store.reading.feed_choices(500),
             }
 
         data = await ctx.run(load)
