@@ -301,9 +301,7 @@ class Desk:
 
     def mark_story(self, story_id: int, read: bool) -> int:
         """Mark every entry of a story read or unread; how many changed."""
-        from newsdesk.store.reading import mark_story
-
-        return mark_story(self.store, story_id, read)
+        return self.store.reading.mark_story(story_id, read)
 
     def feed_dicts(self) -> list[dict[str, Any]]:
         return [f.as_dict() for f in self.store.list_feeds()]

@@ -25,7 +25,7 @@ from newsdesk.process.fulltext import extract_page, extract_page_plain
 from newsdesk.process.urls import canonical_url, is_web_url
 from newsdesk.settings import Settings
 from newsdesk.store import Storage
-from newsdesk.store.icons import IconState, icon_states, link_feeds, save_icon, save_icon_failure
+from newsdesk.store.icons import IconState, IconStore
 
 MAX_LINKS_PER_POST = 5
 Progress = Callable[[str, int, int], None]
@@ -312,13 +312,15 @@ async def refresh_icons(
     """Fetch the icons of these feeds' sites when missing or stale (once per site, however many
     feeds share it) and point the feeds at them; returns the sites tried. Failures are recorded
     on the site's icon row, to be tried again after ``icon_retry_hours``."""
-    engine = getattr(store, "engine", None)
-    if engine is None or not feed_ids:
+    icons: IconStore | None = getattr(
+        store, "icons", None
+    )  # a store without the icons part (a fake): skip
+    if icons is None or not feed_ids:
         return 0
     loop = asyncio.get_running_loop()
     feeds = await loop.run_in_executor(executor, store.list_feeds, list(feed_ids))
     by_origin, pages = _icon_sites(feeds)
-    states = await loop.run_in_executor(executor, icon_states, engine, list(by_origin))
+    states = await loop.run_in_executor(executor, icons.icon_states, list(by_origin))
     # Feeds point only at icons that have bytes, so a feed's icon_id always has one to show.
     icon_ids = {origin: state.id for origin, state in states.items() if state.has_data}
     due = [o for o in by_origin if _icon_due(states.get(o), now, settings)]
@@ -332,8 +334,7 @@ async def refresh_icons(
                 found = f"cannot fetch the icon ({type(exc).__name__}: {exc})"
         if isinstance(found, FoundIcon):
             save = partial(
-                save_icon,
-                engine,
+                icons.save_icon,
                 origin,
                 url=found.url,
                 mime_type=found.mime_type,
@@ -342,7 +343,7 @@ async def refresh_icons(
             )
             icon_ids[origin] = await loop.run_in_executor(executor, save)
         else:
-            failed = partial(save_icon_failure, engine, origin, found, now)
+            failed = partial(icons.save_icon_failure, origin, found, now)
             await loop.run_in_executor(executor, failed)
 
     await asyncio.gather(*(one(origin) for origin in due))
@@ -352,5 +353,5 @@ async def refresh_icons(
         if origin in icon_ids
         for feed_id in ids
     }
-    await loop.run_in_executor(executor, link_feeds, engine, links)
+    await loop.run_in_executor(executor, icons.link_feeds, links)
     return len(due)

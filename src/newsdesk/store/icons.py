@@ -172,24 +172,3 @@ class IconStore:
                 for r in conn.execute(query)
                 if r.data is not None
             ]
-
-
-# -- for the enrich stage until it calls ``store.icons`` (its owner moves it) -----------------
-
-
-def icon_states(engine: Engine, origins: Iterable[str]) -> dict[str, IconState]:
-    return IconStore(engine).icon_states(origins)
-
-
-def save_icon(
-    engine: Engine, origin: str, *, url: str, mime_type: str, data: bytes, now: datetime
-) -> int:
-    return IconStore(engine).save_icon(origin, url=url, mime_type=mime_type, data=data, now=now)
-
-
-def save_icon_failure(engine: Engine, origin: str, error: str, now: datetime) -> int:
-    return IconStore(engine).save_icon_failure(origin, error, now)
-
-
-def link_feeds(engine: Engine, links: Mapping[int, int]) -> None:
-    IconStore(engine).link_feeds(links)

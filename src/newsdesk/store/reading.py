@@ -157,8 +157,3 @@ class ReadingStore:
                 .values(read=read, read_at=now if read else None, changed_at=now)
             )
             return int(result.rowcount or 0)
-
-
-def mark_story(store: SqlStore, story_id: int, read: bool) -> int:
-    """For ``Desk.mark_story`` until it calls ``store.reading`` (its owner moves it)."""
-    return store.reading.mark_story(story_id, read)

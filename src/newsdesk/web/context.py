@@ -58,12 +58,6 @@ class WebContext:
     def store(self) -> SqlStore:
         return self.desk.store
 
-    @property
-    def engine(self) -> Any:
-        """Transitional: only for the story, entity, watchlist and intel call sites whose
-        owners are moving them to ``ctx.store``; delete once they have."""
-        return self.desk.store.engine
-
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking call (store, Desk) in the thread pool."""
         return await run_in_threadpool(fn, *args, **kwargs)

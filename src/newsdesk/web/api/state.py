@@ -56,12 +56,6 @@ class ApiState:
     def store(self) -> SqlStore:
         return self.desk.store
 
-    @property
-    def engine(self) -> Any:
-        """Transitional: only for the story, entity, watchlist and intel call sites whose
-        owners are moving them to ``api.store``; delete once they have."""
-        return self.desk.store.engine
-
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await run_in_threadpool(fn, *args, **kwargs)
 
