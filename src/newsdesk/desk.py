@@ -27,6 +27,7 @@ from newsdesk.publish.digest import Shared, StoryGroup, group_by_story, render_d
 from newsdesk.refresh import Progress, RefreshReport, refresh_feeds
 from newsdesk.settings import Settings
 from newsdesk.store import EntryQuery, SqlStore, open_store
+from newsdesk.store.entities import Entity
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.I)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -298,6 +299,18 @@ class Desk:
             ids = {e.story_id for e in entries if e.story_id is not None}
             leads = {i: s.lead_entry_id for i, s in self.store.stories.story_summaries(ids).items()}
         return group_by_story(entries, leads)
+
+    def mark(
+        self, ids: Sequence[int], *, read: bool | None = None, starred: bool | None = None
+    ) -> int:
+        """Mark entries read or unread, starred or not; how many changed."""
+        return self.store.set_flags(ids, read=read, starred=starred)
+
+    def resolve_entity(self, ref: str) -> Entity:
+        """The one reading of an entity reference every face uses: an id; else an exact name,
+        key or alias (ignoring case; the most mentioned of several); else a single fuzzy match.
+        Raises ``EntityNotFoundError`` or ``AmbiguousEntityError`` (naming up to five)."""
+        return self.store.entities.resolve(ref)
 
     def mark_story(self, story_id: int, read: bool) -> int:
         """Mark every entry of a story read or unread; how many changed."""
