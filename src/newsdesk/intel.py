@@ -24,7 +24,7 @@ from newsdesk.util import chunks
 
 if TYPE_CHECKING:
     from newsdesk.entities import EntityExtractor
-    from newsdesk.entities.found import FoundEntity
+    from newsdesk.model import FoundEntity
 
 log = logging.getLogger(__name__)
 

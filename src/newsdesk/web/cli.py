@@ -125,7 +125,7 @@ def _start_demo(desk: Any) -> tuple[Any, Any]:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from newsdesk.desk import Desk
-    from newsdesk.publish.site import build_site
+    from newsdesk.web.site import build_site
 
     desk = Desk(_settings(args))
     try:
