@@ -168,11 +168,11 @@ async def sidebar(ctx: WebContext) -> dict[str, Any]:
     return await ctx.run(load)
 
 
+TABLE = RouteTable[WebContext]()
+
+
 def routes(ctx: WebContext) -> list[BaseRoute]:
     return TABLE.routes(ctx)
-
-
-TABLE = RouteTable[WebContext]()
 
 
 async def river(
