@@ -37,7 +37,6 @@ from newsdesk.web.api.greader_atom import render_atom
 from newsdesk.web.api.inputs import read_body, read_params
 from newsdesk.web.api.state import ApiState
 from newsdesk.web.api.titles import entry_title
-from newsdesk.web.icons import icon_links
 
 LONG_PREFIX = "tag:google.com,2005:reader/item/"
 READING_LIST = "user/-/state/com.google/reading-list"
@@ -373,7 +372,7 @@ def routes(api: ApiState) -> list[BaseRoute]:
         await user_of(request)
         feeds = await api.run(api.store.list_feeds)
         # Our own /icon/ route, public but unguessable: clients fetch iconUrl without a token.
-        links = icon_links(api.extras, api.store)
+        links = api.icon_links
         refs = await api.run(api.store.icons.feed_icon_refs)
         base = str(request.base_url).rstrip("/")
 
