@@ -9,7 +9,6 @@ prints docs/cli.md (`python -m newsdesk.cli.doc`)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from newsdesk.cli.common import Handler, err
@@ -40,7 +39,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
