@@ -4,6 +4,7 @@ subscribing them again — the same feeds, all fetching, no entry twice."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import sqlite3
 from pathlib import Path
@@ -106,7 +107,7 @@ def test_serve_demo_feeds_follow_a_new_sample_server(tmp_path: Path) -> None:
                 taken.listen(1)
             server = serve_samples(desk, (SEED_DIR, SOCIAL_DIR), DEMO_CATEGORIES)
             try:
-                report = desk.refresh()
+                report = asyncio.run(desk.refresh_async())
                 assert not report.errors
             finally:
                 server.stop()

@@ -3,6 +3,7 @@ caller's event loop."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -76,6 +77,6 @@ async def test_subscribe_without_check_fetches_nothing(desk: Desk, server: Route
 
 def test_add_feed_is_the_synchronous_subscribe(desk: Desk, server: RoutesServer) -> None:
     feed_url = server.route("/feed.rss", Answer(rss("News")))
-    assert desk.add_feed(feed_url).url == feed_url
+    assert asyncio.run(desk.subscribe(feed_url)).url == feed_url
     with pytest.raises(AlreadySubscribedError):
-        desk.add_feed(feed_url, check=False)
+        asyncio.run(desk.subscribe(feed_url, check=False))

@@ -8,9 +8,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from newsdesk.enrich import EnrichReport, refetch_entries
 from newsdesk.errors import (
     AlreadySubscribedError,
     EntryNotFoundError,
@@ -18,16 +17,16 @@ from newsdesk.errors import (
     NotAFeedError,
     ParseError,
 )
-from newsdesk.fetch import HttpClient
-from newsdesk.fetch.guard import check_url, parse_networks
 from newsdesk.model import Feed, StoredEntry
-from newsdesk.parse import Outline, discover_feeds, parse_feed, parse_opml, render_opml
 from newsdesk.process.urls import canonical_url, is_web_url
 from newsdesk.publish.digest import Shared, StoryGroup, group_by_story, render_digest
-from newsdesk.refresh import Progress, RefreshReport, refresh_feeds
 from newsdesk.settings import Settings
 from newsdesk.store import EntryQuery, SqlStore, open_store
 from newsdesk.store.entities import Entity
+
+if TYPE_CHECKING:  # the fetch, parse and refresh stages are imported when a method needs them
+    from newsdesk.enrich import EnrichReport
+    from newsdesk.refresh import Progress, RefreshReport
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.I)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -70,6 +69,10 @@ class Desk:
     async def find_feed_url(self, url: str) -> tuple[str, str | None]:
         """The feed at ``url``, or the first feed the page at ``url`` links to."""
         from yarl import URL
+
+        from newsdesk.fetch import HttpClient
+        from newsdesk.fetch.guard import check_url, parse_networks
+        from newsdesk.parse import discover_feeds, parse_feed
 
         if not is_web_url(url):
             raise NewsdeskError(f"{url!r} is not an http(s) URL")
@@ -140,19 +143,9 @@ class Desk:
         if known is not None:
             raise AlreadySubscribedError(f"already subscribed to {url}", known)
 
-    def add_feed(
-        self,
-        url: str,
-        *,
-        category: str | None = None,
-        title: str | None = None,
-        check: bool = True,
-    ) -> Feed:
-        """``subscribe`` for synchronous callers (the CLI, a worker thread); never from a
-        running event loop."""
-        return asyncio.run(self.subscribe(url, title=title, category=category, check=check))
-
     def import_opml(self, data: bytes) -> ImportReport:
+        from newsdesk.parse import parse_opml
+
         outlines = parse_opml(data)
         existing = {f.url for f in self.store.list_feeds()}
         report = ImportReport(added=[], skipped=[])
@@ -167,6 +160,8 @@ class Desk:
         return report
 
     def export_opml(self) -> str:
+        from newsdesk.parse import Outline, render_opml
+
         return render_opml(
             Outline(url=f.url, title=f.display_title, category=f.category, site_url=f.site_url)
             for f in self.store.list_feeds()
@@ -186,6 +181,8 @@ class Desk:
         progress: Progress | None = None,
     ) -> RefreshReport:
         """Refresh the feeds (all not paused, these, or the due ones), enrich what is new."""
+        from newsdesk.refresh import refresh_feeds
+
         return await refresh_feeds(
             self.store,
             self.settings,
@@ -195,33 +192,15 @@ class Desk:
             progress=progress,
         )
 
-    def refresh(
-        self,
-        *,
-        feed_ids: Sequence[int] | None = None,
-        due_only: bool = False,
-        fulltext: bool | None = None,
-        progress: Progress | None = None,
-    ) -> RefreshReport:
-        """``refresh_async`` for synchronous callers (the CLI, a worker thread); never from a
-        running event loop."""
-        return asyncio.run(
-            self.refresh_async(
-                feed_ids=feed_ids, due_only=due_only, fulltext=fulltext, progress=progress
-            )
-        )
-
     # -- re-extraction --------------------------------------------------------------------------
-
-    def refetch(self, entry_ids: Sequence[int]) -> RefetchReport:
-        """``refetch_async`` for synchronous callers (the CLI); never from a running event
-        loop."""
-        return asyncio.run(self.refetch_async(entry_ids))
 
     async def refetch_async(self, entry_ids: Sequence[int]) -> RefetchReport:
         """Extract these entries again, now: an article's page and the pages a post shares are
         fetched anew (not read from the ``pages`` cache, which is updated), a post's short links
         expanded. Unknown ids raise ``EntryNotFoundError`` naming them, before any fetch."""
+        from newsdesk.enrich import refetch_entries
+        from newsdesk.fetch import HttpClient
+
         wanted = list(dict.fromkeys(entry_ids))
         if not wanted:
             raise EntryNotFoundError("name at least one entry id")

@@ -4,6 +4,7 @@ session, copied per test), the reading room's user, an API key, and the whole we
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import shutil
@@ -71,8 +72,10 @@ def api_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]
     try:
         for path in SEED_FEEDS:
             # a category each (clients' folders), as the seed page's user has them
-            desk.add_feed(server.base + path, category=SEED_CATEGORIES[path], check=False)
-        report = desk.refresh(fulltext=False)
+            asyncio.run(
+                desk.subscribe(server.base + path, category=SEED_CATEGORIES[path], check=False)
+            )
+        report = asyncio.run(desk.refresh_async(fulltext=False))
         assert report.new_entries > 0, report.summary
         desk.store.users.set_password(USERNAME, PASSWORD)
         key = server_key(desk.settings)  # made beside the database: newsdesk.db.key

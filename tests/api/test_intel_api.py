@@ -8,6 +8,7 @@ answers can be checked exactly."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator, Iterator
@@ -152,8 +153,8 @@ def filled(store_url: str, seed_server: SampleServer) -> Iterator[tuple[Env, str
     desk = Desk(settings)
     try:
         for path in SEED_FEEDS:
-            desk.add_feed(seed_server.base + path, check=False)
-        desk.refresh(fulltext=False)
+            asyncio.run(desk.subscribe(seed_server.base + path, check=False))
+        asyncio.run(desk.refresh_async(fulltext=False))
         _, key = desk.store.tokens.create_token("tests")
         env = Env(None, desk, {"X-Auth-Token": key})  # type: ignore[arg-type]
         _fill(desk, env)

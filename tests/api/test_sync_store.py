@@ -3,6 +3,8 @@ SQLite and on PostgreSQL: id ranges, sort orders, search as a filter, counts, ma
 
 from __future__ import annotations
 
+import asyncio
+
 from newsdesk.demo import SEED_CATEGORIES, SEED_FEEDS
 from newsdesk.demo.server import SampleServer
 from newsdesk.desk import Desk
@@ -15,8 +17,10 @@ def test_sync_queries(settings: Settings, seed_server: SampleServer) -> None:
     desk = Desk(settings.replace(fulltext=False))
     try:
         for path in SEED_FEEDS:
-            desk.add_feed(seed_server.base + path, category=SEED_CATEGORIES[path], check=False)
-        desk.refresh(fulltext=False)
+            asyncio.run(
+                desk.subscribe(seed_server.base + path, category=SEED_CATEGORIES[path], check=False)
+            )
+        asyncio.run(desk.refresh_async(fulltext=False))
         store = desk.store
         total = store.count_entries(EntryQuery())
         assert total > 5
@@ -81,8 +85,10 @@ def test_keyset_positions_and_labels(settings: Settings, seed_server: SampleServ
     desk = Desk(settings.replace(fulltext=False))
     try:
         for path in SEED_FEEDS:
-            desk.add_feed(seed_server.base + path, category=SEED_CATEGORIES[path], check=False)
-        desk.refresh(fulltext=False)
+            asyncio.run(
+                desk.subscribe(seed_server.base + path, category=SEED_CATEGORIES[path], check=False)
+            )
+        asyncio.run(desk.refresh_async(fulltext=False))
         store = desk.store
         for descending in (True, False):
             every = store.sync.entry_positions(sync_store.SyncQuery(descending=descending), 10_000)

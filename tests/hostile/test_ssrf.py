@@ -9,6 +9,8 @@ can connect, so a refusal is the guard's doing and not a broken test.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from newsdesk.desk import Desk
@@ -239,9 +241,9 @@ def test_subscribing_to_a_private_url_saves_nothing(
     desk = Desk(settings)
     try:
         with pytest.raises(NewsdeskError, match="not a public address"):
-            desk.add_feed(private.url("/feed"))
+            asyncio.run(desk.subscribe(private.url("/feed")))
         with pytest.raises(NewsdeskError, match="refused"):
-            desk.add_feed(f"http://localhost:{private.port}/feed")
+            asyncio.run(desk.subscribe(f"http://localhost:{private.port}/feed"))
         assert desk.store.list_feeds() == []
     finally:
         desk.close()

@@ -3,6 +3,7 @@ served on loopback, the app, and in-process clients (logged in or not)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -45,7 +46,7 @@ def template_db(tmp_path_factory: pytest.TempPathFactory, samples: SampleServer)
     try:
         for feed_path in (*SEED_FEEDS, *SOCIAL_FEEDS):
             desk.store.add_feed(samples.base + feed_path)
-        report = desk.refresh()
+        report = asyncio.run(desk.refresh_async())
         assert report.new_entries > 10 and not report.errors
     finally:
         desk.close()  # the last connection closing folds the WAL into the file

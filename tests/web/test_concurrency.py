@@ -22,7 +22,7 @@ def _writer(desk: Desk, stop: threading.Event, failures: list[BaseException]) ->
     feed_id = desk.store.list_feeds()[0].id
     n = 0
     try:
-        desk.refresh()
+        asyncio.run(desk.refresh_async())
         while not stop.is_set():
             now = datetime.now(UTC)
             batch = [

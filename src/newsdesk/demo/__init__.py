@@ -8,6 +8,7 @@ are pointed at this run's server instead of being subscribed again."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -132,7 +133,7 @@ def run_demo(db: str | None = None, fulltext: bool = True) -> int:
         desk = Desk(allow_sample_server(settings, server.base), store=desk.store)
         try:
             print(f"Serving the sample sources at {server.base}; database {url}", file=sys.stderr)
-            report = desk.refresh(fulltext=fulltext)
+            report = asyncio.run(desk.refresh_async(fulltext=fulltext))
             print(report.summary, file=sys.stderr)
             sys.stdout.write(desk.digest())
             _print_intel(desk)

@@ -4,6 +4,7 @@ poll the job's progress."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import threading
@@ -80,7 +81,7 @@ class RefreshJobs:
             job.stage, job.done, job.total = stage, done, total
 
         try:
-            report = self.desk.refresh(feed_ids=job.feed_ids, progress=progress)
+            report = asyncio.run(self.desk.refresh_async(feed_ids=job.feed_ids, progress=progress))
             job.summary = report.summary
             job.new_entries = report.new_entries
             job.errors = [(o.title or o.url, o.error or "") for o in report.errors]
