@@ -28,6 +28,7 @@ from newsdesk.refresh import Progress, RefreshReport, refresh_feeds
 from newsdesk.settings import Settings
 from newsdesk.store import EntryQuery, SqlStore, open_store
 from newsdesk.store.entities import Entity
+from newsdesk.store.sync import SyncQuery
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.I)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -324,6 +325,11 @@ class Desk:
         published before ``older_than`` when given: the pages' "mark all read"; how many
         changed."""
         return self.store.reading.mark_view_read(query, older_than)
+
+    def mark_matching(self, query: SyncQuery, read: bool = True) -> int:
+        """Mark every entry ``query`` matches read (or unread): a feed, a category, everything
+        before a date; how many changed."""
+        return self.store.sync.mark_read(query, read)
 
 
 # -- re-extraction: what Desk.refetch reports ------------------------------------------------
