@@ -23,6 +23,7 @@ from newsdesk.publish.digest import Shared, StoryGroup, group_by_story, render_d
 from newsdesk.settings import Settings
 from newsdesk.store import EntryQuery, SqlStore, open_store
 from newsdesk.store.entities import Entity
+from newsdesk.store.sync import SyncQuery
 
 if TYPE_CHECKING:  # the fetch, parse and refresh stages are imported when a method needs them
     from newsdesk.enrich import EnrichReport
@@ -303,6 +304,11 @@ class Desk:
         published before ``older_than`` when given: the pages' "mark all read"; how many
         changed."""
         return self.store.reading.mark_view_read(query, older_than)
+
+    def mark_matching(self, query: SyncQuery, read: bool = True) -> int:
+        """Mark every entry ``query`` matches read (or unread): a feed, a category, everything
+        before a date; how many changed."""
+        return self.store.sync.mark_read(query, read)
 
 
 # -- re-extraction: what Desk.refetch reports ------------------------------------------------

@@ -24,6 +24,7 @@ from .conftest import Template, _settings, copy_database
 pytestmark = pytest.mark.slow
 
 LEFT_OUT = [("POST", "/api/subscriptions"), ("POST", "/api/opml"), ("POST", "/api/refresh")]
+REVOKING = {("DELETE", "/api/tokens/{token_id}")}
 CHECKS = [
     checks.not_a_server_error,
     openapi_checks.status_code_conformance,
@@ -39,6 +40,9 @@ def test_native_api_conforms(api_template: Template, tmp_path: Path) -> None:
     for method, path in LEFT_OUT:
         schema = schema.exclude(method=method, path=path)
     operations = [result.ok() for result in schema.get_all_operations()]
+    # Revoking keys may revoke the fuzzing key itself (ids are small): do it last, whatever
+    # the document's order, or every later call is a failed login (401, then 429).
+    operations.sort(key=lambda op: (op.method.upper(), op.path) in REVOKING)
     assert len(operations) >= 15
     headers = {"X-Auth-Token": api_template.key}
     try:
