@@ -13,7 +13,7 @@ from typing import Any
 from newsdesk.alerts import match_entries
 from newsdesk.demo import SEED_FEEDS
 from newsdesk.demo.server import SampleServer
-from newsdesk.store.protocol import EntryQuery
+from newsdesk.store.protocols.refresh import EntryQuery
 from newsdesk.store.sql import SqlStore
 from newsdesk.store.watchlists import MASK
 

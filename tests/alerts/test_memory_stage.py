@@ -11,7 +11,7 @@ from fakes.memory_alerts import MemoryAlerts
 from newsdesk.alerts import deliver_due, match_entries
 from newsdesk.alerts.deliver import INTERRUPTED, plan_claim
 from newsdesk.settings import Settings, load_settings
-from newsdesk.store.protocol import PendingAlert
+from newsdesk.store.protocols.alerts import PendingAlert
 
 from .conftest import T0, Receiver
 

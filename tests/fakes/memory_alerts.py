@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from newsdesk.store.protocol import (
+from newsdesk.store.protocols.alerts import (
     INTERRUPTED,
     AlertEntryRow,
     AlertOutcome,

@@ -37,13 +37,8 @@ from newsdesk.alerts.messages import (
 from newsdesk.errors import BlockedAddressError, NewsdeskError
 from newsdesk.fetch.guard import Network, check_url, make_resolver, parse_networks
 from newsdesk.settings import Settings
-from newsdesk.store.protocol import INTERRUPTED as INTERRUPTED  # the error of a stale claim
-from newsdesk.store.protocol import (
-    AlertOutcome,
-    AlertsStorage,
-    ClaimPlan,
-    PendingAlert,
-)
+from newsdesk.store.protocols.alerts import INTERRUPTED as INTERRUPTED  # the error of a stale claim
+from newsdesk.store.protocols.alerts import AlertOutcome, AlertsStorage, ClaimPlan, PendingAlert
 from newsdesk.store.watchlists import Watchlist
 
 PERIODS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from newsdesk.store.protocol import AlertsStorage, NewAlert
+from newsdesk.store.protocols.alerts import AlertsStorage, NewAlert
 from newsdesk.store.watchlists import Watchlist
 
 

@@ -1,7 +1,7 @@
 """The alerts stage's queries (``SqlStore.alerts``): which entries a watchlist's words and
 entities find, recording alerts at most once, claiming due alerts for delivery and recording how
 it went. What matches and what is sent is decided in ``newsdesk.alerts``; this is only the SQL
-(``AlertsStorage`` in ``store.protocol`` is the interface)."""
+(``AlertsStorage`` in ``store.protocols.alerts`` is the interface)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from newsdesk.store.engine import write_transaction
-from newsdesk.store.protocol import (
+from newsdesk.store.protocols.alerts import (
     INTERRUPTED,
     AlertEntryRow,
     AlertOutcome,

@@ -11,7 +11,7 @@ from sqlalchemy import and_, case, func, select, update
 
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.store.engine import write_transaction
-from newsdesk.store.protocol import EntryQuery
+from newsdesk.store.protocols.refresh import EntryQuery
 from newsdesk.store.schema import categories, entries, feeds
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from newsdesk.errors import NewsdeskError
 from newsdesk.model import Enclosure, StoredEntry
 from newsdesk.store.engine import write_transaction
-from newsdesk.store.protocol import EntryQuery
+from newsdesk.store.protocols.refresh import EntryQuery
 from newsdesk.store.schema import (
     categories,
     entity_mentions,

@@ -16,7 +16,7 @@ from newsdesk.model import Entry
 from newsdesk.process.sanitize import one_line
 from newsdesk.process.urls import canonical_url, is_web_url
 from newsdesk.store.engine import write_transaction
-from newsdesk.store.protocol import FeedState, StoreResult
+from newsdesk.store.protocols.refresh import FeedState, StoreResult
 from newsdesk.store.schema import USER_LABEL, entries, entry_links, entry_tags, feeds
 from newsdesk.store.sql_base import SqlBase
 from newsdesk.util import chunks

@@ -17,7 +17,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 from newsdesk.model import StoredEntry
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.labels import label_filter
-from newsdesk.store.protocol import EntryQuery
+from newsdesk.store.protocols.refresh import EntryQuery
 from newsdesk.store.schema import categories, entries, feeds
 from newsdesk.store.search import match_expression, search_statement
 from newsdesk.store.values import aware_utc

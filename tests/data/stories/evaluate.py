@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from newsdesk.model import Entry
-from newsdesk.store.protocol import FeedState
+from newsdesk.store.protocols.refresh import FeedState
 from newsdesk.store.schema import entries as entries_table
 from newsdesk.store.sql import SqlStore
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from newsdesk.model import Event, FoundEntity
-    from newsdesk.store.protocol import AlertsStorage
+    from newsdesk.store.protocols.alerts import AlertsStorage
 
 __all__ = ["ClusterBatch", "EntryRow", "EntryText", "Facts", "IntelStorage", "Reading"]
 
