@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from newsdesk.web.api.errors import ErrorRenderer
     from newsdesk.web.api.state import ApiContext
 
-# The API modules (and the store under them) are imported in routes(), not here: importing this
-# package must stay cheap, since the CLI loads `newsdesk.web.api.cli` on every command.
+# The API modules are imported in routes(), not here: they import this package's submodules
+# (errors, state …), so importing them from here would tie the package and its modules in a cycle.
 
 __all__ = ["PUBLIC_PREFIXES", "routes"]
 
