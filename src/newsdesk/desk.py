@@ -28,6 +28,7 @@ from newsdesk.refresh import Progress, RefreshReport, refresh_feeds
 from newsdesk.settings import Settings
 from newsdesk.store import EntryQuery, SqlStore, open_store
 from newsdesk.store.entities import Entity
+from newsdesk.store.sync import SyncQuery
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.I)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -318,6 +319,11 @@ class Desk:
 
     def feed_dicts(self) -> list[dict[str, Any]]:
         return [f.as_dict() for f in self.store.list_feeds()]
+
+    def mark_matching(self, query: SyncQuery, read: bool = True) -> int:
+        """Mark every entry a sync query matches read (or unread): a feed's, a category's, a
+        stream's "mark all as read"; how many changed."""
+        return self.store.sync.mark_read(query, read)
 
 
 # -- re-extraction: what Desk.refetch reports ------------------------------------------------
