@@ -203,12 +203,25 @@ def test_console_script_runs() -> None:
     assert result.stdout.startswith("newsdesk ")
 
 
+def test_parsing_imports_nothing_heavy() -> None:
+    """`newsdesk --help` and the parse of every command stay fast: the store, the Desk, the web
+    app, Celery, spaCy and trafilatura are imported by the commands that use them."""
+    code = (
+        "import sys; from newsdesk.cli import build_parser; build_parser(); "
+        "heavy = ('newsdesk.web', 'newsdesk.store', 'newsdesk.desk', 'newsdesk.intel', "
+        "'starlette', 'spacy', 'trafilatura', 'celery', 'sqlalchemy', 'aiohttp'); "
+        "found = sorted(m for m in sys.modules if m.startswith(heavy)); "
+        "assert not found, found"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
 def test_cli_reference_matches_code(monkeypatch: pytest.MonkeyPatch) -> None:
-    from newsdesk.cli import cli_reference_markdown
+    from newsdesk.cli.doc import cli_reference_markdown
 
     monkeypatch.setenv("COLUMNS", "100")
     assert (ROOT / "docs" / "cli.md").read_text() == cli_reference_markdown(), (
-        "regenerate: COLUMNS=100 python -m newsdesk.cli_doc > docs/cli.md"
+        "regenerate: COLUMNS=100 python -m newsdesk.cli.doc > docs/cli.md"
     )
 
 

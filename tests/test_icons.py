@@ -290,7 +290,7 @@ async def test_reading_room_shows_and_serves_icons(
 
 def desk_icon_path(web: httpx.AsyncClient, icon_id: int) -> str:
     app = web._transport.app  # type: ignore[attr-defined]
-    links = app.state.ctx.extras["icon_links"]
+    links = app.state.ctx.icon_links
     found = links.store.icons.get_icon(icon_id)
     assert found is not None
     return str(links.path(found))

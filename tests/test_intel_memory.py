@@ -8,8 +8,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from fakes.memory_intel import MemoryEntry, MemoryIntel
-from newsdesk.entities.found import FoundEntity
 from newsdesk.intel import IntelReport, read_entries, run_intel
+from newsdesk.model import FoundEntity
 from newsdesk.settings import Settings, load_settings
 
 T0 = datetime(2024, 1, 5, 9, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ import feedparser
 from newsdesk.demo import SEED_FEEDS, SOCIAL_FEEDS
 from newsdesk.demo.server import SampleServer
 from newsdesk.parse import parse_opml
-from newsdesk.publish.site import slugify
+from newsdesk.web.site import slugify
 
 
 def test_publish_static_site(

@@ -320,6 +320,12 @@ class Desk:
     def feed_dicts(self) -> list[dict[str, Any]]:
         return [f.as_dict() for f in self.store.list_feeds()]
 
+    def mark_view_read(self, query: EntryQuery, older_than: datetime | None = None) -> int:
+        """Mark read every unread entry of a view (the entries ``query`` filters to), only those
+        published before ``older_than`` when given: the pages' "mark all read"; how many
+        changed."""
+        return self.store.reading.mark_view_read(query, older_than)
+
     def mark_matching(self, query: SyncQuery, read: bool = True) -> int:
         """Mark every entry a sync query matches read (or unread): a feed's, a category's, a
         stream's "mark all as read"; how many changed."""

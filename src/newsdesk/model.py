@@ -249,3 +249,49 @@ def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- what the intelligence stage finds, as the store keeps it (store.entities, store.events) ------
+
+DAY = "day"
+MONTH = "month"
+YEAR = "year"
+PRECISIONS = (DAY, MONTH, YEAR)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One dated event: ``date`` is ISO "YYYY-MM-DD", the first day of the period when the
+    ``precision`` is "month" or "year"; ``position`` is its order in the document (0, 1, …)."""
+
+    date: str
+    precision: str
+    sentence: str
+    position: int
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, not {self.precision!r}")
+
+
+KINDS = ("person", "org", "place")
+
+
+@dataclass(frozen=True, slots=True)
+class FoundEntity:
+    """One entity as found in one document.
+
+    ``key`` is what variants share across documents (normalised, case-folded); ``name`` is the
+    form to show; ``surfaces`` are the forms as written in the document with each run of whitespace
+    written as one space, as the timeline's sentences are (possessives and titles removed), so
+    later stages can find the entity in a sentence; ``first_offset`` is the
+    character offset of the first mention in ``title + "\\n\\n" + text`` (the text alone when the
+    title only repeats its beginning).
+    """
+
+    kind: str
+    key: str
+    name: str
+    surfaces: tuple[str, ...]
+    count: int
+    first_offset: int

@@ -101,7 +101,7 @@ async def api_env(api_template: Template, tmp_path: Path) -> AsyncIterator[ApiEn
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://newsdesk.test") as client:
         yield ApiEnv(client, desk, settings, api_template.key, api_template.server)
-    jobs = app.state.ctx.extras.get("jobs")
+    jobs = app.state.ctx.jobs
     if jobs is not None:
         jobs.wait(timeout=30)
     desk.close()

@@ -21,9 +21,8 @@ from sqlalchemy import insert, update
 from newsdesk.demo import SEED_FEEDS
 from newsdesk.demo.server import SampleServer
 from newsdesk.desk import Desk
-from newsdesk.entities.found import FoundEntity
 from newsdesk.entities.knowledge import make_key
-from newsdesk.model import StoredEntry
+from newsdesk.model import FoundEntity, StoredEntry
 from newsdesk.settings import load_settings
 from newsdesk.store import EntryQuery
 from newsdesk.store.engine import write_transaction

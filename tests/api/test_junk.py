@@ -68,7 +68,7 @@ async def test_no_endpoint_answers_500_or_a_traceback(api_env: ApiEnv) -> None:
     # Wrong credentials are sent on purpose: lift the failed-login limit so every request
     # reaches its handler instead of a 429.
     app = api_env.client._transport.app  # type: ignore[attr-defined]
-    app.state.ctx.extras["api"].limiter.attempts = 10**9
+    app.state.ctx.login_limiter.attempts = 10**9
     paths = _paths(api_env)
     assert len(paths) > 80, "the route table was not found"
     credentials = [
@@ -153,7 +153,7 @@ async def test_out_of_range_input_is_a_4xx_with_our_own_words(api_env: ApiEnv) -
     from newsdesk.web.app import create_app
 
     app = create_app(api_env.settings, desk=api_env.desk, no_auth=True)
-    app.state.ctx.extras["api"].limiter.attempts = 10**9
+    app.state.ctx.login_limiter.attempts = 10**9
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     failures: list[str] = []
     async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:

@@ -57,7 +57,7 @@ def test_native_api_conforms(api_template: Template, tmp_path: Path) -> None:
 
             call()
     finally:
-        jobs = app.state.ctx.extras.get("jobs")
+        jobs = app.state.ctx.jobs
         if jobs is not None:
             jobs.wait(timeout=30)
         desk.close()

@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsdesk.entities import compose
-from newsdesk.entities.found import FoundEntity
-from newsdesk.entities.knowledge import knowledge, make_key
+from newsdesk.entities.knowledge import knowledge
 from newsdesk.entities.resolve import entities_in
+from newsdesk.model import FoundEntity
+from newsdesk.process.names import make_key
 
 
 def spans(text: str, labelled: list[tuple[str, str]]) -> list[tuple[int, int, str]]:

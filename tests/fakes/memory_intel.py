@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from fakes.memory_alerts import MemoryAlerts
-from newsdesk.entities.found import FoundEntity
+from newsdesk.model import Event, FoundEntity
 from newsdesk.store.protocols.intel import EntryRow, EntryText, Facts, IntelStorage, Reading
-from newsdesk.timeline.extract import Event
 
 
 @dataclass(slots=True)

@@ -27,8 +27,7 @@ from starlette.applications import Starlette
 from newsdesk.demo import SEED_FEEDS, SOCIAL_FEEDS
 from newsdesk.demo.server import SampleServer
 from newsdesk.desk import Desk
-from newsdesk.entities.found import FoundEntity
-from newsdesk.model import StoredEntry
+from newsdesk.model import FoundEntity, StoredEntry
 from newsdesk.settings import Settings, load_settings
 from newsdesk.store import EntryQuery
 from newsdesk.store.engine import write_transaction

@@ -191,7 +191,8 @@ def _send_mail(
     settings: Settings, recipients: Sequence[str], subject: str, text: str, html: str
 ) -> None:
     """As ``publish.mail.send_digest``, with the subject folded safely."""
-    from newsdesk.publish.mail import build_message, check_address, send_message
+    from newsdesk.process.addresses import check_address
+    from newsdesk.publish.mail import build_message, send_message
 
     if not settings.smtp_host:
         raise NewsdeskError(

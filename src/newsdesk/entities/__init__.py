@@ -12,7 +12,7 @@ from newsdesk.entities.extractor import (
     compose,
     load_extractor,
 )
-from newsdesk.entities.found import KINDS, FoundEntity
+from newsdesk.model import KINDS, FoundEntity
 
 # Bump when extraction or normalisation changes enough that stored entries should be re-read
 # (the intel stage compares it with entry_intel.version).

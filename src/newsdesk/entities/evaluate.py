@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newsdesk.entities.found import KINDS, FoundEntity
-from newsdesk.entities.knowledge import make_key
+from newsdesk.model import KINDS, FoundEntity
+from newsdesk.process.names import make_key
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,10 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from newsdesk.entities.found import FoundEntity
 from newsdesk.entities.knowledge import knowledge
 from newsdesk.entities.resolve import entities_in
 from newsdesk.errors import NewsdeskError
+from newsdesk.model import FoundEntity
 from newsdesk.settings import Settings
 
 MAX_CHARS = 50_000  # a document is cut (at a space) after this many characters

@@ -15,9 +15,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from newsdesk.entities.found import FoundEntity
-from newsdesk.entities.knowledge import Knowledge, fold, knowledge, make_key
+from newsdesk.entities.knowledge import Knowledge, knowledge
 from newsdesk.entities.words import CONNECTORS, MONTHS_DAYS
+from newsdesk.model import FoundEntity
+from newsdesk.process.names import fold, make_key
 
 LABEL_KINDS: dict[str, str | None] = {
     "PERSON": "person",

@@ -7,12 +7,12 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid
 
 from newsdesk.errors import NewsdeskError
+from newsdesk.process.addresses import check_address
 from newsdesk.settings import Settings
 
 SMTP_TIMEOUT = 30.0
@@ -31,17 +31,6 @@ def build_message(
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
-
-
-def check_address(value: str) -> str:
-    value = value.strip()
-    try:
-        address = Address(addr_spec=value)
-    except (ValueError, IndexError):
-        raise NewsdeskError(f"{value!r} is not an e-mail address") from None
-    if not address.domain or not address.username:
-        raise NewsdeskError(f"{value!r} is not an e-mail address")
-    return value
 
 
 def _require_server(settings: Settings) -> None:

@@ -30,9 +30,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
-from newsdesk.entities.found import KINDS, FoundEntity
-from newsdesk.entities.knowledge import fold, make_key
 from newsdesk.errors import AmbiguousEntityError, EntityNotFoundError, NewsdeskError
+from newsdesk.model import KINDS, FoundEntity
+from newsdesk.process.names import fold, make_key
 from newsdesk.store.schema import entities, entity_mentions, entries, stories
 from newsdesk.util import chunks, iso
 

@@ -13,10 +13,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, Select, delete, func, insert, select
 
 from newsdesk.errors import NewsdeskError
+from newsdesk.model import PRECISIONS, Event
 from newsdesk.store.schema import entities, entries, event_entities, feeds
 from newsdesk.store.schema import events as events_table
-from newsdesk.timeline.dates import PRECISIONS
-from newsdesk.timeline.extract import Event
 from newsdesk.util import chunks, iso
 
 _FEED_TITLE = func.coalesce(feeds.c.custom_title, feeds.c.title, feeds.c.url)

@@ -206,7 +206,7 @@ def check_channels(
     """The channels in stored form. A webhook given no secret keeps the one in ``previous``,
     else gets a random one (every delivery is signed); a masked secret or token (as
     ``as_dict`` shows it) keeps the one in ``previous``."""
-    from newsdesk.publish.mail import check_address
+    from newsdesk.process.addresses import check_address
 
     if not isinstance(channels, Mapping):
         raise NewsdeskError("channels must be an object such as {'webhook': {'url': …}}")

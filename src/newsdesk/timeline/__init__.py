@@ -4,6 +4,7 @@ newsdesk.timeline.export."""
 
 from __future__ import annotations
 
-from newsdesk.timeline.extract import EXTRACTOR_VERSION, MAX_EVENTS, Event, extract_events
+from newsdesk.model import Event
+from newsdesk.timeline.extract import EXTRACTOR_VERSION, MAX_EVENTS, extract_events
 
 __all__ = ["EXTRACTOR_VERSION", "MAX_EVENTS", "Event", "extract_events"]

@@ -17,10 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-DAY = "day"
-MONTH = "month"
-YEAR = "year"
-PRECISIONS = (DAY, MONTH, YEAR)
+from newsdesk.model import DAY, MONTH, YEAR
+
 # Higher is more precise.
 RANK = {YEAR: 0, MONTH: 1, DAY: 2}
 

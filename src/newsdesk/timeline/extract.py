@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from newsdesk.model import Event
 from newsdesk.timeline.dates import (
-    PRECISIONS,
     FoundDate,
     best_date,
     could_hold_date,
@@ -40,21 +40,6 @@ MAX_SENTENCE_SCAN = 4_000
 _URL = re.compile(
     r"(?:https?://|www\.)\S+|[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+", re.IGNORECASE
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One dated event: ``date`` is ISO "YYYY-MM-DD", the first day of the period when the
-    ``precision`` is "month" or "year"; ``position`` is its order in the document (0, 1, …)."""
-
-    date: str
-    precision: str
-    sentence: str
-    position: int
-
-    def __post_init__(self) -> None:
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, not {self.precision!r}")
 
 
 def _mask_urls(sentence: str) -> str:

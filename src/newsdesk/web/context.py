@@ -1,11 +1,12 @@
 """``WebContext``: what every route of the web app shares (settings, the Desk, templates,
-auth helpers). One is made by ``create_app`` and handed to each route module."""
+auth helpers, the app's secrets, refresh jobs, login limiter and icon links). One is made by
+``create_app`` and handed to each route module."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -17,6 +18,12 @@ from newsdesk.desk import Desk
 from newsdesk.settings import Settings
 from newsdesk.store.sql import SqlStore
 from newsdesk.store.users import User
+from newsdesk.web.jobs import RefreshJobs
+
+if TYPE_CHECKING:  # these modules import this one
+    from newsdesk.web.api.state import ApiState
+    from newsdesk.web.auth import LoginLimiter
+    from newsdesk.web.icons import IconLinks
 
 T = TypeVar("T")
 
@@ -27,6 +34,16 @@ class LoginRequired(HTTPException):
 
     def __init__(self) -> None:
         super().__init__(status_code=401, detail="log in to continue")
+
+
+@dataclass
+class FeedSecret:
+    """The secret behind the reader key of the republished feeds (``web.pages.feed_key``) and
+    when it was read (``time.monotonic()``; 0.0: read it again before use), so a key rotated by
+    another process (the CLI) is picked up."""
+
+    value: str
+    read_at: float = 0.0
 
 
 @dataclass
@@ -45,14 +62,23 @@ class WebContext:
       guarded by the session middleware; API prefixes listed in a module's ``PUBLIC_PREFIXES``
       are not, so those modules authenticate requests themselves (tokens, Fever key …).
     - ``ctx.settings`` are the settings loaded at start; never read the environment.
+    - The app's shared parts, made once by ``create_app``: ``csrf_secret`` (``web.guard``),
+      ``feed_secret`` (reader keys), ``jobs`` (the one refresh runner of pages and APIs),
+      ``login_limiter`` (one failed-login budget for every way in), ``icon_links`` and, once
+      ``web.api.routes`` has run, ``api`` (the APIs' state).
     """
 
     settings: Settings
     desk: Desk
     templates: Jinja2Templates
+    csrf_secret: str
+    feed_secret: FeedSecret
+    jobs: RefreshJobs
+    login_limiter: LoginLimiter
+    icon_links: IconLinks
     no_auth: bool = False
     public_prefixes: tuple[str, ...] = ()
-    extras: dict[str, Any] = field(default_factory=dict)
+    api: ApiState | None = None
 
     @property
     def store(self) -> SqlStore:

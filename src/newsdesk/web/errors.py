@@ -1,5 +1,6 @@
-"""How the web app fails safely: ids in paths bounded to what the databases hold, and a bug
-answered with a 500 page that still carries the security headers.
+"""How the web app fails safely: ids in paths bounded to what the databases hold, errors
+answered with pages (``ErrorPages``: unknown ids are 404s, bad input a clear message, never a
+traceback), and a bug answered with a 500 page that still carries the security headers.
 
 ``{name:int}`` in a route matches 0 to 2**31 - 1 only (PostgreSQL's ``integer``; SQLite's ids
 are smaller in practice): a longer number is no route, so a 404, where it used to reach the
@@ -17,8 +18,12 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from starlette.convertors import CONVERTOR_TYPES, IntegerConvertor
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from newsdesk.errors import FeedNotFoundError, NewsdeskError
+from newsdesk.web.context import LoginRequired, WebContext
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -79,3 +84,64 @@ class ServerErrorPages:
                 return
             response = await self.page(Request(scope, receive), exc)
             await response(scope, receive, send)
+
+
+class ErrorPages:
+    """The app's answers to errors, as pages (``error.html``); the APIs' paths (the app's
+    public prefixes) get a JSON 500 instead."""
+
+    def __init__(self, ctx: WebContext) -> None:
+        self.ctx = ctx
+
+    def handlers(self) -> dict[Any, ErrorPage]:
+        """Starlette's ``exception_handlers``."""
+        return {404: self.not_found, HTTPException: self.http_error, NewsdeskError: self.user_error}
+
+    def _page(
+        self, request: Request, title: str, message: str, status: int, **extra: Any
+    ) -> Response:
+        return self.ctx.render(
+            request,
+            "error.html",
+            title=title,
+            message=message,
+            status=status,
+            status_code=status,
+            **extra,
+        )
+
+    async def not_found(self, request: Request, exc: Exception) -> Response:
+        detail = getattr(exc, "detail", None)
+        message = detail if isinstance(detail, str) and detail != "Not Found" else None
+        return self._page(
+            request, "Not found", message or "There is nothing here. It may have been removed.", 404
+        )
+
+    async def http_error(self, request: Request, exc: Exception) -> Response:
+        """A login page for ``LoginRequired`` (``HX-Redirect`` for htmx), else the status."""
+        assert isinstance(exc, HTTPException)
+        if isinstance(exc, LoginRequired):
+            if request.headers.get("hx-request"):
+                return Response(status_code=200, headers={"HX-Redirect": "/login"})
+            return RedirectResponse("/login", status_code=303)
+        if exc.status_code == 404:
+            return await self.not_found(request, exc)
+        return self._page(request, "Error", str(exc.detail), exc.status_code, headers=exc.headers)
+
+    async def user_error(self, request: Request, exc: Exception) -> Response:
+        """Bad input, said plainly: a 400 (a 404 for a feed that is not there)."""
+        status = 404 if isinstance(exc, FeedNotFoundError) else 400
+        return self._page(request, "Error", str(exc), status)
+
+    async def server_error(self, request: Request, exc: Exception) -> Response:
+        """A bug: logged, answered without a traceback (``ServerErrorPages`` calls it)."""
+        log.exception("error serving %s", request.url.path, exc_info=exc)
+        if request.url.path.startswith(self.ctx.public_prefixes):
+            message = "internal error: the server could not answer"
+            return JSONResponse({"error": {"status": 500, "message": message}}, status_code=500)
+        return self._page(
+            request,
+            "Something went wrong",
+            "Newsdesk could not show this page. The error has been logged.",
+            500,
+        )

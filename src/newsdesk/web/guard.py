@@ -88,7 +88,7 @@ class GuardMiddleware:
         self._allowed_hosts = parse_host_names(ctx.settings.allowed_hosts)
 
     def _secret(self) -> str:
-        return str(self.ctx.extras["csrf_secret"])
+        return self.ctx.csrf_secret
 
     async def _users_exist(self) -> bool:
         if not self._has_users:  # once there is a user there always is: ask until then

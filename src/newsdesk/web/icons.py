@@ -18,16 +18,16 @@ import hashlib
 import hmac
 import re
 import time
-from typing import Any
 
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from newsdesk.store.icons import Icon, IconRef
 from newsdesk.store.sql import SqlStore
 from newsdesk.web.context import WebContext
+from newsdesk.web.routing import RouteTable
 
 PUBLIC_PREFIXES = ("/icon/",)
 CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -81,15 +81,6 @@ class IconLinks:
         )
 
 
-def icon_links(extras: dict[str, Any], store: SqlStore) -> IconLinks:
-    """The app's one ``IconLinks`` (made on first use)."""
-    links = extras.get("icon_links")
-    if not isinstance(links, IconLinks):
-        links = IconLinks(store)
-        extras["icon_links"] = links
-    return links
-
-
 def icon_response(icon: Icon, request: Request) -> Response:
     etag = f'"{icon.hash}"'
     headers = {"Cache-Control": CACHE_CONTROL, "ETag": etag}
@@ -100,18 +91,24 @@ def icon_response(icon: Icon, request: Request) -> Response:
     return Response(icon.data, media_type=icon.mime_type, headers=headers)
 
 
+TABLE = RouteTable[WebContext]()
+
+
+@TABLE.route("/icon/{key}", "GET", "HEAD")
+async def icon(request: Request, ctx: WebContext) -> Response:
+    links = ctx.icon_links
+    parsed = links.parse(str(request.path_params.get("key", "")))
+    found = await ctx.run(ctx.store.icons.get_icon, parsed[0]) if parsed else None
+    if parsed is None or found is None:
+        return PlainTextResponse("no such icon", status_code=404)
+    if not hmac.compare_digest(parsed[1], links.key(found.id, found.hash)):
+        return PlainTextResponse("no such icon", status_code=404)
+    return icon_response(found, request)
+
+
 def routes(ctx: WebContext) -> list[BaseRoute]:
-    links = icon_links(ctx.extras, ctx.store)
-    ctx.templates.env.globals["icon_src"] = links.src
-    ctx.templates.env.globals["feed_icon"] = links.img
-
-    async def icon(request: Request) -> Response:
-        parsed = links.parse(str(request.path_params.get("key", "")))
-        found = await ctx.run(ctx.store.icons.get_icon, parsed[0]) if parsed else None
-        if parsed is None or found is None:
-            return PlainTextResponse("no such icon", status_code=404)
-        if not hmac.compare_digest(parsed[1], links.key(found.id, found.hash)):
-            return PlainTextResponse("no such icon", status_code=404)
-        return icon_response(found, request)
-
-    return [Route("/icon/{key}", icon, methods=["GET", "HEAD"])]
+    """The icon route; the templates' ``icon_src`` and ``feed_icon`` come from the app's
+    ``IconLinks`` (``ctx.icon_links``)."""
+    ctx.templates.env.globals["icon_src"] = ctx.icon_links.src
+    ctx.templates.env.globals["feed_icon"] = ctx.icon_links.img
+    return TABLE.routes(ctx)

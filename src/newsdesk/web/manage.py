@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from newsdesk.desk import parse_since
 from newsdesk.errors import FeedNotFoundError, NewsdeskError
@@ -19,8 +19,9 @@ from newsdesk.model import Feed
 from newsdesk.publish.digest import render_digest
 from newsdesk.store import EntryQuery
 from newsdesk.web.context import WebContext
-from newsdesk.web.jobs import RefreshJobs
+from newsdesk.web.jobs import RefreshJob, RefreshJobs
 from newsdesk.web.pages import View, sidebar, with_shared
+from newsdesk.web.routing import RouteTable
 
 MAX_OPML_BYTES = 5 * 1024 * 1024
 DIGEST_SPANS = (
@@ -43,244 +44,265 @@ def feed_status(feed: Feed) -> tuple[str, str]:
     return "new", "not fetched yet"
 
 
+TABLE = RouteTable[WebContext]()
+
+
 def routes(ctx: WebContext) -> list[BaseRoute]:
-    jobs = RefreshJobs(ctx.desk)
-    ctx.extras["jobs"] = jobs
     ctx.templates.env.globals["feed_status"] = feed_status
+    return TABLE.routes(ctx)
 
-    def _job(request: Request) -> Any:
-        raw = request.query_params.get("job", "")
-        return jobs.get(int(raw)) if raw.isdigit() else jobs.running()
 
-    async def subscriptions_page(
-        request: Request, *, error: str | None = None, form: dict[str, str] | None = None
-    ) -> Response:
-        def load() -> dict[str, Any]:
-            return {"feeds": ctx.desk.store.list_feeds(), "categories": ctx.desk.store.categories()}
+def _job(request: Request, jobs: RefreshJobs) -> RefreshJob | None:
+    """The refresh a page asks about (``?job=``), else the one running."""
+    raw = request.query_params.get("job", "")
+    return jobs.get(int(raw)) if raw.isdigit() else jobs.running()
 
-        data = await ctx.run(load)
-        return ctx.render(
+
+async def subscriptions_page(
+    request: Request,
+    ctx: WebContext,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    def load() -> dict[str, Any]:
+        return {"feeds": ctx.desk.store.list_feeds(), "categories": ctx.desk.store.categories()}
+
+    data = await ctx.run(load)
+    return ctx.render(
+        request,
+        "subscriptions.html",
+        title="Subscriptions",
+        feeds=data["feeds"],
+        category_names=[title for _id, title, _n in data["categories"]],
+        error=error,
+        form=form or {},
+        job=_job(request, ctx.jobs),
+        message=request.query_params.get("message"),
+        status_code=400 if error else 200,
+        **await sidebar(ctx),
+    )
+
+
+@TABLE.get("/subscriptions")
+async def subscriptions(request: Request, ctx: WebContext) -> Response:
+    return await subscriptions_page(request, ctx)
+
+
+@TABLE.post("/subscriptions/add")
+async def add(request: Request, ctx: WebContext) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k) or "").strip() for k in ("url", "category", "title")}
+    if not values["url"]:
+        return await subscriptions_page(
             request,
-            "subscriptions.html",
-            title="Subscriptions",
-            feeds=data["feeds"],
-            category_names=[title for _id, title, _n in data["categories"]],
-            error=error,
-            form=form or {},
-            job=_job(request),
-            message=request.query_params.get("message"),
-            status_code=400 if error else 200,
-            **await sidebar(ctx),
+            ctx,
+            error="Give the address of a feed or of a site that links to one.",
+            form=values,
         )
-
-    async def subscriptions(request: Request) -> Response:
-        return await subscriptions_page(request)
-
-    async def add(request: Request) -> Response:
-        form = await request.form()
-        values = {k: str(form.get(k) or "").strip() for k in ("url", "category", "title")}
-        if not values["url"]:
-            return await subscriptions_page(
-                request,
-                error="Give the address of a feed or of a site that links to one.",
-                form=values,
-            )
-        url = values["url"]
-        if "://" not in url:
-            url = "https://" + url
-        try:
-            feed = await ctx.run(
-                ctx.desk.add_feed,
-                url,
-                category=values["category"] or None,
-                title=values["title"] or None,
-            )
-        except NewsdeskError as exc:
-            return await subscriptions_page(request, error=str(exc), form=values)
-        job = jobs.start([feed.id])
-        message = f"Subscribed to {feed.display_title}; fetching it now."
-        target = "/subscriptions?" + urlencode({"message": message, "job": job.id})
-        return RedirectResponse(target, status_code=303)
-
-    async def _feed(request: Request) -> Feed:
-        try:
-            return await ctx.run(ctx.desk.store.get_feed, request.path_params["feed_id"])
-        except FeedNotFoundError:
-            raise HTTPException(404, "There is no such feed.") from None
-
-    async def edit(request: Request) -> Response:
-        feed = await _feed(request)
-        error = None
-        if request.method == "POST":
-            form = await request.form()
-            title = str(form.get("title") or "").strip()
-            category = str(form.get("category") or "").strip()
-            if len(title) > 1000 or len(category) > 300:
-                error = "The title or category is too long."
-            else:
-                await ctx.run(
-                    ctx.desk.store.update_feed,
-                    feed.id,
-                    custom_title=title or None,
-                    category=category or None,
-                )
-                return RedirectResponse(
-                    "/subscriptions?" + urlencode({"message": "Saved."}), status_code=303
-                )
-        categories = await ctx.run(ctx.desk.store.categories)
-        return ctx.render(
-            request,
-            "subscription.html",
-            title=feed.display_title,
-            feed=feed,
-            error=error,
-            category_names=[title for _id, title, _n in categories],
-            status_code=400 if error else 200,
-            **await sidebar(ctx),
+    url = values["url"]
+    if "://" not in url:
+        url = "https://" + url
+    try:
+        feed = await ctx.desk.subscribe(
+            url, category=values["category"] or None, title=values["title"] or None
         )
+    except NewsdeskError as exc:
+        return await subscriptions_page(request, ctx, error=str(exc), form=values)
+    job = ctx.jobs.start([feed.id])
+    message = f"Subscribed to {feed.display_title}; fetching it now."
+    target = "/subscriptions?" + urlencode({"message": message, "job": job.id})
+    return RedirectResponse(target, status_code=303)
 
-    async def remove(request: Request) -> Response:
-        feed = await _feed(request)
-        await ctx.run(ctx.desk.store.remove_feed, feed.id)
-        message = f"Unsubscribed from {feed.display_title}."
-        return RedirectResponse("/subscriptions?" + urlencode({"message": message}), 303)
 
-    async def refresh(request: Request) -> Response:
+async def _feed(request: Request, ctx: WebContext) -> Feed:
+    try:
+        return await ctx.run(ctx.desk.store.get_feed, request.path_params["feed_id"])
+    except FeedNotFoundError:
+        raise HTTPException(404, "There is no such feed.") from None
+
+
+@TABLE.route("/subscriptions/{feed_id:int}", "GET", "POST")
+async def edit(request: Request, ctx: WebContext) -> Response:
+    feed = await _feed(request, ctx)
+    error = None
+    if request.method == "POST":
         form = await request.form()
-        raw = str(form.get("feed") or "")
-        job = jobs.start([int(raw)] if raw.isdigit() else None)
-        if request.headers.get("hx-request"):
-            return ctx.render(request, "_progress.html", job=job)
-        return RedirectResponse(f"/refresh/{job.id}", status_code=303)
-
-    async def refresh_status(request: Request) -> Response:
-        job = jobs.get(request.path_params["job_id"])
-        if job is None:
-            raise HTTPException(404, "There is no such refresh (it may be long finished).")
-        if request.headers.get("hx-request"):
-            return ctx.render(request, "_progress.html", job=job)
-        return ctx.render(request, "refresh.html", title="Refresh", job=job, **await sidebar(ctx))
-
-    async def opml_export(_request: Request) -> Response:
-        text = await ctx.run(ctx.desk.export_opml)
-        stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-        return Response(
-            text,
-            media_type="text/x-opml; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="newsdesk-{stamp}.opml"'},
-        )
-
-    async def opml_import(request: Request) -> Response:
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            return await subscriptions_page(request, error="Choose an OPML file to import.")
-        data = await upload.read(MAX_OPML_BYTES + 1)
-        if len(data) > MAX_OPML_BYTES:
-            return await subscriptions_page(request, error="That OPML file is too large.")
-        try:
-            report = await ctx.run(ctx.desk.import_opml, data)
-        except NewsdeskError as exc:
-            return await subscriptions_page(request, error=f"Cannot import that file: {exc}")
-        message = f"Imported {len(report.added)} feeds ({len(report.skipped)} skipped)."
-        return RedirectResponse("/subscriptions?" + urlencode({"message": message}), 303)
-
-    async def saved_create(request: Request) -> Response:
-        form = await request.form()
-        filters = {
-            k: str(form.get(k) or "").strip()
-            for k in ("category", "feed", "kind", "since", "until", "entity")
-            if str(form.get(k) or "").strip()
-        }
-        query = str(form.get("q") or "")
-        try:
+        title = str(form.get("title") or "").strip()
+        category = str(form.get("category") or "").strip()
+        if len(title) > 1000 or len(category) > 300:
+            error = "The title or category is too long."
+        else:
             await ctx.run(
-                ctx.store.saved_searches.save_search, str(form.get("name") or query), query, filters
+                ctx.desk.store.update_feed,
+                feed.id,
+                custom_title=title or None,
+                category=category or None,
             )
-        except NewsdeskError as exc:
-            raise HTTPException(400, str(exc)) from None
-        return RedirectResponse("/search?" + urlencode({"q": query, **filters}), 303)
-
-    async def saved_delete(request: Request) -> Response:
-        if not await ctx.run(
-            ctx.store.saved_searches.delete_saved_search, request.path_params["search_id"]
-        ):
-            raise HTTPException(404, "There is no such saved search.")
-        return RedirectResponse("/search", 303)
-
-    async def digest(request: Request) -> Response:
-        params = request.query_params
-        span = params.get("since", "24h").strip() or "24h"
-        fmt = params.get("format", "html")
-        fmt = fmt if fmt in ("html", "markdown", "text") else "html"
-        chosen = [c for c in params.getlist("category") if c]
-        try:
-            since = parse_since(span)
-        except NewsdeskError as exc:
-            return ctx.render(
-                request,
-                "digest.html",
-                title="Digest",
-                error=str(exc),
-                since=span,
-                fmt=fmt,
-                chosen=chosen,
-                spans=DIGEST_SPANS,
-                items=[],
-                source="",
-                status_code=400,
-                **await sidebar(ctx),
+            return RedirectResponse(
+                "/subscriptions?" + urlencode({"message": "Saved."}), status_code=303
             )
+    categories = await ctx.run(ctx.desk.store.categories)
+    return ctx.render(
+        request,
+        "subscription.html",
+        title=feed.display_title,
+        feed=feed,
+        error=error,
+        category_names=[title for _id, title, _n in categories],
+        status_code=400 if error else 200,
+        **await sidebar(ctx),
+    )
 
-        def load() -> tuple[list[Any], str]:
-            found = []
-            wanted: list[str | None] = list(chosen) or [None]
-            for category in wanted:
-                found.extend(
-                    ctx.desk.entries(EntryQuery(since=since, category=category, limit=500))
-                )
-            found.sort(key=lambda e: (e.published, e.id), reverse=True)
-            return with_shared(ctx, found), render_digest(found, fmt, ctx.desk.shared_articles)
 
-        items, source = await ctx.run(load)
-        if params.get("download"):
-            suffix = {"html": "html", "markdown": "md", "text": "txt"}[fmt]
-            media = {"html": "text/html", "markdown": "text/markdown", "text": "text/plain"}[fmt]
-            stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-            return Response(
-                source,
-                media_type=f"{media}; charset=utf-8",
-                headers={
-                    "Content-Disposition": f'attachment; filename="digest-{stamp}.{suffix}"',
-                    # A downloaded HTML digest must not run anything if opened from our origin.
-                    "Content-Security-Policy": "sandbox; default-src 'none'; img-src *",
-                },
-            )
+@TABLE.post("/subscriptions/{feed_id:int}/remove")
+async def remove(request: Request, ctx: WebContext) -> Response:
+    feed = await _feed(request, ctx)
+    await ctx.run(ctx.desk.store.remove_feed, feed.id)
+    message = f"Unsubscribed from {feed.display_title}."
+    return RedirectResponse("/subscriptions?" + urlencode({"message": message}), 303)
+
+
+@TABLE.post("/refresh")
+async def refresh(request: Request, ctx: WebContext) -> Response:
+    form = await request.form()
+    raw = str(form.get("feed") or "")
+    job = ctx.jobs.start([int(raw)] if raw.isdigit() else None)
+    if request.headers.get("hx-request"):
+        return ctx.render(request, "_progress.html", job=job)
+    return RedirectResponse(f"/refresh/{job.id}", status_code=303)
+
+
+@TABLE.get("/refresh/{job_id:int}")
+async def refresh_status(request: Request, ctx: WebContext) -> Response:
+    job = ctx.jobs.get(request.path_params["job_id"])
+    if job is None:
+        raise HTTPException(404, "There is no such refresh (it may be long finished).")
+    if request.headers.get("hx-request"):
+        return ctx.render(request, "_progress.html", job=job)
+    return ctx.render(request, "refresh.html", title="Refresh", job=job, **await sidebar(ctx))
+
+
+@TABLE.get("/opml")
+async def opml_export(_request: Request, ctx: WebContext) -> Response:
+    text = await ctx.run(ctx.desk.export_opml)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    return Response(
+        text,
+        media_type="text/x-opml; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="newsdesk-{stamp}.opml"'},
+    )
+
+
+@TABLE.post("/opml")
+async def opml_import(request: Request, ctx: WebContext) -> Response:
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return await subscriptions_page(request, ctx, error="Choose an OPML file to import.")
+    data = await upload.read(MAX_OPML_BYTES + 1)
+    if len(data) > MAX_OPML_BYTES:
+        return await subscriptions_page(request, ctx, error="That OPML file is too large.")
+    try:
+        report = await ctx.run(ctx.desk.import_opml, data)
+    except NewsdeskError as exc:
+        return await subscriptions_page(request, ctx, error=f"Cannot import that file: {exc}")
+    message = f"Imported {len(report.added)} feeds ({len(report.skipped)} skipped)."
+    return RedirectResponse("/subscriptions?" + urlencode({"message": message}), 303)
+
+
+@TABLE.post("/saved-searches")
+async def saved_create(request: Request, ctx: WebContext) -> Response:
+    form = await request.form()
+    filters = {
+        k: str(form.get(k) or "").strip()
+        for k in ("category", "feed", "kind", "since", "until", "entity")
+        if str(form.get(k) or "").strip()
+    }
+    query = str(form.get("q") or "")
+    try:
+        await ctx.run(
+            ctx.store.saved_searches.save_search, str(form.get("name") or query), query, filters
+        )
+    except NewsdeskError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return RedirectResponse("/search?" + urlencode({"q": query, **filters}), 303)
+
+
+@TABLE.post("/saved-searches/{search_id:int}/delete")
+async def saved_delete(request: Request, ctx: WebContext) -> Response:
+    if not await ctx.run(
+        ctx.store.saved_searches.delete_saved_search, request.path_params["search_id"]
+    ):
+        raise HTTPException(404, "There is no such saved search.")
+    return RedirectResponse("/search", 303)
+
+
+def _digest_items(
+    ctx: WebContext, since: datetime | None, chosen: list[str], fmt: str
+) -> tuple[list[Any], str]:
+    """The entries since ``since`` in the chosen categories (all without), newest first, and
+    the digest of them in ``fmt``."""
+    found = []
+    wanted: list[str | None] = list(chosen) or [None]
+    for category in wanted:
+        found.extend(ctx.desk.entries(EntryQuery(since=since, category=category, limit=500)))
+    found.sort(key=lambda e: (e.published, e.id), reverse=True)
+    return with_shared(ctx, found), render_digest(found, fmt, ctx.desk.shared_articles)
+
+
+def _digest_file(source: str, fmt: str) -> Response:
+    suffix = {"html": "html", "markdown": "md", "text": "txt"}[fmt]
+    media = {"html": "text/html", "markdown": "text/markdown", "text": "text/plain"}[fmt]
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    return Response(
+        source,
+        media_type=f"{media}; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="digest-{stamp}.{suffix}"',
+            # A downloaded HTML digest must not run anything if opened from our origin.
+            "Content-Security-Policy": "sandbox; default-src 'none'; img-src *",
+        },
+    )
+
+
+@TABLE.get("/digest")
+async def digest(request: Request, ctx: WebContext) -> Response:
+    params = request.query_params
+    span = params.get("since", "24h").strip() or "24h"
+    fmt = params.get("format", "html")
+    fmt = fmt if fmt in ("html", "markdown", "text") else "html"
+    chosen = [c for c in params.getlist("category") if c]
+    page: dict[str, Any] = {
+        "title": "Digest",
+        "since": span,
+        "fmt": fmt,
+        "chosen": chosen,
+        "spans": DIGEST_SPANS,
+    }
+    try:
+        since = parse_since(span)
+    except NewsdeskError as exc:
         return ctx.render(
             request,
             "digest.html",
-            title="Digest",
-            since=span,
-            fmt=fmt,
-            chosen=chosen,
-            spans=DIGEST_SPANS,
-            items=items,
-            source=source,
-            view=View(),
-            error=None,
+            error=str(exc),
+            items=[],
+            source="",
+            status_code=400,
+            **page,
             **await sidebar(ctx),
         )
-
-    return [
-        Route("/subscriptions", subscriptions),
-        Route("/subscriptions/add", add, methods=["POST"]),
-        Route("/subscriptions/{feed_id:int}", edit, methods=["GET", "POST"]),
-        Route("/subscriptions/{feed_id:int}/remove", remove, methods=["POST"]),
-        Route("/refresh", refresh, methods=["POST"]),
-        Route("/refresh/{job_id:int}", refresh_status),
-        Route("/opml", opml_export),
-        Route("/opml", opml_import, methods=["POST"]),
-        Route("/saved-searches", saved_create, methods=["POST"]),
-        Route("/saved-searches/{search_id:int}/delete", saved_delete, methods=["POST"]),
-        Route("/digest", digest),
-    ]
+    items, source = await ctx.run(_digest_items, ctx, since, chosen, fmt)
+    if params.get("download"):
+        return _digest_file(source, fmt)
+    return ctx.render(
+        request,
+        "digest.html",
+        items=items,
+        source=source,
+        view=View(),
+        error=None,
+        **page,
+        **await sidebar(ctx),
+    )

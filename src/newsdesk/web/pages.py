@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -16,17 +16,19 @@ from urllib.parse import quote, urlencode
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from newsdesk.desk import parse_since
 from newsdesk.errors import EntryNotFoundError, NewsdeskError
 from newsdesk.model import StoredEntry
 from newsdesk.publish.digest import Shared
 from newsdesk.store import EntryQuery
+from newsdesk.store.entities import Entity
 from newsdesk.store.search import query_words
 from newsdesk.web.context import WebContext
 from newsdesk.web.intel.lookup import entity_choices, entry_intel
 from newsdesk.web.intel.river import group_stories
+from newsdesk.web.routing import RouteTable
 
 PAGE_SIZE = 30
 MAX_FEED_MENU = 500
@@ -108,11 +110,11 @@ def syndication_key(secret: str) -> str:
 
 def feed_key(ctx: WebContext) -> str:
     """The key that lets a feed reader (no session) fetch the republished feeds."""
-    read_at = float(ctx.extras.get("feed_secret_read_at", 0.0))
-    if time.monotonic() - read_at > FEED_SECRET_SECONDS:
-        ctx.extras["feed_secret"] = ctx.store.users.server_secret(FEED_SECRET)
-        ctx.extras["feed_secret_read_at"] = time.monotonic()
-    return syndication_key(str(ctx.extras["feed_secret"]))
+    secret = ctx.feed_secret
+    if time.monotonic() - secret.read_at > FEED_SECRET_SECONDS:
+        secret.value = ctx.store.users.server_secret(FEED_SECRET)
+        secret.read_at = time.monotonic()
+    return syndication_key(secret.value)
 
 
 class FeedQuery:
@@ -166,294 +168,350 @@ async def sidebar(ctx: WebContext) -> dict[str, Any]:
     return await ctx.run(load)
 
 
+TABLE = RouteTable[WebContext]()
+
+
 def routes(ctx: WebContext) -> list[BaseRoute]:
-    async def river(request: Request, view: View, extra: dict[str, Any] | None = None) -> Response:
-        show = _show(request)
-        page = _page(request)
-        query = view.query(show)
-        query.limit = PAGE_SIZE + 1
-        query.offset = (page - 1) * PAGE_SIZE
+    return TABLE.routes(ctx)
 
-        def load() -> tuple[list[tuple[StoredEntry, list[Shared]]], bool, dict[int, Any]]:
-            found = ctx.desk.entries(query)
-            shown = found[:PAGE_SIZE]
-            cards: dict[int, Any] = {}
-            if ctx.settings.story_river and shown:
-                shown, cards = group_stories(
-                    ctx.desk.store, shown, view.query(show), first_page=page == 1
-                )
-            return with_shared(ctx, shown), len(found) > PAGE_SIZE, cards
 
-        items, more, stories = await ctx.run(load)
-        params = {"show": show, "page": page + 1}
-        next_url = f"{view.path}?{urlencode(params)}" if more else None
-        variables: dict[str, Any] = {
-            "items": items,
-            "view": view,
-            "show": show,
-            "page": page,
-            "next_url": next_url,
-            "stories": stories,
-        }
-        if request.headers.get("hx-request") and page > 1:
-            return ctx.render(request, "_cards.html", **variables)
+async def river(
+    request: Request, ctx: WebContext, view: View, extra: dict[str, Any] | None = None
+) -> Response:
+    """A page of a view's entries (one card per story with ``story_river``); the next pages
+    come as bare cards for infinite scroll."""
+    show = _show(request)
+    page = _page(request)
+    query = view.query(show)
+    query.limit = PAGE_SIZE + 1
+    query.offset = (page - 1) * PAGE_SIZE
+
+    def load() -> tuple[list[tuple[StoredEntry, list[Shared]]], bool, dict[int, Any]]:
+        found = ctx.desk.entries(query)
+        shown = found[:PAGE_SIZE]
+        cards: dict[int, Any] = {}
+        if ctx.settings.story_river and shown:
+            shown, cards = group_stories(
+                ctx.desk.store, shown, view.query(show), first_page=page == 1
+            )
+        return with_shared(ctx, shown), len(found) > PAGE_SIZE, cards
+
+    items, more, stories = await ctx.run(load)
+    params = {"show": show, "page": page + 1}
+    next_url = f"{view.path}?{urlencode(params)}" if more else None
+    variables: dict[str, Any] = {
+        "items": items,
+        "view": view,
+        "show": show,
+        "page": page,
+        "next_url": next_url,
+        "stories": stories,
+    }
+    if request.headers.get("hx-request") and page > 1:
+        return ctx.render(request, "_cards.html", **variables)
+    return ctx.render(
+        request,
+        "river.html",
+        title=view.heading(show),
+        feed_links=feed_links(ctx, view.syndication_path(), view.title),
+        shows=SHOWS,
+        older_than=list(OLDER_THAN),
+        **variables,
+        **(extra or {}),
+        **await sidebar(ctx),
+    )
+
+
+@TABLE.get("/")
+async def home(request: Request, ctx: WebContext) -> Response:
+    return await river(request, ctx, View())
+
+
+@TABLE.get("/category/{name:path}")
+async def category(request: Request, ctx: WebContext) -> Response:
+    name = request.path_params["name"]
+    found = await ctx.run(ctx.store.reading.feeds_in_category, name)
+    if not found:
+        raise HTTPException(404, f"There is no category named {name!r}.")
+    return await river(request, ctx, View("category", name, name), {"category_feeds": found})
+
+
+@TABLE.get("/feed/{feed_id:int}")
+async def feed(request: Request, ctx: WebContext) -> Response:
+    feed_id = request.path_params["feed_id"]
+    found = await ctx.run(ctx.desk.store.get_feed, feed_id)
+    view = View("feed", str(feed_id), found.display_title)
+    return await river(request, ctx, view, {"feed": found})
+
+
+@TABLE.get("/tag/{name:path}")
+async def tag(request: Request, ctx: WebContext) -> Response:
+    name = request.path_params["name"]
+    return await river(request, ctx, View("tag", name, "#" + name))
+
+
+@TABLE.get("/categories")
+async def categories_page(request: Request, ctx: WebContext) -> Response:
+    def load() -> list[tuple[int, str, list[Any]]]:
+        every = ctx.desk.store.list_feeds()
+        return [
+            (cid, title, [f for f in every if f.category == title])
+            for cid, title, _count in ctx.desk.store.categories()
+        ] + [(0, "", [f for f in every if not f.category])]
+
+    groups = await ctx.run(load)
+    return ctx.render(
+        request, "categories.html", title="Categories", groups=groups, **await sidebar(ctx)
+    )
+
+
+def _entry_or_404(ctx: WebContext, entry_id: int) -> StoredEntry:
+    try:
+        return ctx.desk.store.get_entry(entry_id)
+    except NewsdeskError:
+        raise HTTPException(404, f"There is no entry {entry_id}.") from None
+
+
+def _entry_data(ctx: WebContext, entry_id: int, view: View) -> dict[str, Any]:
+    """An entry's page (marking it read): what it shares, related entries, its neighbours in
+    ``view``, its story, entities and events."""
+    entry = _entry_or_404(ctx, entry_id)
+    if not entry.read:
+        ctx.desk.mark([entry.id], read=True)
+    related = (
+        ctx.desk.entries(EntryQuery(ids=entry.related[:20], limit=20)) if entry.related else []
+    )
+    newer, older = ctx.store.reading.adjacent_entries(entry, view.query("all"))
+    return {
+        "entry": entry,
+        "shared": ctx.desk.shared_articles(entry),
+        "related": related,
+        "newer": newer,
+        "older": older,
+        **entry_intel(ctx.desk.store, entry),
+    }
+
+
+@TABLE.get("/entry/{entry_id:int}")
+async def entry_page(request: Request, ctx: WebContext) -> Response:
+    entry_id = request.path_params["entry_id"]
+    view = parse_view(request.query_params.get("in"))
+    data = await ctx.run(_entry_data, ctx, entry_id, view)
+    return ctx.render(
+        request,
+        "entry.html",
+        title=data["entry"].title or data["entry"].feed_title or "Entry",
+        view=view,
+        refetched=request.query_params.get("refetched"),
+        **data,
+        **await sidebar(ctx),
+    )
+
+
+def _apply_toggle(
+    ctx: WebContext, entry_id: int, flag: str, raw: str, story_id: int | None
+) -> StoredEntry:
+    """Set (``raw`` "1" or "0") or flip an entry's ``read`` or ``starred``; with ``story_id``,
+    mark every member of the entry's story (its card stands for them all)."""
+    entry = _entry_or_404(ctx, entry_id)
+    current = getattr(entry, flag)
+    value = {"1": True, "0": False}.get(raw, not current)
+    if story_id is not None and entry.story_id != story_id:
+        raise HTTPException(400, f"Entry {entry_id} is not in story {story_id}.")
+    if story_id is not None:
+        ctx.desk.mark_story(story_id, value)
+    elif flag == "read":
+        ctx.desk.mark([entry.id], read=value)
+    else:
+        ctx.desk.mark([entry.id], starred=value)
+    setattr(entry, flag, value)
+    return entry
+
+
+async def toggle(request: Request, ctx: WebContext, flag: str) -> Response:
+    entry_id = request.path_params["entry_id"]
+    form = await request.form()
+    raw = str(form.get("value", ""))
+    story_raw = str(form.get("story", ""))
+    story_id = int(story_raw) if flag == "read" and story_raw.isdigit() else None
+    entry = await ctx.run(_apply_toggle, ctx, entry_id, flag, raw, story_id)
+    if request.headers.get("hx-request"):
         return ctx.render(
             request,
-            "river.html",
-            title=view.heading(show),
-            feed_links=feed_links(ctx, view.syndication_path(), view.title),
-            shows=SHOWS,
-            older_than=list(OLDER_THAN),
-            **variables,
-            **(extra or {}),
-            **await sidebar(ctx),
+            "_actions.html",
+            entry=entry,
+            view=parse_view(None),
+            marked_story=story_id,
         )
+    return RedirectResponse(_back(request, form.get("next")), status_code=303)
 
-    async def home(request: Request) -> Response:
-        return await river(request, View())
 
-    async def category(request: Request) -> Response:
-        name = request.path_params["name"]
-        found = await ctx.run(ctx.store.reading.feeds_in_category, name)
-        if not found:
-            raise HTTPException(404, f"There is no category named {name!r}.")
-        return await river(request, View("category", name, name), {"category_feeds": found})
+@TABLE.post("/entry/{entry_id:int}/read")
+async def read_toggle(request: Request, ctx: WebContext) -> Response:
+    return await toggle(request, ctx, "read")
 
-    async def feed(request: Request) -> Response:
-        feed_id = request.path_params["feed_id"]
-        found = await ctx.run(ctx.desk.store.get_feed, feed_id)
-        view = View("feed", str(feed_id), found.display_title)
-        return await river(request, view, {"feed": found})
 
-    async def tag(request: Request) -> Response:
-        name = request.path_params["name"]
-        return await river(request, View("tag", name, "#" + name))
+@TABLE.post("/entry/{entry_id:int}/star")
+async def star_toggle(request: Request, ctx: WebContext) -> Response:
+    return await toggle(request, ctx, "starred")
 
-    async def categories_page(request: Request) -> Response:
-        def load() -> list[tuple[int, str, list[Any]]]:
-            every = ctx.desk.store.list_feeds()
-            return [
-                (cid, title, [f for f in every if f.category == title])
-                for cid, title, _count in ctx.desk.store.categories()
-            ] + [(0, "", [f for f in every if not f.category])]
 
-        groups = await ctx.run(load)
-        return ctx.render(
-            request, "categories.html", title="Categories", groups=groups, **await sidebar(ctx)
-        )
+@TABLE.post("/entry/{entry_id:int}/refetch")
+async def refetch(request: Request, ctx: WebContext) -> Response:
+    """Re-extract: the entry's page (or the pages a post shares) fetched anew, its text
+    extracted again; back to the entry page, which says how it went."""
+    entry_id = request.path_params["entry_id"]
+    form = await request.form()
+    try:
+        report = await ctx.desk.refetch_async([entry_id])
+    except EntryNotFoundError:
+        raise HTTPException(404, f"There is no entry {entry_id}.") from None
+    outcome = "failed" if report.failed else "done"
+    query = {"in": str(form.get("in") or ""), "refetched": outcome}
+    target = f"/entry/{entry_id}?" + urlencode({k: v for k, v in query.items() if v})
+    return RedirectResponse(target, status_code=303)
 
-    async def entry_page(request: Request) -> Response:
-        entry_id = request.path_params["entry_id"]
-        view = parse_view(request.query_params.get("in"))
 
-        def load() -> dict[str, Any]:
-            try:
-                entry = ctx.desk.store.get_entry(entry_id)
-            except NewsdeskError:
-                raise HTTPException(404, f"There is no entry {entry_id}.") from None
-            if not entry.read:
-                ctx.desk.store.set_flags([entry.id], read=True)
-            related = (
-                ctx.desk.entries(EntryQuery(ids=entry.related[:20], limit=20))
-                if entry.related
-                else []
-            )
-            newer, older = ctx.store.reading.adjacent_entries(entry, view.query("all"))
-            return {
-                "entry": entry,
-                "shared": ctx.desk.shared_articles(entry),
-                "related": related,
-                "newer": newer,
-                "older": older,
-                **entry_intel(ctx.desk.store, entry),
-            }
+@TABLE.post("/mark-read")
+async def mark_all_read(request: Request, ctx: WebContext) -> Response:
+    form = await request.form()
+    view = parse_view(str(form.get("in") or "all"))
+    span = OLDER_THAN.get(str(form.get("older_than") or ""))
+    cutoff = datetime.now(UTC) - span if span else None
+    count = await ctx.run(ctx.desk.mark_view_read, view.query("all"), cutoff)
+    target = view.path + ("?" + urlencode({"marked": count}))
+    return RedirectResponse(target, status_code=303)
 
-        data = await ctx.run(load)
-        return ctx.render(
-            request,
-            "entry.html",
-            title=data["entry"].title or data["entry"].feed_title or "Entry",
-            view=view,
-            refetched=request.query_params.get("refetched"),
-            **data,
-            **await sidebar(ctx),
-        )
 
-    async def refetch(request: Request) -> Response:
-        """Re-extract: the entry's page (or the pages a post shares) fetched anew, its text
-        extracted again; back to the entry page, which says how it went."""
-        entry_id = request.path_params["entry_id"]
-        form = await request.form()
-        try:
-            report = await ctx.desk.refetch_async([entry_id])
-        except EntryNotFoundError:
-            raise HTTPException(404, f"There is no entry {entry_id}.") from None
-        outcome = "failed" if report.failed else "done"
-        query = {"in": str(form.get("in") or ""), "refetched": outcome}
-        target = f"/entry/{entry_id}?" + urlencode({k: v for k, v in query.items() if v})
-        return RedirectResponse(target, status_code=303)
+SEARCH_FILTERS = ("category", "feed", "kind", "since", "until")
 
-    async def toggle(request: Request, flag: str) -> Response:
-        entry_id = request.path_params["entry_id"]
-        form = await request.form()
-        raw = str(form.get("value", ""))
 
-        story_raw = str(form.get("story", ""))
-        story_id = int(story_raw) if flag == "read" and story_raw.isdigit() else None
+@dataclass(slots=True)
+class SearchForm:
+    """What the search page was asked: the words, the filters as typed, the query they make,
+    the entity chosen, what was wrong with them, and whether a story's matches come as one
+    card."""
 
-        def apply() -> StoredEntry:
-            try:
-                entry = ctx.desk.store.get_entry(entry_id)
-            except NewsdeskError:
-                raise HTTPException(404, f"There is no entry {entry_id}.") from None
-            current = getattr(entry, flag)
-            value = {"1": True, "0": False}.get(raw, not current)
-            if story_id is not None and entry.story_id != story_id:
-                raise HTTPException(400, f"Entry {entry_id} is not in story {story_id}.")
-            if story_id is not None:
-                ctx.desk.mark_story(story_id, value)  # a story's card stands for every member
-            else:
-                ctx.desk.store.set_flags([entry.id], **{flag: value})
-            setattr(entry, flag, value)
-            return entry
+    text: str
+    page: int
+    filters: dict[str, str]
+    query: EntryQuery
+    grouped: bool
+    entity: Entity | None = None
+    errors: list[str] = field(default_factory=list)
 
-        entry = await ctx.run(apply)
-        if request.headers.get("hx-request"):
-            return ctx.render(
-                request,
-                "_actions.html",
-                entry=entry,
-                view=parse_view(None),
-                marked_story=story_id,
-            )
-        return RedirectResponse(_back(request, form.get("next")), status_code=303)
+    @property
+    def chosen(self) -> dict[str, str]:
+        return {k: v for k, v in self.filters.items() if v}
 
-    async def read_toggle(request: Request) -> Response:
-        return await toggle(request, "read")
 
-    async def star_toggle(request: Request) -> Response:
-        return await toggle(request, "starred")
-
-    async def mark_all_read(request: Request) -> Response:
-        form = await request.form()
-        view = parse_view(str(form.get("in") or "all"))
-        span = OLDER_THAN.get(str(form.get("older_than") or ""))
-        cutoff = datetime.now(UTC) - span if span else None
-        count = await ctx.run(ctx.store.reading.mark_view_read, view.query("all"), cutoff)
-        target = view.path + ("?" + urlencode({"marked": count}))
-        return RedirectResponse(target, status_code=303)
-
-    async def search(request: Request) -> Response:
-        params = request.query_params
-        text = params.get("q", "").strip()
-        page = _page(request)
-        filters = {
-            "category": params.get("category", "").strip(),
-            "feed": params.get("feed", "").strip(),
-            "kind": params.get("kind", "").strip(),
-            "since": params.get("since", "").strip(),
-            "until": params.get("until", "").strip(),
-            "entity": params.get("entity", "").strip()[:200],
-        }
-        errors: list[str] = []
-        query = EntryQuery(limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
-        entity = None
-        if filters["entity"]:
-            try:
-                entity = await ctx.run(ctx.desk.store.entities.resolve, filters["entity"])
-                query.entity_id = entity.id
-            except NewsdeskError as exc:
-                errors.append(f"Entity: {exc}")
-        query.category = filters["category"] or None
-        if filters["feed"]:
-            if filters["feed"].isdigit():
-                query.feed_id = int(filters["feed"])
-            else:
-                errors.append("Choose a feed from the list.")
-        if filters["kind"] in ("post", "article"):
-            query.kind = filters["kind"]
-        for name in ("since", "until"):
-            if filters[name]:
-                try:
-                    setattr(query, name, parse_since(filters[name]))
-                except NewsdeskError as exc:
-                    errors.append(f"{name.capitalize()}: {exc}")
+async def read_search_form(request: Request, ctx: WebContext) -> SearchForm:
+    params = request.query_params
+    page = _page(request)
+    filters = {name: params.get(name, "").strip() for name in SEARCH_FILTERS}
+    filters["entity"] = params.get("entity", "").strip()[:200]
+    form = SearchForm(
+        text=params.get("q", "").strip(),
+        page=page,
+        filters=filters,
+        query=EntryQuery(limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE),
         # A story's matches come as one card (as in the river) unless asked for one by one.
-        grouped = params.get("group", "story") != "none"
-        items: list[tuple[StoredEntry, list[Shared]]] = []
-        matches: dict[int, list[StoredEntry]] = {}
-        more = False
-        if (text or entity) and not errors:
-
-            def run() -> tuple[list[tuple[StoredEntry, list[Shared]]], bool]:
-                # An entity alone lists its entries, newest first; with words, best matches.
-                found = ctx.desk.search(text, query) if text else ctx.desk.entries(query)
-                shown = found[:PAGE_SIZE]
-                if grouped:
-                    groups = ctx.desk.story_groups(shown, lead_first=False)
-                    matches.update((g.head.id, g.members) for g in groups if g.members)
-                    shown = [g.head for g in groups]
-                return with_shared(ctx, shown), len(found) > PAGE_SIZE
-
+        grouped=params.get("group", "story") != "none",
+    )
+    query = form.query
+    if filters["entity"]:
+        try:
+            form.entity = await ctx.run(ctx.desk.resolve_entity, filters["entity"])
+            query.entity_id = form.entity.id
+        except NewsdeskError as exc:
+            form.errors.append(f"Entity: {exc}")
+    query.category = filters["category"] or None
+    if filters["feed"]:
+        if filters["feed"].isdigit():
+            query.feed_id = int(filters["feed"])
+        else:
+            form.errors.append("Choose a feed from the list.")
+    if filters["kind"] in ("post", "article"):
+        query.kind = filters["kind"]
+    for name in ("since", "until"):
+        if filters[name]:
             try:
-                items, more = await ctx.run(run)
+                setattr(query, name, parse_since(filters[name]))
             except NewsdeskError as exc:
-                errors.append(str(exc))
-        base = {"q": text, **{k: v for k, v in filters.items() if v}}
-        if not grouped:
-            base["group"] = "none"
-        next_url = "/search?" + urlencode({**base, "page": page + 1}) if more else None
-        variables: dict[str, Any] = {
-            "items": items,
-            "next_url": next_url,
-            "view": View(),
-            "words": query_words(text),
-            "matches": matches,
-            "grouped": grouped,
-        }
-        if request.headers.get("hx-request") and page > 1:
-            return ctx.render(request, "_cards.html", **variables)
-        # A menu of every feed is useless (and slow) past a few hundred: then none is shown.
-        feeds = await ctx.run(ctx.store.reading.feed_choices, MAX_FEED_MENU + 1)
-        if len(feeds) > MAX_FEED_MENU:
-            feeds = []
-        entity_names = await ctx.run(entity_choices, ctx.desk.store)
-        side = await sidebar(ctx)
-        chosen = {k: v for k, v in filters.items() if v}
-        saved = next(
-            (s for s in side["saved_searches"] if s.query == text and s.filters == chosen), None
-        )
-        title = f"Search: {text}" if text else "Search"
-        if entity is not None and not text:
-            title = f"Search: {entity.name}"
-        return ctx.render(
-            request,
-            "search.html",
-            title=f"Saved search: {saved.name}" if saved is not None else title,
-            q=text,
-            entity=entity,
-            filters=filters,
-            errors=errors,
-            feeds=feeds,
-            entity_names=entity_names,
-            status_code=400 if errors else 200,
-            **variables,
-            **side,
-        )
+                form.errors.append(f"{name.capitalize()}: {exc}")
+    return form
 
-    return [
-        Route("/", home),
-        Route("/category/{name:path}", category),
-        Route("/feed/{feed_id:int}", feed),
-        Route("/tag/{name:path}", tag),
-        Route("/categories", categories_page),
-        Route("/entry/{entry_id:int}", entry_page),
-        Route("/entry/{entry_id:int}/read", read_toggle, methods=["POST"]),
-        Route("/entry/{entry_id:int}/star", star_toggle, methods=["POST"]),
-        Route("/entry/{entry_id:int}/refetch", refetch, methods=["POST"]),
-        Route("/mark-read", mark_all_read, methods=["POST"]),
-        Route("/search", search),
-    ]
+
+def run_search(
+    ctx: WebContext, form: SearchForm, matches: dict[int, list[StoredEntry]]
+) -> tuple[list[tuple[StoredEntry, list[Shared]]], bool]:
+    """A page of matches (and whether there are more); with ``form.grouped`` one card per
+    story, its other matches put in ``matches`` under the card's entry id."""
+    # An entity alone lists its entries, newest first; with words, best matches.
+    found = ctx.desk.search(form.text, form.query) if form.text else ctx.desk.entries(form.query)
+    shown = found[:PAGE_SIZE]
+    if form.grouped:
+        groups = ctx.desk.story_groups(shown, lead_first=False)
+        matches.update((g.head.id, g.members) for g in groups if g.members)
+        shown = [g.head for g in groups]
+    return with_shared(ctx, shown), len(found) > PAGE_SIZE
+
+
+async def search_menus(ctx: WebContext) -> dict[str, Any]:
+    """The search form's menus: feeds (none past ``MAX_FEED_MENU``: a menu of every feed is
+    useless, and slow, past a few hundred) and entity names, and the sidebar."""
+    feeds = await ctx.run(ctx.store.reading.feed_choices, MAX_FEED_MENU + 1)
+    if len(feeds) > MAX_FEED_MENU:
+        feeds = []
+    entity_names = await ctx.run(entity_choices, ctx.desk.store)
+    return {"feeds": feeds, "entity_names": entity_names, **await sidebar(ctx)}
+
+
+@TABLE.get("/search")
+async def search(request: Request, ctx: WebContext) -> Response:
+    form = await read_search_form(request, ctx)
+    items: list[tuple[StoredEntry, list[Shared]]] = []
+    matches: dict[int, list[StoredEntry]] = {}
+    more = False
+    if (form.text or form.entity) and not form.errors:
+        try:
+            items, more = await ctx.run(run_search, ctx, form, matches)
+        except NewsdeskError as exc:
+            form.errors.append(str(exc))
+    base = {"q": form.text, **form.chosen}
+    if not form.grouped:
+        base["group"] = "none"
+    next_url = "/search?" + urlencode({**base, "page": form.page + 1}) if more else None
+    variables: dict[str, Any] = {
+        "items": items,
+        "next_url": next_url,
+        "view": View(),
+        "words": query_words(form.text),
+        "matches": matches,
+        "grouped": form.grouped,
+    }
+    if request.headers.get("hx-request") and form.page > 1:
+        return ctx.render(request, "_cards.html", **variables)
+    menus = await search_menus(ctx)
+    saved = next(
+        (s for s in menus["saved_searches"] if s.query == form.text and s.filters == form.chosen),
+        None,
+    )
+    title = f"Search: {form.text}" if form.text else "Search"
+    if form.entity is not None and not form.text:
+        title = f"Search: {form.entity.name}"
+    return ctx.render(
+        request,
+        "search.html",
+        title=f"Saved search: {saved.name}" if saved is not None else title,
+        q=form.text,
+        entity=form.entity,
+        filters=form.filters,
+        errors=form.errors,
+        status_code=400 if form.errors else 200,
+        **variables,
+        **menus,
+    )
 
 
 def _back(request: Request, target: object) -> str:

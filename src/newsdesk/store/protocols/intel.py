@@ -12,9 +12,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
-    from newsdesk.entities.found import FoundEntity
+    from newsdesk.model import Event, FoundEntity
     from newsdesk.store.protocol import AlertsStorage
-    from newsdesk.timeline.extract import Event
 
 __all__ = ["ClusterBatch", "EntryRow", "EntryText", "Facts", "IntelStorage", "Reading"]
 

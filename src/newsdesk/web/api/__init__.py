@@ -54,7 +54,7 @@ def routes(ctx: ApiContext) -> list[BaseRoute]:
     from newsdesk.web.api.state import ApiState
 
     api = ApiState.from_context(ctx)
-    ctx.extras["api"] = api
+    ctx.api = api
     native_routes = native.routes(api)
     miniflux_routes = miniflux.routes(api)
     greader_routes = greader.routes(api)

@@ -148,7 +148,7 @@ def _pair_key(name: str, password: str) -> str:
 
 
 def _remembered(api: ApiState, name: str, password: str) -> User | None:
-    cache: dict[str, tuple[float, User]] = api.extras.setdefault("api_basic_cache", {})
+    cache = api.basic_cache
     found = cache.get(_pair_key(name, password))
     if found is None or found[0] < time.monotonic():
         return None
@@ -156,7 +156,7 @@ def _remembered(api: ApiState, name: str, password: str) -> User | None:
 
 
 def _remember(api: ApiState, name: str, password: str, user: User) -> None:
-    cache: dict[str, tuple[float, User]] = api.extras.setdefault("api_basic_cache", {})
+    cache = api.basic_cache
     if len(cache) >= _REMEMBER_MAX:
         cache.clear()
     cache[_pair_key(name, password)] = (time.monotonic() + _REMEMBER_SECONDS, user)

@@ -53,7 +53,6 @@ from newsdesk.web.api.greader_common import (
 from newsdesk.web.api.greader_json import item_json, subscription_json, unread_counts
 from newsdesk.web.api.inputs import read_body, read_params
 from newsdesk.web.api.state import ApiState
-from newsdesk.web.icons import icon_links
 from newsdesk.web.routing import RouteTable
 
 __all__ = ["TABLE", "error", "long_id", "parse_item_id", "routes"]
@@ -273,7 +272,7 @@ async def subscription_list(request: Request, api: ApiState) -> Response:
     await google_user(api, request)
     feeds = await api.run(api.store.list_feeds)
     # Our own /icon/ route, public but unguessable: clients fetch iconUrl without a token.
-    links = icon_links(api.extras, api.store)
+    links = api.icon_links
     refs = await api.run(api.store.icons.feed_icon_refs)
     base = str(request.base_url).rstrip("/")
 

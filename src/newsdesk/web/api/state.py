@@ -1,6 +1,7 @@
 """What every API module shares: the Desk, the settings, the refresh jobs (the web app's runner,
-so one refresh runs at a time whoever asks), the failed-login limiter, and ``run`` for blocking
-store calls (kept off the event loop)."""
+so one refresh runs at a time whoever asks), the failed-login limiter, the icon links, the
+HTTP Basic cache (``web.api.access``) and ``run`` for blocking store calls (kept off the event
+loop)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from newsdesk.desk import Desk
 from newsdesk.settings import Settings
 from newsdesk.store.sql import SqlStore
 from newsdesk.store.users import User
-from newsdesk.web.auth import LoginLimiter, login_limiter
+from newsdesk.web.auth import LoginLimiter
+from newsdesk.web.icons import IconLinks
 from newsdesk.web.jobs import RefreshJobs
 
 T = TypeVar("T")
@@ -26,7 +28,10 @@ class ApiContext(Protocol):
 
     settings: Settings
     desk: Desk
-    extras: dict[str, Any]
+    jobs: RefreshJobs
+    login_limiter: LoginLimiter
+    icon_links: IconLinks
+    api: ApiState | None
 
 
 @dataclass
@@ -35,21 +40,20 @@ class ApiState:
     desk: Desk
     jobs: RefreshJobs
     limiter: LoginLimiter
-    extras: dict[str, Any] = field(default_factory=dict)
+    icon_links: IconLinks
+    # HTTP Basic credentials checked lately: digest → (when, user) (``web.api.access``).
+    basic_cache: dict[str, tuple[float, User]] = field(default_factory=dict)
 
     @classmethod
     def from_context(cls, ctx: ApiContext) -> ApiState:
-        # One job runner for the web pages and the APIs: one refresh at a time in all.
-        jobs = ctx.extras.get("jobs")
-        if not isinstance(jobs, RefreshJobs):
-            jobs = RefreshJobs(ctx.desk)
-            ctx.extras["jobs"] = jobs
+        """The APIs' state on the web app's parts: one job runner for the pages and the APIs
+        (one refresh at a time in all), one login budget, one set of icon links."""
         return cls(
             settings=ctx.settings,
             desk=ctx.desk,
-            jobs=jobs,
-            limiter=login_limiter(ctx),
-            extras=ctx.extras,
+            jobs=ctx.jobs,
+            limiter=ctx.login_limiter,
+            icon_links=ctx.icon_links,
         )
 
     @property

@@ -4,14 +4,13 @@ entries) and its timeline with JSON and CSV downloads."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from newsdesk.store import EntryQuery
 from newsdesk.store.entities import Entity
@@ -19,12 +18,16 @@ from newsdesk.web.context import WebContext
 from newsdesk.web.intel.format import KIND_LABELS, page_number, timeline_download
 from newsdesk.web.intel.svg import BUCKETS, Node, bar_chart, choose_bucket, co_mention_svg
 from newsdesk.web.pages import feed_links, sidebar, with_shared
+from newsdesk.web.routing import RouteTable
 
 ENTITIES_PAGE = 60
 RECENT = 15
 TIMELINE_PREVIEW = 30
 MAX_EVENTS = 5000  # a timeline page or file longer than this is cut
 GRAPH_SIZE = 12
+
+
+TABLE = RouteTable[WebContext]()
 
 
 def entity_node(entity: Entity) -> Node:
@@ -62,7 +65,8 @@ def _entities(ctx: WebContext, text: str, kind: str, page: int) -> list[Entity]:
     )
 
 
-async def entities_page(ctx: WebContext, request: Request) -> Response:
+@TABLE.get("/entities")
+async def entities_page(request: Request, ctx: WebContext) -> Response:
     params = request.query_params
     kind = params.get("kind", "")
     kind = kind if kind in KIND_LABELS else ""
@@ -111,7 +115,8 @@ def _entity_data(ctx: WebContext, entity_id: int, asked: str) -> dict[str, Any]:
     }
 
 
-async def entity_page(ctx: WebContext, request: Request) -> Response:
+@TABLE.get("/entity/{entity_id:int}")
+async def entity_page(request: Request, ctx: WebContext) -> Response:
     entity_id = request.path_params["entity_id"]
     asked = request.query_params.get("bucket", "")
     data = await ctx.run(_entity_data, ctx, entity_id, asked)
@@ -132,7 +137,8 @@ def _timeline(ctx: WebContext, entity_id: int) -> tuple[Entity, Any]:
     return entity, ctx.desk.store.events.entity_timeline(entity_id, limit=MAX_EVENTS)
 
 
-async def entity_timeline_page(ctx: WebContext, request: Request) -> Response:
+@TABLE.get("/entity/{entity_id:int}/timeline")
+async def entity_timeline_page(request: Request, ctx: WebContext) -> Response:
     entity_id = request.path_params["entity_id"]
     entity, events = await ctx.run(_timeline, ctx, entity_id)
     return ctx.render(
@@ -147,7 +153,8 @@ async def entity_timeline_page(ctx: WebContext, request: Request) -> Response:
     )
 
 
-async def entity_timeline_file(ctx: WebContext, request: Request) -> Response:
+@TABLE.get("/entity/{entity_id:int}/timeline.{fmt}")
+async def entity_timeline_file(request: Request, ctx: WebContext) -> Response:
     entity_id = request.path_params["entity_id"]
     fmt = request.path_params["fmt"]
     if fmt not in ("json", "csv"):
@@ -157,9 +164,4 @@ async def entity_timeline_file(ctx: WebContext, request: Request) -> Response:
 
 
 def routes(ctx: WebContext) -> list[BaseRoute]:
-    return [
-        Route("/entities", partial(entities_page, ctx)),
-        Route("/entity/{entity_id:int}", partial(entity_page, ctx)),
-        Route("/entity/{entity_id:int}/timeline", partial(entity_timeline_page, ctx)),
-        Route("/entity/{entity_id:int}/timeline.{fmt}", partial(entity_timeline_file, ctx)),
-    ]
+    return TABLE.routes(ctx)

@@ -4,14 +4,13 @@ entities in it) and its timeline with JSON and CSV downloads."""
 from __future__ import annotations
 
 from collections import Counter
-from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from newsdesk.store import EntryQuery
 from newsdesk.store.entities import Entity
@@ -19,11 +18,15 @@ from newsdesk.store.stories import StorySummary
 from newsdesk.web.context import WebContext
 from newsdesk.web.intel.format import page_number, timeline_download
 from newsdesk.web.pages import feed_links, sidebar, with_shared
+from newsdesk.web.routing import RouteTable
 
 MAX_MEMBERS = 300
 STORIES_PAGE = 40
 TIMELINE_PREVIEW = 30
 MAX_EVENTS = 5000  # a timeline page or file longer than this is cut
+
+
+TABLE = RouteTable[WebContext]()
 
 
 def tally_entities(found: dict[int, list[Entity]]) -> list[tuple[Entity, int]]:
@@ -46,7 +49,8 @@ def _story_or_404(ctx: WebContext, story_id: int) -> StorySummary:
     return story
 
 
-async def stories_page(ctx: WebContext, request: Request) -> Response:
+@TABLE.get("/stories")
+async def stories_page(request: Request, ctx: WebContext) -> Response:
     page = page_number(request)
     raw = request.query_params.get("min_size", "2")
     min_size = max(1, min(int(raw), 1000)) if raw.isdigit() else 2
@@ -95,7 +99,8 @@ def _story_data(ctx: WebContext, story_id: int) -> dict[str, Any]:
     }
 
 
-async def story_page(ctx: WebContext, request: Request) -> Response:
+@TABLE.get("/story/{story_id:int}")
+async def story_page(request: Request, ctx: WebContext) -> Response:
     story_id = request.path_params["story_id"]
     data = await ctx.run(_story_data, ctx, story_id)
     return ctx.render(
@@ -108,7 +113,8 @@ async def story_page(ctx: WebContext, request: Request) -> Response:
     )
 
 
-async def story_timeline_page(ctx: WebContext, request: Request) -> Response:
+@TABLE.get("/story/{story_id:int}/timeline")
+async def story_timeline_page(request: Request, ctx: WebContext) -> Response:
     story_id = request.path_params["story_id"]
 
     def load() -> dict[str, Any]:
@@ -131,7 +137,8 @@ async def story_timeline_page(ctx: WebContext, request: Request) -> Response:
     )
 
 
-async def story_timeline_file(ctx: WebContext, request: Request) -> Response:
+@TABLE.get("/story/{story_id:int}/timeline.{fmt}")
+async def story_timeline_file(request: Request, ctx: WebContext) -> Response:
     story_id = request.path_params["story_id"]
     fmt = request.path_params["fmt"]
     if fmt not in ("json", "csv"):
@@ -145,9 +152,4 @@ async def story_timeline_file(ctx: WebContext, request: Request) -> Response:
 
 
 def routes(ctx: WebContext) -> list[BaseRoute]:
-    return [
-        Route("/stories", partial(stories_page, ctx)),
-        Route("/story/{story_id:int}", partial(story_page, ctx)),
-        Route("/story/{story_id:int}/timeline", partial(story_timeline_page, ctx)),
-        Route("/story/{story_id:int}/timeline.{fmt}", partial(story_timeline_file, ctx)),
-    ]
+    return TABLE.routes(ctx)

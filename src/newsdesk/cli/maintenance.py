@@ -6,26 +6,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import IO
 
+from newsdesk.cli.common import CommandFactory, load, open_desk
 from newsdesk.errors import NewsdeskError
-
-Handler = Callable[[argparse.Namespace], int]
-CommandFactory = Callable[[str, Handler, str], argparse.ArgumentParser]
-
-
-def _url(args: argparse.Namespace) -> str:
-    from newsdesk.settings import load_settings
-
-    return load_settings(database_url=args.db).resolved_database_url
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
     from newsdesk.store.backup import backup
 
-    result = backup(_url(args), Path(args.path), overwrite=args.force)
+    result = backup(load(args).resolved_database_url, Path(args.path), overwrite=args.force)
     if result.command is not None:
         print("PostgreSQL is backed up with pg_dump; run:")
         print(f"  {result.command}")
@@ -47,18 +40,13 @@ def _open_output(path: str | None) -> IO[str]:
 
 
 def cmd_export_all(args: argparse.Namespace) -> int:
-    from newsdesk.store import open_store
-
-    store = open_store(_url(args))
-    try:
+    with closing(open_desk(args)) as desk:
         out = _open_output(args.output)
         try:
-            report = store.portable.export_all(out)
+            report = desk.store.portable.export_all(out)
         finally:
             if out is not sys.stdout:
                 out.close()
-    finally:
-        store.close()
     where = f" to {args.output}" if args.output not in (None, "-") else ""
     print(f"exported {report.total:,} rows from {len(report.rows)} tables{where}", file=sys.stderr)
     return 0
@@ -78,15 +66,10 @@ def _lines(path: str) -> Iterator[str]:
 
 
 def cmd_import_all(args: argparse.Namespace) -> int:
-    from newsdesk.store import open_store
-
     if args.file != "-" and not Path(args.file).is_file():
         raise NewsdeskError(f"cannot read {args.file}: no such file")
-    store = open_store(_url(args))
-    try:
-        report = store.portable.import_all(_lines(args.file))
-    finally:
-        store.close()
+    with closing(open_desk(args)) as desk:
+        report = desk.store.portable.import_all(_lines(args.file))
     print(f"imported {report.total:,} rows into {len(report.rows)} tables")
     return 0
 

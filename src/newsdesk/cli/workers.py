@@ -6,29 +6,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
-from collections.abc import Callable
-from typing import Any
+from contextlib import closing
+from typing import TYPE_CHECKING, Any
 
+from newsdesk.cli.common import CommandFactory, is_loopback, load, open_desk
 from newsdesk.errors import NewsdeskError
 
-Handler = Callable[[argparse.Namespace], int]
-CommandFactory = Callable[[str, Handler, str], argparse.ArgumentParser]
+if TYPE_CHECKING:
+    from newsdesk.settings import Settings
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
-def _settings(args: argparse.Namespace) -> Any:
-    from newsdesk.settings import load_settings
+def _broker(args: argparse.Namespace) -> dict[str, Any]:
+    """--broker (the Celery commands') over the broker_url setting."""
+    broker = getattr(args, "broker", None)
+    return {"broker_url": broker} if broker else {}
 
-    overrides: dict[str, Any] = {"database_url": args.db}
-    if getattr(args, "broker", None):
-        overrides["broker_url"] = args.broker
-    return load_settings(**overrides)
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load(args, **_broker(args))
 
 
 def _logging(level: str) -> None:
+    import logging
+
     logging.basicConfig(
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -36,7 +39,7 @@ def _logging(level: str) -> None:
     )
 
 
-def _check_database(settings: Any) -> None:
+def _check_database(settings: Settings) -> None:
     """Open (and migrate) the database once, so a wrong URL is a clear error at start."""
     from newsdesk.store import open_store
 
@@ -72,8 +75,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         if create_app is not None:
             host = args.host or settings.web_host
             port = args.port if args.port is not None else settings.web_port
-            from newsdesk.web.cli import is_loopback
-
             if args.no_auth and not is_loopback(host):
                 raise NewsdeskError(
                     f"--no-auth is allowed only on a loopback address, not {host!r}"
@@ -133,16 +134,11 @@ def cmd_beat(args: argparse.Namespace) -> int:
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
-    from newsdesk.store import open_store
     from newsdesk.workers.app import create_celery
     from newsdesk.workers.status import queue_status
 
-    settings = _settings(args)
-    store = open_store(settings.resolved_database_url)
-    try:
-        status = queue_status(create_celery(settings), store)
-    finally:
-        store.close()
+    with closing(open_desk(args, **_broker(args))) as desk:
+        status = queue_status(create_celery(desk.settings), desk.store)
     if args.json:
         sys.stdout.write(json.dumps(status.as_dict(), indent=2) + "\n")
         return 0

@@ -4,35 +4,17 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import sys
-from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from newsdesk.cli.common import CommandFactory, is_loopback, load, open_desk, read_line
 from newsdesk.errors import NewsdeskError
 
-Handler = Callable[[argparse.Namespace], int]
-CommandFactory = Callable[[str, Handler, str], argparse.ArgumentParser]
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _settings(args: argparse.Namespace, **overrides: Any) -> Any:
-    return _settings_for(args.db, **overrides)
-
-
-def _settings_for(database: str | None, **overrides: Any) -> Any:
-    from newsdesk.settings import load_settings
-
-    return load_settings(database_url=database, **overrides)
+if TYPE_CHECKING:
+    from newsdesk.demo.server import SampleServer
+    from newsdesk.desk import Desk
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -47,7 +29,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from newsdesk.demo import demo_database_url
 
         database = demo_database_url()  # never the user's own desk
-    settings = _settings_for(database)
+    settings = load(args, database_url=database)
     host = args.host or settings.web_host
     port = args.port if args.port is not None else settings.web_port
     no_auth = args.no_auth or (args.demo and is_loopback(host))
@@ -68,24 +50,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             server, desk = _start_demo(desk)
             settings = desk.settings
         app = create_app(settings, desk=desk, no_auth=no_auth)
-        bound = sock.getsockname()
-        shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
-        tick = settings.scheduler_tick
-        refreshing = "" if args.no_scheduler else f", refreshing due feeds every {tick:g} s"
-        print(f"Newsdesk is serving at http://{shown}:{bound[1]}/{refreshing}  (Ctrl-C to stop)")
-        if args.demo:
-            print(f"  demo database: {settings.resolved_database_url}")
-        if no_auth:
-            print("  login is off (loopback only)")
-        else:
-            if not desk.store.users.has_users():
-                print("  first visit: choose your password in the browser")
-                if not is_loopback(host):  # /setup answers loopback names only (rebinding)
-                    print(
-                        "  (open it as localhost on this machine, list its public name in "
-                        "NEWSDESK_ALLOWED_HOSTS, or run `newsdesk user set-password`)"
-                    )
-        sys.stdout.flush()
+        _announce(args, desk, sock.getsockname(), host, no_auth)
         return asyncio.run(
             run_daemon(
                 desk,
@@ -102,10 +67,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
             server.stop()
 
 
-def _start_demo(desk: Any) -> tuple[Any, Any]:
+def _announce(
+    args: argparse.Namespace, desk: Desk, bound: tuple[str, int], host: str, no_auth: bool
+) -> None:
+    """Where the reading room is served, and how to log in."""
+    settings = desk.settings
+    shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
+    tick = settings.scheduler_tick
+    refreshing = "" if args.no_scheduler else f", refreshing due feeds every {tick:g} s"
+    print(f"Newsdesk is serving at http://{shown}:{bound[1]}/{refreshing}  (Ctrl-C to stop)")
+    if args.demo:
+        print(f"  demo database: {settings.resolved_database_url}")
+    if no_auth:
+        print("  login is off (loopback only)")
+    elif not desk.store.users.has_users():
+        print("  first visit: choose your password in the browser")
+        if not is_loopback(host):  # /setup answers loopback names only (rebinding)
+            print(
+                "  (open it as localhost on this machine, list its public name in "
+                "NEWSDESK_ALLOWED_HOSTS, or run `newsdesk user set-password`)"
+            )
+    sys.stdout.flush()
+
+
+def _start_demo(desk: Desk) -> tuple[SampleServer, Desk]:
     """Serve the bundled sample sources on loopback, subscribe to them (once, whatever the
     earlier runs did) and refresh once. Returns the sample server and a desk whose SSRF guard
     lets it (its address and port alone) through."""
+    import asyncio
+
     from newsdesk.demo import (
         DEMO_CATEGORIES,
         SEED_DIR,
@@ -118,17 +108,15 @@ def _start_demo(desk: Any) -> tuple[Any, Any]:
     server = serve_samples(desk, (SEED_DIR, SOCIAL_DIR), DEMO_CATEGORIES)
     desk = Desk(allow_sample_server(desk.settings, server.base), store=desk.store)
     print(f"Sample sources served at {server.base}; refreshing…", flush=True)
-    report = desk.refresh()
+    report = asyncio.run(desk.refresh_async())
     print(report.summary, flush=True)
     return server, desk
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from newsdesk.desk import Desk
-    from newsdesk.publish.site import build_site
+    from newsdesk.web.site import build_site
 
-    desk = Desk(_settings(args))
-    try:
+    with closing(open_desk(args)) as desk:
         report = build_site(
             desk,
             Path(args.out),
@@ -137,73 +125,61 @@ def cmd_publish(args: argparse.Namespace) -> int:
             limit=args.limit,
             title=args.title,
         )
-    finally:
-        desk.close()
     print(f"wrote {report.pages} pages and {report.feeds} feeds to {report.out}")
     return 0
 
 
 def _read_password(prompt: str) -> str:
+    """A new password: asked for twice on a terminal, else the first line of stdin."""
+    password = read_line(prompt)
     if sys.stdin.isatty():
         import getpass
 
-        first = getpass.getpass(prompt)
-        if getpass.getpass("Again: ") != first:
+        if getpass.getpass("Again: ") != password:
             raise NewsdeskError("the two passwords differ")
-        return first
-    return sys.stdin.readline().rstrip("\r\n")
+    return password
+
+
+def _fever_on(desk: Desk, username: str) -> None:
+    from newsdesk.store.server_key import server_key
+
+    password = read_line(f"Password of {username} (Fever's key is made from it): ")
+    desk.store.users.set_fever(
+        username, on=True, password=password, server_key=server_key(desk.settings)
+    )
+    print(
+        f"Fever API on for {username}: in the client, the server is /fever/, "
+        "the e-mail the user name, and the password this password"
+    )
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    from newsdesk.desk import Desk
     from newsdesk.store.server_key import server_key
 
     if args.action == "fever" and args.state not in ("on", "off"):
         raise NewsdeskError("say `newsdesk user fever on` or `newsdesk user fever off`")
     if args.action == "set-password" and args.state is not None:
         raise NewsdeskError("`user set-password` takes no on/off")
-    settings = _settings(args)
-    desk = Desk(settings)
-    try:
-        users = desk.store.users
+    with closing(open_desk(args)) as desk:
         if args.action == "set-password":
             password = _read_password(f"New password for {args.username}: ")
-            users.set_password(args.username, password, server_key=server_key(settings))
+            desk.store.users.set_password(
+                args.username, password, server_key=server_key(desk.settings)
+            )
             print(f"password set for {args.username}")
         elif args.state == "on":
-            password = _read_secret(f"Password of {args.username} (Fever's key is made from it): ")
-            users.set_fever(
-                args.username, on=True, password=password, server_key=server_key(settings)
-            )
-            print(
-                f"Fever API on for {args.username}: in the client, the server is /fever/, "
-                "the e-mail the user name, and the password this password"
-            )
+            _fever_on(desk, args.username)
         else:
-            users.set_fever(args.username, on=False)
+            desk.store.users.set_fever(args.username, on=False)
             print(f"Fever API off for {args.username}")
-    finally:
-        desk.close()
     return 0
 
 
-def _read_secret(prompt: str) -> str:
-    if sys.stdin.isatty():
-        import getpass
-
-        return getpass.getpass(prompt)
-    return sys.stdin.readline().rstrip("\r\n")
-
-
 def cmd_syndication(args: argparse.Namespace) -> int:
-    from newsdesk.desk import Desk
     from newsdesk.web.pages import FEED_SECRET, syndication_key
 
-    desk = Desk(_settings(args))
-    try:
+    with closing(open_desk(args)) as desk:
         secret = desk.store.users.rotate_server_secret(FEED_SECRET)
-    finally:
-        desk.close()
     print("new syndication key: feed links with the old key stop working")
     print(f"  ?key={syndication_key(secret)}  (a running server uses it within a minute)")
     return 0

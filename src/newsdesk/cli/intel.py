@@ -5,42 +5,23 @@ stored). Heavy modules are imported inside the handlers: the CLI starts fast."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Callable
-from typing import Any
+from contextlib import closing
+from datetime import datetime
 
+from newsdesk.cli.common import CommandFactory, open_desk, print_json
 from newsdesk.errors import NewsdeskError
 
-Handler = Callable[[argparse.Namespace], int]
-CommandFactory = Callable[[str, Handler, str], argparse.ArgumentParser]
 
-
-def _open(args: argparse.Namespace) -> tuple[Any, Any]:
-    from newsdesk.settings import load_settings
-    from newsdesk.store import open_store
-
-    settings = load_settings(database_url=args.db)
-    return settings, open_store(settings.resolved_database_url)
-
-
-def _json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
-def _day(value: Any) -> str:
+def _day(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
 
 
 def cmd_stories(args: argparse.Namespace) -> int:
-
-    _settings, store = _open(args)
-    try:
-        stories = store.stories.list_stories(limit=args.limit, min_size=args.min_size)
-    finally:
-        store.close()
+    with closing(open_desk(args)) as desk:
+        stories = desk.store.stories.list_stories(limit=args.limit, min_size=args.min_size)
     if args.json:
-        _json([s.as_dict() for s in stories])
+        print_json([s.as_dict() for s in stories])
         return 0
     if not stories:
         print(f"no stories of {args.min_size} or more entries yet")
@@ -55,18 +36,15 @@ def cmd_stories(args: argparse.Namespace) -> int:
 def cmd_story(args: argparse.Namespace) -> int:
     from newsdesk.store import EntryQuery
 
-    _settings, store = _open(args)
-    try:
-        story = store.stories.get_story(args.id)
+    with closing(open_desk(args)) as desk:
+        story = desk.store.stories.get_story(args.id)
         if story is None:
             raise NewsdeskError(f"no story with id {args.id}")
-        ids = store.stories.story_member_ids(args.id)
-        members = store.list_entries(EntryQuery(ids=ids, limit=len(ids) or 1, oldest_first=True))
-        events = store.events.story_timeline(args.id)
-    finally:
-        store.close()
+        ids = desk.store.stories.story_member_ids(args.id)
+        members = desk.entries(EntryQuery(ids=ids, limit=len(ids) or 1, oldest_first=True))
+        events = desk.store.events.story_timeline(args.id)
     if args.json:
-        _json(
+        print_json(
             {
                 **story.as_dict(),
                 "entries": [m.as_dict() for m in members],
@@ -89,19 +67,15 @@ def cmd_story(args: argparse.Namespace) -> int:
 
 
 def cmd_entities(args: argparse.Namespace) -> int:
-
-    _settings, store = _open(args)
-    try:
+    with closing(open_desk(args)) as desk:
         if args.query:
-            found = store.entities.find_entities(args.query, limit=args.limit)
+            found = desk.store.entities.find_entities(args.query, limit=args.limit)
             if args.kind:
                 found = [e for e in found if e.kind == args.kind]
         else:
-            found = store.entities.list_entities(kind=args.kind, limit=args.limit)
-    finally:
-        store.close()
+            found = desk.store.entities.list_entities(kind=args.kind, limit=args.limit)
     if args.json:
-        _json([e.as_dict() for e in found])
+        print_json([e.as_dict() for e in found])
         return 0
     if not found:
         print("no entities yet (they are read after a refresh; see `newsdesk intel`)")
@@ -111,19 +85,15 @@ def cmd_entities(args: argparse.Namespace) -> int:
 
 
 def cmd_entity(args: argparse.Namespace) -> int:
-
-    _settings, store = _open(args)
-    try:
-        entity = store.entities.resolve(args.ref)
-        together = store.entities.co_mentions(entity.id, limit=args.limit)
-        over_time = store.entities.mentions_over_time(entity.id, bucket="day")
-        story_ids = store.entities.entity_story_ids(entity.id, limit=args.limit)
-        stories = store.stories.story_summaries(story_ids)
-    finally:
-        store.close()
+    with closing(open_desk(args)) as desk:
+        entity = desk.resolve_entity(args.ref)
+        together = desk.store.entities.co_mentions(entity.id, limit=args.limit)
+        over_time = desk.store.entities.mentions_over_time(entity.id, bucket="day")
+        story_ids = desk.store.entities.entity_story_ids(entity.id, limit=args.limit)
+        stories = desk.store.stories.story_summaries(story_ids)
     ordered = [stories[i] for i in story_ids if i in stories]
     if args.json:
-        _json(
+        print_json(
             {
                 **entity.as_dict(),
                 "co_mentions": [{**e.as_dict(), "together": n} for e, n in together],
@@ -149,14 +119,11 @@ def cmd_timeline(args: argparse.Namespace) -> int:
 
     if (args.story is None) == (args.entity is None):
         raise NewsdeskError("give --story ID or --entity NAME|ID")
-    _settings, store = _open(args)
-    try:
+    with closing(open_desk(args)) as desk:
         if args.story is not None:
-            events = store.events.story_timeline(args.story)
+            events = desk.store.events.story_timeline(args.story)
         else:
-            events = store.events.entity_timeline(store.entities.resolve(args.entity).id)
-    finally:
-        store.close()
+            events = desk.store.events.entity_timeline(desk.resolve_entity(args.entity).id)
     if args.format == "json":
         sys.stdout.write(events_to_json(events) + "\n")
     elif args.format == "csv":
@@ -173,13 +140,10 @@ def cmd_timeline(args: argparse.Namespace) -> int:
 def cmd_intel(args: argparse.Namespace) -> int:
     from newsdesk.intel import run_intel
 
-    settings, store = _open(args)
-    try:
-        report = run_intel(store.intel, settings, None, deliver=not args.no_deliver)
-    finally:
-        store.close()
+    with closing(open_desk(args)) as desk:
+        report = run_intel(desk.store.intel, desk.settings, None, deliver=not args.no_deliver)
     if args.json:
-        _json(report.as_dict())
+        print_json(report.as_dict())
     else:
         print(report.summary)
         seconds = ", ".join(f"{k} {v:.2f} s" for k, v in report.seconds.items())

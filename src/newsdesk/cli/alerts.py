@@ -4,30 +4,20 @@ alerts by webhook, e-mail and ntfy push. Heavy modules are imported inside the h
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from contextlib import closing
+from typing import TYPE_CHECKING, Any
 
+from newsdesk.cli.common import CommandFactory, open_desk, print_json
 from newsdesk.errors import NewsdeskError
 
-Handler = Callable[[argparse.Namespace], int]
-CommandFactory = Callable[[str, Handler, str], argparse.ArgumentParser]
+if TYPE_CHECKING:
+    from newsdesk.desk import Desk
+    from newsdesk.store.watchlists import Watchlist
 
 
-def _open(args: argparse.Namespace) -> tuple[Any, Any]:
-    from newsdesk.settings import load_settings
-    from newsdesk.store import open_store
-
-    settings = load_settings(database_url=getattr(args, "db", None))
-    return settings, open_store(settings.resolved_database_url)
-
-
-def _print_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
-def _describe(w: Any) -> str:
+def _describe(w: Watchlist) -> str:
     parts = []
     if w.query:
         parts.append(f"words “{w.query}”")
@@ -41,8 +31,8 @@ def _describe(w: Any) -> str:
     return f"{'; '.join(parts)} → {', '.join(w.channels)} ({w.mode}{state})"
 
 
-def _add(args: argparse.Namespace, settings: Any, store: Any) -> int:
-
+def _channels(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Where `watch add` sends alerts, from --webhook, --email and --ntfy."""
     channels: dict[str, dict[str, Any]] = {}
     if args.secret and not args.webhook:
         raise NewsdeskError("--secret signs webhook deliveries: give --webhook URL too")
@@ -60,9 +50,14 @@ def _add(args: argparse.Namespace, settings: Any, store: Any) -> int:
         }
     if not channels:
         raise NewsdeskError("say where alerts go: --webhook URL, --email ADDR or --ntfy URL")
-    entity_ids = [store.entities.resolve(ref).id for ref in args.entity or ()]
-    feed_ids = [store.get_feed(ref).id for ref in args.feed or ()]
-    watchlist = store.watchlists.create_watchlist(
+    return channels
+
+
+def _add(args: argparse.Namespace, desk: Desk) -> int:
+    channels = _channels(args)
+    entity_ids = [desk.resolve_entity(ref).id for ref in args.entity or ()]
+    feed_ids = [desk.resolve_feed(ref).id for ref in args.feed or ()]
+    watchlist = desk.store.watchlists.create_watchlist(
         name=args.name,
         query=args.query or "",
         entity_ids=entity_ids,
@@ -72,10 +67,10 @@ def _add(args: argparse.Namespace, settings: Any, store: Any) -> int:
         mode=args.mode,
     )
     if args.json:
-        _print_json(watchlist.as_dict(reveal_secrets=True))
+        print_json(watchlist.as_dict(reveal_secrets=True))
         return 0
     print(f"watchlist {watchlist.id} ({watchlist.name}): {_describe(watchlist)}")
-    if "email" in watchlist.channels and not settings.smtp_host:
+    if "email" in watchlist.channels and not desk.settings.smtp_host:
         print(
             "note: e-mail alerts need an SMTP server (NEWSDESK_SMTP_HOST); "
             f"check with `newsdesk watch test {watchlist.id}`",
@@ -87,33 +82,34 @@ def _add(args: argparse.Namespace, settings: Any, store: Any) -> int:
     return 0
 
 
-def _list(args: argparse.Namespace, settings: Any, store: Any) -> int:
-    lists = store.watchlists.list_watchlists()
+def _list(args: argparse.Namespace, desk: Desk) -> int:
+    watchlists = desk.store.watchlists
+    lists = watchlists.list_watchlists()
     if args.json:
-        _print_json([{**w.as_dict(), "alerts": store.watchlists.alert_counts(w.id)} for w in lists])
+        print_json([{**w.as_dict(), "alerts": watchlists.alert_counts(w.id)} for w in lists])
         return 0
     if not lists:
         print("no watchlists yet: `newsdesk watch add NAME --query WORDS --webhook URL`")
         return 0
     for w in lists:
-        counts = store.watchlists.alert_counts(w.id)
+        counts = watchlists.alert_counts(w.id)
         tally = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
         print(f"{w.id:>4}  {w.name}: {_describe(w)}" + (f"; alerts: {tally}" if tally else ""))
     return 0
 
 
-def _remove(args: argparse.Namespace, settings: Any, store: Any) -> int:
-    watchlist = store.watchlists.require_watchlist(args.name)
-    store.watchlists.delete_watchlist(watchlist.id)
+def _remove(args: argparse.Namespace, desk: Desk) -> int:
+    watchlist = desk.store.watchlists.require_watchlist(args.name)
+    desk.store.watchlists.delete_watchlist(watchlist.id)
     print(f"removed watchlist {watchlist.id} ({watchlist.name}) and its alerts")
     return 0
 
 
-def _test(args: argparse.Namespace, settings: Any, store: Any) -> int:
+def _test(args: argparse.Namespace, desk: Desk) -> int:
     from newsdesk.alerts.deliver import send_test
 
-    watchlist = store.watchlists.require_watchlist(args.name)
-    results = send_test(settings, watchlist)
+    watchlist = desk.store.watchlists.require_watchlist(args.name)
+    results = send_test(desk.settings, watchlist)
     for channel, error in results.items():
         print(f"{channel}: {'delivered' if error is None else 'FAILED: ' + error}")
     failed = [c for c, e in results.items() if e is not None]
@@ -122,53 +118,60 @@ def _test(args: argparse.Namespace, settings: Any, store: Any) -> int:
     return 0
 
 
+WATCH_ACTIONS: dict[str, Callable[[argparse.Namespace, Desk], int]] = {
+    "add": _add,
+    "list": _list,
+    "remove": _remove,
+    "test": _test,
+}
+
+
 def cmd_watch(args: argparse.Namespace) -> int:
-    settings, store = _open(args)
-    try:
-        action = {"add": _add, "list": _list, "remove": _remove, "test": _test}[args.action]
-        return action(args, settings, store)
-    finally:
-        store.close()
+    with closing(open_desk(args)) as desk:
+        return WATCH_ACTIONS[args.action](args, desk)
+
+
+def _send(args: argparse.Namespace, desk: Desk) -> int:
+    from newsdesk.alerts import deliver_due
+
+    report = deliver_due(desk.store.alerts, desk.settings)
+    if args.json:
+        print_json(report.as_dict())
+    else:
+        print(report.summary)
+        for error in report.errors:
+            print(f"  {error}", file=sys.stderr)
+    return 0
+
+
+def _alerts(args: argparse.Namespace, desk: Desk) -> int:
+    watchlist_id = None
+    if args.watch:
+        watchlist_id = desk.store.watchlists.require_watchlist(args.watch).id
+    if args.limit < 1:
+        raise NewsdeskError("--limit is at least 1")
+    found = desk.store.watchlists.list_alerts(
+        watchlist_id=watchlist_id, status=args.status, limit=args.limit
+    )
+    if args.json:
+        print_json([a.as_dict() for a in found])
+        return 0
+    if not found:
+        print("no alerts")
+        return 0
+    for a in found:
+        when = a.as_dict()["sent_at"] or a.as_dict()["created_at"]
+        line = f"{a.id:>5}  {when}  {a.status:<7} {a.channel:<7} {a.watchlist_name}: "
+        line += a.entry_title or f"entry {a.entry_id}"
+        if a.error:
+            line += f"  [{a.attempts} tries: {a.error}]"
+        print(line)
+    return 0
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from newsdesk.alerts import deliver_due
-
-    settings, store = _open(args)
-    try:
-        if args.action == "send":
-            report = deliver_due(store.alerts, settings)
-            if args.json:
-                _print_json(report.as_dict())
-            else:
-                print(report.summary)
-                for error in report.errors:
-                    print(f"  {error}", file=sys.stderr)
-            return 0
-        watchlist_id = None
-        if args.watch:
-            watchlist_id = store.watchlists.require_watchlist(args.watch).id
-        if args.limit < 1:
-            raise NewsdeskError("--limit is at least 1")
-        found = store.watchlists.list_alerts(
-            watchlist_id=watchlist_id, status=args.status, limit=args.limit
-        )
-        if args.json:
-            _print_json([a.as_dict() for a in found])
-            return 0
-        if not found:
-            print("no alerts")
-            return 0
-        for a in found:
-            when = a.as_dict()["sent_at"] or a.as_dict()["created_at"]
-            line = f"{a.id:>5}  {when}  {a.status:<7} {a.channel:<7} {a.watchlist_name}: "
-            line += a.entry_title or f"entry {a.entry_id}"
-            if a.error:
-                line += f"  [{a.attempts} tries: {a.error}]"
-            print(line)
-        return 0
-    finally:
-        store.close()
+    with closing(open_desk(args)) as desk:
+        return (_send if args.action == "send" else _alerts)(args, desk)
 
 
 def register(command: CommandFactory) -> None:

@@ -1,0 +1,65 @@
+"""What every command module shares: the handler and factory types, settings and the Desk for
+a command, JSON on stdout, the one-line error.
+
+A command module exposes ``register(command: CommandFactory) -> None``: ``command(name, handler,
+help)`` returns the sub-parser (which already has --db) to add arguments to. Command modules
+import only the standard library and this module at the top; everything heavy (the Desk, the
+store, the web app, Celery, spaCy) is imported inside the handlers, so `newsdesk --help` stays
+fast."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from newsdesk.desk import Desk
+    from newsdesk.settings import Settings
+
+Handler = Callable[[argparse.Namespace], int]
+CommandFactory = Callable[[str, Handler, str], argparse.ArgumentParser]
+
+
+def load(args: argparse.Namespace, **overrides: Any) -> Settings:
+    """The settings in effect for a command: ``--db`` (when given) over the environment."""
+    from newsdesk.settings import load_settings
+
+    overrides.setdefault("database_url", getattr(args, "db", None))
+    return load_settings(**overrides)
+
+
+def open_desk(args: argparse.Namespace, **overrides: Any) -> Desk:
+    """The Desk a command works through (close it when done)."""
+    from newsdesk.desk import Desk
+
+    return Desk(load(args, **overrides))
+
+
+def print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def err(message: str) -> None:
+    sys.stderr.write(f"newsdesk: {message}\n")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def read_line(prompt: str) -> str:
+    """A password or key: asked for without echo on a terminal, else the first line of stdin."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(prompt)
+    return sys.stdin.readline().rstrip("\r\n")
