@@ -12,6 +12,8 @@ user for a password that is right. Several requests may be combined in one call
 saved (as=saved/unsaved) id list, as FreshRSS does. ``items`` takes ``feed_ids`` and
 ``group_ids`` (comma-separated; items of any of them), then ``max_id`` (the 50 items below it,
 newest first, so 0 gives none), else ``with_ids``, else ``since_id``.
+
+One handler, ``fever``, declared on ``TABLE`` at ``/fever/`` and ``/fever``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 from starlette.datastructures import MultiDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.store import EntryQuery
@@ -33,6 +35,7 @@ from newsdesk.web.api.errors import BadRequest, endpoint
 from newsdesk.web.api.inputs import read_params
 from newsdesk.web.api.state import ApiState
 from newsdesk.web.api.titles import entry_title
+from newsdesk.web.routing import RouteTable
 
 API_VERSION = 3
 ITEMS_PER_CALL = 50
@@ -108,146 +111,156 @@ def _ids(raw: str, name: str = "with_ids", limit: int | None = ITEMS_PER_CALL) -
     return ids[:limit]
 
 
-def routes(api: ApiState) -> list[BaseRoute]:
-    handle = endpoint(error)
-
-    def feeds_groups(feeds: list[Feed]) -> list[dict[str, Any]]:
-        by_group: dict[int, list[int]] = {}
-        for feed in feeds:
-            if feed.category_id is not None:
-                by_group.setdefault(feed.category_id, []).append(feed.id)
-        return [
-            {"group_id": gid, "feed_ids": ",".join(str(i) for i in ids)}
-            for gid, ids in sorted(by_group.items())
-        ]
-
-    def feed_filter(params: MultiDict, feeds: list[Feed]) -> list[int] | None:
-        """The feeds ``feed_ids`` and ``group_ids`` name (items of any of them), or None."""
-        raw_feeds, raw_groups = params.get("feed_ids"), params.get("group_ids")
-        if raw_feeds is None and raw_groups is None:
-            return None
-        wanted = set(_ids(raw_feeds or "", "feed_ids", None))
-        groups = set(_ids(raw_groups or "", "group_ids", None))
-        wanted.update(f.id for f in feeds if f.category_id is not None and f.category_id in groups)
-        return sorted(wanted)
-
-    def items(params: MultiDict, feeds: list[Feed]) -> dict[str, Any]:
-        with_ids = params.get("with_ids")
-        since_id = _id(params, "since_id")
-        max_id = _id(params, "max_id")
-        q = sync_store.SyncQuery(sort="id", feed_ids=feed_filter(params, feeds))
-        if max_id is not None:
-            # Items below max_id, as FreshRSS reads it: max_id=0 asks for none.
-            q.before_id, q.descending = max_id, True
-        elif with_ids is not None:
-            q.base.ids = _ids(with_ids)
-            q.descending = False
-        else:
-            q.after_id, q.descending = since_id or None, False
-        found = api.store.sync.list_entries(q, ITEMS_PER_CALL)
-        return {
-            "items": [item_json(e) for e in found],
-            "total_items": api.store.sync.count_entries(sync_store.SyncQuery()),
-        }
-
-    def id_string(q: sync_store.SyncQuery) -> str:
-        return ",".join(str(i) for i in api.store.sync.entry_ids(q))
-
-    def unread_ids() -> str:
-        return id_string(
-            sync_store.SyncQuery(base=EntryQuery(read=False), sort="id", descending=False)
-        )
-
-    def saved_ids() -> str:
-        return id_string(
-            sync_store.SyncQuery(base=EntryQuery(starred=True), sort="id", descending=False)
-        )
-
-    def mark(params: MultiDict) -> None:
-        kind = params.get("mark")
-        action = params.get("as")
-        target = _id(params, "id", allow_negative=True)
-        if target is None:
-            raise BadRequest("id is required with mark")
-        before = _id(params, "before", limit=MAX_TIME)
-        until = datetime.fromtimestamp(before, UTC) if before else None
-        if kind == "item":
-            flags: dict[str, bool] = {
-                "read": {"read": True},
-                "unread": {"read": False},
-                "saved": {"starred": True},
-                "unsaved": {"starred": False},
-            }.get(action or "", {})
-            if not flags:
-                raise BadRequest("as must be read, unread, saved or unsaved")
-            if target > 0:
-                api.store.set_flags([target], **flags)
-        elif kind in {"feed", "group"}:
-            if action != "read":
-                raise BadRequest(f"a {kind} can only be marked read")
-            q = sync_store.SyncQuery(base=EntryQuery(until=until))
-            if kind == "feed":
-                q.base.feed_id = target
-            elif target > 0:
-                q.category_id = target
-            elif target < 0:
-                return  # group -1 is Fever's "Sparks": Newsdesk has none
-            api.store.sync.mark_read(q)
-        else:
-            raise BadRequest("mark must be item, feed or group")
-
-    def favicons() -> list[dict[str, Any]]:
-        # Fever's shape: "data" is the MIME type, ";base64," and the bytes, without "data:".
-        return [
-            {"id": i.id, "data": f"{i.mime_type};base64,{base64.b64encode(i.data).decode()}"}
-            for i in api.store.icons.linked_icons()
-        ]
-
-    def answer(params: MultiDict) -> dict[str, Any]:
-        feeds = api.store.list_feeds()
-        refreshed = max((f.last_fetched for f in feeds if f.last_fetched), default=None)
-        body: dict[str, Any] = {
-            "api_version": API_VERSION,
-            "auth": 1,
-            "last_refreshed_on_time": _ts(refreshed),
-        }
-        if "mark" in params:
-            mark(params)
-            # The list the change concerns, for the client to check its state against.
-            if params.get("as") in {"read", "unread"}:
-                body["unread_item_ids"] = unread_ids()
-            elif params.get("as") in {"saved", "unsaved"}:
-                body["saved_item_ids"] = saved_ids()
-        if "groups" in params:
-            body["groups"] = [{"id": cid, "title": t} for cid, t, _ in api.store.categories()]
-            body["feeds_groups"] = feeds_groups(feeds)
-        if "feeds" in params:
-            body["feeds"] = [feed_json(f) for f in feeds]
-            body["feeds_groups"] = feeds_groups(feeds)
-        if "favicons" in params:
-            body["favicons"] = favicons()
-        if "items" in params:
-            body.update(items(params, feeds))
-        if "links" in params:
-            body["links"] = []
-        if "unread_item_ids" in params:
-            body["unread_item_ids"] = unread_ids()
-        if "saved_item_ids" in params:
-            body["saved_item_ids"] = saved_ids()
-        return body
-
-    @handle
-    async def fever(request: Request) -> Response:
-        params = await read_params(request)
-        key = (params.get("api_key") or "").strip()
-        user = await fever_user(api, request, key) if key else None
-        if user is None:
-            return error(401, "unauthorized")
-        return JSONResponse(await api.run(answer, params))
-
-    # Clients are configured with ".../fever" or ".../fever/": both answer (no redirect, which
-    # would turn a POST into a GET and lose the key).
+def _feeds_groups(feeds: list[Feed]) -> list[dict[str, Any]]:
+    by_group: dict[int, list[int]] = {}
+    for feed in feeds:
+        if feed.category_id is not None:
+            by_group.setdefault(feed.category_id, []).append(feed.id)
     return [
-        Route("/fever/", fever, methods=["GET", "POST"]),
-        Route("/fever", fever, methods=["GET", "POST"]),
+        {"group_id": gid, "feed_ids": ",".join(str(i) for i in ids)}
+        for gid, ids in sorted(by_group.items())
     ]
+
+
+def _feed_filter(params: MultiDict, feeds: list[Feed]) -> list[int] | None:
+    """The feeds ``feed_ids`` and ``group_ids`` name (items of any of them), or None."""
+    raw_feeds, raw_groups = params.get("feed_ids"), params.get("group_ids")
+    if raw_feeds is None and raw_groups is None:
+        return None
+    wanted = set(_ids(raw_feeds or "", "feed_ids", None))
+    groups = set(_ids(raw_groups or "", "group_ids", None))
+    wanted.update(f.id for f in feeds if f.category_id is not None and f.category_id in groups)
+    return sorted(wanted)
+
+
+def _items(api: ApiState, params: MultiDict, feeds: list[Feed]) -> dict[str, Any]:
+    with_ids = params.get("with_ids")
+    since_id = _id(params, "since_id")
+    max_id = _id(params, "max_id")
+    q = sync_store.SyncQuery(sort="id", feed_ids=_feed_filter(params, feeds))
+    if max_id is not None:
+        # Items below max_id, as FreshRSS reads it: max_id=0 asks for none.
+        q.before_id, q.descending = max_id, True
+    elif with_ids is not None:
+        q.base.ids = _ids(with_ids)
+        q.descending = False
+    else:
+        q.after_id, q.descending = since_id or None, False
+    found = api.store.sync.list_entries(q, ITEMS_PER_CALL)
+    return {
+        "items": [item_json(e) for e in found],
+        "total_items": api.store.sync.count_entries(sync_store.SyncQuery()),
+    }
+
+
+def _id_string(api: ApiState, base: EntryQuery) -> str:
+    q = sync_store.SyncQuery(base=base, sort="id", descending=False)
+    return ",".join(str(i) for i in api.store.sync.entry_ids(q))
+
+
+def _unread_ids(api: ApiState) -> str:
+    return _id_string(api, EntryQuery(read=False))
+
+
+def _saved_ids(api: ApiState) -> str:
+    return _id_string(api, EntryQuery(starred=True))
+
+
+_ITEM_FLAGS: dict[str, dict[str, bool]] = {
+    "read": {"read": True},
+    "unread": {"read": False},
+    "saved": {"starred": True},
+    "unsaved": {"starred": False},
+}
+
+
+def _mark(api: ApiState, params: MultiDict) -> None:
+    kind = params.get("mark")
+    action = params.get("as")
+    target = _id(params, "id", allow_negative=True)
+    if target is None:
+        raise BadRequest("id is required with mark")
+    before = _id(params, "before", limit=MAX_TIME)
+    until = datetime.fromtimestamp(before, UTC) if before else None
+    if kind == "item":
+        flags = _ITEM_FLAGS.get(action or "", {})
+        if not flags:
+            raise BadRequest("as must be read, unread, saved or unsaved")
+        if target > 0:
+            api.desk.mark([target], **flags)
+    elif kind in {"feed", "group"}:
+        if action != "read":
+            raise BadRequest(f"a {kind} can only be marked read")
+        q = sync_store.SyncQuery(base=EntryQuery(until=until))
+        if kind == "feed":
+            q.base.feed_id = target
+        elif target > 0:
+            q.category_id = target
+        elif target < 0:
+            return  # group -1 is Fever's "Sparks": Newsdesk has none
+        api.desk.mark_matching(q)
+    else:
+        raise BadRequest("mark must be item, feed or group")
+
+
+def _favicons(api: ApiState) -> list[dict[str, Any]]:
+    # Fever's shape: "data" is the MIME type, ";base64," and the bytes, without "data:".
+    return [
+        {"id": i.id, "data": f"{i.mime_type};base64,{base64.b64encode(i.data).decode()}"}
+        for i in api.store.icons.linked_icons()
+    ]
+
+
+def answer(api: ApiState, params: MultiDict) -> dict[str, Any]:
+    """The answer to one authenticated call: every request it combines, ``mark`` first."""
+    feeds = api.store.list_feeds()
+    refreshed = max((f.last_fetched for f in feeds if f.last_fetched), default=None)
+    body: dict[str, Any] = {
+        "api_version": API_VERSION,
+        "auth": 1,
+        "last_refreshed_on_time": _ts(refreshed),
+    }
+    if "mark" in params:
+        _mark(api, params)
+        # The list the change concerns, for the client to check its state against.
+        if params.get("as") in {"read", "unread"}:
+            body["unread_item_ids"] = _unread_ids(api)
+        elif params.get("as") in {"saved", "unsaved"}:
+            body["saved_item_ids"] = _saved_ids(api)
+    if "groups" in params:
+        body["groups"] = [{"id": cid, "title": t} for cid, t, _ in api.store.categories()]
+        body["feeds_groups"] = _feeds_groups(feeds)
+    if "feeds" in params:
+        body["feeds"] = [feed_json(f) for f in feeds]
+        body["feeds_groups"] = _feeds_groups(feeds)
+    if "favicons" in params:
+        body["favicons"] = _favicons(api)
+    if "items" in params:
+        body.update(_items(api, params, feeds))
+    if "links" in params:
+        body["links"] = []
+    if "unread_item_ids" in params:
+        body["unread_item_ids"] = _unread_ids(api)
+    if "saved_item_ids" in params:
+        body["saved_item_ids"] = _saved_ids(api)
+    return body
+
+
+TABLE = RouteTable[ApiState](endpoint(error))
+
+
+# Clients are configured with ".../fever" or ".../fever/": both answer (no redirect, which
+# would turn a POST into a GET and lose the key). Decorators apply from the bottom up.
+@TABLE.route("/fever", "GET", "POST")
+@TABLE.route("/fever/", "GET", "POST")
+async def fever(request: Request, api: ApiState) -> Response:
+    params = await read_params(request)
+    key = (params.get("api_key") or "").strip()
+    user = await fever_user(api, request, key) if key else None
+    if user is None:
+        return error(401, "unauthorized")
+    return JSONResponse(await api.run(answer, api, params))
+
+
+def routes(api: ApiState) -> list[BaseRoute]:
+    return TABLE.routes(api)

@@ -9,14 +9,11 @@ from datetime import UTC, datetime
 from xml.sax.saxutils import escape, quoteattr
 
 from newsdesk.model import Feed, StoredEntry
+from newsdesk.util import iso
 from newsdesk.web.api.titles import entry_title
 
 SCHEME = "http://www.google.com/reader/"
 STATE = "user/-/state/com.google/"
-
-
-def _time(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _category(state: str) -> str:
@@ -36,8 +33,8 @@ def _entry(entry: StoredEntry, feed: Feed | None, item_id: str) -> str:
         *(_category(s) for s in states),
         # Titles are stored as plain text: sent as text, so no client decodes them into markup.
         f'<title type="text">{escape(entry_title(entry))}</title>',
-        f"<published>{_time(entry.published)}</published>",
-        f"<updated>{_time(entry.updated or entry.published)}</updated>",
+        f"<published>{iso(entry.published)}</published>",
+        f"<updated>{iso(entry.updated or entry.published)}</updated>",
     ]
     if entry.url:
         parts.append(f'<link rel="alternate" href={quoteattr(entry.url)} type="text/html"/>')
@@ -74,7 +71,7 @@ def render_atom(
         'xmlns:gr="http://www.google.com/schemas/reader/atom/">',
         f"<id>tag:google.com,2005:reader/{escape(stream)}</id>",
         f"<title>{escape(title)}</title>",
-        f"<updated>{_time(datetime.now(UTC))}</updated>",
+        f"<updated>{iso(datetime.now(UTC))}</updated>",
     ]
     if site_url:
         parts.append(f'<link rel="alternate" href={quoteattr(site_url)} type="text/html"/>')

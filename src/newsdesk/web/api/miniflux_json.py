@@ -6,12 +6,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.store.icons import Icon
 from newsdesk.store.users import User
+from newsdesk.util import iso
 from newsdesk.web.api.titles import entry_title
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -19,7 +20,7 @@ READING_SPEED = 265  # words a minute, as Miniflux counts
 
 
 def iso_time(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else ZERO_TIME
+    return iso(value) if value else ZERO_TIME
 
 
 def category_json(category_id: int, title: str, user_id: int) -> dict[str, Any]:
