@@ -49,14 +49,12 @@ async def test_the_scheduler_reads_entries_in_the_background(tmp_path: Path) -> 
     desk = Desk(settings)
     try:
         # One feed refreshed by a CLI refresh that left its entries to the background job…
-        await asyncio.to_thread(desk.add_feed, server.base + SEED_FEEDS[0])
-        report = await asyncio.to_thread(
-            lambda: Desk(settings.replace(intel_inline_max=0), store=desk.store).refresh()
-        )
+        await desk.subscribe(server.base + SEED_FEEDS[0])
+        report = await Desk(settings.replace(intel_inline_max=0), store=desk.store).refresh_async()
         assert report.intel is None and report.intel_deferred == report.new_entries > 0
         left = report.new_entries
         # …then the other feed, added while `newsdesk run` is running.
-        await asyncio.to_thread(desk.add_feed, server.base + SEED_FEEDS[1])
+        await desk.subscribe(server.base + SEED_FEEDS[1])
         stop = asyncio.Event()
         task = asyncio.create_task(scheduler_loop(desk, settings, stop))
         try:

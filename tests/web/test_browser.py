@@ -8,6 +8,7 @@ light and dark go to docs/screenshots when NEWSDESK_SCREENSHOTS=1 (else to a tem
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -234,7 +235,7 @@ def test_screenshots_light_and_dark(tmp_path: Path, samples: SampleServer, brows
         for path in SOCIAL_FEEDS:
             desk.store.add_feed(samples.base + path, category="Social")
         # Playwright's sync API keeps an event loop in this thread; refresh runs its own.
-        _in_thread(desk.refresh)
+        _in_thread(lambda: asyncio.run(desk.refresh_async()))
         from newsdesk.store import EntryQuery
 
         entries = desk.entries(EntryQuery(limit=200))

@@ -11,6 +11,7 @@ intel_*.png when NEWSDESK_SCREENSHOTS=1, else to a temp folder.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from collections.abc import Iterator
@@ -61,7 +62,9 @@ def _filled_desk(tmp_path: Path, samples: SampleServer) -> Desk:
         desk.store.add_feed(samples.base + path, category="Articles")
     for path in SOCIAL_FEEDS:
         desk.store.add_feed(samples.base + path, category="Social")
-    _in_thread(desk.refresh)  # Playwright's sync API keeps an event loop in this thread
+    _in_thread(
+        lambda: asyncio.run(desk.refresh_async())
+    )  # Playwright's sync API keeps an event loop in this thread
     with desk.store.engine.begin() as conn:
         if not conn.execute(select(func.count()).select_from(entities)).scalar():
             # No entity model here: a few entities written directly so the pages have some.

@@ -6,7 +6,6 @@ are off."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -707,7 +706,7 @@ async def test_intel_pages_on_each_database(
     try:
         for path in (*SEED_FEEDS, *SOCIAL_FEEDS):
             desk.store.add_feed(samples.base + path)
-        await asyncio.to_thread(desk.refresh)
+        await desk.refresh_async()
         intel = _seed(desk)
         with desk.store.engine.begin() as conn:
             conn.execute(

@@ -3,7 +3,6 @@ extracts its text, then shows the entry with it; unknown entries are a 404."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 from newsdesk.desk import Desk
@@ -18,7 +17,7 @@ async def _summary_only_article(desk: Desk, server: RoutesServer) -> int:
     url = server.route("/feed.xml", Answer(summary_feed(server.base, "/article/one", "Short.")))
     feed = desk.store.add_feed(url)
     # the reading room's settings: no full text at refresh
-    report = await asyncio.to_thread(desk.refresh, feed_ids=[feed.id])
+    report = await desk.refresh_async(feed_ids=[feed.id])
     (entry,) = desk.entries(EntryQuery(ids=report.new_ids, limit=1))
     assert entry.fulltext_status == "pending" and "parks" not in entry.content_text
     return entry.id

@@ -16,7 +16,7 @@ from newsdesk.store.engine import write_transaction
 from newsdesk.store.schema import categories, entries, feeds
 
 if TYPE_CHECKING:
-    from newsdesk.store.sql import SqlStore
+    from newsdesk.store.core import CoreStore
 
 TITLE_LIMIT = 300  # as categories.title
 
@@ -33,7 +33,7 @@ def category_title(raw: str) -> str:
 class EditingStore:
     """Category and entry edits of the reader APIs (``store.editing``)."""
 
-    def __init__(self, store: SqlStore) -> None:
+    def __init__(self, store: CoreStore) -> None:
         self.store = store
 
     def create_category(self, raw_title: str) -> tuple[int, str]:

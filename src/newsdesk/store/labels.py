@@ -4,7 +4,7 @@
 A user label is a row of ``entry_tags`` whose tag is ``USER_LABEL`` + the name. Feed tags are
 casefolded at ingest (``process.classify.normalize_tags``), so none starts with the capital
 ``L`` of the prefix: the two kinds never mix, a tag filter (casefolded) never matches a label,
-and a refresh that rewrites an entry's feed tags keeps its labels (``SqlStore``). Comparisons
+and a refresh that rewrites an entry's feed tags keeps its labels (``CoreStore``). Comparisons
 on the prefix use ``substr`` and ``=``, never ``LIKE``, which SQLite matches without case.
 Labels are not in exports (``store.portable`` writes feed tags only).
 """
@@ -24,7 +24,7 @@ from newsdesk.store.schema import USER_LABEL, categories, entries, entry_tags, f
 from newsdesk.store.values import aware_utc
 
 if TYPE_CHECKING:
-    from newsdesk.store.sql import SqlStore
+    from newsdesk.store.core import CoreStore
 
 MAX_LABEL = 100 - len(USER_LABEL)  # entry_tags.tag is 100 characters
 
@@ -69,7 +69,7 @@ def _category_named(conn: Any, title: str) -> int | None:
 class LabelStore:
     """User labels, and renaming or removing a category or label (``store.labels``)."""
 
-    def __init__(self, store: SqlStore) -> None:
+    def __init__(self, store: CoreStore) -> None:
         self.store = store
 
     def add_label(self, ids: list[int], name: str) -> int:

@@ -1,5 +1,5 @@
 """Queries the reading room needs beyond the Storage protocol: an entry's neighbours in a view,
-marking a whole view read, the feeds of one category. They reuse ``SqlStore``'s filters so a
+marking a whole view read, the feeds of one category. They reuse ``CoreStore``'s filters so a
 view means the same thing everywhere."""
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from newsdesk.store.protocols.refresh import EntryQuery
 from newsdesk.store.schema import categories, entries, feeds
 
 if TYPE_CHECKING:
-    from newsdesk.store.sql import SqlStore
+    from newsdesk.store.core import CoreStore
 
 
 class ReadingStore:
     """The reading room's queries (``store.reading``)."""
 
-    def __init__(self, store: SqlStore) -> None:
+    def __init__(self, store: CoreStore) -> None:
         self.store = store
 
     def adjacent_entries(

@@ -24,7 +24,7 @@ from newsdesk.store.values import aware_utc
 from newsdesk.util import chunks
 
 if TYPE_CHECKING:
-    from newsdesk.store.sql import SqlStore
+    from newsdesk.store.core import CoreStore
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SORT_COLUMNS = (
@@ -59,7 +59,7 @@ class SyncQuery:
     after: tuple[datetime, int] | None = None
 
 
-def _filters(store: SqlStore, q: SyncQuery) -> list[Any] | None:
+def _filters(store: CoreStore, q: SyncQuery) -> list[Any] | None:
     """The WHERE clauses; None when the query can match nothing (an empty search)."""
     where = store._entry_filters(q.base)
     if q.category_id is not None:
@@ -100,7 +100,7 @@ def _after(position: tuple[datetime, int], descending: bool) -> Any:
     )
 
 
-def _source(store: SqlStore, q: SyncQuery, *, for_sort: bool = False) -> Any:
+def _source(store: CoreStore, q: SyncQuery, *, for_sort: bool = False) -> Any:
     """The smallest FROM the query needs: joining every entry to its feed and category only to
     count them costs more than the count (the counts then read an index, not the rows)."""
     if q.base.category is not None or (for_sort and q.sort in {"category_title", "category_id"}):
@@ -137,7 +137,7 @@ class FeedCount:
 class SyncStore:
     """The reader APIs' queries (``store.sync``)."""
 
-    def __init__(self, store: SqlStore) -> None:
+    def __init__(self, store: CoreStore) -> None:
         self.store = store
 
     def entry_ids(self, q: SyncQuery, limit: int | None = None, offset: int = 0) -> list[int]:

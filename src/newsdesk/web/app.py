@@ -25,13 +25,13 @@ from starlette.templating import Jinja2Templates
 from newsdesk.desk import Desk
 from newsdesk.settings import Settings
 from newsdesk.web import account, api, auth, filters, icons, intel, manage, pages, republish
-from newsdesk.web.auth import LoginLimiter
 from newsdesk.web.context import FeedSecret, WebContext
 from newsdesk.web.edge import ApiCors, CollapseSlashes
 from newsdesk.web.errors import ErrorPages, ServerErrorPages
 from newsdesk.web.guard import GuardMiddleware
-from newsdesk.web.icons import IconLinks
+from newsdesk.web.icon_links import IconLinks
 from newsdesk.web.jobs import RefreshJobs
+from newsdesk.web.limiter import LoginLimiter
 from newsdesk.web.transport import BodyLimits
 
 ROUTE_MODULES = (api, intel)  # each gives routes(ctx) and may list PUBLIC_PREFIXES

@@ -22,8 +22,8 @@ from newsdesk.web.jobs import RefreshJobs
 
 if TYPE_CHECKING:  # these modules import this one
     from newsdesk.web.api.state import ApiState
-    from newsdesk.web.auth import LoginLimiter
-    from newsdesk.web.icons import IconLinks
+    from newsdesk.web.icon_links import IconLinks
+    from newsdesk.web.limiter import LoginLimiter
 
 T = TypeVar("T")
 

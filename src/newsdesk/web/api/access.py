@@ -3,7 +3,7 @@ the reading room's user name and password, Google Reader's ``GoogleLogin auth=``
 Fever's ``api_key``.
 
 Passwords and Fever keys are counted against the caller's address and the account before they
-are checked (``web.auth.LoginLimiter``, one budget with the login form); unguessable secrets
+are checked (``web.limiter.LoginLimiter``, one budget with the login form); unguessable secrets
 (API keys, ClientLogin tokens) are looked up first and a failure counted after. Past the limit
 the answer is 429 with a growing wait. A failure never says which part was wrong.
 """

@@ -16,9 +16,9 @@ from newsdesk.desk import Desk
 from newsdesk.settings import Settings
 from newsdesk.store.sql import SqlStore
 from newsdesk.store.users import User
-from newsdesk.web.auth import LoginLimiter
-from newsdesk.web.icons import IconLinks
+from newsdesk.web.icon_links import IconLinks
 from newsdesk.web.jobs import RefreshJobs
+from newsdesk.web.limiter import LoginLimiter
 
 T = TypeVar("T")
 
