@@ -460,8 +460,10 @@ async def _intel_inline(
     ``intel_inline_max`` of them (left to the background job) or a stop was asked for."""
     settings, report = runner.settings, runner.report
     changed = report.new_ids + report.updated_ids
+    if not changed or not intel_wanted(settings):
+        return
     intel_store = getattr(runner.store, "intel", None)  # a store without the stage's part: skip
-    if intel_store is None or not changed or not intel_wanted(settings):
+    if intel_store is None:
         return
     if len(changed) > settings.intel_inline_max:
         report.intel_deferred = len(changed)

@@ -1,6 +1,7 @@
 """``SqlStore``: the core (``CoreStore``: feeds, entries, search, the refresh writer, on
 SQLAlchemy Core for SQLite and PostgreSQL) and the domain parts attached in ``__init__``
-(``store.users``, ``store.labels`` …), each a class of its own module over the same engine.
+(``store.users``, ``store.labels`` …), each a class of its own module over the same engine,
+made (and its module imported) on first use: a refresh never loads the parts it does not need.
 
 Deduplication is the database's job: ``unique (feed_id, key)`` on entries. Each refresh of a feed
 is one transaction: its fetch state, new and changed entries, their links and tags, and (through
@@ -9,53 +10,140 @@ triggers or a generated column) the search index.
 
 from __future__ import annotations
 
-from newsdesk.store.alerts import AlertStore
+from functools import cached_property
+from typing import TYPE_CHECKING
+
 from newsdesk.store.core import DEFAULT_CATEGORY, CoreStore
-from newsdesk.store.editing import EditingStore
-from newsdesk.store.entities import EntityStore
-from newsdesk.store.events import EventStore
-from newsdesk.store.icons import IconStore
-from newsdesk.store.intel import IntelStore
-from newsdesk.store.labels import LabelStore
-from newsdesk.store.leases import LeaseStore
-from newsdesk.store.portable import PortableStore
-from newsdesk.store.reading import ReadingStore
-from newsdesk.store.saved_searches import SavedSearchStore
 from newsdesk.store.sql_entries import RANK_WINDOW
-from newsdesk.store.stories import StoryStore
-from newsdesk.store.sync import SyncStore
-from newsdesk.store.throttle import ThrottleStore
-from newsdesk.store.tokens import TokenStore
-from newsdesk.store.users import UserStore
-from newsdesk.store.watchlists import WatchlistStore
+
+if TYPE_CHECKING:
+    from newsdesk.store.alerts import AlertStore
+    from newsdesk.store.editing import EditingStore
+    from newsdesk.store.entities import EntityStore
+    from newsdesk.store.events import EventStore
+    from newsdesk.store.icons import IconStore
+    from newsdesk.store.intel import IntelStore
+    from newsdesk.store.labels import LabelStore
+    from newsdesk.store.leases import LeaseStore
+    from newsdesk.store.portable import PortableStore
+    from newsdesk.store.reading import ReadingStore
+    from newsdesk.store.saved_searches import SavedSearchStore
+    from newsdesk.store.stories import StoryStore
+    from newsdesk.store.sync import SyncStore
+    from newsdesk.store.throttle import ThrottleStore
+    from newsdesk.store.tokens import TokenStore
+    from newsdesk.store.users import UserStore
+    from newsdesk.store.watchlists import WatchlistStore
 
 __all__ = ["DEFAULT_CATEGORY", "RANK_WINDOW", "SqlStore", "open_store"]
 
 
 class SqlStore(CoreStore):
     """The store every face and stage is handed: the core (``CoreStore``) and one part per
-    domain, each a class of its own module over the same engine."""
+    domain, each a class of its own module over the same engine (one property each,
+    alphabetical)."""
 
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
-        # parts (one line each, ``self.NAME = NameStore(self.engine)``, alphabetical by NAME)
-        self.alerts = AlertStore(self.engine)
-        self.editing = EditingStore(self)
-        self.entities = EntityStore(self.engine)
-        self.events = EventStore(self.engine)
-        self.icons = IconStore(self.engine)
-        self.intel = IntelStore(self.engine)
-        self.labels = LabelStore(self)
-        self.leases = LeaseStore(self.engine)
-        self.portable = PortableStore(self.engine)
-        self.reading = ReadingStore(self)
-        self.saved_searches = SavedSearchStore(self.engine)
-        self.stories = StoryStore(self.engine)
-        self.sync = SyncStore(self)
-        self.throttle = ThrottleStore(self.engine)
-        self.tokens = TokenStore(self.engine)
-        self.users = UserStore(self.engine)
-        self.watchlists = WatchlistStore(self.engine)
+    @cached_property
+    def alerts(self) -> AlertStore:
+        from newsdesk.store.alerts import AlertStore
+
+        return AlertStore(self.engine)
+
+    @cached_property
+    def editing(self) -> EditingStore:
+        from newsdesk.store.editing import EditingStore
+
+        return EditingStore(self)
+
+    @cached_property
+    def entities(self) -> EntityStore:
+        from newsdesk.store.entities import EntityStore
+
+        return EntityStore(self.engine)
+
+    @cached_property
+    def events(self) -> EventStore:
+        from newsdesk.store.events import EventStore
+
+        return EventStore(self.engine)
+
+    @cached_property
+    def icons(self) -> IconStore:
+        from newsdesk.store.icons import IconStore
+
+        return IconStore(self.engine)
+
+    @cached_property
+    def intel(self) -> IntelStore:
+        from newsdesk.store.intel import IntelStore
+
+        return IntelStore(self.engine)
+
+    @cached_property
+    def labels(self) -> LabelStore:
+        from newsdesk.store.labels import LabelStore
+
+        return LabelStore(self)
+
+    @cached_property
+    def leases(self) -> LeaseStore:
+        from newsdesk.store.leases import LeaseStore
+
+        return LeaseStore(self.engine)
+
+    @cached_property
+    def portable(self) -> PortableStore:
+        from newsdesk.store.portable import PortableStore
+
+        return PortableStore(self.engine)
+
+    @cached_property
+    def reading(self) -> ReadingStore:
+        from newsdesk.store.reading import ReadingStore
+
+        return ReadingStore(self)
+
+    @cached_property
+    def saved_searches(self) -> SavedSearchStore:
+        from newsdesk.store.saved_searches import SavedSearchStore
+
+        return SavedSearchStore(self.engine)
+
+    @cached_property
+    def stories(self) -> StoryStore:
+        from newsdesk.store.stories import StoryStore
+
+        return StoryStore(self.engine)
+
+    @cached_property
+    def sync(self) -> SyncStore:
+        from newsdesk.store.sync import SyncStore
+
+        return SyncStore(self)
+
+    @cached_property
+    def throttle(self) -> ThrottleStore:
+        from newsdesk.store.throttle import ThrottleStore
+
+        return ThrottleStore(self.engine)
+
+    @cached_property
+    def tokens(self) -> TokenStore:
+        from newsdesk.store.tokens import TokenStore
+
+        return TokenStore(self.engine)
+
+    @cached_property
+    def users(self) -> UserStore:
+        from newsdesk.store.users import UserStore
+
+        return UserStore(self.engine)
+
+    @cached_property
+    def watchlists(self) -> WatchlistStore:
+        from newsdesk.store.watchlists import WatchlistStore
+
+        return WatchlistStore(self.engine)
 
 
 def open_store(url: str) -> SqlStore:
