@@ -125,19 +125,9 @@ def default_database_url() -> str:
     return f"sqlite:///{data_dir / 'newsdesk.db'}"
 
 
-_NO_SHOWN_DEFAULT = object()
-
-
-def setting(
-    default: _T, parse: Callable[[str], Any], help: str, *, shown_default: Any = _NO_SHOWN_DEFAULT
-) -> _T:
-    """A field of ``Settings``: its default, the parser of its environment variable, its help.
-
-    ``shown_default`` is the default the docs show when it is not the field's own.
-    """
+def setting(default: _T, parse: Callable[[str], Any], help: str) -> _T:
+    """A field of ``Settings``: its default, the parser of its environment variable, its help."""
     metadata: dict[str, Any] = {"parse": parse, "help": help}
-    if shown_default is not _NO_SHOWN_DEFAULT:
-        metadata["shown_default"] = shown_default
     field: _T = dataclasses.field(default=default, metadata=metadata)
     return field
 
@@ -205,7 +195,6 @@ class Settings:
         _nonnegative_int,
         "Processes that parse and process fetched feeds during a large refresh (0 or 1: in the "
         "refresh process itself).",
-        shown_default=min(os.cpu_count() or 1, 4),
     )
     fulltext_concurrency: int = setting(
         8, _positive_int, "Most pages fetched at once for full text."
@@ -422,8 +411,7 @@ class Settings:
 
 
 def _spec(field: dataclasses.Field[Any]) -> Spec:
-    default = field.metadata.get("shown_default", field.default)
-    return Spec(field.name, field.metadata["parse"], default, field.metadata["help"])
+    return Spec(field.name, field.metadata["parse"], field.default, field.metadata["help"])
 
 
 SETTINGS: tuple[Spec, ...] = tuple(_spec(field) for field in dataclasses.fields(Settings))
