@@ -253,11 +253,15 @@ async def tag(request: Request, ctx: WebContext) -> Response:
 @TABLE.get("/categories")
 async def categories_page(request: Request, ctx: WebContext) -> Response:
     def load() -> list[tuple[int, str, list[Any]]]:
-        every = ctx.desk.store.list_feeds()
+        # One pass over the feeds (by id), not one per category: 1,000 categories × 2,000
+        # feeds was two million comparisons.
+        by_category: dict[str, list[Any]] = {}
+        for f in ctx.desk.store.list_feeds():
+            by_category.setdefault(f.category or "", []).append(f)
         return [
-            (cid, title, [f for f in every if f.category == title])
+            (cid, title, by_category.get(title, []))
             for cid, title, _count in ctx.desk.store.categories()
-        ] + [(0, "", [f for f in every if not f.category])]
+        ] + [(0, "", by_category.get("", []))]
 
     groups = await ctx.run(load)
     return ctx.render(
