@@ -7,10 +7,9 @@ same transaction as the rows. PostgreSQL: a weighted tsvector column with a GIN 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, column, func, literal_column, select, table, text
+from sqlalchemy import Connection, Select, column, func, literal_column, select, table, text
 from sqlalchemy.exc import DBAPIError
 
 _WORD = re.compile(r"[\w][\w'’-]*", re.UNICODE)
@@ -102,12 +101,9 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-_FTS5_SNIPPET = "snippet(entries_fts, 2, '[', ']', '…', 24)"
-
-
 def search_statement(dialect: str, match: str, source: Any, filters: list[Any]) -> Select[Any]:
     """(id, rank, snippet) of the best matches, best first; ``source`` is the entries join the
-    filters refer to. On SQLite the snippet is NULL here: ``page_snippets`` makes the page's."""
+    filters refer to."""
     from newsdesk.store.schema import entries
 
     if dialect == "sqlite":
@@ -116,7 +112,7 @@ def search_statement(dialect: str, match: str, source: Any, filters: list[Any]) 
             select(
                 entries.c.id,
                 literal_column("bm25(entries_fts, 10.0, 2.0, 1.0)").label("rank"),
-                literal_column("NULL").label("snippet"),
+                literal_column("snippet(entries_fts, 2, '[', ']', '…', 24)").label("snippet"),
             )
             .select_from(source.join(fts_table, fts_table.c.rowid == entries.c.id))
             .where(text("entries_fts MATCH :match").bindparams(match=match), *filters)
@@ -139,26 +135,6 @@ def search_statement(dialect: str, match: str, source: Any, filters: list[Any]) 
         .where(vector.op("@@")(query), *filters)
         .order_by(literal_column("rank"), entries.c.published.desc())
     )
-
-
-def page_snippets(conn: Connection, match: str, hits: Sequence[Row[Any]]) -> dict[int, str | None]:
-    """The snippets of a page of ``search_statement``'s hits, by id. FTS5 makes a snippet by
-    reading and cutting the entry's text again, so SQLite makes them for the page's rows only
-    (in the ranking query they were made for every ranked match before the sort: 500 of them
-    for a common word). PostgreSQL makes its headlines after the sort and limit already."""
-    if conn.dialect.name != "sqlite":
-        return {int(h.id): h.snippet for h in hits}
-    if not hits:
-        return {}
-    query = (
-        select(literal_column("rowid"), literal_column(_FTS5_SNIPPET))
-        .select_from(table("entries_fts"))
-        .where(
-            text("entries_fts MATCH :match").bindparams(match=match),
-            literal_column("rowid").in_([int(h.id) for h in hits]),
-        )
-    )
-    return {int(rowid): snippet for rowid, snippet in conn.execute(query)}
 
 
 def query_words(query: str) -> list[str]:

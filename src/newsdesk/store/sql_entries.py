@@ -24,7 +24,7 @@ from newsdesk.store.schema import (
     feeds,
     stories,
 )
-from newsdesk.store.search import match_expression, page_snippets, search_statement
+from newsdesk.store.search import match_expression, search_statement
 from newsdesk.store.sql_base import SqlBase
 from newsdesk.util import chunks
 
@@ -171,12 +171,11 @@ class EntryQueries(SqlBase):
                 .where(entries.c.id.in_([h.id for h in hits]))
             )
             by_id = {row.id: self._stored(row) for row in rows}
-            snippets = page_snippets(conn, match, hits)
             found = []
             for hit in hits:
                 entry = by_id.get(hit.id)
                 if entry is not None:
-                    entry.snippet = snippets.get(hit.id)
+                    entry.snippet = hit.snippet
                     found.append(entry)
             self._attach_related(conn, found)
         return found
