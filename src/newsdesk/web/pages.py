@@ -252,18 +252,7 @@ async def tag(request: Request, ctx: WebContext) -> Response:
 
 @TABLE.get("/categories")
 async def categories_page(request: Request, ctx: WebContext) -> Response:
-    def load() -> list[tuple[int, str, list[Any]]]:
-        # One pass over the feeds (by id), not one per category: 1,000 categories × 2,000
-        # feeds was two million comparisons.
-        by_category: dict[str, list[Any]] = {}
-        for f in ctx.desk.store.list_feeds():
-            by_category.setdefault(f.category or "", []).append(f)
-        return [
-            (cid, title, by_category.get(title, []))
-            for cid, title, _count in ctx.desk.store.categories()
-        ] + [(0, "", by_category.get("", []))]
-
-    groups = await ctx.run(load)
+    groups = await ctx.run(ctx.store.reading.category_groups)
     return ctx.render(
         request, "categories.html", title="Categories", groups=groups, **await sidebar(ctx)
     )
