@@ -2,11 +2,14 @@
 
 Starts ``newsdesk serve`` (uvicorn) in a subprocess on a database built by
 ``build_big_db.py`` (1,000,000 entries across 2,000 feeds by default; built first when missing),
-logs in, then times sequential requests to the river, a category page, entry pages (random
-ids) and a two-word search, after a warm-up. Prints p50/p95/max per page (target: p95 < 50 ms)
-and writes the figures as JSON to ``benchmarks/results/``.
+logs in, then times sequential requests to the river, a category page, the categories page
+(every feed by category), entry pages (random ids) and a two-word search, after a warm-up.
+Every page carries the sidebar's unread counts per category. For a long sidebar and categories
+page, build the database with ``build_big_db.py --categories 1000``. Prints p50/p95/max per page
+(target: p95 < 50 ms) and writes the figures as JSON to ``benchmarks/results/``.
 
-Run: ``python benchmarks/bench_web.py [--db PATH] [--requests 200]``.
+Run: ``python benchmarks/bench_web.py [--db PATH] [--requests 200] [--pages river,categories]``
+(the server runs from the ``newsdesk`` on ``PYTHONPATH``: point it at another tree to compare).
 """
 
 from __future__ import annotations
@@ -109,6 +112,7 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=DEFAULT_DB)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--pages", default="", help="comma-separated page names (default: all)")
     args = parser.parse_args()
     db: Path = args.db
     if not db.exists():
@@ -129,10 +133,14 @@ def main() -> None:
         "river": ["/?show=all"] * n,
         "river (unread)": ["/"] * n,
         "category": [f"/category/{category}?show=all"] * n,
+        "categories": ["/categories"] * n,
         "entry": [f"/entry/{rng.randint(1, n_entries)}" for _ in range(n)],
         "search (two words)": ["/search?q=moscow+talks"] * n,
         "search (common words)": [f"/search?q={common[0]}+{common[1]}"] * max(10, n // 10),
     }
+    if args.pages:
+        chosen = {name.strip() for name in args.pages.split(",")}
+        pages = {name: paths for name, paths in pages.items() if name in chosen}
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     command = [

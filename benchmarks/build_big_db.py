@@ -1,12 +1,14 @@
 """Build a large Newsdesk SQLite database for the web benchmark: by default 1,000,000 entries
-across 2,000 feeds in 40 categories, with a password for the reading room.
+across 2,000 feeds in 40 categories (``--categories 1000`` for a long sidebar and categories
+page), with a password for the reading room.
 
 The schema comes from ``open_store`` (all migrations); rows go in with ``executemany`` in big
 transactions, and the search index fills through the store's own FTS5 triggers, as in real
 use. Words follow a Zipf-like distribution over a fixed vocabulary so searches hit realistic
 numbers of entries. Deterministic (seeded).
 
-Run: ``python benchmarks/build_big_db.py OUT.db [--entries 1000000] [--feeds 2000]``.
+Run: ``python benchmarks/build_big_db.py OUT.db [--entries 1000000] [--feeds 2000]
+[--categories 40]``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from newsdesk.store import open_store
-from newsdesk.store.users import set_password
 
 PASSWORD = "benchmark password"
 CATEGORIES = 40
@@ -38,12 +39,14 @@ def vocabulary(rng: random.Random, size: int = 20_000) -> list[str]:
     return sorted(words)
 
 
-def build(path: Path, n_entries: int, n_feeds: int, seed: int = 7) -> None:
+def build(
+    path: Path, n_entries: int, n_feeds: int, n_categories: int = CATEGORIES, seed: int = 7
+) -> None:
     if path.exists():
         raise SystemExit(f"{path} exists; remove it first")
     started = time.perf_counter()
     store = open_store(f"sqlite:///{path}")
-    set_password(store.engine, "admin", PASSWORD)
+    store.users.set_password("admin", PASSWORD)
     store.close()
     rng = random.Random(seed)
     words = vocabulary(rng)
@@ -62,7 +65,7 @@ def build(path: Path, n_entries: int, n_feeds: int, seed: int = 7) -> None:
     db.execute("BEGIN")
     db.executemany(
         "INSERT INTO categories (id, title) VALUES (?, ?)",
-        [(c + 1, f"Category {c + 1:02d}") for c in range(CATEGORIES)],
+        [(c + 1, f"Category {c + 1:02d}") for c in range(n_categories)],
     )
     db.executemany(
         "INSERT INTO feeds (id, url, title, site_url, category_id, error_count, paused, "
@@ -74,7 +77,7 @@ def build(path: Path, n_entries: int, n_feeds: int, seed: int = 7) -> None:
                 f"https://site{f + 1}.example/feed.xml",
                 f"Site number {f + 1}",
                 f"https://site{f + 1}.example/",
-                (f % CATEGORIES) + 1,
+                (f % n_categories) + 1,
                 now,
                 now,
                 now + timedelta(minutes=30),
@@ -152,8 +155,9 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--feeds", type=int, default=2_000)
+    parser.add_argument("--categories", type=int, default=CATEGORIES)
     args = parser.parse_args()
-    build(args.out, args.entries, args.feeds)
+    build(args.out, args.entries, args.feeds, args.categories)
 
 
 if __name__ == "__main__":

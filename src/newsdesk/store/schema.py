@@ -135,6 +135,15 @@ entries = Table(
     Index("ix_entries_story", "story_id"),
     Index("ix_entries_changed", "changed_at"),
 )
+# The unread river, newest first (migration 10): only unread entries, so the river of someone
+# who has read nearly everything stops walking every read entry to find a page of unread ones.
+ix_entries_unread = Index(
+    "ix_entries_unread",
+    entries.c.published,
+    entries.c.id,
+    sqlite_where=entries.c.read.is_(False),
+    postgresql_where=entries.c.read.is_(False),
+)
 
 entry_links = Table(
     "entry_links",

@@ -252,14 +252,7 @@ async def tag(request: Request, ctx: WebContext) -> Response:
 
 @TABLE.get("/categories")
 async def categories_page(request: Request, ctx: WebContext) -> Response:
-    def load() -> list[tuple[int, str, list[Any]]]:
-        every = ctx.desk.store.list_feeds()
-        return [
-            (cid, title, [f for f in every if f.category == title])
-            for cid, title, _count in ctx.desk.store.categories()
-        ] + [(0, "", [f for f in every if not f.category])]
-
-    groups = await ctx.run(load)
+    groups = await ctx.run(ctx.store.reading.category_groups)
     return ctx.render(
         request, "categories.html", title="Categories", groups=groups, **await sidebar(ctx)
     )
