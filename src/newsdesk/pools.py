@@ -15,9 +15,10 @@ def can_start_processes() -> bool:
 
 
 def die_with_parent() -> None:
-    """For a process the forkserver started (a pool's initializer, or first thing in a child):
-    end with the forkserver, which ends with the process that started it, so a refresh (or a
-    server) killed outright (SIGKILL) leaves no workers behind holding its pipes and memory."""
+    """For a child process (a pool's initializer, or the first thing a child does): SIGKILL
+    when its parent ends — for a pool's workers the forkserver, which ends with the process
+    that started it — so a refresh (or a server) killed outright (SIGKILL) leaves no workers
+    behind holding its pipes and memory."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes

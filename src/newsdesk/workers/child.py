@@ -1,11 +1,13 @@
 """A refresh in a process of its own, for the servers (`newsdesk serve`, `newsdesk run`): the
 parsing and writing of a big refresh is CPU work, and in the web server's process it would hold
 the interpreter lock the page handlers need. The child runs at a lower CPU priority (``NICE``),
-sends its progress and log records back over a pipe, and ends with its parent: it is started by
-the forkserver, which exits when the server does, and asks the kernel for SIGKILL when that
-happens (a refresh is crash-safe: one transaction per batch). SIGTERM asks it to stop as
-``newsdesk run`` does — no new fetch, the fetches in flight are stored; SIGINT (Ctrl-C in a
-terminal reaches the whole process group) is left to the parent, which stops it in order.
+sends its progress and log records back over a pipe, and ends with its parent: it is spawned
+by the server itself and asks the kernel for SIGKILL when the server dies (a refresh is
+crash-safe: one transaction per batch). SIGTERM asks it to stop as ``newsdesk run`` does — no
+new fetch, the fetches in flight are stored. The child leads a process group of its own, with
+its parse workers: a signal to the server's group (Ctrl-C in a terminal, ``kill -TERM -PGID``)
+reaches the server, which stops the child in order, rather than killing the forkserver its parse
+workers hang on.
 
 One ``RefreshProcess`` runs one refresh at a time; ``run`` blocks (call it from a thread).
 """
@@ -70,11 +72,13 @@ class RefreshProcess:
         """Refresh in a child and return its report. Raises ``NewsdeskError`` when the refresh
         failed the expected ways (the database went away) or the child died without a
         report, ``RefreshFailed`` on anything else."""
-        context = mp.get_context("forkserver")
+        # spawn, not forkserver: the server's forkserver would die first at a SIGTERM to the
+        # whole group, and the child with it (PDEATHSIG), before it could stop in order.
+        context = mp.get_context("spawn")
         ours, theirs = context.Pipe(duplex=False)
         process = context.Process(
             target=child_main,
-            args=(theirs, self.url, self.settings, order, logging.getLogger().getEffectiveLevel()),
+            args=(theirs, self.url, self.settings, order, _level(), os.getpid()),
             name="newsdesk-refresh",
         )
         with self._lock:
@@ -164,14 +168,23 @@ class _PipeLog(logging.Handler):
             self.handleError(record)
 
 
+def _level() -> int:
+    return logging.getLogger().getEffectiveLevel()
+
+
 def child_main(
-    conn: Connection, url: str, settings: Settings, order: RefreshOrder, level: int
+    conn: Connection, url: str, settings: Settings, order: RefreshOrder, level: int, parent: int
 ) -> None:
-    """The child: lower priority, signals, logging to the parent, the refresh, its report."""
+    """The child: its own process group, lower priority, signals, logging to the parent, the
+    refresh, its report."""
     asked: list[bool] = []
     signal.signal(signal.SIGTERM, lambda *_: asked.append(True))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
+    if os.getppid() != parent:  # the server died before the kernel was asked
+        return
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
     with contextlib.suppress(OSError):
         os.nice(NICE)
     lock = threading.Lock()

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing as mp
+import os
 import signal
 import socket
 from collections.abc import Callable, Iterator
@@ -31,9 +32,10 @@ from typing import TYPE_CHECKING, Any
 from newsdesk.desk import Desk
 from newsdesk.errors import NewsdeskError
 from newsdesk.intel import IntelReport, intel_job, intel_wanted
+from newsdesk.pools import die_with_parent
 from newsdesk.settings import Settings
 from newsdesk.store.engine import is_database_error
-from newsdesk.workers.child import RefreshOrder, RefreshProcess
+from newsdesk.workers.child import NICE, RefreshOrder, RefreshProcess
 
 if TYPE_CHECKING:
     from newsdesk.refresh import RefreshReport
@@ -75,8 +77,13 @@ IntelQueue = asyncio.Queue[list[int] | None]
 
 
 def _quiet_child() -> None:
-    """The job's process leaves Ctrl-C to the parent, which stops it in order."""
+    """The job's process leaves Ctrl-C to the parent, which stops it in order; it runs at the
+    refresh child's lower CPU priority, and ends with the server (its open transaction rolls
+    back, the entries stay pending for the next start)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
+    with contextlib.suppress(OSError):
+        os.nice(NICE)
 
 
 class _IntelProcess:
