@@ -12,10 +12,10 @@ a refresh of everything; while that refresh writes, it runs wrk against a rotati
 then against the native API. Where the refresh runs (``--refresh``): ``outside`` (the default)
 a separate `newsdesk refresh` process; ``inside`` a refresh job of the server itself (POST
 /api/refresh, what "Refresh now" does); ``scheduler`` the server's own scheduler (`serve`
-without --no-scheduler: the 90% never fetched are due at once). It prints requests/s,
-p50/p90/p99 latency, non-2xx answers, socket errors, and how many "database is locked" lines the
-server logged, and writes them to benchmarks/results/load-*.json. Needs `wrk` (Debian:
-apt-get install -y wrk).
+without --no-scheduler: the 90% never fetched are due at once); ``none`` no refresh at all (the
+idle figures). It prints requests/s, p50/p90/p99 latency, non-2xx answers, socket errors, and
+how many "database is locked" lines the server logged, and writes them to
+benchmarks/results/load-*.json. Needs `wrk` (Debian: apt-get install -y wrk).
 """
 
 from __future__ import annotations
@@ -171,10 +171,10 @@ def main() -> int:
     parser.add_argument("--db", help="database URL (default: a SQLite file in a temp folder)")
     parser.add_argument(
         "--refresh",
-        choices=("outside", "inside", "scheduler"),
+        choices=("outside", "inside", "scheduler", "none"),
         default="outside",
         help="where the refresh runs: a `newsdesk refresh` process, a refresh job of the "
-        "server (POST /api/refresh), or the server's scheduler",
+        "server (POST /api/refresh), or the server's scheduler; none: the idle figures",
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -348,6 +348,8 @@ class Refresh:
         return f"{counts.total} feeds fetched by the scheduler" if counts.due == 0 else None
 
     def running(self) -> bool:
+        if self.where == "none":
+            return False
         if self.process is not None:
             return self.process.poll() is None
         if self.where == "inside":
@@ -356,6 +358,8 @@ class Refresh:
 
     def finish(self, timeout: float) -> str:
         """Wait for the refresh to end; its summary."""
+        if self.where == "none":
+            return "no refresh (idle)"
         if self.process is not None:
             out, err = self.process.communicate(timeout=timeout)
             return out.strip().splitlines()[0] if out.strip() else err[-500:]
