@@ -4,13 +4,18 @@ wrk while `newsdesk refresh` writes a large farm into the same SQLite (or Postgr
 One command, all on loopback:
 
     python benchmarks/bench_load.py [--feeds 500] [--items 30] [--seconds 20] [--connections 8]
+        [--refresh outside|inside|scheduler]
 
 It starts the feed farm (benchmarks/farm.py), subscribes a fresh database to every feed, fills
 it from the first 10% of them (so pages have entries), starts `newsdesk serve --no-auth` and then
-`newsdesk refresh` of everything; while that refresh writes, it runs wrk against a rotation of
-pages and then against the native API. It prints requests/s, p50/p90/p99 latency, non-2xx
-answers, socket errors, and how many "database is locked" lines the server logged, and writes
-them to benchmarks/results/load-*.json. Needs `wrk` (Debian: apt-get install -y wrk).
+a refresh of everything; while that refresh writes, it runs wrk against a rotation of pages and
+then against the native API. Where the refresh runs (``--refresh``): ``outside`` (the default)
+a separate `newsdesk refresh` process; ``inside`` a refresh job of the server itself (POST
+/api/refresh, what "Refresh now" does); ``scheduler`` the server's own scheduler (`serve`
+without --no-scheduler: the 90% never fetched are due at once); ``none`` no refresh at all (the
+idle figures). It prints requests/s, p50/p90/p99 latency, non-2xx answers, socket errors, and
+how many "database is locked" lines the server logged, and writes them to
+benchmarks/results/load-*.json. Needs `wrk` (Debian: apt-get install -y wrk).
 """
 
 from __future__ import annotations
@@ -164,6 +169,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=20, help="wrk duration per target")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--db", help="database URL (default: a SQLite file in a temp folder)")
+    parser.add_argument(
+        "--refresh",
+        choices=("outside", "inside", "scheduler", "none"),
+        default="outside",
+        help="where the refresh runs: a `newsdesk refresh` process, a refresh job of the "
+        "server (POST /api/refresh), or the server's scheduler; none: the idle figures",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian: apt-get install -y wrk)", file=sys.stderr)
@@ -184,18 +196,19 @@ def main() -> int:
         procs.append(farm)
         newsdesk("import", str(work / "farm.opml"), env=env)
         seed = max(1, args.feeds // 10)
-        for feed_id in range(1, seed + 1):
-            newsdesk("refresh", "--feed", str(feed_id), env=env)
+        newsdesk("refresh", *(f"--feed={i}" for i in range(1, seed + 1)), env=env)
         key = _api_key(db)
         port = free_port()
         server_log = open(work / "serve.log", "w")  # noqa: SIM115 - handed to the server
+        # outside/inside: the benchmark's own refresh is the only writer
+        scheduler = [] if args.refresh == "scheduler" else ["--no-scheduler"]
         serve = subprocess.Popen(
             [
                 PYTHON,
                 "-m",
                 "newsdesk",
                 "serve",
-                "--no-scheduler",  # the benchmark's own refresh is the only writer
+                *scheduler,
                 "--no-auth",
                 "--host",
                 "127.0.0.1",
@@ -214,14 +227,9 @@ def main() -> int:
         wait_http(base + "/healthz")
 
         refresh_started = time.monotonic()
-        refresh = subprocess.Popen(
-            [PYTHON, "-m", "newsdesk", "refresh"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        procs.append(refresh)
+        refresh = Refresh(args.refresh, base, key, env, db)
+        if refresh.process is not None:
+            procs.append(refresh.process)
         time.sleep(1.0)  # let it start writing
         pages = [
             "/",
@@ -243,8 +251,8 @@ def main() -> int:
             "/v1/feeds/counters",
         ]
         api_result = run_wrk(base, api_paths, args.seconds, args.connections, api_header)
-        refresh_running = refresh.poll() is None
-        out, err = refresh.communicate(timeout=1800)
+        refresh_running = refresh.running()
+        summary = refresh.finish(timeout=1800)
         refresh_seconds = time.monotonic() - refresh_started
         log = (work / "serve.log").read_text()
         locked = log.count("database is locked")
@@ -254,12 +262,13 @@ def main() -> int:
             "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus",
             "database": db.split(":", 1)[0],
             "feeds": args.feeds,
+            "refresh": args.refresh,
             "items": args.items,
             "connections": args.connections,
             "seconds_per_target": args.seconds,
             "refresh_still_running_after_both_runs": refresh_running,
             "refresh_seconds": round(refresh_seconds, 1),
-            "refresh_summary": out.strip().splitlines()[0] if out.strip() else err[-500:],
+            "refresh_summary": summary,
             "pages": {k: v for k, v in page_result.items() if k != "raw"},
             "api": {k: v for k, v in api_result.items() if k != "raw"},
             "database_is_locked_in_server_log": locked,
@@ -295,13 +304,80 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
 
+class Refresh:
+    """The refresh the load runs against: a process, a job of the server, or its scheduler."""
+
+    def __init__(self, where: str, base: str, key: str, env: dict[str, str], db: str) -> None:
+        self.where, self.base, self.key, self.db = where, base, key, db
+        self.process: subprocess.Popen[str] | None = None
+        self.job_url = ""
+        if where == "outside":
+            self.process = subprocess.Popen(
+                [PYTHON, "-m", "newsdesk", "refresh"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        elif where == "inside":
+            job = self._api("POST", "/api/refresh")
+            self.job_url = job["url"]
+
+    def _api(self, method: str, path: str) -> dict[str, Any]:
+        import urllib.request
+
+        request = urllib.request.Request(
+            self.base + path,
+            method=method,
+            headers={"Authorization": f"Bearer {self.key}"},
+            data=b"" if method == "POST" else None,
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            found: dict[str, Any] = json.loads(response.read())
+            return found
+
+    def _scheduled(self) -> str | None:
+        """Once no feed is due: how many the scheduler fetched."""
+        from newsdesk.store import open_store
+
+        store = open_store(self.db)
+        try:
+            counts = store.leases.feed_counts(datetime.now(UTC))
+        finally:
+            store.close()
+        return f"{counts.total} feeds fetched by the scheduler" if counts.due == 0 else None
+
+    def running(self) -> bool:
+        if self.where == "none":
+            return False
+        if self.process is not None:
+            return self.process.poll() is None
+        if self.where == "inside":
+            return bool(self._api("GET", self.job_url)["status"] == "running")
+        return self._scheduled() is None
+
+    def finish(self, timeout: float) -> str:
+        """Wait for the refresh to end; its summary."""
+        if self.where == "none":
+            return "no refresh (idle)"
+        if self.process is not None:
+            out, err = self.process.communicate(timeout=timeout)
+            return out.strip().splitlines()[0] if out.strip() else err[-500:]
+        deadline = time.monotonic() + timeout
+        while self.running() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if self.where == "inside":
+            job = self._api("GET", self.job_url)
+            return str(job.get("summary") or job.get("failure") or job["status"])
+        return self._scheduled() or "still running"
+
+
 def _api_key(db: str) -> str:
     from newsdesk.store import open_store
-    from newsdesk.store.tokens import create_token
 
     store = open_store(db)
     try:
-        _token, key = create_token(store.engine, "bench-load")
+        _token, key = store.tokens.create_token("bench-load")
         return key
     finally:
         store.close()

@@ -14,9 +14,11 @@ def can_start_processes() -> bool:
     return not mp.current_process().daemon
 
 
-def _die_with_parent() -> None:
-    """Worker initializer: end with the forkserver, which ends with the refresh process, so a
-    refresh killed outright (SIGKILL) leaves no workers behind holding its pipes and memory."""
+def die_with_parent() -> None:
+    """For a child process (a pool's initializer, or the first thing a child does): SIGKILL
+    when its parent ends — for a pool's workers the forkserver, which ends with the process
+    that started it — so a refresh (or a server) killed outright (SIGKILL) leaves no workers
+    behind holding its pipes and memory."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes
@@ -37,5 +39,5 @@ def process_pool(workers: int) -> Executor:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=mp.get_context("forkserver"),
-        initializer=_die_with_parent,
+        initializer=die_with_parent,
     )

@@ -142,7 +142,7 @@ def lifespan(
         try:
             yield
         finally:
-            ctx.jobs.wait(timeout=5)
+            ctx.jobs.close(timeout=5)
             if own_desk:
                 ctx.desk.close()
 

@@ -1,10 +1,10 @@
-"""Refreshes started from the web ("refresh now", the `r` key): one at a time, run in a thread
-of their own (``Desk.refresh`` has its own event loop) while pages keep being served; pages
-poll the job's progress."""
+"""Refreshes started from the web ("refresh now", the `r` key): one at a time, each in a child
+process at a lower CPU priority (``workers.child``: parsing and writing must not hold the
+interpreter lock the page handlers need), driven by a thread of the web process that copies the
+child's progress into the job; pages poll the job's progress."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import threading
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from newsdesk.desk import Desk
+from newsdesk.workers.child import RefreshOrder, RefreshProcess
 
 log = logging.getLogger(__name__)
 _ids = itertools.count(1)
@@ -53,6 +54,7 @@ class RefreshJobs:
         self._lock = threading.Lock()
         self._jobs: dict[int, RefreshJob] = {}
         self._thread: threading.Thread | None = None
+        self._runner = RefreshProcess(desk.store.url, desk.settings)
 
     def get(self, job_id: int) -> RefreshJob | None:
         return self._jobs.get(job_id)
@@ -81,7 +83,7 @@ class RefreshJobs:
             job.stage, job.done, job.total = stage, done, total
 
         try:
-            report = asyncio.run(self.desk.refresh_async(feed_ids=job.feed_ids, progress=progress))
+            report = self._runner.run(RefreshOrder(feed_ids=job.feed_ids), progress)
             job.summary = report.summary
             job.new_entries = report.new_entries
             job.errors = [(o.title or o.url, o.error or "") for o in report.errors]
@@ -95,3 +97,13 @@ class RefreshJobs:
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """At shutdown: ask a running refresh to stop in order (no new fetch; those in flight
+        are stored), give it ``timeout`` seconds, then end its process. No refresh starts
+        after this."""
+        self._runner.stop()
+        self.wait(timeout)
+        if self._runner.running:
+            self._runner.kill()
+            self.wait(timeout)

@@ -4,11 +4,14 @@ database (`serve --no-scheduler` leaves the refreshing to the Refresh button). T
 stage (stories, entities, timelines, alerts) runs as a background job beside the scheduler, in
 a process of its own.
 
-The web server (uvicorn) and the scheduler loop share one event loop and one store. The loop
-calls ``refresh_feeds(due_only=True)`` every ``scheduler_tick`` seconds. On SIGTERM or SIGINT:
-no new fetch starts, fetches in flight are parsed and stored (one transaction per feed, so
-nothing is half-written), the loop waits for them at most ``shutdown_timeout`` seconds, then the
-web server drains its connections and the process exits 0.
+The web server (uvicorn) and the scheduler loop share one event loop and one store. Every
+``scheduler_tick`` seconds the loop looks for due feeds and, when there are some, refreshes them
+(``refresh_feeds(due_only=True)``) in a child process at a lower CPU priority
+(``workers.child``): the parsing and writing must not hold the interpreter lock the page
+handlers need. On SIGTERM or SIGINT: the child is asked to stop — no new fetch starts, fetches in
+flight are parsed and stored (one transaction per feed, so nothing is half-written) — the loop
+waits for it at most ``shutdown_timeout`` seconds (then ends it), then the web server drains its
+connections and the process exits 0.
 """
 
 from __future__ import annotations
@@ -17,19 +20,25 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing as mp
+import os
 import signal
 import socket
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from newsdesk.desk import Desk
 from newsdesk.errors import NewsdeskError
 from newsdesk.intel import IntelReport, intel_job, intel_wanted
-from newsdesk.refresh import refresh_feeds
+from newsdesk.pools import die_with_parent
 from newsdesk.settings import Settings
 from newsdesk.store.engine import is_database_error
+from newsdesk.workers.child import NICE, RefreshOrder, RefreshProcess
+
+if TYPE_CHECKING:
+    from newsdesk.refresh import RefreshReport
 
 log = logging.getLogger("newsdesk.run")
 
@@ -68,8 +77,13 @@ IntelQueue = asyncio.Queue[list[int] | None]
 
 
 def _quiet_child() -> None:
-    """The job's process leaves Ctrl-C to the parent, which stops it in order."""
+    """The job's process leaves Ctrl-C to the parent, which stops it in order; it runs at the
+    refresh child's lower CPU priority, and ends with the server (its open transaction rolls
+    back, the entries stay pending for the next start)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
+    with contextlib.suppress(OSError):
+        os.nice(NICE)
 
 
 class _IntelProcess:
@@ -149,17 +163,18 @@ async def scheduler_loop(desk: Desk, settings: Settings, stop: asyncio.Event) ->
     )
     if worker is not None:
         queue.put_nowait([])  # first, what earlier runs left
+    runner = RefreshProcess(desk.store.url, settings)
     try:
         while not stop.is_set():
             try:
-                report = await refresh_feeds(
-                    desk.store, settings, due_only=True, stop=stop, intel=False
-                )
+                report = await refresh_due(desk, runner, stop)
             except Exception as exc:
                 if not isinstance(exc, NewsdeskError) and not is_database_error(exc):
                     raise
                 # the database went away (a PostgreSQL restart): say so, try again next tick
-                log.error("refresh failed, trying again in %g s: %s", settings.scheduler_tick, exc)
+                if not stop.is_set():
+                    tick = settings.scheduler_tick
+                    log.error("refresh failed, trying again in %g s: %s", tick, exc)
             else:
                 if report.feeds:
                     log.info("refreshed due feeds: %s", report.summary)
@@ -184,6 +199,29 @@ async def scheduler_loop(desk: Desk, settings: Settings, stop: asyncio.Event) ->
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
+
+
+async def refresh_due(desk: Desk, runner: RefreshProcess, stop: asyncio.Event) -> RefreshReport:
+    """Refresh the due feeds in ``runner``'s child (none due: no child, an empty report). When
+    ``stop`` is set the child is asked to stop in order; cancelled, it is ended at once."""
+    from newsdesk.refresh import RefreshReport
+
+    due = await asyncio.to_thread(desk.store.due_feeds, datetime.now(UTC), 1)
+    if not due or stop.is_set():
+        return RefreshReport()
+    order = RefreshOrder(due_only=True, intel=False)
+    work = asyncio.ensure_future(asyncio.to_thread(runner.run, order))
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not work.done():
+            runner.stop()
+        return await work
+    except asyncio.CancelledError:
+        runner.kill()
+        raise
+    finally:
+        stopping.cancel()
 
 
 @contextlib.contextmanager
