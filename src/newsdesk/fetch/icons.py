@@ -14,8 +14,6 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from lxml import html as lxml_html
-
 from newsdesk.fetch.client import PAGE_ACCEPT, HttpClient
 from newsdesk.parse.links import join
 
@@ -75,6 +73,9 @@ def sniff_icon(data: bytes) -> str | None:
 def declared_icons(page: bytes, url: str) -> list[str]:
     """The icon URLs a page declares, best first: ``icon`` / ``shortcut icon`` links in page
     order, then ``apple-touch-icon`` ones. Only http(s) URLs (no ``data:``)."""
+    # lxml only when a site's page is read: a refresh with every icon known never needs it.
+    from lxml import html as lxml_html
+
     try:
         doc = lxml_html.fromstring(page)
     except Exception:  # lxml raises several types on empty or broken documents
