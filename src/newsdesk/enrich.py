@@ -365,11 +365,13 @@ async def refresh_icons(
             await loop.run_in_executor(executor, failed)
 
     await asyncio.gather(*(one(origin) for origin in due))
-    links = {
+    linked = {feed.id: feed.icon_id for feed in feeds}
+    links = {  # only the feeds whose icon changes: each one is a statement
         feed_id: icon_ids[origin]
         for origin, ids in by_origin.items()
         if origin in icon_ids
         for feed_id in ids
+        if linked[feed_id] != icon_ids[origin]
     }
     await loop.run_in_executor(executor, icons.link_feeds, links)
     return len(due)

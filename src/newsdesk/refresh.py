@@ -2,7 +2,9 @@
 
 Fetches run concurrently on the event loop (limits in the HTTP client); each fetched document is
 parsed, processed and stored in one writer thread, one transaction per feed, so the loop keeps
-fetching while documents are crunched and SQLite sees a single writer. One feed's failure is
+fetching while documents are crunched and SQLite sees a single writer. A fetch that brings no
+document (a 304, an error) only changes its feed's fetch state: the loop queues it and the writer
+stores such states in bulk. One feed's failure is
 recorded on that feed and never stops the others. The CLI, the daemon and Celery tasks all call
 ``refresh_feeds``.
 """

@@ -18,7 +18,7 @@ from newsdesk.util import chunks
 
 _FEED_COLUMNS = [c for c in feeds.c if c.name not in ("lease_owner",)]
 # What a fetch needs of a feed (``feeds_to_fetch``): its address and conditional-GET validators,
-# the history its next check and a move depend on, the names its outcome shows, its site (icon).
+# the history its next check and a move depend on, the names its outcome shows, its site and icon.
 _FETCH_COLUMNS = (
     feeds.c.id,
     feeds.c.url,
@@ -35,6 +35,7 @@ _FETCH_COLUMNS = (
     feeds.c.pending_count,
     feeds.c.ttl_minutes,
     feeds.c.entries_per_day,
+    feeds.c.icon_id,
 )
 
 
@@ -260,6 +261,7 @@ class FeedQueries(SqlBase):
                 pending_count=r[12] or 0,
                 ttl_minutes=r[13],
                 entries_per_day=r[14],
+                icon_id=r[15],
             )
             for r in rows
         ]
