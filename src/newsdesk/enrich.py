@@ -15,8 +15,6 @@ from functools import partial
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from newsdesk.fetch import HttpClient
-from newsdesk.fetch.client import PAGE_ACCEPT
 from newsdesk.fetch.icons import FoundIcon, find_icon, site_origin
 from newsdesk.model import Feed, PageText, StoredEntry
 from newsdesk.settings import Settings
@@ -25,6 +23,7 @@ from newsdesk.store import Storage
 # Extraction (lxml, the rules, courlan's canonical URLs) and process pools are imported where
 # new entries need them: every refresh imports this module, an unchanged one needs none of it.
 if TYPE_CHECKING:
+    from newsdesk.fetch import HttpClient
     from newsdesk.process.extract_rules import ExtractRule
     from newsdesk.store.icons import IconState, IconStore
 
@@ -283,6 +282,8 @@ async def _expand_post_links(
 
 
 async def _fetch_page(client: HttpClient, url: str) -> tuple[PageText, bytes]:
+    from newsdesk.fetch.client import PAGE_ACCEPT
+
     result = await client.fetch(url, accept=PAGE_ACCEPT)
     page = PageText(url=url, final_url=result.final_url)
     if result.error:

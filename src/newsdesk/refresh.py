@@ -26,15 +26,15 @@ from urllib.parse import urlsplit
 from newsdesk import schedule
 from newsdesk.enrich import EnrichReport, enrich_entries, refresh_icons
 from newsdesk.errors import NewsdeskError
-from newsdesk.fetch import HttpClient
 from newsdesk.model import Entry, Feed, FetchResult
 from newsdesk.settings import Settings
 from newsdesk.store import FeedState, Storage
 
-# The parser stack, processing (lxml, nh3, courlan), process pools and the intelligence stage
-# are imported where a 200 body or new entries need them: an unchanged refresh (all 304) is
-# mostly start-up, and these would be most of it.
+# The parser stack, processing (lxml, nh3, courlan), process pools, the intelligence stage (and
+# aiohttp, when nothing is due) are imported where a 200 body or new entries need them: an
+# unchanged refresh (all 304) is mostly start-up, and these would be most of it.
 if TYPE_CHECKING:
+    from newsdesk.fetch import HttpClient
     from newsdesk.intel import IntelReport
 
 Progress = Callable[[str, int, int], None]
@@ -354,13 +354,16 @@ async def refresh_feeds(
     runner.report.feeds = len(feeds)
     parser = _DocumentParser(settings, now, len(feeds))
     try:
-        async with HttpClient(settings) as client:
-            await _fetch_and_store(runner, client, feeds, parser, stop, progress)
-            if not _stopping(stop):
-                use_fulltext = settings.fulltext if fulltext is None else fulltext
-                await _enrich_and_icons(
-                    runner, client, feeds, progress, enrich=enrich, fulltext=use_fulltext
-                )
+        if feeds:  # nothing to fetch (none due): no HTTP client, nor its import (aiohttp)
+            from newsdesk.fetch import HttpClient
+
+            async with HttpClient(settings) as client:
+                await _fetch_and_store(runner, client, feeds, parser, stop, progress)
+                if not _stopping(stop):
+                    use_fulltext = settings.fulltext if fulltext is None else fulltext
+                    await _enrich_and_icons(
+                        runner, client, feeds, progress, enrich=enrich, fulltext=use_fulltext
+                    )
     finally:
         runner.writer.shutdown(wait=True)
         parser.shutdown()

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from newsdesk.fetch.client import PAGE_ACCEPT, HttpClient
 from newsdesk.parse.links import join
+
+if TYPE_CHECKING:  # aiohttp is loaded when a site is fetched, not for ``site_origin``
+    from newsdesk.fetch.client import HttpClient
 
 ICON_ACCEPT = "image/avif, image/webp, image/png, image/svg+xml, image/*;q=0.8, */*;q=0.5"
 # At most this many icon URLs are tried for one site (declared ones, then /favicon.ico).
@@ -111,6 +114,8 @@ async def find_icon(client: HttpClient, site_url: str, max_bytes: int) -> FoundI
     origin = site_origin(site_url)
     if origin is None:
         return f"not an http(s) site: {site_url[:200]!r}"
+    from newsdesk.fetch.client import PAGE_ACCEPT
+
     candidates: list[str] = []
     page = await client.fetch(site_url, accept=PAGE_ACCEPT)
     if page.error is not None and page.status is None:
