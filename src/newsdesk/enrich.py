@@ -9,23 +9,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from newsdesk.fetch import HttpClient
-from newsdesk.fetch.client import PAGE_ACCEPT
 from newsdesk.fetch.icons import FoundIcon, find_icon, site_origin
 from newsdesk.model import Feed, PageText, StoredEntry
-from newsdesk.pools import can_start_processes, process_pool
-from newsdesk.process.extract_rules import ExtractRule, plain_rule, rules_for_refresh
-from newsdesk.process.fulltext import extract_page, extract_page_plain
-from newsdesk.process.urls import canonical_url, is_web_url
 from newsdesk.settings import Settings
 from newsdesk.store import Storage
-from newsdesk.store.icons import IconState, IconStore
+
+# Extraction (lxml, the rules, courlan's canonical URLs) and process pools are imported where
+# new entries need them: every refresh imports this module, an unchanged one needs none of it.
+if TYPE_CHECKING:
+    from newsdesk.fetch import HttpClient
+    from newsdesk.process.extract_rules import ExtractRule
+    from newsdesk.store.icons import IconState, IconStore
 
 MAX_LINKS_PER_POST = 5
 Progress = Callable[[str, int, int], None]
@@ -126,6 +126,10 @@ async def _extract(
     """Fetch and extract the pages of ``articles`` and those ``posts`` share (each canonical URL
     once; with ``fresh`` even those already in the ``pages`` cache), then apply the text to
     the articles."""
+    from newsdesk.pools import process_pool
+    from newsdesk.process.extract_rules import rules_for_refresh
+    from newsdesk.process.urls import canonical_url, is_web_url
+
     loop = asyncio.get_running_loop()
     targets: dict[str, str] = {}  # canonical URL → URL to fetch
     for entry in articles:
@@ -179,6 +183,8 @@ async def _extract(
 def _use_pool(run: _Run, pages: int) -> bool:
     # Extraction is CPU work: worth other cores for a big refresh, while the writer thread
     # stores pages. A small one stays on the thread (a pool costs about a second to start).
+    from newsdesk.pools import can_start_processes
+
     least = run.settings.fulltext_pool_min_pages
     return (
         can_start_processes()
@@ -196,6 +202,12 @@ async def _extract_text(
     that dies breaks the whole pool and every page in flight with it: the first to notice
     starts a fresh pool and each such page is tried once more there, so one bad page costs its
     neighbours nothing (the page that breaks the second pool too keeps the error)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from newsdesk.pools import process_pool
+    from newsdesk.process.extract_rules import plain_rule
+    from newsdesk.process.fulltext import extract_page, extract_page_plain
+
     loop = asyncio.get_running_loop()
     for attempt in (1, 2):
         pool = run.pool
@@ -240,6 +252,8 @@ async def _expand_post_links(
 ) -> int:
     """Replace the short links of ``posts`` by where they lead. A link that cannot be reached
     now is neither cached nor replaced: the next enrichment of a post sharing it tries again."""
+    from newsdesk.process.urls import canonical_url, is_web_url
+
     loop = asyncio.get_running_loop()
     urls = list(dict.fromkeys(u for p in posts for u in p.links[:MAX_LINKS_PER_POST]))
     known = await loop.run_in_executor(executor, store.cached_expansions, urls)
@@ -268,6 +282,8 @@ async def _expand_post_links(
 
 
 async def _fetch_page(client: HttpClient, url: str) -> tuple[PageText, bytes]:
+    from newsdesk.fetch.client import PAGE_ACCEPT
+
     result = await client.fetch(url, accept=PAGE_ACCEPT)
     page = PageText(url=url, final_url=result.final_url)
     if result.error:
@@ -291,8 +307,10 @@ def _icon_sites(feeds: Sequence[Feed]) -> tuple[dict[str, list[int]], dict[str, 
     by_origin: dict[str, list[int]] = {}
     pages: dict[str, str] = {}
     for feed in feeds:
-        site = feed.site_url if feed.site_url and site_origin(feed.site_url) else None
-        origin = site_origin(site or feed.url)
+        origin = site_origin(feed.site_url) if feed.site_url else None
+        site = feed.site_url if origin else None
+        if origin is None:
+            origin = site_origin(feed.url)
         if origin is not None:
             by_origin.setdefault(origin, []).append(feed.id)
             # Without a site link, the home page of the feed's host (not the feed again).
@@ -318,7 +336,8 @@ async def refresh_icons(
     if icons is None or not feed_ids:
         return 0
     loop = asyncio.get_running_loop()
-    feeds = await loop.run_in_executor(executor, store.list_feeds, list(feed_ids))
+    # Read again (not the refresh's copies): a feed parsed in this run may name its site now.
+    feeds = await loop.run_in_executor(executor, store.feeds_to_fetch, list(feed_ids))
     by_origin, pages = _icon_sites(feeds)
     states = await loop.run_in_executor(executor, icons.icon_states, list(by_origin))
     # Feeds point only at icons that have bytes, so a feed's icon_id always has one to show.
@@ -347,11 +366,13 @@ async def refresh_icons(
             await loop.run_in_executor(executor, failed)
 
     await asyncio.gather(*(one(origin) for origin in due))
-    links = {
+    linked = {feed.id: feed.icon_id for feed in feeds}
+    links = {  # only the feeds whose icon changes: each one is a statement
         feed_id: icon_ids[origin]
         for origin, ids in by_origin.items()
         if origin in icon_ids
         for feed_id in ids
+        if linked[feed_id] != icon_ids[origin]
     }
     await loop.run_in_executor(executor, icons.link_feeds, links)
     return len(due)

@@ -2,7 +2,9 @@
 
 Fetches run concurrently on the event loop (limits in the HTTP client); each fetched document is
 parsed, processed and stored in one writer thread, one transaction per feed, so the loop keeps
-fetching while documents are crunched and SQLite sees a single writer. One feed's failure is
+fetching while documents are crunched and SQLite sees a single writer. A fetch that brings no
+document (a 304, an error) only changes its feed's fetch state: the loop queues it and the writer
+stores such states in bulk. One feed's failure is
 recorded on that feed and never stops the others. The CLI, the daemon and Celery tasks all call
 ``refresh_feeds``.
 """
@@ -11,24 +13,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from newsdesk import schedule
 from newsdesk.enrich import EnrichReport, enrich_entries, refresh_icons
 from newsdesk.errors import NewsdeskError
-from newsdesk.fetch import HttpClient
-from newsdesk.intel import IntelReport, intel_wanted, run_intel
 from newsdesk.model import Entry, Feed, FetchResult
-from newsdesk.parse import parse_feed
-from newsdesk.pools import can_start_processes, process_pool
-from newsdesk.process.pipeline import process_feed
 from newsdesk.settings import Settings
 from newsdesk.store import FeedState, Storage
+
+# The parser stack, processing (lxml, nh3, courlan), process pools, the intelligence stage (and
+# aiohttp, when nothing is due) are imported where a 200 body or new entries need them: an
+# unchanged refresh (all 304) is mostly start-up, and these would be most of it.
+if TYPE_CHECKING:
+    from newsdesk.fetch import HttpClient
+    from newsdesk.intel import IntelReport
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): stage is "fetch" or "fulltext"."""
@@ -39,6 +46,8 @@ STATE_BATCH = 500
 WRITE_BATCH_FEEDS = 50
 WRITE_BATCH_ENTRIES = 3000
 PARSE_POOL_MIN_FEEDS = 100
+# The authority of an absolute URL, as ``urlsplit(url).netloc`` reads it, at a fraction of the cost.
+_NETLOC = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)")
 log = logging.getLogger(__name__)
 
 
@@ -100,11 +109,9 @@ class RefreshReport:
 def _pick_feeds(
     store: Storage, feed_ids: Sequence[int] | None, due_only: bool, now: datetime
 ) -> list[Feed]:
-    if feed_ids is not None:
-        return store.list_feeds(feed_ids)
-    if due_only:
-        return store.due_feeds(now)
-    return [f for f in store.list_feeds() if not f.paused]
+    """These feeds, else the due ones, else every feed not paused: one query of what a fetch
+    needs (validators, history), not every column."""
+    return store.feeds_to_fetch(feed_ids, due=now if due_only and feed_ids is None else None)
 
 
 @dataclass(slots=True)
@@ -123,6 +130,9 @@ def parse_document(
 ) -> ParsedDocument | str:
     """Parse and process one document; an error message instead when it cannot be read.
     A plain function of plain data, so it can run in a worker process."""
+    from newsdesk.parse import parse_feed
+    from newsdesk.process.pipeline import process_feed
+
     try:
         parsed = parse_feed(body, url, content_type)
         batch = process_feed(parsed, url, now)
@@ -141,7 +151,10 @@ class _FeedRefresher:
         self.settings = settings
         self.now = now
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-writer")
+        # States to write: those the writer thread queues, and those the event loop does.
         self.pending_states: list[tuple[int, FeedState]] = []
+        self.loop_states: list[tuple[int, FeedState]] = []
+        self.lock = threading.Lock()
         self.pending_writes: list[tuple[FeedOutcome, FeedState, list[Entry]]] = []
         self.pending_entries = 0
         self.report = RefreshReport()
@@ -195,16 +208,30 @@ class _FeedRefresher:
         if outcome is not None:
             self.record(outcome)
 
-    def _handle(
-        self, feed: Feed, result: FetchResult, document: ParsedDocument | str | None
-    ) -> FeedOutcome | None:
+    def settle(self, feed: Feed, result: FetchResult) -> list[tuple[int, FeedState]] | None:
+        """On the event loop: a fetch that brought no document (a 304, an error) is only a
+        state to write, queued here without a trip to the writer thread for each feed (most of
+        an unchanged refresh). Returns a batch of states for the writer once enough wait."""
         outcome = FeedOutcome(feed.id, feed.url, feed.display_title)
         state = self._base_state(feed, result)
+        if not self._settled(feed, result, outcome, state):
+            raise ValueError("settle() takes a fetch without a document")
+        self.record(outcome)
+        self.loop_states.append((feed.id, state))
+        if len(self.loop_states) < STATE_BATCH:
+            return None
+        states, self.loop_states = self.loop_states, []
+        return states
+
+    def _settled(
+        self, feed: Feed, result: FetchResult, outcome: FeedOutcome, state: FeedState
+    ) -> bool:
+        """True, with ``outcome`` and ``state`` filled in, when ``result`` brought no
+        document to parse: an error, or not modified."""
         if result.error is not None:
             self._fail(feed, state, result.error, result)
             outcome.error = result.error
-            self._queue_state(feed.id, state)
-            return outcome
+            return True
         if result.not_modified:
             outcome.not_modified = True
             state.next_check = schedule.next_check(
@@ -214,6 +241,15 @@ class _FeedRefresher:
                 hints=self._hints(result, feed.ttl_minutes),
                 interval_override=feed.check_interval,
             )
+            return True
+        return False
+
+    def _handle(
+        self, feed: Feed, result: FetchResult, document: ParsedDocument | str | None
+    ) -> FeedOutcome | None:
+        outcome = FeedOutcome(feed.id, feed.url, feed.display_title)
+        state = self._base_state(feed, result)
+        if self._settled(feed, result, outcome, state):
             self._queue_state(feed.id, state)
             return outcome
         if document is None:
@@ -272,16 +308,19 @@ class _FeedRefresher:
             self.store.save_fetch_states(states)
 
     def flush(self) -> None:
+        """In the writer thread, once every fetch is done: write what is still queued."""
         self.flush_writes()
-        states, self.pending_states = self.pending_states, []
+        states = self.pending_states + self.loop_states
+        self.pending_states, self.loop_states = [], []
         self.store.save_fetch_states(states)
 
     def record(self, outcome: FeedOutcome) -> None:
-        r = self.report
-        r.outcomes.append(outcome)
-        r.new_entries += outcome.new
-        r.updated_entries += outcome.updated
-        r.not_modified += outcome.not_modified
+        with self.lock:  # the event loop (settle) and the writer thread both count
+            r = self.report
+            r.outcomes.append(outcome)
+            r.new_entries += outcome.new
+            r.updated_entries += outcome.updated
+            r.not_modified += outcome.not_modified
 
 
 async def refresh_feeds(
@@ -315,13 +354,16 @@ async def refresh_feeds(
     runner.report.feeds = len(feeds)
     parser = _DocumentParser(settings, now, len(feeds))
     try:
-        async with HttpClient(settings) as client:
-            await _fetch_and_store(runner, client, feeds, parser, stop, progress)
-            if not _stopping(stop):
-                use_fulltext = settings.fulltext if fulltext is None else fulltext
-                await _enrich_and_icons(
-                    runner, client, feeds, progress, enrich=enrich, fulltext=use_fulltext
-                )
+        if feeds:  # nothing to fetch (none due): no HTTP client, nor its import (aiohttp)
+            from newsdesk.fetch import HttpClient
+
+            async with HttpClient(settings) as client:
+                await _fetch_and_store(runner, client, feeds, parser, stop, progress)
+                if not _stopping(stop):
+                    use_fulltext = settings.fulltext if fulltext is None else fulltext
+                    await _enrich_and_icons(
+                        runner, client, feeds, progress, enrich=enrich, fulltext=use_fulltext
+                    )
     finally:
         runner.writer.shutdown(wait=True)
         parser.shutdown()
@@ -343,15 +385,18 @@ class _DocumentParser:
     def __init__(self, settings: Settings, now: datetime, feeds: int) -> None:
         self.settings = settings
         self.now = now
-        self.use_pool = (
-            can_start_processes() and settings.parse_workers > 1 and feeds >= PARSE_POOL_MIN_FEEDS
-        )
+        self.use_pool = settings.parse_workers > 1 and feeds >= PARSE_POOL_MIN_FEEDS
         self.pool: Executor | None = None
 
     async def parse(self, result: FetchResult) -> ParsedDocument | str | None:
         if not self.use_pool or result.error is not None or result.not_modified:
             return None
         if self.pool is None:
+            from newsdesk.pools import can_start_processes, process_pool
+
+            if not can_start_processes():  # a daemonic process: the writer thread parses
+                self.use_pool = False
+                return None
             self.pool = process_pool(self.settings.parse_workers)
         return await asyncio.get_running_loop().run_in_executor(
             self.pool, parse_document, result.body, result.final_url, result.content_type, self.now
@@ -368,7 +413,9 @@ class _FetchGates:
 
     def __init__(self, settings: Settings) -> None:
         self.per_host = settings.per_host_concurrency
-        self.fetching = asyncio.Semaphore(settings.concurrency * 2)
+        # No more than the connector's own limit: a request over it would wait in aiohttp's
+        # connector, whose every release scans (and shuffles) all the hosts' waiters.
+        self.fetching = asyncio.Semaphore(settings.concurrency)
         # Feeds wait for their host here (the connector enforces the same limit) so that a
         # graceful stop can tell the fetches in flight from those merely queued.
         self.hosts: dict[str, asyncio.Semaphore] = {}
@@ -377,7 +424,8 @@ class _FetchGates:
         self.backlog = asyncio.Semaphore(settings.concurrency * 2)
 
     def host(self, url: str) -> asyncio.Semaphore:
-        host = urlsplit(url).netloc.lower()
+        found = _NETLOC.match(url)
+        host = (found.group(1) if found else urlsplit(url).netloc).lower()
         if host not in self.hosts:
             self.hosts[host] = asyncio.Semaphore(self.per_host)
         return self.hosts[host]
@@ -407,8 +455,17 @@ async def _fetch_and_store(
                 result = await client.fetch(
                     feed.url, etag=feed.etag, last_modified=feed.last_modified
                 )
-            document = await parser.parse(result)
-            await loop.run_in_executor(runner.writer, runner.handle_fetch, feed, result, document)
+            if result.error is not None or result.not_modified:
+                states = runner.settle(feed, result)
+                if states:
+                    await loop.run_in_executor(
+                        runner.writer, runner.store.save_fetch_states, states
+                    )
+            else:
+                document = await parser.parse(result)
+                await loop.run_in_executor(
+                    runner.writer, runner.handle_fetch, feed, result, document
+                )
         done += 1
         if progress:
             progress("fetch", done, len(feeds))
@@ -460,7 +517,11 @@ async def _intel_inline(
     ``intel_inline_max`` of them (left to the background job) or a stop was asked for."""
     settings, report = runner.settings, runner.report
     changed = report.new_ids + report.updated_ids
-    if not changed or not intel_wanted(settings):
+    if not changed:
+        return
+    from newsdesk.intel import intel_wanted, run_intel
+
+    if not intel_wanted(settings):
         return
     intel_store = getattr(runner.store, "intel", None)  # a store without the stage's part: skip
     if intel_store is None:

@@ -53,6 +53,15 @@ class MemoryStore:
         ]
         return due[:limit] if limit else due
 
+    def feeds_to_fetch(
+        self, ids: Iterable[int] | None = None, *, due: datetime | None = None
+    ) -> list[Feed]:
+        if ids is not None:
+            return self.list_feeds(ids)
+        if due is not None:
+            return self.due_feeds(due)
+        return [f for f in self.list_feeds() if not f.paused]
+
     # -- Storage: refresh --------------------------------------------------------------------
 
     def save_fetch_states(self, states: Sequence[tuple[int, FeedState]]) -> None:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from lxml import html as lxml_html
-
-from newsdesk.fetch.client import PAGE_ACCEPT, HttpClient
 from newsdesk.parse.links import join
+
+if TYPE_CHECKING:  # aiohttp is loaded when a site is fetched, not for ``site_origin``
+    from newsdesk.fetch.client import HttpClient
 
 ICON_ACCEPT = "image/avif, image/webp, image/png, image/svg+xml, image/*;q=0.8, */*;q=0.5"
 # At most this many icon URLs are tried for one site (declared ones, then /favicon.ico).
@@ -75,6 +76,9 @@ def sniff_icon(data: bytes) -> str | None:
 def declared_icons(page: bytes, url: str) -> list[str]:
     """The icon URLs a page declares, best first: ``icon`` / ``shortcut icon`` links in page
     order, then ``apple-touch-icon`` ones. Only http(s) URLs (no ``data:``)."""
+    # lxml only when a site's page is read: a refresh with every icon known never needs it.
+    from lxml import html as lxml_html
+
     try:
         doc = lxml_html.fromstring(page)
     except Exception:  # lxml raises several types on empty or broken documents
@@ -110,6 +114,8 @@ async def find_icon(client: HttpClient, site_url: str, max_bytes: int) -> FoundI
     origin = site_origin(site_url)
     if origin is None:
         return f"not an http(s) site: {site_url[:200]!r}"
+    from newsdesk.fetch.client import PAGE_ACCEPT
+
     candidates: list[str] = []
     page = await client.fetch(site_url, accept=PAGE_ACCEPT)
     if page.error is not None and page.status is None:

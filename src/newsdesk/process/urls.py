@@ -6,8 +6,6 @@ import re
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import courlan
-
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 
 
@@ -54,6 +52,8 @@ def canonical_url(url: str) -> str:
     (utm_*, fbclid, …) removed, query sorted. Non-web URLs come back unchanged."""
     if not is_web_url(url):
         return url
+    import courlan  # here, not at the top: most importers never canonicalize (a 304 refresh)
+
     try:
         cleaned = courlan.normalize_url(url, strict=False) or url
     except Exception:  # courlan raises on some malformed URLs: keep the URL we have

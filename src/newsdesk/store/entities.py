@@ -27,7 +27,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
 from newsdesk.errors import AmbiguousEntityError, EntityNotFoundError, NewsdeskError
@@ -103,10 +102,15 @@ def _like_escape(text: str) -> str:
 
 
 def _insert_ignoring_conflicts(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    # The dialect in use only: importing PostgreSQL's costs every SQLite process start-up.
     dialect = conn.dialect.name
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         conn.execute(postgresql.insert(entities).on_conflict_do_nothing(), rows)
     elif dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         conn.execute(sqlite.insert(entities).on_conflict_do_nothing(), rows)
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         conn.execute(insert(entities), rows)

@@ -21,7 +21,6 @@ from sqlalchemy import (
 )
 
 import newsdesk.store.schema as schema
-from newsdesk.store.cleanup import clean_plain_text
 from newsdesk.store.search import accent_insensitive_search, create_search
 from newsdesk.store.throttle import create_throttle_table
 
@@ -75,6 +74,8 @@ def _m007_plain_text_and_fever(conn: Connection) -> None:
     (md5 of name and password: a copy of the database logged into Fever with it, and it cracks
     at md5 speed) is dropped. Fever is off until the user turns it on again, which needs the
     password (``newsdesk user fever on``, or the Account page)."""
+    from newsdesk.store.cleanup import clean_plain_text  # the sanitizer, for this one migration
+
     clean_plain_text(conn)
     columns = {c["name"] for c in inspect(conn).get_columns("users")}
     if "fever_verifier" not in columns:

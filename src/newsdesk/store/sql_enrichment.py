@@ -8,10 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from newsdesk.model import PageText
-from newsdesk.process.urls import canonical_url
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.schema import entries, entry_links, link_cache
 from newsdesk.store.schema import pages as pages_table
@@ -37,7 +35,14 @@ class EnrichmentWriter(SqlBase):
 
     def _upsert(self, table_: Any) -> Any:
         """INSERT … ON CONFLICT for this database (both dialects spell it the same way)."""
-        return (postgresql if self.dialect == "postgresql" else sqlite).insert(table_)
+        # The dialect in use only: importing PostgreSQL's costs every SQLite process start-up.
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.insert(table_)
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table_)
 
     def save_expansions(self, expansions: dict[str, str], now: datetime) -> None:
         """Remember where short links lead. Concurrent enrichers (Celery tasks, two refreshes)
@@ -55,6 +60,8 @@ class EnrichmentWriter(SqlBase):
                 conn.execute(self._upsert(link_cache).on_conflict_do_nothing(), list(chunk))
 
     def save_links(self, entry_id: int, links: list[str]) -> None:
+        from newsdesk.process.urls import canonical_url  # courlan: only when links are written
+
         canonical = list(dict.fromkeys(canonical_url(u) for u in links))
         with write_transaction(self.engine) as conn:
             conn.execute(update(entries).where(entries.c.id == entry_id).values(links=canonical))

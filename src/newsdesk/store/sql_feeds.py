@@ -11,13 +11,32 @@ from sqlalchemy.exc import IntegrityError
 
 from newsdesk.errors import AlreadySubscribedError, FeedNotFoundError, StoreError
 from newsdesk.model import Feed
-from newsdesk.process.sanitize import one_line
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.schema import categories, feeds
 from newsdesk.store.sql_base import SqlBase
 from newsdesk.util import chunks
 
 _FEED_COLUMNS = [c for c in feeds.c if c.name not in ("lease_owner",)]
+# What a fetch needs of a feed (``feeds_to_fetch``): its address and conditional-GET validators,
+# the history its next check and a move depend on, the names its outcome shows, its site and icon.
+_FETCH_COLUMNS = (
+    feeds.c.id,
+    feeds.c.url,
+    feeds.c.title,
+    feeds.c.custom_title,
+    feeds.c.site_url,
+    feeds.c.etag,
+    feeds.c.last_modified,
+    feeds.c.error_count,
+    feeds.c.error_since,
+    feeds.c.check_interval,
+    feeds.c.paused,
+    feeds.c.pending_url,
+    feeds.c.pending_count,
+    feeds.c.ttl_minutes,
+    feeds.c.entries_per_day,
+    feeds.c.icon_id,
+)
 
 
 def _new_id(result: Any) -> int:
@@ -27,9 +46,17 @@ def _new_id(result: Any) -> int:
     return int(key[0])
 
 
+def _one_line(text: str | None) -> str | None:
+    """``process.sanitize.one_line``, imported when a name is written: reading feeds (a
+    refresh) must not load the sanitizer (nh3)."""
+    from newsdesk.process.sanitize import one_line as plain
+
+    return plain(text)
+
+
 def _feed_name(title: str | None) -> str | None:
     """A feed's own name, as a user or an OPML file gives it: plain text, like every title."""
-    return (one_line(title) or "")[:1000] or None
+    return (_one_line(title) or "")[:1000] or None
 
 
 class FeedQueries(SqlBase):
@@ -75,7 +102,7 @@ class FeedQueries(SqlBase):
 
     def _category_id(self, conn: Connection, title: str | None) -> int | None:
         # Category names are plain text wherever they come from (CLI, OPML, pages, APIs).
-        title = (one_line(title) or "")[:300]
+        title = (_one_line(title) or "")[:300]
         if not title:
             return None
         found = conn.execute(select(categories.c.id).where(categories.c.title == title)).scalar()
@@ -197,6 +224,47 @@ class FeedQueries(SqlBase):
             query = query.limit(limit)
         with self.engine.connect() as conn:
             return [self._feed(row) for row in conn.execute(query)]
+
+    def feeds_to_fetch(
+        self, ids: Iterable[int] | None = None, *, due: datetime | None = None
+    ) -> list[Feed]:
+        """The feeds a refresh fetches, in one query of the columns a fetch needs (the other
+        fields of each ``Feed`` keep their defaults): ``ids`` (paused or not), else those due
+        at ``due`` (as ``due_feeds`` orders them), else every feed not paused."""
+        query = select(*_FETCH_COLUMNS)
+        if ids is not None:
+            query = query.where(feeds.c.id.in_(list(ids))).order_by(feeds.c.id)
+        elif due is not None:
+            query = (
+                query.where(feeds.c.paused.is_(False))
+                .where(or_(feeds.c.next_check.is_(None), feeds.c.next_check <= due))
+                .order_by(feeds.c.next_check.is_not(None), feeds.c.next_check, feeds.c.id)
+            )
+        else:
+            query = query.where(feeds.c.paused.is_(False)).order_by(feeds.c.id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            Feed(
+                id=r[0],
+                url=r[1],
+                title=r[2],
+                custom_title=r[3],
+                site_url=r[4],
+                etag=r[5],
+                last_modified=r[6],
+                error_count=r[7] or 0,
+                error_since=r[8],
+                check_interval=r[9],
+                paused=bool(r[10]),
+                pending_url=r[11],
+                pending_count=r[12] or 0,
+                ttl_minutes=r[13],
+                entries_per_day=r[14],
+                icon_id=r[15],
+            )
+            for r in rows
+        ]
 
     def categories(self) -> list[tuple[int, str, int]]:
         query = (

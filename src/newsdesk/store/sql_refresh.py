@@ -42,7 +42,9 @@ class RefreshWriter(SqlBase):
     """``SqlStore``'s writes of a refresh."""
 
     @staticmethod
-    def _state_values(state: FeedState, feed: Row[Any] | None) -> dict[str, Any]:
+    def _state_params(state: FeedState) -> dict[str, Any]:
+        """The plain values ``state`` sets on its feed; a failed fetch also counts an error
+        (``error_count`` + 1, ``error_since`` kept when set: expressions the callers add)."""
         values: dict[str, Any] = {
             "last_fetched": state.last_fetched,
             "last_status": state.last_status,
@@ -57,11 +59,7 @@ class RefreshWriter(SqlBase):
             if state.etag is not None or state.last_modified is not None:
                 values.update(etag=state.etag, last_modified=state.last_modified)
         else:
-            values.update(
-                error_count=feeds.c.error_count + 1,
-                last_error=state.error[:2000],
-                error_since=func.coalesce(feeds.c.error_since, state.last_fetched),
-            )
+            values["last_error"] = state.error[:2000]
         if state.title and (title := one_line(state.title)):
             values["title"] = title[:1000]
         if state.site_url and is_web_url(state.site_url):  # never a javascript: link
@@ -76,12 +74,48 @@ class RefreshWriter(SqlBase):
             values.update(paused=True, paused_reason=state.paused_reason)
         return values
 
+    @staticmethod
+    def _state_values(state: FeedState, feed: Row[Any] | None) -> dict[str, Any]:
+        """The columns ``state`` sets on its feed, as ``update(feeds).values(...)`` takes them."""
+        values = RefreshWriter._state_params(state)
+        if state.error is not None:
+            values.update(
+                error_count=feeds.c.error_count + 1,
+                error_since=func.coalesce(feeds.c.error_since, state.last_fetched),
+            )
+        return values
+
+    @staticmethod
+    def _state_statement(names: tuple[str, ...], *, failed: bool) -> Any:
+        """``UPDATE feeds SET name = :v_name, … WHERE id = :b_id``, for an executemany of the
+        states that set ``names`` (and, when ``failed``, count an error)."""
+        values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in names}
+        if failed:
+            values["error_count"] = feeds.c.error_count + 1
+            values["error_since"] = func.coalesce(feeds.c.error_since, bindparam("v_last_fetched"))
+        return update(feeds).where(feeds.c.id == bindparam("b_id")).values(**values)
+
     def save_fetch_states(self, states: Sequence[tuple[int, FeedState]]) -> None:
-        """Record fetches that stored no entries (304s, errors) in one transaction."""
+        """Record fetches that stored no entries (304s, errors) in one transaction: states that
+        set the same columns go in one executemany of one statement (an unchanged refresh of a
+        thousand feeds is one statement, compiled once); a feed that moved, on its own."""
         if not states:
             return
+        groups: dict[tuple[bool, tuple[str, ...]], list[dict[str, Any]]] = {}
+        moved: list[tuple[int, FeedState]] = []
+        for feed_id, state in states:
+            if state.new_url:
+                moved.append((feed_id, state))
+                continue
+            values = self._state_params(state)
+            rows = groups.setdefault((state.error is not None, tuple(values)), [])
+            row = {f"v_{name}": value for name, value in values.items()}
+            row["b_id"] = feed_id
+            rows.append(row)
         with write_transaction(self.engine) as conn:
-            for feed_id, state in states:
+            for (failed, names), rows in groups.items():
+                conn.execute(self._state_statement(names, failed=failed), rows)
+            for feed_id, state in moved:
                 self._write_state(conn, feed_id, state)
 
     def _write_state(self, conn: Connection, feed_id: int, state: FeedState) -> None:

@@ -69,6 +69,9 @@ class Storage(Protocol):
     # feeds
     def list_feeds(self, ids: Iterable[int] | None = None) -> list[Feed]: ...
     def due_feeds(self, now: datetime, limit: int | None = None) -> list[Feed]: ...
+    def feeds_to_fetch(
+        self, ids: Iterable[int] | None = None, *, due: datetime | None = None
+    ) -> list[Feed]: ...
 
     # refresh
     def save_refresh_batch(
