@@ -8,6 +8,7 @@ Everything here runs inside the caller's transaction: a batch stands or falls wh
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,6 +52,8 @@ ENTRY_COLUMNS = (
     "fulltext_status",
 )
 _JSON_COLUMNS = frozenset({"tags", "links", "enclosures"})
+# New entries per INSERT on SQLite (within its limit of bound variables per statement).
+ROWS_PER_INSERT = 1000
 # Rows of (feed_id, key) looked up per statement: two parameters each, far below SQLite's and
 # PostgreSQL's limits.
 PAIRS_PER_QUERY = 250
@@ -72,6 +75,8 @@ class Statements:
     sqlite: bool
     mark: str  # the driver's placeholder: ? (sqlite3) or %s (psycopg)
     insert_entry: str
+    # SQLite: the entries of one INSERT … VALUES (…), (…), … (1: executemany)
+    rows_per_insert: int
     insert_link: str
     insert_tag: str
     # a date as the dialect stores it (SQLAlchemy's own bind processing, once per value)
@@ -98,10 +103,16 @@ def _make_statements(dialect: Dialect) -> Statements:
     values = ", ".join(json_mark if c in _JSON_COLUMNS else mark for c in ENTRY_COLUMNS)
     columns = ", ".join(f'"{c}"' for c in ENTRY_COLUMNS)
     processor = UTCDateTime().bind_processor(dialect)
+    rows_per_insert = 1
+    if sqlite:
+        with sqlite3.connect(":memory:") as probe:
+            limit = probe.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        rows_per_insert = max(1, min(ROWS_PER_INSERT, limit // len(ENTRY_COLUMNS)))
     return Statements(
         sqlite=sqlite,
         mark=mark,
         insert_entry=f"INSERT INTO entries ({columns}) VALUES ({values})",
+        rows_per_insert=rows_per_insert,
         insert_link=(
             f"INSERT INTO entry_links (entry_id, url, position) VALUES ({mark}, {mark}, {mark})"
         ),
@@ -179,11 +190,23 @@ def insert_entries(
     now: datetime,
     last_id: int,
 ) -> dict[tuple[int, str], int]:
-    """Insert new entries (one executemany) and return their ids by (feed_id, key)."""
+    """Insert new entries and return their ids by (feed_id, key).
+
+    PostgreSQL: one executemany (psycopg pipelines it). SQLite: many rows per INSERT, because
+    each statement of a transaction that touched the search index makes FTS5 write its pending
+    terms out (a savepoint): row by row, that is a segment per entry, merged over and over,
+    and the index costs seven times what it does written in big statements."""
     first_seen = sql.datetime(now)
-    conn.exec_driver_sql(
-        sql.insert_entry, [entry_row(sql, feed_id, e, f, first_seen) for feed_id, e, f in fresh]
-    )
+    rows = [entry_row(sql, feed_id, e, f, first_seen) for feed_id, e, f in fresh]
+    if sql.rows_per_insert <= 1:
+        conn.exec_driver_sql(sql.insert_entry, rows)
+    else:
+        head, one = sql.insert_entry.split(" VALUES ")
+        for chunk in chunks(rows, sql.rows_per_insert):
+            conn.exec_driver_sql(
+                f"{head} VALUES {', '.join([one] * len(chunk))}",
+                tuple(value for row in chunk for value in row),
+            )
     return new_ids(conn, sql, last_id, [(feed_id, e.key) for feed_id, e, _ in fresh])
 
 
