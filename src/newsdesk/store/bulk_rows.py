@@ -52,7 +52,7 @@ ENTRY_COLUMNS = (
     "fulltext_status",
 )
 _JSON_COLUMNS = frozenset({"tags", "links", "enclosures"})
-# New entries per INSERT on SQLite (within its limit of bound variables per statement).
+# Rows per INSERT on SQLite (and within its limit of bound variables per statement).
 ROWS_PER_INSERT = 1000
 # Rows of (feed_id, key) looked up per statement: two parameters each, far below SQLite's and
 # PostgreSQL's limits.
@@ -75,8 +75,8 @@ class Statements:
     sqlite: bool
     mark: str  # the driver's placeholder: ? (sqlite3) or %s (psycopg)
     insert_entry: str
-    # SQLite: the entries of one INSERT … VALUES (…), (…), … (1: executemany)
-    rows_per_insert: int
+    # SQLite: most bound variables in one statement (0 on PostgreSQL)
+    variable_limit: int
     insert_link: str
     insert_tag: str
     # a date as the dialect stores it (SQLAlchemy's own bind processing, once per value)
@@ -102,17 +102,16 @@ def _make_statements(dialect: Dialect) -> Statements:
     json_mark = mark if sqlite else f"CAST({mark} AS JSON)"
     values = ", ".join(json_mark if c in _JSON_COLUMNS else mark for c in ENTRY_COLUMNS)
     columns = ", ".join(f'"{c}"' for c in ENTRY_COLUMNS)
-    processor = UTCDateTime().bind_processor(dialect)
-    rows_per_insert = 1
+    processor = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    variable_limit = 0
     if sqlite:
         with sqlite3.connect(":memory:") as probe:
-            limit = probe.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        rows_per_insert = max(1, min(ROWS_PER_INSERT, limit // len(ENTRY_COLUMNS)))
+            variable_limit = probe.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     return Statements(
         sqlite=sqlite,
         mark=mark,
         insert_entry=f"INSERT INTO entries ({columns}) VALUES ({values})",
-        rows_per_insert=rows_per_insert,
+        variable_limit=variable_limit,
         insert_link=(
             f"INSERT INTO entry_links (entry_id, url, position) VALUES ({mark}, {mark}, {mark})"
         ),
@@ -190,24 +189,34 @@ def insert_entries(
     now: datetime,
     last_id: int,
 ) -> dict[tuple[int, str], int]:
-    """Insert new entries and return their ids by (feed_id, key).
-
-    PostgreSQL: one executemany (psycopg pipelines it). SQLite: many rows per INSERT, because
-    each statement of a transaction that touched the search index makes FTS5 write its pending
-    terms out (a savepoint): row by row, that is a segment per entry, merged over and over,
-    and the index costs seven times what it does written in big statements."""
+    """Insert new entries and return their ids by (feed_id, key)."""
     first_seen = sql.datetime(now)
-    rows = [entry_row(sql, feed_id, e, f, first_seen) for feed_id, e, f in fresh]
-    if sql.rows_per_insert <= 1:
-        conn.exec_driver_sql(sql.insert_entry, rows)
-    else:
-        head, one = sql.insert_entry.split(" VALUES ")
-        for chunk in chunks(rows, sql.rows_per_insert):
-            conn.exec_driver_sql(
-                f"{head} VALUES {', '.join([one] * len(chunk))}",
-                tuple(value for row in chunk for value in row),
-            )
+    insert_rows(
+        conn, sql, sql.insert_entry, [entry_row(sql, fid, e, f, first_seen) for fid, e, f in fresh]
+    )
     return new_ids(conn, sql, last_id, [(feed_id, e.key) for feed_id, e, _ in fresh])
+
+
+def insert_rows(
+    conn: Connection, sql: Statements, statement: str, rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """``statement`` (an INSERT of one row) for every row. PostgreSQL: one executemany (psycopg
+    pipelines it). SQLite: many rows per INSERT … VALUES (…), (…), because each statement of a
+    transaction that touched the search index makes FTS5 write its pending terms out (at the
+    statement's savepoint): row by row, that is a segment per entry, merged over and over, and
+    the index costs seven times what it costs written in big statements."""
+    if not rows:
+        return
+    if not sql.sqlite:
+        conn.exec_driver_sql(statement, list(rows))
+        return
+    head, one = statement.split(" VALUES ")
+    per_statement = max(1, min(ROWS_PER_INSERT, sql.variable_limit // len(rows[0])))
+    for chunk in chunks(rows, per_statement):
+        conn.exec_driver_sql(
+            f"{head} VALUES {', '.join([one] * len(chunk))}",
+            tuple(value for row in chunk for value in row),
+        )
 
 
 def entry_row(sql: Statements, feed_id: int, e: Entry, f: StoredForm, now: Any) -> tuple[Any, ...]:
@@ -267,13 +276,11 @@ def new_ids(
 def write_links_and_tags(
     conn: Connection, sql: Statements, pairs: Sequence[tuple[int, StoredForm]]
 ) -> None:
-    """The link and tag rows of entries, one executemany each."""
+    """The link and tag rows of entries, in bulk."""
     links = [(entry_id, url, position) for entry_id, f in pairs for url, position in f.link_rows]
     tags = [(entry_id, tag) for entry_id, f in pairs for tag in f.tag_rows]
-    if links:
-        conn.exec_driver_sql(sql.insert_link, links)
-    if tags:
-        conn.exec_driver_sql(sql.insert_tag, tags)
+    insert_rows(conn, sql, sql.insert_link, links)
+    insert_rows(conn, sql, sql.insert_tag, tags)
 
 
 def delete_links_and_tags(conn: Connection, ids: Sequence[int]) -> None:
