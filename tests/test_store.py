@@ -91,6 +91,65 @@ def test_rotating_guids_do_not_flood(store_url: str) -> None:
     store.close()
 
 
+def test_a_batch_keeps_each_feed_whole_when_one_conflicts(store_url: str) -> None:
+    """The bulk write of a batch falls back to a savepoint per feed: the feed that conflicts
+    is discarded whole with an error, the others are stored; a feed given twice in one batch
+    sees its first copy."""
+    store = open_store(store_url)
+    a, b, c = (store.add_feed(f"https://example.org/{n}") for n in "abc")
+    twice = store.save_refresh_batch(
+        [(a.id, _state(), [_entry("x")]), (a.id, _state(), [_entry("x"), _entry("y")])], NOW
+    )
+    assert [len(r.new_ids) for r in twice] == [1, 1]
+    clash = [_entry("dup"), _entry("dup", title="Other")]  # unique (feed_id, key) refuses it
+    results = store.save_refresh_batch(
+        [
+            (b.id, _state(), [_entry("b1")]),
+            (c.id, _state(), clash),
+            (a.id, _state(), [_entry("z")]),
+        ],
+        NOW,
+    )
+    assert results[1].error is not None and "another refresh" in results[1].error
+    assert len(results[0].new_ids) == 1 and len(results[2].new_ids) == 1
+    assert store.count_entries(EntryQuery(feed_id=c.id)) == 0
+    assert store.count_entries(EntryQuery(feed_id=a.id)) == 3
+    store.close()
+
+
+def test_bulk_rows_are_stored_as_sqlalchemy_stores_them(store_url: str) -> None:
+    """Dates compare equal to bound datetimes (SQLite keeps them as text, microseconds
+    included); links and tags are canonical and deduplicated, JSON lists read back."""
+    from sqlalchemy import func, select
+
+    from newsdesk.process.pipeline import ProcessedEntries, stored_form
+    from newsdesk.store.schema import entries, entry_links, entry_tags
+
+    store = open_store(store_url)
+    feed = store.add_feed("https://example.org/feed")
+    published = datetime(2024, 2, 1, 8, 30, tzinfo=UTC)
+    links = ["https://Example.org/a?utm_source=x", "https://example.org/a#top", "https://b.org"]
+    entry = _entry("k", published=published, links=links, tags=["news", "news", "x" * 150])
+    prepared = ProcessedEntries([entry])
+    prepared.forms = [stored_form(entry)]
+    (entry_id,) = store.save_refresh(feed.id, _state(), prepared, NOW).new_ids
+    with store.engine.connect() as conn:
+        count = select(func.count()).select_from(entries)
+        assert conn.execute(count.where(entries.c.published == published)).scalar() == 1
+        assert conn.execute(count.where(entries.c.first_seen == NOW)).scalar() == 1
+        stored_links = conn.execute(
+            select(entry_links.c.url, entry_links.c.position).order_by(entry_links.c.position)
+        ).all()
+        tags = conn.execute(select(entry_tags.c.tag).order_by(entry_tags.c.tag)).scalars()
+        assert list(tags) == ["news", "x" * 100]
+    assert [tuple(r) for r in stored_links] == [("https://example.org/a", 0), ("https://b.org/", 2)]
+    stored = store.get_entry(entry_id)
+    assert stored.published == published and stored.first_seen == NOW
+    assert stored.links == ["https://example.org/a", "https://example.org/a", "https://b.org/"]
+    assert stored.tags == ["news", "news", "x" * 150]
+    store.close()
+
+
 def test_search_is_ranked_with_snippets(store_url: str) -> None:
     store = open_store(store_url)
     feed = store.add_feed("https://example.org/feed")

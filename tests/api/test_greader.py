@@ -350,14 +350,19 @@ async def test_labels_on_items(api_env: ApiEnv) -> None:
 
 
 async def test_labels_survive_a_refresh_that_rewrites_feed_tags(api_env: ApiEnv) -> None:
-    from newsdesk.store.engine import write_transaction
+    from datetime import UTC, datetime
+
+    from newsdesk.store import FeedState
 
     store = api_env.desk.store
     entry = store.list_entries(EntryQuery(limit=1))[0]
     store.labels.add_label([entry.id], "Keep")
-    with write_transaction(store.engine) as conn:
-        # What a refresh does to a changed entry: its feed tags are written again.
-        store._write_links_and_tags(conn, [(entry.id, _as_entry(entry, ["fresh"]))], replace=True)
+    # A refresh finds the entry changed: its feed tags are written again.
+    now = datetime.now(UTC)
+    edited = store.save_refresh(
+        entry.feed_id, FeedState(last_fetched=now), [_as_entry(entry, ["fresh"])], now
+    )
+    assert edited.updated_ids == [entry.id]
     assert store.labels.labels_of([entry.id]) == {entry.id: ["Keep"]}
     assert store.count_entries(EntryQuery(tag="fresh", ids=[entry.id])) == 1
 

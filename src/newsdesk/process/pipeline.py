@@ -7,7 +7,9 @@ Pure: no I/O. Link expansion and full text, which need the network, happen later
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from newsdesk.model import Enclosure, Entry, ParsedFeed, ParsedItem
@@ -15,7 +17,7 @@ from newsdesk.parse.dates import sane_date
 from newsdesk.process.classify import classify, hashtags, linkify, normalize_tags, outbound_links
 from newsdesk.process.sanitize import html_to_text, one_line, sanitize_html
 from newsdesk.process.social import feed_handle, read_markers
-from newsdesk.process.urls import absolute, is_web_url, web_url
+from newsdesk.process.urls import absolute, canonical_url, is_web_url, web_url
 
 _TAGS = re.compile(r"<[a-zA-Z/!][^>]*>")
 _ELLIPSIS_END = re.compile(r"(…|\.\.\.|&hellip;)\s*(</p>)?\s*$")
@@ -67,10 +69,50 @@ def _wants_fulltext(summary: str | None, content: str | None, link: str | None) 
     return len(body) < SUMMARY_ONLY_CHARS or bool(_ELLIPSIS_END.search(body))
 
 
+@dataclass(slots=True)
+class StoredForm:
+    """What the store writes for an entry beyond its own fields, worked out where the entry is
+    made (a parse worker process, during a big refresh) rather than in the single writer:
+    canonical URLs, the JSON texts of its list columns, its link and tag rows (deduplicated)."""
+
+    url_canonical: str | None
+    tags_json: str
+    links_json: str
+    enclosures_json: str
+    # (canonical URL, position in the feed's list of links), first occurrence of each URL
+    link_rows: list[tuple[str, int]]
+    tag_rows: list[str]
+
+
+def stored_form(e: Entry) -> StoredForm:
+    """The stored form of ``e`` (``json.dumps`` as SQLAlchemy's JSON type writes it)."""
+    canonical = [canonical_url(u) for u in e.links]
+    link_rows: dict[str, int] = {}
+    for position, url in enumerate(canonical):
+        link_rows.setdefault(url, position)
+    return StoredForm(
+        url_canonical=canonical_url(e.url) if e.url else None,
+        tags_json=json.dumps(e.tags),
+        links_json=json.dumps(canonical),
+        enclosures_json=json.dumps([x.as_dict() for x in e.enclosures]),
+        link_rows=list(link_rows.items()),
+        tag_rows=list(dict.fromkeys(t[:100] for t in e.tags)),
+    )
+
+
+class ProcessedEntries(list[Entry]):
+    """A document's entries with their stored forms, made in the same place (a worker process
+    for a big refresh), so the writer only adds ids. ``forms`` is read when it still matches
+    the list (same length); anything else is worked out again by the store."""
+
+    forms: list[StoredForm]
+
+
 def process_feed(parsed: ParsedFeed, feed_url: str, now: datetime) -> list[Entry]:
     """Turn every parsed item into an Entry. Duplicate keys inside one document stay distinct
-    entries (their key gets a content hash), so two items sharing a GUID are both kept."""
-    entries: list[Entry] = []
+    entries (their key gets a content hash), so two items sharing a GUID are both kept. The
+    list carries the entries' stored forms (``ProcessedEntries``)."""
+    entries = ProcessedEntries()
     seen: set[str] = set()
     handle = feed_handle(parsed.title)
     for item in parsed.items:
@@ -81,6 +123,7 @@ def process_feed(parsed: ParsedFeed, feed_url: str, now: datetime) -> list[Entry
                 continue  # the very same item twice: one is enough
         seen.add(entry.key)
         entries.append(entry)
+    entries.forms = [stored_form(e) for e in entries]
     return entries
 
 

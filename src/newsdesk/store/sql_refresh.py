@@ -1,37 +1,38 @@
 """The refresh writer: a feed's fetch state, its new and edited entries, their links and tags,
-in one transaction per batch and one savepoint per feed. Deduplication is the database's job:
-``unique (feed_id, key)`` on entries."""
+in one transaction per batch, written in bulk (``store.bulk_rows``); a savepoint per feed only
+when a conflict needs one. Deduplication is the database's job: ``unique (feed_id, key)`` on
+entries."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, func, insert, null, select, update
+from sqlalchemy import Connection, Row, bindparam, func, null, select, update
 from sqlalchemy.exc import IntegrityError
 
 from newsdesk.errors import ConcurrentWriteError
 from newsdesk.model import Entry
 from newsdesk.process.sanitize import one_line
 from newsdesk.process.urls import canonical_url, is_web_url
+from newsdesk.store.bulk_rows import (
+    Existing,
+    Plan,
+    delete_links_and_tags,
+    insert_entries,
+    last_entry_id,
+    plan,
+    statements,
+    write_links_and_tags,
+)
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.protocols.refresh import FeedState, StoreResult
-from newsdesk.store.schema import USER_LABEL, entries, entry_links, entry_tags, feeds
+from newsdesk.store.schema import entries, feeds
 from newsdesk.store.sql_base import SqlBase
-from newsdesk.util import chunks
 
 
-class _Existing(NamedTuple):
-    """What an upsert needs to know of an entry already stored under the same key."""
-
-    id: int
-    content_hash: str
-    url_canonical: str | None
-    fulltext_status: str | None
-
-
-def _keeps_fulltext(stored: _Existing, e: Entry) -> bool:
+def _keeps_fulltext(stored: Existing, e: Entry) -> bool:
     """An edited summary-only article keeps the full text extracted from its page as long as
     the feed still points to the same page."""
     same_page = stored.url_canonical == (canonical_url(e.url) if e.url else None)
@@ -143,91 +144,86 @@ class RefreshWriter(SqlBase):
         self, batch: Sequence[tuple[int, FeedState, Sequence[Entry]]], now: datetime
     ) -> list[StoreResult]:
         """Several feeds' refreshes in one transaction (a commit, with its search-index flush,
-        costs far more than a row); each feed in a savepoint, so it is stored whole or not at
-        all. When unique (feed_id, key) catches a concurrent refresh of the same feed, that
-        feed's savepoint rolls back (the other copy stands) and its result carries the error;
-        the other feeds of the batch are stored."""
+        costs far more than a row), each feed stored whole or not at all. The batch is written
+        in bulk without savepoints; when unique (feed_id, key) catches a concurrent refresh of
+        one of its feeds, the transaction rolls back and the batch is written again with each
+        feed in a savepoint: that feed's savepoint rolls back (the other copy stands) and its
+        result carries the error; the other feeds of the batch are stored."""
+        try:
+            with write_transaction(self.engine) as conn:
+                return self._write_feeds(conn, batch, now)
+        except IntegrityError:
+            pass  # written again below, one savepoint per feed
         results: list[StoreResult] = []
         with write_transaction(self.engine) as conn:
-            for feed_id, state, new_entries in batch:
+            for item in batch:
                 try:
                     with conn.begin_nested():
-                        self._write_state(conn, feed_id, state)
-                        results.append(
-                            self._upsert_entries(conn, feed_id, new_entries, now)
-                            if new_entries
-                            else StoreResult()
-                        )
+                        results.extend(self._write_feeds(conn, [item], now))
                 except IntegrityError:
                     results.append(
                         StoreResult(
                             error=(
-                                f"feed {feed_id} was stored by another refresh at the same "
+                                f"feed {item[0]} was stored by another refresh at the same "
                                 "time; this copy was discarded"
                             )
                         )
                     )
         return results
 
-    def _upsert_entries(
-        self, conn: Connection, feed_id: int, batch: Sequence[Entry], now: datetime
-    ) -> StoreResult:
-        result = StoreResult()
-        existing: dict[str, _Existing] = {}
-        for keys in chunks([e.key for e in batch]):
-            rows = conn.execute(
-                select(
-                    entries.c.key,
-                    entries.c.id,
-                    entries.c.content_hash,
-                    entries.c.url_canonical,
-                    entries.c.fulltext_status,
-                ).where(entries.c.feed_id == feed_id, entries.c.key.in_(keys))
-            )
-            existing.update({r[0]: _Existing(r[1], r[2], r[3], r[4]) for r in rows})
-        fresh = [e for e in batch if e.key not in existing]
+    def _write_feeds(
+        self,
+        conn: Connection,
+        batch: Sequence[tuple[int, FeedState, Sequence[Entry]]],
+        now: datetime,
+    ) -> list[StoreResult]:
+        """Write the batch in groups of distinct feeds (a feed given twice sees its first
+        copy stored when its second is looked at)."""
+        results: list[StoreResult] = []
+        group: list[tuple[int, FeedState, Sequence[Entry]]] = []
+        in_group: set[int] = set()
+        for item in batch:
+            if item[0] in in_group:
+                results.extend(self._write_group(conn, group, now))
+                group, in_group = [], set()
+            group.append(item)
+            in_group.add(item[0])
+        results.extend(self._write_group(conn, group, now))
+        return results
+
+    def _write_group(
+        self,
+        conn: Connection,
+        group: Sequence[tuple[int, FeedState, Sequence[Entry]]],
+        now: datetime,
+    ) -> list[StoreResult]:
+        """Fetch states, then the new entries of every feed in one executemany, their ids in
+        one query, their links and tags in one executemany each; edited entries per feed."""
+        sql = statements(conn.dialect)
+        last_id = last_entry_id(conn, sql)
+        plans: list[Plan] = []
+        for feed_id, state, new_entries in group:
+            self._write_state(conn, feed_id, state)
+            plans.append(plan(conn, sql, feed_id, new_entries))
+        fresh = [(p.feed_id, e, f) for p in plans for e, f in p.fresh]
+        ids: dict[tuple[int, str], int] = {}
         if fresh:
-            # GUIDs that rotate on every fetch: the same content under a new key is not new.
-            known_hashes: set[str] = set()
-            for hashes in chunks([e.content_hash for e in fresh]):
-                known_hashes.update(
-                    conn.execute(
-                        select(entries.c.content_hash).where(
-                            entries.c.feed_id == feed_id, entries.c.content_hash.in_(hashes)
-                        )
-                    ).scalars()
-                )
-            fresh = [e for e in fresh if e.content_hash not in known_hashes]
-        changed = [
-            (existing[e.key].id, e)
-            for e in batch
-            if e.key in existing and existing[e.key].content_hash != e.content_hash
-        ]
-        if fresh:
-            # executemany, then one query for the ids: INSERT … RETURNING of many rows runs a
-            # statement per row on SQLite.
-            conn.execute(insert(entries), [self._entry_row(feed_id, e, now) for e in fresh])
-            ids: dict[str, int] = {}
-            for keys in chunks([e.key for e in fresh]):
-                ids.update(
-                    (key, entry_id)
-                    for key, entry_id in conn.execute(
-                        select(entries.c.key, entries.c.id).where(
-                            entries.c.feed_id == feed_id, entries.c.key.in_(keys)
-                        )
-                    )
-                )
-            result.new_ids = [ids[e.key] for e in fresh]
-            self._write_links_and_tags(conn, [(ids[e.key], e) for e in fresh], replace=False)
-        if changed:
-            self._update_changed(conn, changed, existing)
-            result.updated_ids = [entry_id for entry_id, _ in changed]
-            self._write_links_and_tags(conn, changed, replace=True)
-        return result
+            ids = insert_entries(conn, sql, fresh, now, last_id)
+            write_links_and_tags(conn, sql, [(ids[fid, e.key], f) for fid, e, f in fresh])
+        results: list[StoreResult] = []
+        for p in plans:
+            result = StoreResult(new_ids=[ids[p.feed_id, e.key] for e, _ in p.fresh])
+            if p.changed:
+                self._update_changed(conn, [(i, e) for i, e, _ in p.changed], p.existing)
+                result.updated_ids = [i for i, _, _ in p.changed]
+                delete_links_and_tags(conn, result.updated_ids)
+                write_links_and_tags(conn, sql, [(i, f) for i, _, f in p.changed])
+            results.append(result)
+        return results
 
     @staticmethod
     def _update_changed(
-        conn: Connection, changed: Sequence[tuple[int, Entry]], existing: dict[str, _Existing]
+        conn: Connection, changed: Sequence[tuple[int, Entry]], existing: dict[str, Existing]
     ) -> None:
         """Rewrite entries the feed edited. An article whose full text was extracted keeps it
         when its link is the same (the page did not move; the feed only reworded its summary,
@@ -297,52 +293,3 @@ class RefreshWriter(SqlBase):
             "wants_fulltext": e.wants_fulltext,
             "fulltext_status": "pending" if e.wants_fulltext else None,
         }
-
-    def _entry_row(self, feed_id: int, e: Entry, now: datetime) -> dict[str, Any]:
-        return {
-            "feed_id": feed_id,
-            "key": e.key,
-            "kind": e.kind,
-            "published": e.published,
-            "first_seen": now,
-            "changed_at": now,
-            "reposted_by": e.reposted_by,
-            "reply_to": e.reply_to,
-            "language": e.language,
-            "read": False,
-            "starred": False,
-            **self._entry_update(e),
-        }
-
-    @staticmethod
-    def _write_links_and_tags(
-        conn: Connection, pairs: Sequence[tuple[int, Entry]], *, replace: bool
-    ) -> None:
-        if replace:
-            ids = [entry_id for entry_id, _ in pairs]
-            for chunk in chunks(ids):
-                conn.execute(delete(entry_links).where(entry_links.c.entry_id.in_(chunk)))
-                # The feed's tags are rewritten; the reader's own labels stay (store.labels).
-                conn.execute(
-                    delete(entry_tags).where(
-                        entry_tags.c.entry_id.in_(chunk),
-                        func.substr(entry_tags.c.tag, 1, len(USER_LABEL)) != USER_LABEL,
-                    )
-                )
-        link_rows: list[dict[str, Any]] = []
-        tag_rows: list[dict[str, Any]] = []
-        for entry_id, e in pairs:
-            seen: set[str] = set()
-            for position, url in enumerate(e.links):
-                canonical = canonical_url(url)
-                if canonical not in seen:
-                    seen.add(canonical)
-                    link_rows.append({"entry_id": entry_id, "url": canonical, "position": position})
-            tag_rows.extend(
-                {"entry_id": entry_id, "tag": tag[:100]}
-                for tag in dict.fromkeys(t[:100] for t in e.tags)
-            )
-        if link_rows:
-            conn.execute(insert(entry_links), link_rows)
-        if tag_rows:
-            conn.execute(insert(entry_tags), tag_rows)
