@@ -6,8 +6,9 @@ for ``site_origin``) must not load aiohttp, which a refresh with nothing to fetc
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from newsdesk.util import lazy_exports
 
 if TYPE_CHECKING:
     from newsdesk.fetch.client import FEED_ACCEPT, HttpClient
@@ -22,11 +23,4 @@ _HOMES = {
     "is_public_address": "newsdesk.fetch.guard",
 }
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _HOMES)

@@ -6,8 +6,9 @@ which an unchanged refresh (all 304) never needs."""
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from newsdesk.util import lazy_exports
 
 if TYPE_CHECKING:
     from newsdesk.parse.discover import discover_feeds
@@ -24,11 +25,4 @@ _HOMES = {
     "render_opml": "newsdesk.parse.opml",
 }
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _HOMES)

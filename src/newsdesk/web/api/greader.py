@@ -45,6 +45,7 @@ from newsdesk.web.api.greader_common import (
     STATE_READ,
     STATE_STARRED,
     error,
+    item_ids,
     label_name,
     long_id,
     normalize_stream,
@@ -458,12 +459,7 @@ async def stream_atom(request: Request, api: ApiState) -> Response:
 async def items_contents(request: Request, api: ApiState) -> Response:
     await google_user(api, request)
     params = await read_params(request)
-    raw_ids = params.getlist("i")
-    if not raw_ids:
-        raise BadRequest("i (one or more item ids) is required")
-    if len(raw_ids) > MAX_CONTENTS:
-        raise BadRequest(f"at most {MAX_CONTENTS} items at once")
-    ids = [parse_item_id(i) for i in raw_ids]
+    ids = item_ids(params.getlist("i"), MAX_CONTENTS)
     found = await api.run(_page_of, api, ids, None)
     return JSONResponse(stream_answer(READING_LIST, found))
 

@@ -61,6 +61,15 @@ def parse_item_id(raw: str) -> int:
     return number
 
 
+def item_ids(raw_ids: list[str], limit: int) -> list[int]:
+    """The ``i`` parameters of a request: at least one, at most ``limit``; 400 otherwise."""
+    if not raw_ids:
+        raise BadRequest("i (one or more item ids) is required")
+    if len(raw_ids) > limit:
+        raise BadRequest(f"at most {limit} items at once")
+    return [parse_item_id(i) for i in raw_ids]
+
+
 def normalize_stream(stream: str) -> str:
     """``user/1/state/…`` and ``user/-/state/…`` are the same stream."""
     match = _USER_STREAM.match(stream.strip())

@@ -24,9 +24,9 @@ from newsdesk.web.api.greader_common import (
     STATE_KEPT_UNREAD,
     STATE_READ,
     STATE_STARRED,
+    item_ids,
     label_name,
     normalize_stream,
-    parse_item_id,
 )
 from newsdesk.web.api.inputs import read_params
 from newsdesk.web.api.state import ApiState
@@ -73,12 +73,7 @@ async def tag_list(request: Request, api: ApiState) -> Response:
 async def edit_tag(request: Request, api: ApiState) -> Response:
     await google_user(api, request)
     params = await read_params(request)
-    raw_ids = params.getlist("i")
-    if not raw_ids:
-        raise BadRequest("i (one or more item ids) is required")
-    if len(raw_ids) > MAX_IDS:
-        raise BadRequest(f"at most {MAX_IDS} items at once")
-    ids = [parse_item_id(i) for i in raw_ids]
+    ids = item_ids(params.getlist("i"), MAX_IDS)
     added = [normalize_stream(t) for t in params.getlist("a")]
     removed = [normalize_stream(t) for t in params.getlist("r")]
     add_labels = [n for n in map(label_name, added) if n]
