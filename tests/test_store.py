@@ -241,28 +241,6 @@ def test_migrations_are_idempotent(store_url: str) -> None:
     again.close()
 
 
-def test_migration_10_adds_the_unread_index(store_url: str) -> None:
-    store = open_store(store_url)
-    feed = store.add_feed("https://example.org/feed")
-    store.save_refresh(feed.id, _state(), [_entry("a"), _entry("bb"), _entry("ccc")], NOW)
-    first = store.list_entries(EntryQuery(limit=1))[0]
-    store.set_flags([first.id], read=True)
-    with store.engine.begin() as conn:
-        # as a version 9 database has it: no unread index
-        conn.execute(text("DROP INDEX ix_entries_unread"))
-        conn.execute(text("UPDATE schema_version SET version = 9"))
-    store.close()
-    store = open_store(store_url)
-    with store.engine.connect() as conn:
-        names = {i["name"] for i in inspect(conn).get_indexes("entries")}
-        version = conn.execute(text("SELECT version FROM schema_version")).scalar()
-    assert "ix_entries_unread" in names
-    assert version == len(MIGRATIONS) >= 10
-    unread = store.list_entries(EntryQuery(read=False))
-    assert [e.id for e in unread] == [e.id for e in store.list_entries(EntryQuery())][1:]
-    store.close()
-
-
 def test_sqlite_pragmas(sqlite_url: str) -> None:
     store = open_store(sqlite_url)
     with store.engine.connect() as conn:

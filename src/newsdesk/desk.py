@@ -28,6 +28,7 @@ from newsdesk.store.sync import SyncQuery
 if TYPE_CHECKING:  # the fetch, parse and refresh stages are imported when a method needs them
     from newsdesk.enrich import EnrichReport
     from newsdesk.refresh import Progress, RefreshReport
+    from newsdesk.store.users import User
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.I)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -57,10 +58,26 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
 
 
 class Desk:
+    """The service layer. ``desk.as_person(user)`` is the desk of one person (issue 15): its
+    store sees what they follow or is shared with them, and their own state. A desk with no
+    person (``desk.person is None``) is the system's: the pipeline, admin work."""
+
     def __init__(self, settings: Settings, store: SqlStore | None = None) -> None:
         self.settings = settings
         self.store = store or open_store(settings.resolved_database_url)
         self.store.default_category = settings.default_category
+        self.person: User | None = None
+
+    def as_person(self, person: User) -> Desk:
+        """This desk for one person: same settings and database, their view of it."""
+        desk = Desk(self.settings, self.store.as_person(person.id))
+        desk.person = person
+        return desk
+
+    def for_name(self, name: str | None = None) -> Desk:
+        """The desk of the person named (``--user NAME``), or of the first admin: a clear error
+        when there is no such person."""
+        return self.as_person(self.store.users.person(name))
 
     def close(self) -> None:
         self.store.close()
@@ -181,17 +198,32 @@ class Desk:
         fulltext: bool | None = None,
         progress: Progress | None = None,
     ) -> RefreshReport:
-        """Refresh the feeds (all not paused, these, or the due ones), enrich what is new."""
+        """Refresh the feeds (all not paused, these, or the due ones), enrich what is new. A
+        person's desk refreshes the feeds they see (each fetched once, whoever follows it)."""
         from newsdesk.refresh import refresh_feeds
 
+        if self.person is not None:
+            feed_ids = await asyncio.to_thread(self._person_feed_ids, feed_ids, due_only)
+            due_only = False
         return await refresh_feeds(
-            self.store,
+            self.store.as_system(),
             self.settings,
             feed_ids=feed_ids,
             due_only=due_only,
             fulltext=fulltext,
             progress=progress,
         )
+
+    def _person_feed_ids(self, wanted: Sequence[int] | None, due_only: bool) -> list[int]:
+        now = datetime.now(UTC)
+        seen = self.store.list_feeds(wanted)
+        if wanted is not None:
+            return [f.id for f in seen]
+        return [
+            f.id
+            for f in seen
+            if not f.paused and (not due_only or f.next_check is None or f.next_check <= now)
+        ]
 
     # -- re-extraction --------------------------------------------------------------------------
 

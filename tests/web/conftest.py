@@ -7,13 +7,13 @@ import asyncio
 import json
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import insert
+from sqlalchemy import update
 from starlette.applications import Starlette
 
 from newsdesk.demo import SEED_DIR, SEED_FEEDS, SOCIAL_DIR, SOCIAL_FEEDS
@@ -125,11 +125,9 @@ async def user(app: Starlette, desk: Desk, password_hash: str) -> AsyncIterator[
     machine, and logging in itself is tested in test_auth.py."""
     with desk.store.engine.begin() as conn:
         conn.execute(
-            insert(users).values(
-                username="admin",
-                password_hash=password_hash,
-                created_at=datetime.now(UTC),
-            )
+            update(users)  # the desk's first admin, who has no password yet
+            .where(users.c.username == "admin")
+            .values(password_hash=password_hash)
         )
     account = desk.store.users.get_user()
     assert account is not None

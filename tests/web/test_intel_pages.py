@@ -710,11 +710,9 @@ async def test_intel_pages_on_each_database(
         intel = _seed(desk)
         with desk.store.engine.begin() as conn:
             conn.execute(
-                insert(users).values(
-                    username="admin",
-                    password_hash=password_hash,
-                    created_at=datetime.now(UTC),
-                )
+                update(users)  # the desk's first admin, who has no password yet
+                .where(users.c.username == "admin")
+                .values(password_hash=password_hash)
             )
         async with _browser(desk, settings) as client:
             river = await client.get("/?show=all")

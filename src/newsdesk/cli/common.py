@@ -32,11 +32,20 @@ def load(args: argparse.Namespace, **overrides: Any) -> Settings:
     return load_settings(**overrides)
 
 
-def open_desk(args: argparse.Namespace, **overrides: Any) -> Desk:
-    """The Desk a command works through (close it when done)."""
+def open_desk(args: argparse.Namespace, *, system: bool = False, **overrides: Any) -> Desk:
+    """The Desk a command works through (close it when done): the desk of the person named by
+    ``--user`` (default: the first admin, so a single-user desk works unchanged), or with
+    ``system`` the system's (every feed, no one's state)."""
     from newsdesk.desk import Desk
 
-    return Desk(load(args, **overrides))
+    desk = Desk(load(args, **overrides))
+    if system:
+        return desk
+    try:
+        return desk.for_name(getattr(args, "user", None))
+    except BaseException:
+        desk.close()
+        raise
 
 
 def print_json(data: object) -> None:

@@ -112,8 +112,17 @@ def _m010_unread_index(conn: Connection) -> None:
     """The unread river (issue 17): a partial index of unread entries by publication, so a
     page of unread entries is read from it even when nearly every entry is read (the river
     walked the whole publication index then: 20 ms on 300,000 entries, all of it when none
-    is unread)."""
-    schema.ix_entries_unread.create(conn, checkfirst=True)
+    is unread). Migration 11 drops it: read state is per person since."""
+    conn.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS ix_entries_unread ON entries (published, id) WHERE NOT read"
+    )
+
+
+def _m011_teams(conn: Connection) -> None:
+    """Teams (issue 15): several people on one desk. See ``store.teams_migration``."""
+    from newsdesk.store.teams_migration import migrate_to_teams
+
+    migrate_to_teams(conn)
 
 
 MIGRATIONS: list[Callable[[Connection], None]] = [
@@ -127,7 +136,11 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _m008_icons,
     _m009_changed_at,
     _m010_unread_index,
+    _m011_teams,
 ]
+# Migrations that rebuild SQLite tables (to change a unique constraint): run with SQLite's
+# foreign keys off, as its documentation asks, and checked before they commit.
+REBUILDS = {11}
 
 
 def current_version(conn: Connection) -> int:
@@ -148,12 +161,23 @@ def migrate(engine: Engine) -> int:
     for number, migration in enumerate(MIGRATIONS, start=1):
         if number <= version:
             continue
-        with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7405123)")
-                if current_version(conn) >= number:
-                    continue
-            migration(conn)
-            conn.execute(schema_version.update().values(version=number))
+        with engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            keys_off = sqlite and number in REBUILDS
+            if keys_off:  # outside a transaction, where SQLite applies it
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            try:
+                with conn.begin():
+                    if not sqlite:
+                        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7405123)")
+                        if current_version(conn) >= number:
+                            continue
+                    migration(conn)
+                    if keys_off and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                        raise RuntimeError(f"migration {number} broke a foreign key")
+                    conn.execute(schema_version.update().values(version=number))
+            finally:
+                if keys_off:
+                    conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
         version = number
     return version

@@ -49,11 +49,16 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 metadata = MetaData()
 
+# A person's categories (migration 11: each has its owner; titles are unique per person).
 categories = Table(
     "categories",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("title", String(300), nullable=False, unique=True),
+    Column("title", String(300), nullable=False),
+    # No foreign key: migration 1 creates this table before ``users`` exists. People's
+    # categories go with them (``store.users.remove_user``).
+    Column("user_id", Integer),
+    UniqueConstraint("user_id", "title", name="uq_categories_user_title"),
 )
 
 feeds = Table(
@@ -63,6 +68,8 @@ feeds = Table(
     Column("url", Text, nullable=False, unique=True),
     Column("moved_from", Text),
     Column("title", Text),
+    # Legacy (before migration 11), always NULL now: each follower's title and category are
+    # on their subscription (``subscriptions``).
     Column("custom_title", Text),
     Column("site_url", Text),
     Column("category_id", Integer, ForeignKey("categories.id", ondelete="SET NULL")),
@@ -119,6 +126,8 @@ entries = Table(
     Column("fulltext_status", String(16)),
     Column("fulltext_error", Text),
     Column("page", JSON),
+    # Legacy (before migration 11), never read or written now: read and starred are per
+    # person (``entry_states``).
     Column("read", Boolean, nullable=False, default=False),
     Column("starred", Boolean, nullable=False, default=False),
     Column("read_at", UTCDateTime),
@@ -134,15 +143,6 @@ entries = Table(
     Index("ix_entries_feed_hash", "feed_id", "content_hash"),
     Index("ix_entries_story", "story_id"),
     Index("ix_entries_changed", "changed_at"),
-)
-# The unread river, newest first (migration 10): only unread entries, so the river of someone
-# who has read nearly everything stops walking every read entry to find a page of unread ones.
-ix_entries_unread = Index(
-    "ix_entries_unread",
-    entries.c.published,
-    entries.c.id,
-    sqlite_where=entries.c.read.is_(False),
-    postgresql_where=entries.c.read.is_(False),
 )
 
 entry_links = Table(
@@ -197,11 +197,21 @@ users = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("username", String(150), nullable=False, unique=True),
+    # Empty until a password is set (the desk's first admin exists from the start, migration 11).
     Column("password_hash", Text, nullable=False),
     # Fever's api_key is md5("username:password"); only an HMAC of it under the server key
     # (kept outside the database) is stored, and only while Fever is on (NULL: off).
     Column("fever_verifier", String(64), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # Teams (migration 11): "admin" manages people and settings, "member" reads.
+    Column("role", String(16), nullable=False, default="member"),
+    Column("last_login_at", UTCDateTime),
+    # Two-factor login (TOTP, RFC 6238): the secret encrypted under the server key, set once
+    # confirmed; recovery codes as sha256 hashes, each struck out when used.
+    Column("totp_secret", Text),
+    Column("recovery_codes", JSON, nullable=False, default=list),
+    # The person's own settings (reading habits and the like), a JSON object.
+    Column("preferences", JSON, nullable=False, default=dict),
 )
 
 web_sessions = Table(
@@ -225,10 +235,12 @@ saved_searches = Table(
     "saved_searches",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("name", String(200), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE")),
+    Column("name", String(200), nullable=False),
     Column("query", Text, nullable=False),
     Column("filters", JSON, nullable=False, default=dict),
     Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "name", name="uq_saved_searches_user_name"),
 )
 
 WEB_TABLES = (users, web_sessions, web_secrets, saved_searches)
@@ -239,12 +251,14 @@ api_tokens = Table(
     "api_tokens",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("name", String(200), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE")),
+    Column("name", String(200), nullable=False),
     # sha256 of the key: the key itself is shown once, when it is made, and never stored.
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("prefix", String(16), nullable=False),  # first characters, to tell keys apart
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime),
+    UniqueConstraint("user_id", "name", name="uq_api_tokens_user_name"),
 )
 
 API_TABLES = (api_tokens,)
@@ -379,7 +393,8 @@ watchlists = Table(
     "watchlists",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("name", String(200), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE")),
+    Column("name", String(200), nullable=False),
     Column("query", Text, nullable=False, default=""),  # search words; empty: any
     Column("entity_ids", JSON, nullable=False, default=list),
     Column("categories", JSON, nullable=False, default=list),  # category titles
@@ -390,6 +405,7 @@ watchlists = Table(
     Column("enabled", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_digest_at", UTCDateTime),
+    UniqueConstraint("user_id", "name", name="uq_watchlists_user_name"),
 )
 
 # One row per (watchlist, entry, channel): the unique constraint is what makes an alert go out
@@ -424,3 +440,65 @@ INTEL_TABLES = (
     watchlists,
     alerts,
 )
+
+
+# -- teams (migration 11, issue 15): who follows what, shared categories, per-person state --
+
+# A person follows a feed: their own title and category for it. A feed is fetched once however
+# many follow it, and goes when the last follower leaves.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
+    Column("title", Text),  # the person's own name for the feed; NULL: the feed's
+    Column("category_id", Integer, ForeignKey("categories.id", ondelete="SET NULL")),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "feed_id", name="uq_subscriptions_user_feed"),
+    Index("ix_subscriptions_feed", "feed_id"),
+    Index("ix_subscriptions_category", "category_id"),
+)
+
+# A category its owner shares: the person sees its feeds (and their entries) in their sidebar,
+# with their own read state; ``can_manage`` lets them add, edit and remove its feeds.
+category_shares = Table(
+    "category_shares",
+    metadata,
+    Column(
+        "category_id", Integer, ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("can_manage", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_category_shares_user", "user_id"),
+)
+
+# A person's read and starred state of an entry; no row: unread and not starred.
+entry_states = Table(
+    "entry_states",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True),
+    Column("read", Boolean, nullable=False, default=False),
+    Column("starred", Boolean, nullable=False, default=False),
+    Column("read_at", UTCDateTime),
+    Column("starred_at", UTCDateTime),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Index("ix_entry_states_entry", "entry_id"),
+    Index("ix_entry_states_changed", "user_id", "changed_at"),
+)
+
+# The labels a person put on entries (Google Reader's user labels; before migration 11 they
+# were entry tags starting with ``USER_LABEL``).
+entry_labels = Table(
+    "entry_labels",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True),
+    Column("label", String(100), primary_key=True),
+    Index("ix_entry_labels_label", "user_id", "label"),
+    Index("ix_entry_labels_entry", "entry_id"),
+)
+
+TEAM_TABLES = (subscriptions, category_shares, entry_states, entry_labels)

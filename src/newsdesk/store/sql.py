@@ -11,7 +11,7 @@ triggers or a generated column) the search index.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from newsdesk.store.core import DEFAULT_CATEGORY, CoreStore
 from newsdesk.store.sql_entries import RANK_WINDOW
@@ -41,7 +41,20 @@ __all__ = ["DEFAULT_CATEGORY", "RANK_WINDOW", "SqlStore", "open_store"]
 class SqlStore(CoreStore):
     """The store every face and stage is handed: the core (``CoreStore``) and one part per
     domain, each a class of its own module over the same engine (one property each,
-    alphabetical)."""
+    alphabetical).
+
+    ``store.as_person(id)`` is the same store as one person sees it (issue 15): every
+    person-facing query of the core and of the parts is limited to what that person follows
+    or is shared with them, and reads and writes their own state. The faces hold one for the
+    person asking; the pipeline stages hold the store itself (no person: every feed)."""
+
+    def _scoped(self, person: int | None) -> Self:
+        """Same engine, the parts made afresh for the new view (cheap)."""
+        scoped = super()._scoped(person)
+        for name, attribute in vars(SqlStore).items():
+            if isinstance(attribute, cached_property):
+                scoped.__dict__.pop(name, None)
+        return scoped
 
     @cached_property
     def alerts(self) -> AlertStore:
@@ -131,7 +144,7 @@ class SqlStore(CoreStore):
     def tokens(self) -> TokenStore:
         from newsdesk.store.tokens import TokenStore
 
-        return TokenStore(self.engine)
+        return TokenStore(self.engine, self.person_id)
 
     @cached_property
     def users(self) -> UserStore:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, literal_column, or_, select, table, text, update
+from sqlalchemy import Connection, Row, and_, func, literal_column, null, or_, select, table, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from newsdesk.errors import NewsdeskError
@@ -16,19 +16,32 @@ from newsdesk.model import Enclosure, StoredEntry
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.protocols.refresh import EntryQuery
 from newsdesk.store.schema import (
-    categories,
     entity_mentions,
     entries,
     entry_links,
+    entry_states,
     entry_tags,
     feeds,
     stories,
 )
 from newsdesk.store.search import match_expression, search_statement
 from newsdesk.store.sql_base import SqlBase
+from newsdesk.store.visibility import (
+    category_feeds,
+    is_read,
+    is_starred,
+    lens,
+    read_column,
+    sees_feed,
+    starred_column,
+    state_join,
+    upsert_states,
+    visible_feeds,
+)
 from newsdesk.util import chunks
 
 log = logging.getLogger(__name__)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Most matches a search ranks on SQLite (see EntryQueries._rank_window).
 RANK_WINDOW = 500
 _ENTRY_COLUMNS = [
@@ -51,33 +64,43 @@ _ENTRY_COLUMNS = [
     entries.c.reposted_by,
     entries.c.reply_to,
     entries.c.language,
-    entries.c.read,
-    entries.c.starred,
     entries.c.story_id,
     entries.c.fulltext_status,
     entries.c.fulltext_error,
     entries.c.page,
     entries.c.changed_at,
-    func.coalesce(feeds.c.custom_title, feeds.c.title, feeds.c.url).label("feed_title"),
-    categories.c.title.label("category"),
+    func.coalesce(feeds.c.title, feeds.c.url).label("feed_title"),
 ]
 
 
 class EntryQueries(SqlBase):
-    """``SqlStore``'s entry reads and search."""
+    """``SqlStore``'s entry reads and search, as its person sees them (``store.visibility``)."""
+
+    def _entry_columns(self) -> list[Any]:
+        person = self.person_id
+        states_changed: Any = entry_states.c.changed_at if person is not None else null()
+        return [
+            *_ENTRY_COLUMNS,
+            read_column(person),
+            starred_column(person),
+            states_changed.label("state_changed_at"),
+        ]
 
     def _entry_filters(self, query: EntryQuery) -> list[Any]:
         where: list[Any] = []
-        if query.category is not None:
-            where.append(categories.c.title == query.category)
+        person = self.person_id
+        if person is not None:
+            where.append(entries.c.feed_id.in_(visible_feeds(person, query.category)))
+        elif query.category is not None:
+            where.append(entries.c.feed_id.in_(category_feeds(query.category)))
         if query.feed_id is not None:
             where.append(entries.c.feed_id == query.feed_id)
         if query.kind is not None:
             where.append(entries.c.kind == query.kind)
         if query.read is not None:
-            where.append(entries.c.read.is_(query.read))
+            where.append(is_read(person, query.read))
         if query.starred is not None:
-            where.append(entries.c.starred.is_(query.starred))
+            where.append(is_starred(person, query.starred))
         if query.since is not None:
             where.append(entries.c.published >= query.since)
         if query.until is not None:
@@ -103,9 +126,19 @@ class EntryQueries(SqlBase):
         return where
 
     def _entries_from(self) -> Any:
-        return entries.join(feeds, feeds.c.id == entries.c.feed_id).outerjoin(
-            categories, categories.c.id == feeds.c.category_id
-        )
+        source = entries.join(feeds, feeds.c.id == entries.c.feed_id)
+        return source if self.person_id is None else state_join(source, self.person_id)
+
+    def _seen(self, conn: Connection, found: list[StoredEntry]) -> None:
+        """Each entry's feed and category as the person names them."""
+        if self.person_id is None or not found:
+            return
+        names = lens(conn, self.person_id)
+        for entry in found:
+            seen = names.get(entry.feed_id)
+            if seen is not None:
+                entry.feed_title = seen.title or entry.feed_title
+                entry.category = seen.category
 
     def list_entries(self, query: EntryQuery) -> list[StoredEntry]:
         order = (
@@ -114,7 +147,7 @@ class EntryQueries(SqlBase):
             else (entries.c.published.desc(), entries.c.id.desc())
         )
         stmt = (
-            select(*_ENTRY_COLUMNS)
+            select(*self._entry_columns())
             .select_from(self._entries_from())
             .where(and_(True, *self._entry_filters(query)))
             .order_by(*order)
@@ -124,6 +157,7 @@ class EntryQueries(SqlBase):
         with self.engine.connect() as conn:
             found = [self._stored(row) for row in conn.execute(stmt)]
             self._attach_related(conn, found)
+            self._seen(conn, found)
         return found
 
     def count_entries(self, query: EntryQuery) -> int:
@@ -166,7 +200,7 @@ class EntryQueries(SqlBase):
             if not hits:
                 return []
             rows = conn.execute(
-                select(*_ENTRY_COLUMNS)
+                select(*self._entry_columns())
                 .select_from(self._entries_from())
                 .where(entries.c.id.in_([h.id for h in hits]))
             )
@@ -178,6 +212,7 @@ class EntryQueries(SqlBase):
                     entry.snippet = hit.snippet
                     found.append(entry)
             self._attach_related(conn, found)
+            self._seen(conn, found)
         return found
 
     def _rank_window(self, conn: Connection, match: str, filters: list[Any]) -> list[Any]:
@@ -199,6 +234,8 @@ class EntryQueries(SqlBase):
     def set_flags(
         self, ids: Sequence[int], *, read: bool | None = None, starred: bool | None = None
     ) -> int:
+        """Set the person's read or starred state of the entries they see among ``ids``; how
+        many there were."""
         now = datetime.now(UTC)
         values: dict[str, Any] = {}
         if read is not None:
@@ -207,13 +244,18 @@ class EntryQueries(SqlBase):
             values.update(starred=starred, starred_at=now if starred else None)
         if not values or not ids:
             return 0
+        person = self.require_person()
         values["changed_at"] = now
         count = 0
         with write_transaction(self.engine) as conn:
             for chunk in chunks(list(ids)):
-                count += conn.execute(
-                    update(entries).where(entries.c.id.in_(chunk)).values(**values)
-                ).rowcount
+                seen = conn.execute(
+                    select(entries.c.id).where(entries.c.id.in_(chunk), sees_feed(person))
+                ).scalars()
+                rows = [{"user_id": person, "entry_id": i, **values} for i in seen]
+                if rows:
+                    conn.execute(upsert_states(self.dialect, rows[0].keys()), rows)
+                count += len(rows)
         return count
 
     @staticmethod
@@ -223,7 +265,7 @@ class EntryQueries(SqlBase):
             id=m["id"],
             feed_id=m["feed_id"],
             feed_title=m["feed_title"],
-            category=m["category"],
+            category=None,  # the person's name for it: filled in by _seen
             kind=m["kind"],
             key=m["key"],
             url=m["url"],
@@ -251,7 +293,9 @@ class EntryQueries(SqlBase):
             fulltext_status=m["fulltext_status"],
             fulltext_error=m["fulltext_error"],
             page=m["page"],
-            changed_at=max(m["changed_at"] or m["first_seen"], m["first_seen"]),
+            changed_at=max(
+                m["changed_at"] or m["first_seen"], m["first_seen"], m["state_changed_at"] or EPOCH
+            ),
         )
 
     def related_ids(self, conn: Connection, ids: Sequence[int]) -> dict[int, list[int]]:
@@ -294,8 +338,9 @@ class EntryQueries(SqlBase):
         ``fulltext``) articles waiting for their full text. Others are not even loaded."""
         wanted = self.ids_to_enrich(ids, fulltext=fulltext)
         found: list[StoredEntry] = []
+        system = self.as_system()  # whoever follows them
         for chunk in chunks(wanted):
-            found.extend(self.list_entries(EntryQuery(ids=chunk, limit=len(chunk))))
+            found.extend(system.list_entries(EntryQuery(ids=chunk, limit=len(chunk))))
         return found
 
     def ids_to_enrich(self, ids: Sequence[int], *, fulltext: bool = True) -> list[int]:

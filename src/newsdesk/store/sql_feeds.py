@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from newsdesk.errors import AlreadySubscribedError, FeedNotFoundError, StoreError
 from newsdesk.model import Feed
 from newsdesk.store.engine import write_transaction
-from newsdesk.store.schema import categories, feeds
+from newsdesk.store.schema import categories, category_shares, feeds, subscriptions
 from newsdesk.store.sql_base import SqlBase
+from newsdesk.store.visibility import lens, visible_feeds
 from newsdesk.util import chunks
 
 _FEED_COLUMNS = [c for c in feeds.c if c.name not in ("lease_owner",)]
@@ -60,12 +60,27 @@ def _feed_name(title: str | None) -> str | None:
 
 
 class FeedQueries(SqlBase):
-    """``SqlStore``'s feeds and categories."""
+    """``SqlStore``'s feeds and categories, as its person sees them: a person follows a feed
+    through a subscription (their own title and category); a feed is stored once however many
+    follow it, and goes with its last follower."""
 
     def _feed_select(self) -> Any:
-        return select(*_FEED_COLUMNS, categories.c.title.label("category")).select_from(
-            feeds.outerjoin(categories, categories.c.id == feeds.c.category_id)
-        )
+        query = select(*_FEED_COLUMNS)
+        if self.person_id is not None:
+            query = query.where(feeds.c.id.in_(visible_feeds(self.person_id)))
+        return query
+
+    def _feeds(self, conn: Connection, query: Any) -> list[Feed]:
+        found = [self._feed(row) for row in conn.execute(query)]
+        if self.person_id is not None and found:
+            seen = lens(conn, self.person_id)
+            for feed in found:
+                view = seen.get(feed.id)
+                if view is not None:
+                    feed.custom_title = view.title
+                    feed.category = view.category
+                    feed.category_id = view.category_id
+        return found
 
     @staticmethod
     def _feed(row: Row[Any]) -> Feed:
@@ -74,10 +89,7 @@ class FeedQueries(SqlBase):
             id=m["id"],
             url=m["url"],
             title=m["title"],
-            custom_title=m["custom_title"],
             site_url=m["site_url"],
-            category=m["category"],
-            category_id=m["category_id"],
             etag=m["etag"],
             last_modified=m["last_modified"],
             last_status=m["last_status"],
@@ -101,74 +113,82 @@ class FeedQueries(SqlBase):
         )
 
     def _category_id(self, conn: Connection, title: str | None) -> int | None:
+        """The person's category of that title, made if needed."""
         # Category names are plain text wherever they come from (CLI, OPML, pages, APIs).
         title = (_one_line(title) or "")[:300]
         if not title:
             return None
-        found = conn.execute(select(categories.c.id).where(categories.c.title == title)).scalar()
+        person = self.require_person()
+        found = conn.execute(
+            select(categories.c.id).where(
+                categories.c.title == title, categories.c.user_id == person
+            )
+        ).scalar()
         if found is not None:
             return int(found)
-        return _new_id(conn.execute(insert(categories).values(title=title)))
+        return _new_id(conn.execute(insert(categories).values(title=title, user_id=person)))
 
     def add_feed(self, url: str, *, title: str | None = None, category: str | None = None) -> Feed:
-        now = datetime.now(UTC)
-        try:
-            with write_transaction(self.engine) as conn:
-                category_id = self._category_id(conn, category or self.default_category)
-                inserted = conn.execute(
-                    insert(feeds).values(
-                        url=url,
-                        custom_title=_feed_name(title),
-                        category_id=category_id,
-                        created_at=now,
-                        error_count=0,
-                        paused=False,
-                        pending_count=0,
-                    )
-                )
-                feed_id = _new_id(inserted)
-        except IntegrityError:
-            raise AlreadySubscribedError(f"already subscribed to {url}") from None
-        return self.get_feed(feed_id)
+        """Follow ``url``: the feed is made unless someone already follows it."""
+        ids = self.add_feeds([(url, title, category)])
+        if not ids:
+            raise AlreadySubscribedError(f"already subscribed to {url}")
+        return self.get_feed(ids[0])
 
     def add_feeds(self, wanted: Sequence[tuple[str, str | None, str | None]]) -> list[int]:
-        """Subscribe to many feeds (url, title, category) in one transaction, as an OPML import
-        does; URLs already subscribed are skipped. The new feeds' ids, in order."""
+        """Follow many feeds (url, title, category) in one transaction, as an OPML import does;
+        URLs the person already follows are skipped. The new subscriptions' feed ids, in
+        order."""
+        person = self.require_person()
         now = datetime.now(UTC)
         with write_transaction(self.engine) as conn:
-            known = set(conn.execute(select(feeds.c.url)).scalars())
-            category_ids: dict[str | None, int | None] = {}
+            followed = set(
+                conn.execute(
+                    select(feeds.c.url)
+                    .join(subscriptions, subscriptions.c.feed_id == feeds.c.id)
+                    .where(subscriptions.c.user_id == person)
+                ).scalars()
+            )
+            fresh = [w for w in dict((w[0], w) for w in wanted).values() if w[0] not in followed]
+            if not fresh:
+                return []
+            by_url = self._feed_ids(conn, [w[0] for w in fresh], now)
+            category_ids: dict[str, int | None] = {}
             rows: list[dict[str, Any]] = []
-            for url, title, category in wanted:
-                if url in known:
-                    continue
-                known.add(url)
+            for url, title, category in fresh:
                 category = category or self.default_category
                 if category not in category_ids:
                     category_ids[category] = self._category_id(conn, category)
                 rows.append(
                     {
-                        "url": url,
-                        "custom_title": _feed_name(title),
+                        "user_id": person,
+                        "feed_id": by_url[url],
+                        "title": _feed_name(title),
                         "category_id": category_ids[category],
                         "created_at": now,
-                        "error_count": 0,
-                        "paused": False,
-                        "pending_count": 0,
                     }
                 )
-            if not rows:
-                return []
-            conn.execute(insert(feeds), rows)
-            by_url: dict[str, int] = {}
-            for urls in chunks([r["url"] for r in rows]):
-                by_url.update(
-                    (u, i)
-                    for u, i in conn.execute(
-                        select(feeds.c.url, feeds.c.id).where(feeds.c.url.in_(urls))
-                    )
-                )
-        return [by_url[r["url"]] for r in rows]
+            conn.execute(insert(subscriptions), rows)
+        return [r["feed_id"] for r in rows]
+
+    @staticmethod
+    def _feed_ids(conn: Connection, urls: list[str], now: datetime) -> dict[str, int]:
+        """The feeds of these URLs, made where none is stored yet."""
+
+        def known(wanted: list[str]) -> dict[str, int]:
+            found: dict[str, int] = {}
+            for chunk in chunks(wanted):
+                query = select(feeds.c.url, feeds.c.id).where(feeds.c.url.in_(chunk))
+                found.update((u, i) for u, i in conn.execute(query))
+            return found
+
+        by_url = known(urls)
+        missing = [u for u in urls if u not in by_url]
+        if missing:
+            fresh = {"created_at": now, "error_count": 0, "paused": False, "pending_count": 0}
+            conn.execute(insert(feeds), [{"url": u, **fresh} for u in missing])
+            by_url.update(known(missing))
+        return by_url
 
     def get_feed(self, ref: int | str) -> Feed:
         query = self._feed_select()
@@ -177,25 +197,60 @@ class FeedQueries(SqlBase):
         else:
             query = query.where(or_(feeds.c.url == ref, feeds.c.moved_from == ref))
         with self.engine.connect() as conn:
-            row = conn.execute(query).first()
-        if row is None:
+            found = self._feeds(conn, query.limit(1))
+        if not found:
             raise FeedNotFoundError(f"no feed matches {ref!r} (see `newsdesk feeds`)")
-        return self._feed(row)
+        return found[0]
 
     def list_feeds(self, ids: Iterable[int] | None = None) -> list[Feed]:
         query = self._feed_select().order_by(feeds.c.id)
         if ids is not None:
             query = query.where(feeds.c.id.in_(list(ids)))
         with self.engine.connect() as conn:
-            return [self._feed(row) for row in conn.execute(query)]
+            return self._feeds(conn, query)
+
+    def _subscription(self, conn: Connection, feed_id: int, *, manage: bool) -> int:
+        """The subscription through which the person sees the feed: their own, else one in a
+        category shared with them (with the right to manage it when ``manage``)."""
+        person = self.require_person()
+        own = conn.execute(
+            select(subscriptions.c.id).where(
+                subscriptions.c.user_id == person, subscriptions.c.feed_id == feed_id
+            )
+        ).scalar()
+        if own is not None:
+            return int(own)
+        view = lens(conn, person).get(feed_id)
+        if view is None or (manage and not view.can_manage):
+            raise FeedNotFoundError(f"no feed with id {feed_id}")
+        shared = conn.execute(
+            select(subscriptions.c.id).where(
+                subscriptions.c.feed_id == feed_id,
+                subscriptions.c.category_id == view.category_id,
+            )
+        ).scalar()
+        if shared is None:
+            raise FeedNotFoundError(f"no feed with id {feed_id}")
+        return int(shared)
 
     def update_feed(self, feed_id: int, **changes: Any) -> Feed:
+        """Change a feed: its title and category are the person's (on their subscription), the
+        rest (URL, pause, fetch state) is the feed's."""
         values = dict(changes)
-        if "custom_title" in values:
-            values["custom_title"] = _feed_name(values["custom_title"])
+        mine: dict[str, Any] = {}
         with write_transaction(self.engine) as conn:
+            if "custom_title" in values:
+                mine["title"] = _feed_name(values.pop("custom_title"))
             if "category" in values:
-                values["category_id"] = self._category_id(conn, values.pop("category"))
+                mine["category_id"] = self._category_id(conn, values.pop("category"))
+            if self.person_id is not None:
+                subscription = self._subscription(conn, feed_id, manage=True)
+                if mine:
+                    conn.execute(
+                        update(subscriptions)
+                        .where(subscriptions.c.id == subscription)
+                        .values(**mine)
+                    )
             if values:
                 result = conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
                 if result.rowcount == 0:
@@ -203,19 +258,29 @@ class FeedQueries(SqlBase):
         return self.get_feed(feed_id)
 
     def remove_feed(self, feed_id: int) -> None:
+        """Stop following the feed (the person's subscription, or the shared one they manage);
+        the feed and its entries go when nobody follows it any more. With no person, the feed
+        goes whoever follows it."""
         with write_transaction(self.engine) as conn:
-            result = conn.execute(delete(feeds).where(feeds.c.id == feed_id))
-            if result.rowcount == 0:
-                raise FeedNotFoundError(f"no feed with id {feed_id}")
-            conn.execute(
-                delete(categories).where(
-                    ~select(feeds.c.id).where(feeds.c.category_id == categories.c.id).exists()
-                )
-            )
+            if self.person_id is not None:
+                subscription = self._subscription(conn, feed_id, manage=True)
+                conn.execute(delete(subscriptions).where(subscriptions.c.id == subscription))
+                followed = conn.execute(
+                    select(subscriptions.c.id).where(subscriptions.c.feed_id == feed_id).limit(1)
+                ).first()
+            else:
+                followed = None
+            if followed is None:
+                result = conn.execute(delete(feeds).where(feeds.c.id == feed_id))
+                if result.rowcount == 0:
+                    raise FeedNotFoundError(f"no feed with id {feed_id}")
+            # Categories left empty go (as they always did).
+            used = select(subscriptions.c.id).where(subscriptions.c.category_id == categories.c.id)
+            conn.execute(delete(categories).where(~used.exists()))
 
     def due_feeds(self, now: datetime, limit: int | None = None) -> list[Feed]:
         query = (
-            self._feed_select()
+            select(*_FEED_COLUMNS)
             .where(feeds.c.paused.is_(False))
             .where(or_(feeds.c.next_check.is_(None), feeds.c.next_check <= now))
             .order_by(feeds.c.next_check.is_not(None), feeds.c.next_check, feeds.c.id)
@@ -223,7 +288,7 @@ class FeedQueries(SqlBase):
         if limit:
             query = query.limit(limit)
         with self.engine.connect() as conn:
-            return [self._feed(row) for row in conn.execute(query)]
+            return self._feeds(conn, query)
 
     def feeds_to_fetch(
         self, ids: Iterable[int] | None = None, *, due: datetime | None = None
@@ -267,11 +332,22 @@ class FeedQueries(SqlBase):
         ]
 
     def categories(self) -> list[tuple[int, str, int]]:
-        query = (
-            select(categories.c.id, categories.c.title, func.count(feeds.c.id))
-            .select_from(categories.outerjoin(feeds, feeds.c.category_id == categories.c.id))
-            .group_by(categories.c.id, categories.c.title)
-            .order_by(categories.c.title)
+        """(id, title, feeds) of the person's categories and those shared with them (every
+        category, with no person), by title."""
+        count = (
+            select(func.count(subscriptions.c.id))
+            .where(subscriptions.c.category_id == categories.c.id)
+            .scalar_subquery()
         )
+        query = select(categories.c.id, categories.c.title, count).order_by(
+            categories.c.title, categories.c.id
+        )
+        if self.person_id is not None:
+            shared = select(category_shares.c.category_id).where(
+                category_shares.c.user_id == self.person_id
+            )
+            query = query.where(
+                or_(categories.c.user_id == self.person_id, categories.c.id.in_(shared))
+            )
         with self.engine.connect() as conn:
             return [(int(r[0]), str(r[1]), int(r[2])) for r in conn.execute(query)]

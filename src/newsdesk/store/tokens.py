@@ -13,8 +13,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, delete, insert, or_, select, update
+from sqlalchemy import Engine, delete, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from newsdesk.errors import NewsdeskError
@@ -38,6 +39,7 @@ class ApiToken:
     prefix: str
     created_at: datetime
     last_used_at: datetime | None
+    user_id: int | None = None  # whose key: the API acts as this person
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -61,6 +63,7 @@ def _token(row: object) -> ApiToken:
         prefix=str(m["prefix"]),
         created_at=m["created_at"],
         last_used_at=m["last_used_at"],
+        user_id=m["user_id"],
     )
 
 
@@ -75,10 +78,15 @@ def _check_name(name: str) -> str:
 
 
 class TokenStore:
-    """API keys (``store.tokens``)."""
+    """API keys (``store.tokens``): each is one person's; a store made for a person
+    (``SqlStore.as_person``) makes, lists and revokes that person's keys."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, person_id: int | None = None) -> None:
         self.engine = engine
+        self.person_id = person_id
+
+    def _mine(self) -> Any:
+        return true() if self.person_id is None else api_tokens.c.user_id == self.person_id
 
     def create_token(self, name: str) -> tuple[ApiToken, str]:
         """A new key named ``name``; returns it and the key itself (shown once, never stored)."""
@@ -89,7 +97,11 @@ class TokenStore:
             with write_transaction(self.engine) as conn:
                 inserted = conn.execute(
                     insert(api_tokens).values(
-                        name=clean, token_hash=hash_key(key), prefix=key[:8], created_at=now
+                        name=clean,
+                        token_hash=hash_key(key),
+                        prefix=key[:8],
+                        created_at=now,
+                        user_id=self._owner(conn),
                     )
                 )
                 key_id = inserted.inserted_primary_key
@@ -97,11 +109,24 @@ class TokenStore:
             raise NewsdeskError(f"an API key named {clean!r} already exists") from None
         if key_id is None:
             raise NewsdeskError("the database did not return the new key's id")
-        return ApiToken(int(key_id[0]), clean, key[:8], now, None), key
+        return ApiToken(int(key_id[0]), clean, key[:8], now, None, self.person_id), key
+
+    def _owner(self, conn: Any) -> int:
+        """The person a new key is for: the store's, else the first admin."""
+        if self.person_id is not None:
+            return self.person_id
+        from newsdesk.store.schema import users
+
+        first = conn.execute(
+            select(users.c.id).where(users.c.role == "admin").order_by(users.c.id).limit(1)
+        ).scalar()
+        if first is None:
+            raise NewsdeskError("an API key needs a person: there is no admin")
+        return int(first)
 
     def list_tokens(self) -> list[ApiToken]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(api_tokens).order_by(api_tokens.c.id))
+            rows = conn.execute(select(api_tokens).where(self._mine()).order_by(api_tokens.c.id))
             return [_token(r) for r in rows]
 
     def revoke_token(self, ref: str | int) -> ApiToken:
@@ -111,7 +136,9 @@ class TokenStore:
         if text.isdigit() and len(text) < 18:
             where = or_(where, api_tokens.c.id == int(text))
         with write_transaction(self.engine) as conn:
-            row = conn.execute(select(api_tokens).where(where).order_by(api_tokens.c.id)).first()
+            row = conn.execute(
+                select(api_tokens).where(where, self._mine()).order_by(api_tokens.c.id)
+            ).first()
             if row is None:
                 raise TokenNotFoundError(f"no API key named {text!r} (see `newsdesk token list`)")
             conn.execute(delete(api_tokens).where(api_tokens.c.id == row.id))

@@ -1,4 +1,4 @@
-"""The reading room's user (single user by default), login sessions and server secrets.
+"""The desk's people (issue 15: roles, last login), login sessions and server secrets.
 
 ``UserStore`` is the store's ``users`` part (``store.users``). Passwords are stored as argon2
 hashes. Fever is off until the user turns it on (with the password): its API key (md5 of
@@ -17,7 +17,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from newsdesk.errors import NewsdeskError
 from newsdesk.store.engine import write_transaction
@@ -37,12 +37,34 @@ def _dummy_hash() -> str:
     return _hasher.hash("newsdesk-no-such-user")
 
 
+ROLES = ("admin", "member")
+
+
 @dataclass(frozen=True, slots=True)
 class User:
     id: int
     username: str
     created_at: datetime
     fever: bool = False  # the Fever API is turned on for this user
+    role: str = "member"  # "admin" manages people and settings
+    last_login_at: datetime | None = None
+    two_factor: bool = False  # a TOTP login code is asked for at web login
+    has_password: bool = True
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.username,
+            "role": self.role,
+            "created": self.created_at.isoformat(),
+            "last_login": self.last_login_at.isoformat() if self.last_login_at else None,
+            "two_factor": self.two_factor,
+            "fever": self.fever,
+        }
 
 
 def fever_key(username: str, password: str) -> str:
@@ -61,7 +83,17 @@ def _user(row: object) -> User:
         username=str(m["username"]),
         created_at=m["created_at"],
         fever=m["fever_verifier"] is not None,
+        role=str(m["role"] or "member"),
+        last_login_at=m["last_login_at"],
+        two_factor=m["totp_secret"] is not None,
+        has_password=bool(m["password_hash"]),
     )
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise NewsdeskError(f"a role is one of {', '.join(ROLES)}, not {role!r}")
+    return role
 
 
 def _check_username(username: str) -> str:
@@ -98,12 +130,55 @@ class UserStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def add_user(self, username: str, password: str, role: str = "member") -> User:
+        """A new person, with their password."""
+        name = _check_username(username)
+        check_password_strength(password)
+        check_role(role)
+        with write_transaction(self.engine) as conn:
+            if conn.execute(select(users.c.id).where(users.c.username == name)).first():
+                raise NewsdeskError(f"there is already a user named {name!r}")
+            conn.execute(
+                insert(users).values(
+                    username=name,
+                    password_hash=_hasher.hash(password),
+                    created_at=_now(),
+                    role=role,
+                    recovery_codes=[],
+                    preferences={},
+                )
+            )
+        found = self.get_user(name)
+        assert found is not None
+        return found
+
+    def setup_owner(self, username: str, password: str) -> None:
+        """The first-run page: the desk's first admin, who has no password yet, takes this name
+        and password (a desk with a password set refuses)."""
+        name = _check_username(username)
+        check_password_strength(password)
+        with write_transaction(self.engine) as conn:
+            owner = conn.execute(
+                select(users.c.id, users.c.password_hash)
+                .where(users.c.role == "admin")
+                .order_by(users.c.id)
+                .limit(1)
+            ).first()
+            if owner is None or owner.password_hash:
+                raise NewsdeskError("this desk is set up already: log in")
+            conn.execute(
+                update(users)
+                .where(users.c.id == owner.id)
+                .values(username=name, password_hash=_hasher.hash(password))
+            )
+
     def set_password(
         self, username: str, password: str, *, server_key: bytes | None = None
     ) -> None:
-        """Create the user, or change its password (its sessions end: log in again). Fever's key
-        changes with the password: with ``server_key`` a user who had Fever on keeps it on (with
-        the new key), without it Fever is turned off."""
+        """Change a person's password (their sessions end: log in again), or add them as a
+        member when there is no one of that name. Fever's key changes with the password: with
+        ``server_key`` a user who had Fever on keeps it on (with the new key), without it Fever
+        is turned off."""
         name = _check_username(username)
         check_password_strength(password)
         values: dict[str, object] = {"password_hash": _hasher.hash(password)}
@@ -112,7 +187,16 @@ class UserStore:
                 select(users.c.id, users.c.fever_verifier).where(users.c.username == name)
             ).first()
             if row is None:
-                conn.execute(insert(users).values(username=name, created_at=_now(), **values))
+                conn.execute(
+                    insert(users).values(
+                        username=name,
+                        created_at=_now(),
+                        role="member",
+                        recovery_codes=[],
+                        preferences={},
+                        **values,
+                    )
+                )
                 return
             on = row.fever_verifier is not None and server_key is not None
             values["fever_verifier"] = (
@@ -155,18 +239,80 @@ class UserStore:
                 select(users.c.password_hash).where(users.c.username == username.strip())
             ).scalar()
         try:
-            return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
+            return _hasher.verify(stored or _dummy_hash(), password) and bool(stored)
         except (VerificationError, InvalidHashError):
             return False
 
     def get_user(self, username: str | None = None) -> User | None:
-        """The named user; without a name, the single (first) user."""
+        """The named user; without a name, the desk's first admin (the one a single-user desk
+        has)."""
         query = select(users).order_by(users.c.id).limit(1)
         if username is not None:
             query = query.where(users.c.username == username.strip())
+        else:
+            query = query.where(users.c.role == "admin")
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return _user(row) if row is not None else None
+
+    def user_by_id(self, user_id: int) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.id == user_id)).first()
+        return _user(row) if row is not None else None
+
+    def person(self, username: str | None = None) -> User:
+        """The named person, or the first admin; a clear error when there is no such person."""
+        found = self.get_user(username)
+        if found is None:
+            raise NewsdeskError(
+                f"no user named {username!r} (see `newsdesk user list`)"
+                if username
+                else "this desk has no admin: add one with `newsdesk user add NAME --role admin`"
+            )
+        return found
+
+    def list_users(self) -> list[User]:
+        with self.engine.connect() as conn:
+            return [_user(r) for r in conn.execute(select(users).order_by(users.c.id))]
+
+    def set_role(self, username: str, role: str) -> User:
+        """Make a person an admin or a member; the last admin stays one."""
+        check_role(role)
+        person = self.person(username)
+        with write_transaction(self.engine) as conn:
+            if role != "admin" and person.is_admin:
+                self._keep_an_admin(conn, person.id)
+            conn.execute(update(users).where(users.c.id == person.id).values(role=role))
+        return self.person(person.username)
+
+    def remove_user(self, username: str) -> User:
+        """A person goes with their private data (subscriptions, state, labels, saved searches,
+        keys, watchlists, shares, categories); a feed stays while anyone follows it. The last
+        admin stays."""
+        from newsdesk.store.schema import categories, feeds, subscriptions
+
+        person = self.person(username)
+        with write_transaction(self.engine) as conn:
+            if person.is_admin:
+                self._keep_an_admin(conn, person.id)
+            conn.execute(delete(users).where(users.c.id == person.id))  # the rest cascades
+            conn.execute(delete(categories).where(categories.c.user_id == person.id))
+            followed = select(subscriptions.c.id).where(subscriptions.c.feed_id == feeds.c.id)
+            conn.execute(delete(feeds).where(~followed.exists()))
+        return person
+
+    @staticmethod
+    def _keep_an_admin(conn: Connection, leaving: int) -> None:
+        others = conn.execute(
+            select(users.c.id).where(users.c.role == "admin", users.c.id != leaving).limit(1)
+        ).first()
+        if others is None:
+            raise NewsdeskError("a desk keeps at least one admin: make someone else admin first")
+
+    def logged_in(self, user_id: int) -> None:
+        """Remember when the person last logged in (shown on the admin page)."""
+        with write_transaction(self.engine) as conn:
+            conn.execute(update(users).where(users.c.id == user_id).values(last_login_at=_now()))
 
     def user_by_fever_key(self, api_key: str, server_key: bytes) -> User | None:
         """The user whose Fever is on with this ``api_key``; None otherwise."""
@@ -178,8 +324,11 @@ class UserStore:
         return _user(row) if row is not None else None
 
     def has_users(self) -> bool:
+        """Whether anyone can log in (someone has a password): until then, the first-run
+        page."""
         with self.engine.connect() as conn:
-            return conn.execute(select(users.c.id).limit(1)).first() is not None
+            query = select(users.c.id).where(users.c.password_hash != "").limit(1)
+            return conn.execute(query).first() is not None
 
     def create_session(self, user_id: int, lifetime: timedelta) -> str:
         """A new session for the user; returns the token to put in the cookie."""

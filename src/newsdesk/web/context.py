@@ -5,7 +5,7 @@ auth helpers, the app's secrets, refresh jobs, login limiter and icon links). On
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
@@ -51,8 +51,12 @@ class WebContext:
     """Shared state handed to every route module as ``routes(ctx)``.
 
     How route modules use it (``newsdesk.web.api``, ``newsdesk.web.intel``, our own pages):
-    - ``ctx.desk`` is the service layer (``Desk``); its store calls block, so run them with
-      ``await ctx.run(fn, *args)`` (a thread pool) to keep the event loop free.
+    - ``ctx.desk`` is the service layer (``Desk``) of the person asking: each request gets its
+      own ``ctx`` (``for_request``, called by the route table), whose Desk and store see what
+      the logged-in person follows and their own state (issue 15); ``ctx.system_desk`` is the
+      desk as the system sees it (admin work, public pages that check a key). Store calls
+      block, so run them with ``await ctx.run(fn, *args)`` (a thread pool) to keep the event
+      loop free.
     - ``ctx.store`` is the Desk's store; its parts (``ctx.store.users``, ``.tokens`` …) are the
       only way to the database: ``await ctx.run(ctx.store.users.get_user, name)``.
     - ``ctx.render(request, "page.html", title=..., **vars)`` renders a Jinja2 template from
@@ -79,10 +83,26 @@ class WebContext:
     no_auth: bool = False
     public_prefixes: tuple[str, ...] = ()
     api: ApiState | None = None
+    # The desk with no person, set by ``for_request`` (the app's own ``ctx`` has it as ``desk``).
+    base_desk: Desk | None = None
 
     @property
     def store(self) -> SqlStore:
         return self.desk.store
+
+    @property
+    def system_desk(self) -> Desk:
+        return self.base_desk or self.desk
+
+    def for_request(self, request: Request) -> WebContext:
+        """This context for one request: the Desk of the logged-in person (with login off, of
+        the first admin); before login, the system's (the login and first-run pages)."""
+        base = self.system_desk
+        user = self.current_user(request)
+        if user is None and self.no_auth:
+            user = base.store.users.get_user()
+        desk = base.as_person(user) if user is not None else base
+        return replace(self, desk=desk, base_desk=base)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking call (store, Desk) in the thread pool."""
@@ -100,15 +120,14 @@ class WebContext:
         return user
 
     def require_user(self, request: Request) -> User:
-        user = self.current_user(request)
+        user = self.current_user(request) or self.desk.person
         if user is not None:
             return user
-        if self.no_auth:
-            return self.store.users.get_user() or User(id=0, username="admin", created_at=_epoch())
         raise LoginRequired()
 
-
-def _epoch() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime(1970, 1, 1, tzinfo=UTC)
+    def require_admin(self, request: Request) -> User:
+        """The logged-in person when they are an admin; 403 otherwise."""
+        user = self.require_user(request)
+        if not user.is_admin:
+            raise HTTPException(status_code=403, detail="only an admin can do this")
+        return user

@@ -105,8 +105,12 @@ class RouteTable(Generic[S]):
         ]
 
     def _bind(self, handler: Handler[S], state: S) -> Bound:
+        """Each request gets the state's ``for_request(request)`` when it has one: the state as
+        the person asking sees it (issue 15), never shared with another request."""
+        scope: Callable[[Request], S] | None = getattr(state, "for_request", None)
+
         async def bound(request: Request) -> Response:
-            return await handler(request, state)
+            return await handler(request, scope(request) if scope else state)
 
         bound.__name__ = bound.__qualname__ = handler.__name__
         bound.__doc__ = handler.__doc__

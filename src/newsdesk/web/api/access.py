@@ -24,6 +24,11 @@ from newsdesk.web.api.errors import ApiError, Unauthorized
 from newsdesk.web.api.state import ApiState
 
 
+# A Fever key does not name its person: failed guesses are counted against this one budget
+# (and the caller's address).
+FEVER_ACCOUNT = "\x00fever"
+
+
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -70,8 +75,12 @@ async def _failed(api: ApiState, request: Request) -> Unauthorized:
 
 
 async def key_user(api: ApiState, key: str) -> User | None:
-    token = await api.run(api.store.tokens.token_for_key, key)
-    return await api.run(api.user) if token is not None else None
+    """The person whose API key this is (the request acts as them from now on), or None."""
+    token = await api.run(api.system_store.tokens.token_for_key, key)
+    if token is None or token.user_id is None:
+        return None
+    found = await api.run(api.system_store.users.user_by_id, token.user_id)
+    return api.act_as(found) if found is not None else None
 
 
 async def password_user(api: ApiState, request: Request, name: str, password: str) -> User | None:
@@ -80,18 +89,18 @@ async def password_user(api: ApiState, request: Request, name: str, password: st
     budget is spent), so parallel guesses cannot outrun the limit; a good pair clears both."""
     remembered = _remembered(api, name, password)
     if remembered is not None:
-        return remembered
+        return api.act_as(remembered)
     client = client_address(request)
     wait = await api.limiter.reserve(client, name or None)
     if wait:
         raise _too_many(wait)
-    ok = bool(name and password) and await api.run(api.store.users.verify_password, name, password)
-    found = await api.run(api.store.users.get_user, name) if ok else None
+    ok = bool(name and password) and await api.run(api.system_store.users.verify_password, name, password)
+    found = await api.run(api.system_store.users.get_user, name) if ok else None
     if found is None:
         return None
     await api.limiter.succeeded(client, name)
     _remember(api, name, password, found)
-    return found
+    return api.act_as(found)
 
 
 async def fever_user(api: ApiState, request: Request, key: str) -> User | None:
@@ -102,20 +111,20 @@ async def fever_user(api: ApiState, request: Request, key: str) -> User | None:
     if _remembered(api, "\x00fever", key) is not None:
         # Good a moment ago: checked again (one read and an HMAC, no throttle writes), so
         # turning Fever off or changing the password ends it at once.
-        again = await api.run(api.store.users.user_by_fever_key, key, known)
+        again = await api.run(api.system_store.users.user_by_fever_key, key, known)
         if again is not None:
-            return again
+            return api.act_as(again)
     client = client_address(request)
-    account = (await api.run(api.user)).username
+    account = FEVER_ACCOUNT
     wait = await api.limiter.reserve(client, account)
     if wait:
         raise _too_many(wait)
-    found = await api.run(api.store.users.user_by_fever_key, key, known)
+    found = await api.run(api.system_store.users.user_by_fever_key, key, known)
     if found is None:
         return None
     await api.limiter.succeeded(client, account)
     _remember(api, "\x00fever", key, found)
-    return found
+    return api.act_as(found)
 
 
 async def require_user(api: ApiState, request: Request, *, allow_basic: bool = True) -> User:
@@ -167,7 +176,7 @@ def _remember(api: ApiState, name: str, password: str, user: User) -> None:
 
 def google_mac(api: ApiState, user: User, purpose: str) -> str:
     """An HMAC under the server key of the user and its password hash (see ``google_token``)."""
-    stamp = api.store.users.credential_stamp(user.id)
+    stamp = api.system_store.users.credential_stamp(user.id)
     return keyed(server_key(api.settings), purpose, f"{user.id}:{stamp}")
 
 
@@ -183,7 +192,7 @@ def _google_user(api: ApiState, token: str) -> User | None:
     name, sep, _ = token.rpartition("/")
     if not sep or not name:
         return None
-    user = api.store.users.get_user(name)
+    user = api.system_store.users.get_user(name)
     if user is None:
         return None
     return user if hmac.compare_digest(google_token(api, user), token) else None
@@ -202,8 +211,9 @@ async def google_user(api: ApiState, request: Request) -> User:
     if token:
         token = token.strip()
         user = await api.run(_google_user, api, token)
-        if user is None:
-            user = await key_user(api, token)
+        if user is not None:
+            return api.act_as(user)
+        user = await key_user(api, token)
         if user is None:
             raise await _failed(api, request)
         return user

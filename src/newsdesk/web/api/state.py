@@ -6,8 +6,7 @@ loop)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from starlette.concurrency import run_in_threadpool
@@ -36,13 +35,42 @@ class ApiContext(Protocol):
 
 @dataclass
 class ApiState:
+    """Each request gets its own copy (``for_request``, called by the route table) with no
+    person; authenticating the caller (``web.api.access``) sets ``person``, and from then on
+    ``api.desk`` and ``api.store`` are that person's (issue 15). Before that they refuse (401),
+    so a handler that forgot to authenticate cannot read anyone's data; the lookups that
+    authenticate use ``system_store``."""
+
     settings: Settings
-    desk: Desk
+    system_desk: Desk
     jobs: RefreshJobs
     limiter: LoginLimiter
     icon_links: IconLinks
     # HTTP Basic credentials checked lately: digest → (when, user) (``web.api.access``).
     basic_cache: dict[str, tuple[float, User]] = field(default_factory=dict)
+    person: User | None = None
+    _desk: Desk | None = None
+
+    def for_request(self, _request: object) -> ApiState:
+        return replace(self, person=None, _desk=None)
+
+    def act_as(self, person: User) -> User:
+        """From now on this request acts as ``person``."""
+        self.person = person
+        self._desk = self.system_desk.as_person(person)
+        return person
+
+    @property
+    def desk(self) -> Desk:
+        if self._desk is None:
+            from newsdesk.web.api.errors import Unauthorized
+
+            raise Unauthorized()
+        return self._desk
+
+    @property
+    def system_store(self) -> SqlStore:
+        return self.system_desk.store
 
     @classmethod
     def from_context(cls, ctx: ApiContext) -> ApiState:
@@ -50,7 +78,7 @@ class ApiState:
         (one refresh at a time in all), one login budget, one set of icon links."""
         return cls(
             settings=ctx.settings,
-            desk=ctx.desk,
+            system_desk=ctx.desk,
             jobs=ctx.jobs,
             limiter=ctx.login_limiter,
             icon_links=ctx.icon_links,
@@ -64,7 +92,9 @@ class ApiState:
         return await run_in_threadpool(fn, *args, **kwargs)
 
     def user(self) -> User:
-        """The reading room's user; when no password is set yet (keys only), user 1, admin."""
-        return self.store.users.get_user() or User(
-            id=1, username="admin", created_at=datetime(1970, 1, 1, tzinfo=UTC)
-        )
+        """The person this request acts as (after authentication)."""
+        if self.person is None:
+            from newsdesk.web.api.errors import Unauthorized
+
+            raise Unauthorized()
+        return self.person

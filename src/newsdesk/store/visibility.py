@@ -1,0 +1,158 @@
+"""What a person sees (issue 15): the feeds they follow and those of the categories shared with
+them, their names for them, and their state of each entry.
+
+Every person-facing query of the store goes through these: a store made for a person
+(``SqlStore.as_person``) adds ``visible_feeds(person)`` to its filters, reads read and starred
+from ``entry_states`` (``state_join``), and names feeds and categories from ``lens(conn,
+person)``. A store with no person (the refresh, the intel stage) sees every feed and no state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, literal, select, union
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from newsdesk.store.schema import (
+    categories,
+    category_shares,
+    entries,
+    entry_states,
+    feeds,
+    subscriptions,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Lens:
+    """How one person sees one feed: their title for it and the category it is in for them
+    (their own, or the shared category it came through: ``shared`` then)."""
+
+    feed_id: int
+    title: str | None
+    category_id: int | None
+    category: str | None
+    shared: bool = False
+    can_manage: bool = True
+
+
+def visible_feeds(person_id: int, category: str | None = None) -> Any:
+    """A select of the feed ids ``person_id`` sees (in ``category``, by title, when given)."""
+    own = select(subscriptions.c.feed_id).where(subscriptions.c.user_id == person_id)
+    shared = (
+        select(subscriptions.c.feed_id)
+        .join(category_shares, category_shares.c.category_id == subscriptions.c.category_id)
+        .where(category_shares.c.user_id == person_id)
+    )
+    if category is not None:
+        named = select(categories.c.id).where(categories.c.title == category)
+        own = own.where(subscriptions.c.category_id.in_(named))
+        shared = shared.where(subscriptions.c.category_id.in_(named))
+    return union(own, shared)
+
+
+def sees_feed(person_id: int | None) -> Any:
+    """The condition "the entry's feed is one the person sees" (true with no person)."""
+    if person_id is None:
+        return literal(True)
+    return entries.c.feed_id.in_(visible_feeds(person_id))
+
+
+def state_join(source: Any, person_id: int) -> Any:
+    """``source`` (a from-clause holding ``entries``) outer-joined to the person's states."""
+    return source.outerjoin(
+        entry_states,
+        and_(entry_states.c.entry_id == entries.c.id, entry_states.c.user_id == person_id),
+    )
+
+
+def read_column(person_id: int | None) -> Any:
+    if person_id is None:
+        return literal(False).label("read")
+    return func.coalesce(entry_states.c.read, False).label("read")
+
+
+def starred_column(person_id: int | None) -> Any:
+    if person_id is None:
+        return literal(False).label("starred")
+    return func.coalesce(entry_states.c.starred, False).label("starred")
+
+
+def is_read(person_id: int | None, read: bool) -> Any:
+    """Entries the person has read (``read``) or not."""
+    if person_id is None:
+        return literal(not read)
+    return entry_states.c.read.is_(True) if read else entry_states.c.read.is_not(True)
+
+
+def is_starred(person_id: int | None, starred: bool) -> Any:
+    if person_id is None:
+        return literal(not starred)
+    return entry_states.c.starred.is_(True) if starred else entry_states.c.starred.is_not(True)
+
+
+def lens(conn: Connection, person_id: int) -> dict[int, Lens]:
+    """Every feed the person sees: their own subscription first, else the shared one."""
+    own = conn.execute(
+        select(
+            subscriptions.c.feed_id,
+            subscriptions.c.title,
+            subscriptions.c.category_id,
+            categories.c.title,
+        )
+        .select_from(
+            subscriptions.outerjoin(categories, categories.c.id == subscriptions.c.category_id)
+        )
+        .where(subscriptions.c.user_id == person_id)
+    ).all()
+    found = {r[0]: Lens(r[0], r[1], r[2], r[3]) for r in own}
+    shared = conn.execute(
+        select(
+            subscriptions.c.feed_id,
+            subscriptions.c.title,
+            subscriptions.c.category_id,
+            categories.c.title,
+            category_shares.c.can_manage,
+        )
+        .select_from(
+            subscriptions.join(
+                category_shares, category_shares.c.category_id == subscriptions.c.category_id
+            ).join(categories, categories.c.id == subscriptions.c.category_id)
+        )
+        .where(category_shares.c.user_id == person_id)
+        .order_by(subscriptions.c.id)
+    ).all()
+    for r in shared:
+        if r[0] not in found:
+            found[r[0]] = Lens(r[0], r[1], r[2], r[3], shared=True, can_manage=bool(r[4]))
+    return found
+
+
+def feed_names(conn: Connection, feed_ids: set[int]) -> dict[int, str]:
+    """The feeds' own names (title, else URL), for a feed seen through no subscription."""
+    if not feed_ids:
+        return {}
+    rows = conn.execute(
+        select(feeds.c.id, func.coalesce(feeds.c.title, feeds.c.url)).where(
+            feeds.c.id.in_(list(feed_ids))
+        )
+    )
+    return {int(r[0]): str(r[1]) for r in rows}
+
+
+def category_feeds(category: str) -> Any:
+    """A select of the feed ids anyone files under a category of that title (no person)."""
+    named = select(categories.c.id).where(categories.c.title == category)
+    return select(subscriptions.c.feed_id).where(subscriptions.c.category_id.in_(named))
+
+
+def upsert_states(dialect: str, columns: Iterable[str]) -> Any:
+    """An insert of entry states that updates ``columns`` of a row already there."""
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    stmt = insert(entry_states)
+    changed = {c: stmt.excluded[c] for c in columns if c not in ("user_id", "entry_id")}
+    return stmt.on_conflict_do_update(index_elements=["user_id", "entry_id"], set_=changed)
