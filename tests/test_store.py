@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 from newsdesk.errors import FeedNotFoundError, NewsdeskError, StoreError
 from newsdesk.model import Entry

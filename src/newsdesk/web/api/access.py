@@ -23,7 +23,6 @@ from newsdesk.store.users import User
 from newsdesk.web.api.errors import ApiError, Unauthorized
 from newsdesk.web.api.state import ApiState
 
-
 # A Fever key does not name its person: failed guesses are counted against this one budget
 # (and the caller's address).
 FEVER_ACCOUNT = "\x00fever"
@@ -94,7 +93,9 @@ async def password_user(api: ApiState, request: Request, name: str, password: st
     wait = await api.limiter.reserve(client, name or None)
     if wait:
         raise _too_many(wait)
-    ok = bool(name and password) and await api.run(api.system_store.users.verify_password, name, password)
+    ok = bool(name and password) and await api.run(
+        api.system_store.users.verify_password, name, password
+    )
     found = await api.run(api.system_store.users.get_user, name) if ok else None
     if found is None:
         return None
