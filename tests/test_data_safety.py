@@ -64,14 +64,54 @@ def _populate(url: str, seed: SampleServer, social: SampleServer) -> None:
 
 
 def _add_people(store: SqlStore) -> None:
-    from datetime import timedelta
+    """A second person (issue 15) with something in every per-person table: a subscription of
+    their own title, entry states, a label, a saved search, an API key, a category shared with
+    them; Fever, two-factor and preferences set on them; a login session."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert, update
+
+    from newsdesk.store.schema import category_shares, entry_labels, saved_searches, users
 
     store.users.set_password("editor", "a long and careful passphrase")
     user = store.users.get_user("editor")
     assert user is not None
     store.users.create_session(user.id, timedelta(days=1))
+    store.users.logged_in(user.id)
     store.users.server_secret("csrf")
     store.tokens.create_token("reader app")
+    editor = store.as_person(user.id)
+    editor.tokens.create_token("editor's app")
+    feed = store.list_feeds()[-1]
+    editor.add_feed(feed.url, category="Desk")
+    editor.update_feed(feed.id, custom_title="Editor's 🗞")
+    ids = [e.id for e in editor.list_entries(EntryQuery(limit=1000))]
+    editor.set_flags(ids[::2], read=True)
+    editor.set_flags(ids[:3], starred=True)
+    now = datetime.now(UTC)
+    shared_id = store.categories()[0][0]
+    with store.engine.begin() as conn:
+        conn.execute(insert(entry_labels).values(user_id=user.id, entry_id=ids[0], label="Keep"))
+        conn.execute(
+            insert(saved_searches).values(
+                user_id=user.id, name="mine", query="the", filters={}, created_at=now
+            )
+        )
+        conn.execute(
+            insert(category_shares).values(
+                category_id=shared_id, user_id=user.id, can_manage=True, created_at=now
+            )
+        )
+        conn.execute(
+            update(users)
+            .where(users.c.id == user.id)
+            .values(
+                fever_verifier="f" * 64,
+                totp_secret="sealed-secret",
+                recovery_codes=["a" * 64, "b" * 64],
+                preferences={"river": "compact", "émoji": "✓"},
+            )
+        )
 
 
 SEED_PATHS = ("/feeds/mikenov.rss", "/feeds/favorites.atom")
@@ -119,7 +159,11 @@ def _round_trip(source: str, target: str) -> None:
     assert before.keys() == after.keys()
     for name in before:
         assert before[name] == after[name], f"table {name} differs after the round trip"
-    for expected in ("feeds", "categories", "entries", "entry_links", "entry_tags", "pages"):
+    for expected in (
+        *("feeds", "categories", "entries", "entry_links", "entry_tags", "pages", "users"),
+        *("subscriptions", "entry_states", "entry_labels", "category_shares", "saved_searches"),
+        "api_tokens",
+    ):
         assert before[expected], f"the test data has no {expected}"
 
 
@@ -294,3 +338,115 @@ def test_backup_of_postgresql_prints_the_pg_dump_command(tmp_path: Path, cli: An
         "postgresql://news:secret@db.example:5433/newsdesk"
     )
     assert not (tmp_path / "n.dump").exists()
+
+
+_TEAM_ONLY = {"subscriptions", "entry_states", "entry_labels", "category_shares"}
+_OWNED = {"categories", "saved_searches", "api_tokens", "watchlists"}
+_USER_TEAM_COLUMNS = ("role", "last_login_at", "totp_secret", "recovery_codes", "preferences")
+
+
+def _as_schema_10(lines: list[str], owner: int, *, people: bool = True) -> list[str]:
+    """An export as Newsdesk wrote it before teams (schema 10): one person's state on the feeds
+    and entries (``owner``'s here), labels as ``Label:`` tags, nothing owned by anyone;
+    without ``people``, a desk that had no account."""
+    records = [json.loads(line) for line in lines]
+    header, body = records[0], records[1:-1]
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for record in body:
+        rows.setdefault(record["table"], []).append(record["row"])
+    mine = {s["feed_id"]: s for s in rows.get("subscriptions", []) if s["user_id"] == owner}
+    state = {s["entry_id"]: s for s in rows.get("entry_states", []) if s["user_id"] == owner}
+    for feed in rows["feeds"]:
+        sub = mine.get(feed["id"], {})
+        feed.update(custom_title=sub.get("title"), category_id=sub.get("category_id"))
+    for entry in rows["entries"]:
+        got = state.get(entry["id"], {})
+        for flag in ("read", "starred"):
+            entry[flag] = bool(got.get(flag, False))
+            entry[f"{flag}_at"] = got.get(f"{flag}_at")
+    rows["entry_tags"] += [
+        {"entry_id": label["entry_id"], "tag": "Label:" + label["label"]}
+        for label in rows.get("entry_labels", [])
+    ]
+    for name in _OWNED & rows.keys():
+        for row in rows[name]:
+            row.pop("user_id")
+    for row in rows["users"]:
+        for column in _USER_TEAM_COLUMNS:
+            row.pop(column)
+    dropped = _TEAM_ONLY | (set() if people else {"users", "web_sessions"})
+    kept = {name: found for name, found in rows.items() if name not in dropped}
+    out = [{**header, "schema_version": 10}]
+    out += [{"table": name, "row": row} for name, found in kept.items() for row in found]
+    out.append({"end": True, "rows": {name: len(found) for name, found in kept.items()}})
+    return [json.dumps(record) + "\n" for record in out]
+
+
+def _export_lines(url: str) -> list[str]:
+    out = io.StringIO()
+    open_store(url).portable.export_all(out)
+    return out.getvalue().splitlines(keepends=True)
+
+
+def _view(store: SqlStore) -> tuple[list[Any], list[Any]]:
+    feeds = [(f.url, f.display_title, f.category) for f in store.list_feeds()]
+    entries = [(e.id, e.read, e.starred) for e in store.list_entries(EntryQuery(limit=1000))]
+    return feeds, entries
+
+
+def test_an_export_from_before_teams_goes_to_the_first_admin(
+    populated: str, store_url: str
+) -> None:
+    """A single-user export (schema 10) imports as migration 11 would make it: its first account
+    (an admin, as every account) owns every feed, category, search and key, with the read and
+    starred state and the labels the export had."""
+    from newsdesk.store.schema import api_tokens, entry_labels, entry_tags, saved_searches
+
+    source = open_store(populated)
+    try:
+        owner = source.users.person(None)
+        expected = _view(source.as_person(owner.id))
+    finally:
+        source.close()
+    assert any(read for _, read, _ in expected[1]) and any(star for *_, star in expected[1])
+    old = _as_schema_10(_export_lines(populated), owner.id)
+    target = open_store(store_url)
+    try:
+        target.portable.import_all(old)
+        people = target.users.list_users()
+        assert {p.role for p in people} == {"admin"}
+        first = target.users.person(None)
+        assert (first.id, first.username) == (owner.id, owner.username)
+        assert _view(target.as_person(first.id)) == expected
+        editor = target.users.person("editor")
+        assert target.as_person(editor.id).list_feeds() == []
+        with target.engine.connect() as conn:
+            for table in (saved_searches, api_tokens):
+                assert set(conn.execute(select(table.c.user_id)).scalars()) == {first.id}
+            labels = conn.execute(select(entry_labels.c.user_id, entry_labels.c.label)).all()
+            assert labels == [(first.id, "Keep")]
+            tags = conn.execute(select(entry_tags.c.tag)).scalars()
+            assert not [t for t in tags if t.startswith("Label:")]
+    finally:
+        target.close()
+
+
+def test_an_export_from_before_teams_without_an_account(populated: str, tmp_path: Path) -> None:
+    """A desk that never had an account: the import makes its admin (no password yet), who
+    owns everything."""
+    source = open_store(populated)
+    try:
+        owner = source.users.person(None)
+        expected = _view(source.as_person(owner.id))
+    finally:
+        source.close()
+    old = _as_schema_10(_export_lines(populated), owner.id, people=False)
+    target = open_store(f"sqlite:///{tmp_path}/target.db")
+    try:
+        target.portable.import_all(old)
+        (admin,) = target.users.list_users()
+        assert (admin.username, admin.role, admin.has_password) == ("admin", "admin", False)
+        assert _view(target.as_person(admin.id)) == expected
+        assert not target.users.has_users()  # the first-run page, as on a new desk
+    finally:
+        target.close()

@@ -147,9 +147,11 @@ def test_migration_7_drops_the_clear_fever_key(tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     conn.execute("ALTER TABLE users DROP COLUMN fever_verifier")
     conn.execute("ALTER TABLE users ADD COLUMN fever_key VARCHAR(32) NOT NULL DEFAULT ''")
+    conn.execute("DELETE FROM users")  # the new desk's admin, without a password
     conn.execute(
-        "INSERT INTO users (username, password_hash, fever_key, created_at) "
-        f"VALUES ('admin', 'x', '{MD5_KEY}', '2024-01-01 00:00:00')"
+        "INSERT INTO users (username, password_hash, fever_key, created_at, role, recovery_codes, "
+        "preferences) "
+        f"VALUES ('admin', 'x', '{MD5_KEY}', '2024-01-01 00:00:00', 'admin', '[]', '{{}}')"
     )
     conn.execute("UPDATE schema_version SET version = 6")
     conn.commit()

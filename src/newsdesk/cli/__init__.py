@@ -1,11 +1,12 @@
 """The `newsdesk` command: parse arguments → call the Desk → render (Rich on a terminal, JSON on
-request). Every command takes ``--db URL``; errors are one clear line on stderr, never a
+request). Every command takes ``--db URL``, and each that reads or changes one person's data
+``--user NAME`` (default: the first admin); errors are one clear line on stderr, never a
 traceback.
 
 One module per group of commands (``feeds``, ``refresh``, ``reading``, ``start``, ``web``,
-``maintenance``, ``workers``, ``tokens``, ``intel``, ``alerts``), each with a ``register``
-function that ``parser.build_parser`` calls; ``common`` holds what they share and ``doc``
-prints docs/cli.md (`python -m newsdesk.cli.doc`)."""
+``people``, ``maintenance``, ``workers``, ``tokens``, ``intel``, ``alerts``), each with a
+``register`` function that ``parser.build_parser`` calls; ``common`` holds what they share and
+``doc`` prints docs/cli.md (`python -m newsdesk.cli.doc`)."""
 
 from __future__ import annotations
 

@@ -48,6 +48,13 @@ def open_desk(args: argparse.Namespace, *, system: bool = False, **overrides: An
         raise
 
 
+def user_option(parser: argparse.ArgumentParser, **kwargs: Any) -> None:
+    """``--user NAME``: the person whose data a command reads or changes (default: the first
+    admin). ``open_desk`` opens their desk; an unknown name is a clear error."""
+    kwargs.setdefault("help", "act as this person (default: the first admin; `newsdesk user list`)")
+    parser.add_argument("--user", metavar="NAME", **kwargs)
+
+
 def print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 

@@ -1,5 +1,6 @@
 """Subscriptions: `newsdesk add URL`, `remove FEED`, `feeds [FEED]` (list, or change one),
-`import FILE.opml` and `export`."""
+`import FILE.opml` and `export`, each of one person (``--user NAME``, default: the first
+admin)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newsdesk.cli.common import CommandFactory, open_desk, print_json
+from newsdesk.cli.common import CommandFactory, open_desk, print_json, user_option
 from newsdesk.errors import NewsdeskError
 
 if TYPE_CHECKING:
@@ -128,9 +129,15 @@ def register(command: CommandFactory) -> None:
     p.add_argument(
         "--no-check", action="store_true", help="subscribe without fetching the URL first"
     )
+    user_option(p)
 
-    p = command("remove", cmd_remove, "unsubscribe (its entries are deleted)")
+    p = command(
+        "remove",
+        cmd_remove,
+        "unsubscribe (the feed and its entries go when no one else follows it)",
+    )
     p.add_argument("feed", metavar="FEED", help="feed id or URL")
+    user_option(p)
 
     p = command("feeds", cmd_feeds, "list feeds with their status; change one with FEED + options")
     p.add_argument("feed", metavar="FEED", nargs="?", help="feed id or URL to show or change")
@@ -144,8 +151,10 @@ def register(command: CommandFactory) -> None:
     )
     p.add_argument("--resume", action="store_true", help="un-pause a paused feed")
     p.add_argument("--json", action="store_true", help="print JSON")
+    user_option(p)
 
     p = command("import", cmd_import, "subscribe to every feed of an OPML file")
     p.add_argument("file", metavar="FILE.opml")
+    user_option(p)
 
-    command("export", cmd_export, "print your subscriptions as OPML")
+    user_option(command("export", cmd_export, "print your subscriptions as OPML"))

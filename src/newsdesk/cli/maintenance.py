@@ -40,7 +40,7 @@ def _open_output(path: str | None) -> IO[str]:
 
 
 def cmd_export_all(args: argparse.Namespace) -> int:
-    with closing(open_desk(args)) as desk:
+    with closing(open_desk(args, system=True)) as desk:
         out = _open_output(args.output)
         try:
             report = desk.store.portable.export_all(out)
@@ -68,7 +68,7 @@ def _lines(path: str) -> Iterator[str]:
 def cmd_import_all(args: argparse.Namespace) -> int:
     if args.file != "-" and not Path(args.file).is_file():
         raise NewsdeskError(f"cannot read {args.file}: no such file")
-    with closing(open_desk(args)) as desk:
+    with closing(open_desk(args, system=True)) as desk:
         report = desk.store.portable.import_all(_lines(args.file))
     print(f"imported {report.total:,} rows into {len(report.rows)} tables")
     return 0
@@ -87,7 +87,9 @@ def register(command: CommandFactory) -> None:
     p = command(
         "export-all",
         cmd_export_all,
-        "write every feed, entry, state, user and setting as JSON Lines (stdout or --output)",
+        "write everything as JSON Lines (stdout or --output): feeds, entries, settings, the "
+        "people with their subscriptions, categories, shares, state, labels, searches, keys "
+        "and watchlists",
     )
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (created 0600)")
 

@@ -9,6 +9,7 @@ import newsdesk.cli.alerts as alerts
 import newsdesk.cli.feeds as feeds
 import newsdesk.cli.intel as intel
 import newsdesk.cli.maintenance as maintenance
+import newsdesk.cli.people as people
 import newsdesk.cli.reading as reading
 import newsdesk.cli.refresh as refresh
 import newsdesk.cli.start as start
@@ -19,7 +20,7 @@ from newsdesk import __version__
 from newsdesk.cli.common import Handler
 
 # Each module's ``register(command)`` adds its commands; the order is the help's.
-MODULES = (feeds, refresh, reading, start, web, maintenance, workers, tokens, intel, alerts)
+MODULES = (feeds, refresh, reading, start, web, people, maintenance, workers, tokens, intel, alerts)
 
 
 def _common() -> argparse.ArgumentParser:

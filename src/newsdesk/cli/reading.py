@@ -1,5 +1,6 @@
 """Reading: `newsdesk entries` (newest first), `search QUERY` (best matches first, with
-snippets; stories grouped on request) and `digest` (printed, or mailed)."""
+snippets; stories grouped on request) and `digest` (printed, or mailed): what one person sees
+(``--user NAME``, default: the first admin), with their read state."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Sequence
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
-from newsdesk.cli.common import CommandFactory, open_desk, print_json
+from newsdesk.cli.common import CommandFactory, open_desk, print_json, user_option
 
 if TYPE_CHECKING:
     from newsdesk.desk import Desk
@@ -115,6 +116,7 @@ def _listing(p: argparse.ArgumentParser) -> None:
     p.add_argument("--entity", metavar="NAME|ID", help="only entries that mention it")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true", help="print a JSON array")
+    user_option(p)
 
 
 def register(command: CommandFactory) -> None:
@@ -144,3 +146,4 @@ def register(command: CommandFactory) -> None:
         metavar="ADDR",
         help="send it as e-mail (HTML + text) through the SMTP settings (repeatable)",
     )
+    user_option(p)

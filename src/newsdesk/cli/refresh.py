@@ -1,4 +1,5 @@
-"""Fetching: `newsdesk refresh` (feeds → new entries, with a progress bar on a terminal) and
+"""Fetching: `newsdesk refresh` (feeds → new entries, with a progress bar on a terminal: every
+feed, or with ``--user NAME`` the feeds that person sees, each URL fetched once) and
 `newsdesk refetch ENTRY…` (extract entries again, now). The Desk's operations are async; the
 commands run them with ``asyncio.run``."""
 
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
-from newsdesk.cli.common import CommandFactory, err, open_desk, print_json
+from newsdesk.cli.common import CommandFactory, err, open_desk, print_json, user_option
 
 if TYPE_CHECKING:
     from newsdesk.desk import RefetchReport
@@ -48,10 +49,12 @@ def _progress_bar() -> tuple[Callable[[str, int, int], None] | None, Callable[[]
 def cmd_refresh(args: argparse.Namespace) -> int:
     import asyncio
 
-    with closing(open_desk(args)) as desk:
+    # Without --user: every feed (the system's desk); with it, the feeds that person sees.
+    with closing(open_desk(args, system=args.user is None)) as desk:
         feed_ids = None
         if args.feed:
-            feed_ids = [desk.resolve_feed(ref).id for ref in args.feed]
+            store = desk.store if desk.person is not None else desk.store.as_system()
+            feed_ids = [store.get_feed(ref).id for ref in args.feed]
         progress, stop = _progress_bar()
         try:
             report = asyncio.run(
@@ -117,6 +120,7 @@ def register(command: CommandFactory) -> None:
     p.add_argument(
         "--no-fulltext", action="store_true", help="do not fetch linked pages for full text"
     )
+    user_option(p, help="only the feeds this person sees (default: every feed)")
 
     p = command(
         "refetch",

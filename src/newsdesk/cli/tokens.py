@@ -1,6 +1,7 @@
 """`newsdesk token create NAME`, `token list` and `token revoke NAME|ID`: the API keys reader
 apps and scripts use (``X-Auth-Token`` or ``Authorization: Bearer``). A key is printed once,
-when it is made; only its hash is kept."""
+when it is made; only its hash is kept. A key is one person's (``--user NAME``, default: the
+first admin) and acts as them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sys
 from contextlib import closing
 from typing import TYPE_CHECKING
 
-from newsdesk.cli.common import CommandFactory, open_desk
+from newsdesk.cli.common import CommandFactory, open_desk, user_option
 
 if TYPE_CHECKING:
     from newsdesk.store.tokens import TokenStore
@@ -57,6 +58,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def register(command: CommandFactory) -> None:
     p = command("token", cmd_token, "make, list and revoke API keys for reader apps")
+    user_option(p)
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = actions.add_parser("create", help="make a key (printed once)")
     create.add_argument("name", help="what the key is for, e.g. the app's name")
@@ -67,3 +69,4 @@ def register(command: CommandFactory) -> None:
     listing.add_argument("--json", action="store_true", help="print JSON")
     for sub in (create, revoke, listing):
         sub.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help="database URL")
+        user_option(sub, default=argparse.SUPPRESS)

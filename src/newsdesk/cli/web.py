@@ -1,5 +1,6 @@
-"""Commands of the reading room and of publishing: `newsdesk serve`, `newsdesk publish` and
-`newsdesk user set-password`. Heavy modules are imported inside the handlers."""
+"""Commands of the reading room and of publishing: `newsdesk serve`, `newsdesk publish` (what
+one person sees: ``--user NAME``, default the first admin) and `newsdesk syndication`. Heavy
+modules are imported inside the handlers."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from newsdesk.cli.common import CommandFactory, is_loopback, load, open_desk, read_line
+from newsdesk.cli.common import CommandFactory, is_loopback, load, open_desk, user_option
 from newsdesk.errors import NewsdeskError
 
 if TYPE_CHECKING:
@@ -129,56 +130,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_password(prompt: str) -> str:
-    """A new password: asked for twice on a terminal, else the first line of stdin."""
-    password = read_line(prompt)
-    if sys.stdin.isatty():
-        import getpass
-
-        if getpass.getpass("Again: ") != password:
-            raise NewsdeskError("the two passwords differ")
-    return password
-
-
-def _fever_on(desk: Desk, username: str) -> None:
-    from newsdesk.store.server_key import server_key
-
-    password = read_line(f"Password of {username} (Fever's key is made from it): ")
-    desk.store.users.set_fever(
-        username, on=True, password=password, server_key=server_key(desk.settings)
-    )
-    print(
-        f"Fever API on for {username}: in the client, the server is /fever/, "
-        "the e-mail the user name, and the password this password"
-    )
-
-
-def cmd_user(args: argparse.Namespace) -> int:
-    from newsdesk.store.server_key import server_key
-
-    if args.action == "fever" and args.state not in ("on", "off"):
-        raise NewsdeskError("say `newsdesk user fever on` or `newsdesk user fever off`")
-    if args.action == "set-password" and args.state is not None:
-        raise NewsdeskError("`user set-password` takes no on/off")
-    with closing(open_desk(args)) as desk:
-        if args.action == "set-password":
-            password = _read_password(f"New password for {args.username}: ")
-            desk.store.users.set_password(
-                args.username, password, server_key=server_key(desk.settings)
-            )
-            print(f"password set for {args.username}")
-        elif args.state == "on":
-            _fever_on(desk, args.username)
-        else:
-            desk.store.users.set_fever(args.username, on=False)
-            print(f"Fever API off for {args.username}")
-    return 0
-
-
 def cmd_syndication(args: argparse.Namespace) -> int:
     from newsdesk.web.pages import FEED_SECRET, syndication_key
 
-    with closing(open_desk(args)) as desk:
+    with closing(open_desk(args, system=True)) as desk:
         secret = desk.store.users.rotate_server_secret(FEED_SECRET)
     print("new syndication key: feed links with the old key stop working")
     print(f"  ?key={syndication_key(secret)}  (a running server uses it within a minute)")
@@ -225,20 +180,7 @@ def register(command: CommandFactory) -> None:
     )
     p.add_argument("--limit", type=int, default=100, help="entries per page and feed")
     p.add_argument("--title", default="Newsdesk", help="the site's title")
-
-    p = command(
-        "user",
-        cmd_user,
-        "manage the reading room's user: `user set-password`, `user fever on|off`",
-    )
-    p.add_argument("action", choices=("set-password", "fever"))
-    p.add_argument(
-        "state",
-        nargs="?",
-        choices=("on", "off"),
-        help="with `fever`: turn the Fever API on (asks for the password) or off",
-    )
-    p.add_argument("--username", default="admin", help="user name (default: admin)")
+    user_option(p)
 
     p = command(
         "syndication",

@@ -1,6 +1,9 @@
-"""Export and import everything as JSON Lines: every table Newsdesk keeps (feeds, categories,
-entries with their state, links and tags, pages, users, tokens, settings …), one row a line, so
-a database can move between machines and between SQLite and PostgreSQL without losing a bit.
+"""Export and import everything as JSON Lines: every table Newsdesk keeps (feeds, entries, links
+and tags, pages, settings; the people with their roles, password hashes, Fever verifiers,
+two-factor secrets, recovery codes and preferences; each person's subscriptions, categories and
+their shares, entry states, labels, saved searches, API key hashes and watchlists …), one row a
+line, so a database can move between machines and between SQLite and PostgreSQL without losing a
+bit.
 
 The file: a header line ``{"newsdesk_export": 1, "schema_version": N, …}``, then one line per
 row ``{"table": NAME, "row": {COLUMN: VALUE}}`` in dependency order (a row's foreign keys point
@@ -8,6 +11,10 @@ at rows already written), then a footer ``{"end": true, "rows": {NAME: COUNT}}``
 refuses a file without its footer or with counts that do not match (a truncated copy).
 Values are JSON; datetimes are ISO 8601, bytes base64, decimals strings, decoded by the column's
 type on import. Search indexes are not exported: they are rebuilt from the rows.
+
+An export made before teams (schema 10 or older: one user, state kept on the entries and feeds)
+imports as a migrated database would be: everything goes to its first account (or to a new
+``admin`` without a password when it had none), every account an admin (``teams_migration``).
 """
 
 from __future__ import annotations
@@ -20,7 +27,18 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import IO, Any
 
-from sqlalchemy import Column, Connection, Engine, MetaData, Table, func, insert, inspect, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    delete,
+    func,
+    insert,
+    inspect,
+    select,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 
@@ -28,12 +46,14 @@ from newsdesk import __version__
 from newsdesk.errors import StoreError
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.migrations import current_version
-from newsdesk.store.schema import metadata
+from newsdesk.store.schema import metadata, users
 from newsdesk.store.search import rebuild as rebuild_search
+from newsdesk.store.teams_migration import migrate_to_teams
 
 FORMAT_VERSION = 1
 BATCH = 1000
 _INTERNAL = ("schema_version",)
+TEAMS_SCHEMA = 11  # migration 11 (issue 15): people, per-person state and ownership
 
 
 @dataclass(slots=True)
@@ -131,6 +151,8 @@ def _records(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _check_target(conn: Connection, header: dict[str, Any]) -> None:
+    """The export is not newer than this Newsdesk and the database is new: nothing in it but
+    the admin a new desk starts with (no password yet), who makes way for the export's people."""
     version = current_version(conn)
     theirs = header.get("schema_version")
     if not isinstance(theirs, int) or theirs > version:
@@ -139,10 +161,14 @@ def _check_target(conn: Connection, header: dict[str, Any]) -> None:
             "upgrade first"
         )
     for table in data_tables(conn):
-        if conn.execute(select(func.count()).select_from(table)).scalar():
+        rows = select(func.count()).select_from(table)
+        if table.name == "users":
+            rows = rows.where(users.c.password_hash != "")
+        if conn.execute(rows).scalar():
             raise StoreError(
                 f"the database is not empty (table {table.name} has rows): import into a new one"
             )
+    conn.execute(delete(users))
 
 
 # Columns older schemas had and this one dropped on purpose: an older export's values are left
@@ -271,6 +297,8 @@ class PortableStore:
                         f"the export's row counts do not match its end line ({expected} expected, "
                         f"{report.rows} read): nothing was imported"
                     )
+                if header["schema_version"] < TEAMS_SCHEMA:
+                    migrate_to_teams(conn)  # one person's desk: theirs, as the migration makes it
                 _after_import(conn, list(tables.values()))
         except SQLAlchemyError as exc:
             raise StoreError(f"the import failed, nothing was imported: {exc}") from None
