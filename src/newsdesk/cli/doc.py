@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Iterator
 
 from newsdesk.cli.parser import build_parser
 
@@ -21,10 +23,20 @@ def cli_reference_markdown() -> str:
         "```",
         "",
     ]
-    action = next(a for a in parser._actions if a.dest == "command")
-    for name, sub in action.choices.items():  # type: ignore[union-attr]
-        out += [f"## newsdesk {name}", "", "```", sub.format_help().rstrip(), "```", ""]
+    for name, sub in _subcommands(parser, "newsdesk"):
+        out += [f"## {name}", "", "```", sub.format_help().rstrip(), "```", ""]
     return "\n".join(out)
+
+
+def _subcommands(
+    parser: argparse.ArgumentParser, prefix: str
+) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    """Every command, then its actions (`newsdesk user add` …), in the help's order."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield f"{prefix} {name}", sub
+                yield from _subcommands(sub, f"{prefix} {name}")
 
 
 if __name__ == "__main__":

@@ -124,27 +124,32 @@ def register(command: CommandFactory) -> None:
         "`set-password`, `fever on|off`",
     )
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    add = actions.add_parser(
-        "add", help="add a person (the password is read from stdin when it is not a terminal)"
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        return actions.add_parser(name, help=help_text, description=help_text)
+
+    add = action("add", "add a person (the password is read from stdin when it is not a terminal)")
+    add.add_argument("name", metavar="NAME", help="their user name (no spaces)")
+    add.add_argument(
+        "--role",
+        choices=("admin", "member"),
+        default="member",
+        help="admin: manages people and settings (default: member)",
     )
-    add.add_argument("name", metavar="NAME")
-    add.add_argument("--role", choices=("admin", "member"), default="member")
-    listing = actions.add_parser("list", help="the people: name, role, created, last login")
+    listing = action("list", "the people: name, role, created, last login")
     listing.add_argument("--json", action="store_true", help="print JSON")
-    remove = actions.add_parser(
-        "remove", help="remove a person and their private data (the last admin stays)"
+    remove = action(
+        "remove",
+        "remove a person and their private data; a feed stays while anyone follows it "
+        "(the last admin stays)",
     )
     remove.add_argument("name", metavar="NAME")
-    role = actions.add_parser("set-role", help="make a person an admin or a member")
+    role = action("set-role", "make a person an admin or a member (the last admin stays)")
     role.add_argument("name", metavar="NAME")
-    role.add_argument("role", metavar="ROLE", choices=("admin", "member"))
-    password = actions.add_parser(
-        "set-password", help="set a person's password (a new name is added as a member)"
-    )
+    role.add_argument("role", metavar="ROLE", choices=("admin", "member"), help="admin or member")
+    password = action("set-password", "set a person's password (a new name is added as a member)")
     _username(password)
-    fever = actions.add_parser(
-        "fever", help="turn the Fever API on (asks for the password) or off for a person"
-    )
+    fever = action("fever", "turn the Fever API on (asks for the password) or off for a person")
     fever.add_argument("state", choices=("on", "off"))
     _username(fever)
     for sub in (add, listing, remove, role, password, fever):
