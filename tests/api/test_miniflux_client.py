@@ -33,15 +33,6 @@ Call = Callable[[Any], object]
 # Methods Newsdesk deliberately does not offer: (why, a call of it). Each must get a 4xx JSON
 # answer with an error message.
 NOT_SUPPORTED: dict[str, tuple[str, Call]] = {
-    "get_users": (
-        "one user (`newsdesk user`); /v1/me describes it",
-        lambda c: c.get_users(),
-    ),
-    "get_user_by_id": ("one user: /v1/me", lambda c: c.get_user_by_id(1)),
-    "get_user_by_username": ("one user: /v1/me", lambda c: c.get_user_by_username(USERNAME)),
-    "create_user": ("one user", lambda c: c.create_user("other", "a long password", False)),
-    "update_user": ("one user: `newsdesk user`", lambda c: c.update_user(1, language="fr_FR")),
-    "delete_user": ("one user", lambda c: c.delete_user(1)),
     "get_api_keys": (
         "`newsdesk token`, /api/tokens",
         lambda c: c.get_api_keys(),
@@ -183,6 +174,29 @@ def test_account(client: Recorder) -> None:
     assert me["username"] == USERNAME and isinstance(me["id"], int)
     version = client.get_version()
     assert isinstance(version["version"], str) and version["version"]
+
+
+@covers(
+    "get_users",
+    "get_user_by_id",
+    "get_user_by_username",
+    "create_user",
+    "update_user",
+    "delete_user",
+)
+def test_people(client: Recorder) -> None:
+    """The desk's admin manages people (issue 15), as a Miniflux admin does."""
+    me = client.me()
+    assert me["is_admin"] is True
+    assert [u["username"] for u in client.get_users()] == [USERNAME]
+    assert client.get_user_by_id(me["id"])["username"] == USERNAME
+    assert client.get_user_by_username(USERNAME)["id"] == me["id"]
+    made = client.create_user("other", "a long password", False)
+    assert made["username"] == "other" and made["is_admin"] is False
+    changed = client.update_user(made["id"], is_admin=True, language="fr_FR")
+    assert changed["is_admin"] is True
+    client.delete_user(made["id"])
+    assert [u["username"] for u in client.get_users()] == [USERNAME]
 
 
 @covers("get_feeds", "get_feed", "get_categories", "get_category_feeds", "get_feed_counters")

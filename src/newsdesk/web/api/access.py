@@ -20,12 +20,12 @@ from starlette.requests import Request
 
 from newsdesk.store.server_key import keyed, server_key
 from newsdesk.store.users import User
-from newsdesk.web.api.errors import ApiError, Unauthorized
+from newsdesk.web.api.errors import ApiError, Forbidden, Unauthorized
 from newsdesk.web.api.state import ApiState
 
 # A Fever key does not name its person: failed guesses are counted against this one budget
-# (and the caller's address).
-FEVER_ACCOUNT = "\x00fever"
+# (and the caller's address). No user name has a space; PostgreSQL keeps no NUL in text.
+FEVER_ACCOUNT = "fever api"
 
 
 def client_address(request: Request) -> str:
@@ -86,11 +86,12 @@ async def password_user(api: ApiState, request: Request, name: str, password: st
     """The user whose name and password these are, or None. The attempt is counted against
     the caller's address and the account *before* the password is checked (429 when either
     budget is spent), so parallel guesses cannot outrun the limit; a good pair clears both."""
-    remembered = _remembered(api, name, password)
+    remembered = await api.run(_still_good, api, name, password)
     if remembered is not None:
         return api.act_as(remembered)
     client = client_address(request)
-    wait = await api.limiter.reserve(client, name or None)
+    account = name.replace("\x00", "\ufffd") or None  # PostgreSQL keeps no NUL in text
+    wait = await api.limiter.reserve(client, account)
     if wait:
         raise _too_many(wait)
     ok = bool(name and password) and await api.run(
@@ -99,9 +100,27 @@ async def password_user(api: ApiState, request: Request, name: str, password: st
     found = await api.run(api.system_store.users.get_user, name) if ok else None
     if found is None:
         return None
-    await api.limiter.succeeded(client, name)
-    _remember(api, name, password, found)
+    await api.limiter.succeeded(client, account)
+    stamp = await api.run(api.system_store.users.credential_stamp, found.id)
+    _remember(api, name, password, found, stamp)
     return api.act_as(found)
+
+
+def _still_good(api: ApiState, name: str, password: str) -> User | None:
+    """A pair checked a moment ago, read again (cheap: no password hash is computed): the
+    person as they are now (their role may have changed), or None when they are gone or their
+    password changed since."""
+    cached = _remembered(api, name, password)
+    if cached is None:
+        return None
+    users = api.system_store.users
+    now = users.user_by_id(cached.id)
+    if now is None or api.basic_stamps.get(_pair_key(name, password)) != users.credential_stamp(
+        cached.id
+    ):
+        api.basic_cache.pop(_pair_key(name, password), None)
+        return None
+    return now
 
 
 async def fever_user(api: ApiState, request: Request, key: str) -> User | None:
@@ -165,11 +184,25 @@ def _remembered(api: ApiState, name: str, password: str) -> User | None:
     return found[1]
 
 
-def _remember(api: ApiState, name: str, password: str, user: User) -> None:
+def _remember(
+    api: ApiState, name: str, password: str, user: User, stamp: str | None = None
+) -> None:
     cache = api.basic_cache
     if len(cache) >= _REMEMBER_MAX:
         cache.clear()
-    cache[_pair_key(name, password)] = (time.monotonic() + _REMEMBER_SECONDS, user)
+        api.basic_stamps.clear()
+    pair = _pair_key(name, password)
+    cache[pair] = (time.monotonic() + _REMEMBER_SECONDS, user)
+    if stamp is not None:
+        api.basic_stamps[pair] = stamp
+
+
+async def require_admin(api: ApiState, request: Request, message: str = "Access Forbidden") -> User:
+    """The caller (as ``require_user``) when they are an admin; 403 for a member."""
+    user = await require_user(api, request)
+    if not user.is_admin:
+        raise Forbidden(message)
+    return user
 
 
 # -- Google Reader --------------------------------------------------------------------------

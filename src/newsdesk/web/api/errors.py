@@ -12,8 +12,23 @@ from functools import wraps
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from newsdesk.errors import FeedNotFoundError, NewsdeskError
+from newsdesk.errors import (
+    EntityNotFoundError,
+    EntryNotFoundError,
+    FeedNotFoundError,
+    NewsdeskError,
+)
 from newsdesk.store.tokens import TokenNotFoundError
+from newsdesk.store.watchlists import WatchlistNotFoundError
+
+# What the store raises for an id the caller cannot see (another person's, or none): a 404.
+NOT_FOUND_ERRORS = (
+    FeedNotFoundError,
+    EntryNotFoundError,
+    EntityNotFoundError,
+    TokenNotFoundError,
+    WatchlistNotFoundError,
+)
 
 log = logging.getLogger("newsdesk.web.api")
 
@@ -41,6 +56,13 @@ class NotFound(ApiError):
         super().__init__(404, message)
 
 
+class Forbidden(ApiError):
+    """The caller is known but may not do this (a member on an admin's route)."""
+
+    def __init__(self, message: str = "Access Forbidden") -> None:
+        super().__init__(403, message)
+
+
 class BadRequest(ApiError):
     def __init__(self, message: str) -> None:
         super().__init__(400, message)
@@ -48,7 +70,8 @@ class BadRequest(ApiError):
 
 def endpoint(render: ErrorRenderer) -> Callable[[Handler], Handler]:
     """Wrap a handler: ``ApiError`` → its status; Newsdesk errors (bad input) → 400, unknown
-    feeds or keys → 404; anything else is logged and answered 500 without details."""
+    feeds, entries, entities, keys or watchlists (or another person's) → 404; anything else is
+    logged and answered 500 without details."""
 
     def wrap(handler: Handler) -> Handler:
         @wraps(handler)
@@ -57,7 +80,7 @@ def endpoint(render: ErrorRenderer) -> Callable[[Handler], Handler]:
                 return await handler(request)
             except ApiError as exc:
                 return render(exc.status, exc.message, exc.headers)
-            except (FeedNotFoundError, TokenNotFoundError) as exc:
+            except NOT_FOUND_ERRORS as exc:
                 return render(404, str(exc), None)
             except NewsdeskError as exc:
                 return render(400, str(exc), None)

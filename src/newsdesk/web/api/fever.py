@@ -1,7 +1,9 @@
 """The Fever API at ``/fever/`` (Reeder, ReadKit, Unread, Fiery Feeds …), answering only users
 who turned Fever on (``newsdesk user fever on``, or the Account page): ``api_key`` is the md5 of
 ``username:password`` as Fever defines it, checked against a keyed verifier; groups are Newsdesk
-categories; items come 50 at a time by id (``since_id``, ``max_id``, ``with_ids``).
+categories; items come 50 at a time by id (``since_id``, ``max_id``, ``with_ids``). Each
+person has their own key (issue 15): groups, feeds, favicons, items and the saved and unread
+lists are that person's, and marking changes only their state.
 
 Every answer carries ``api_version`` 3 and ``auth``: 1, or 0 when the key is wrong, with HTTP
 status 200 as Fever and FreshRSS answer it (clients read ``auth``, and take any other status for
@@ -203,11 +205,14 @@ def _mark(api: ApiState, params: MultiDict) -> None:
         raise BadRequest("mark must be item, feed or group")
 
 
-def _favicons(api: ApiState) -> list[dict[str, Any]]:
-    # Fever's shape: "data" is the MIME type, ";base64," and the bytes, without "data:".
+def _favicons(api: ApiState, feeds: list[Feed]) -> list[dict[str, Any]]:
+    """The icons of the caller's feeds. Fever's shape: "data" is the MIME type, ";base64," and
+    the bytes, without "data:"."""
+    mine = {f.icon_id for f in feeds if f.icon_id}
     return [
         {"id": i.id, "data": f"{i.mime_type};base64,{base64.b64encode(i.data).decode()}"}
         for i in api.store.icons.linked_icons()
+        if i.id in mine
     ]
 
 
@@ -234,7 +239,7 @@ def answer(api: ApiState, params: MultiDict) -> dict[str, Any]:
         body["feeds"] = [feed_json(f) for f in feeds]
         body["feeds_groups"] = _feeds_groups(feeds)
     if "favicons" in params:
-        body["favicons"] = _favicons(api)
+        body["favicons"] = _favicons(api, feeds)
     if "items" in params:
         body.update(_items(api, params, feeds))
     if "links" in params:

@@ -297,7 +297,7 @@ async def subscribe(
         if exc.feed is None:
             raise
         return exc.feed, exc.feed.display_title
-    api.jobs.start([feed.id])
+    await api.start_refresh([feed.id])
     return feed, feed.display_title
 
 

@@ -28,7 +28,7 @@ from newsdesk.process.urls import is_web_url
 from newsdesk.store import EntryQuery
 from newsdesk.store import sync as sync_store
 from newsdesk.store.users import User
-from newsdesk.web.api import miniflux_edit
+from newsdesk.web.api import miniflux_edit, miniflux_users
 from newsdesk.web.api.access import require_user
 from newsdesk.web.api.errors import ApiError, BadRequest, NotFound, endpoint
 from newsdesk.web.api.inputs import (
@@ -46,7 +46,6 @@ from newsdesk.web.api.miniflux_json import (
     entry_json,
     feed_json,
     icon_json,
-    user_json,
 )
 from newsdesk.web.api.miniflux_query import entries_request
 from newsdesk.web.api.state import ApiState
@@ -141,9 +140,9 @@ async def existing_entry(request: Request, api: ApiState) -> StoredEntry:
 # -- the user and the server ------------------------------------------------------------------
 
 
-@TABLE.get("/v1/me")
-async def me(request: Request, api: ApiState) -> Response:
-    return JSONResponse(user_json(await require_user(api, request)))
+TABLE.get("/v1/me")(miniflux_users.me)
+TABLE.get("/v1/users")(miniflux_users.users)
+TABLE.post("/v1/users")(miniflux_users.create_user)
 
 
 @TABLE.route("/v1/users/{user_id}/mark-all-as-read", "PUT")
@@ -153,6 +152,11 @@ async def user_mark_read(request: Request, api: ApiState) -> Response:
         raise ApiError(403, "Access Forbidden")  # as Miniflux: another user's entries
     await api.run(api.desk.mark_matching, sync_store.SyncQuery())
     return no_content()
+
+
+TABLE.get("/v1/users/{identifier}")(miniflux_users.user)
+TABLE.route("/v1/users/{user_id}", "PUT")(miniflux_users.update_user)
+TABLE.route("/v1/users/{user_id}", "DELETE")(miniflux_users.remove_user)
 
 
 @TABLE.get("/v1/integrations/status")
@@ -244,7 +248,7 @@ async def category_refresh(request: Request, api: ApiState) -> Response:
     feeds = await api.run(api.store.list_feeds)
     ids = [f.id for f in feeds if f.category_id == category_id]
     if ids:
-        api.jobs.start(ids)
+        await api.start_refresh(ids)
     return no_content()
 
 
@@ -289,7 +293,7 @@ async def create_feed(request: Request, api: ApiState) -> Response:
         created = await api.desk.subscribe(url, category=category)
     except AlreadySubscribedError:
         raise BadRequest("this feed already exists") from None
-    api.jobs.start([created.id])
+    await api.start_refresh([created.id])
     return JSONResponse({"feed_id": created.id}, status_code=201)
 
 
@@ -308,7 +312,7 @@ async def counters(request: Request, api: ApiState) -> Response:
 @TABLE.route("/v1/feeds/refresh", "PUT")
 async def refresh_all(request: Request, api: ApiState) -> Response:
     await require_user(api, request)
-    api.jobs.start(None)
+    await api.start_refresh()  # the caller's feeds
     return no_content()
 
 
@@ -373,7 +377,7 @@ async def refresh_feed(request: Request, api: ApiState) -> Response:
     await require_user(api, request)
     feed_id = path_id(request, "feed_id")
     await feed_of(api, feed_id)
-    api.jobs.start([feed_id])
+    await api.start_refresh([feed_id])
     return no_content()
 
 
@@ -390,7 +394,9 @@ async def feed_mark_read(request: Request, api: ApiState) -> Response:
 @TABLE.get("/v1/feeds/{feed_id}/icon")
 async def feed_icon(request: Request, api: ApiState) -> Response:
     await require_user(api, request)
-    found = await api.run(api.store.icons.feed_icon, path_id(request, "feed_id"))
+    feed_id = path_id(request, "feed_id")
+    await feed_of(api, feed_id)  # another person's feed: 404, as no feed
+    found = await api.run(api.store.icons.feed_icon, feed_id)
     if found is None:
         raise NotFound()  # no such feed, or no icon fetched for its site yet
     return JSONResponse(icon_json(found))
@@ -399,7 +405,9 @@ async def feed_icon(request: Request, api: ApiState) -> Response:
 @TABLE.get("/v1/icons/{icon_id}")
 async def icon(request: Request, api: ApiState) -> Response:
     await require_user(api, request)
-    found = await api.run(api.store.icons.get_icon, path_id(request, "icon_id"))
+    icon_id = path_id(request, "icon_id")
+    mine = {f.icon_id for f in await api.run(api.store.list_feeds)}
+    found = await api.run(api.store.icons.get_icon, icon_id) if icon_id in mine else None
     if found is None:
         raise NotFound()
     return JSONResponse(icon_json(found))

@@ -109,10 +109,12 @@ def entry_json(entry: StoredEntry, feed: dict[str, Any] | None, user_id: int) ->
 
 
 def user_json(user: User) -> dict[str, Any]:
+    """A person as Miniflux's ``model.User`` shapes one (the settings Newsdesk does not keep
+    per person carry Miniflux's defaults)."""
     return {
         "id": user.id,
         "username": user.username,
-        "is_admin": True,
+        "is_admin": user.is_admin,
         "theme": "light_serif",
         "language": "en_US",
         "timezone": "UTC",
@@ -120,6 +122,7 @@ def user_json(user: User) -> dict[str, Any]:
         "entry_sorting_order": "published_at",
         "stylesheet": "",
         "custom_js": "",
+        "external_font_hosts": "",
         "google_id": "",
         "openid_connect_id": "",
         "entries_per_page": 100,
@@ -127,14 +130,16 @@ def user_json(user: User) -> dict[str, Any]:
         "show_reading_time": True,
         "entry_swipe": True,
         "gesture_nav": "tap",
-        "last_login_at": None,
+        "last_login_at": iso(user.last_login_at) if user.last_login_at else None,
         "display_mode": "standalone",
         "default_reading_speed": READING_SPEED,
         "cjk_reading_speed": 500,
         "default_home_page": "unread",
         "categories_sorting_order": "unread_count",
         "mark_read_on_view": True,
-        "media_playback_rate": 1,
+        "mark_read_on_media_player_completion": False,
+        "media_playback_rate": 1.0,
         "block_filter_entry_rules": "",
         "keep_filter_entry_rules": "",
+        "always_open_external_links": False,
     }

@@ -4,6 +4,7 @@ module-level handlers declared on ``TABLE`` with their OpenAPI operations."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -43,7 +44,14 @@ DIGEST_MEDIA = {
 HTML_POLICY = {"content-security-policy": "default-src 'none'; style-src 'unsafe-inline'"}
 
 
-def job_json(job: RefreshJob) -> dict[str, Any]:
+def job_json(job: RefreshJob, view: JobView | None = None) -> dict[str, Any]:
+    """The job as the caller sees it: with ``view``, only the feeds (and their errors) the
+    caller sees, whoever else the job refreshes."""
+    feed_ids = job.feed_ids
+    errors = job.errors
+    if view is not None:
+        feed_ids = [i for i in feed_ids or [] if i in view.ids] if feed_ids else feed_ids
+        errors = [(feed, message) for feed, message in errors if feed in view.names]
     status = "running" if not job.finished else ("failed" if job.failure else "done")
     return {
         "id": job.id,
@@ -52,10 +60,10 @@ def job_json(job: RefreshJob) -> dict[str, Any]:
         "done": job.done,
         "total": job.total,
         "percent": job.percent,
-        "feed_ids": job.feed_ids,
+        "feed_ids": feed_ids,
         "summary": job.summary or None,
         "new_entries": job.new_entries,
-        "errors": [{"feed": feed, "error": message} for feed, message in job.errors],
+        "errors": [{"feed": feed, "error": message} for feed, message in errors],
         "failure": job.failure,
         "url": f"/api/refresh/{job.id}",
     }
@@ -182,9 +190,13 @@ async def start_refresh(request: Request, api: ApiState) -> Response:
         missing = [i for i in feed_ids if i not in known]
         if missing:
             raise NotFound(f"no subscription with id {missing[0]}")
-    job = api.jobs.start(feed_ids)
+    job = await api.start_refresh(feed_ids)
+    if job is None:  # the caller follows no feed that is not paused
+        idle = RefreshJob(id=0, feed_ids=[], finished=True, summary="no feeds to refresh")
+        return JSONResponse(job_json(idle), status_code=202)
+    view = await api.run(job_view, api)
     return JSONResponse(
-        job_json(job), status_code=202, headers={"location": f"/api/refresh/{job.id}"}
+        job_json(job, view), status_code=202, headers={"location": f"/api/refresh/{job.id}"}
     )
 
 
@@ -198,11 +210,28 @@ async def start_refresh(request: Request, api: ApiState) -> Response:
     ),
 )
 async def refresh_status(request: Request, api: ApiState) -> Response:
-    await require_user(api, request)
+    user = await require_user(api, request)
     job = api.jobs.get(path_id(request, "job_id"))
-    if job is None:
+    asked = api.job_people.get(job.id) if job is not None else None
+    # A job the caller asked for through the API (one started elsewhere, by the pages or the
+    # schedule, is an admin's to follow).
+    if job is None or (user.id not in asked if asked is not None else not user.is_admin):
         raise NotFound("no refresh job with this id (finished jobs are kept a while)")
-    return JSONResponse(job_json(job))
+    return JSONResponse(job_json(job, await api.run(job_view, api)))
+
+
+@dataclass(frozen=True, slots=True)
+class JobView:
+    """The feeds the caller sees: ids, and the names a job's errors go by."""
+
+    ids: set[int]
+    names: set[str]
+
+
+def job_view(api: ApiState) -> JobView:
+    feeds = api.store.list_feeds()
+    names = {name for f in feeds for name in (f.title, f.url, f.display_title) if name}
+    return JobView({f.id for f in feeds}, names)
 
 
 # -- API keys ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from newsdesk import __version__
-from newsdesk.web.api import intel, native_desk, native_reading
+from newsdesk.web.api import intel, native_desk, native_people, native_reading
 from newsdesk.web.api.errors import endpoint, json_error
 from newsdesk.web.api.openapi_schemas import SCHEMAS, STRING, json_answer, ref
 from newsdesk.web.api.state import ApiState
@@ -84,6 +84,7 @@ TABLES: tuple[RouteTable[ApiState], ...] = (
     TABLE,
     native_reading.TABLE,
     native_desk.TABLE,
+    native_people.TABLE,
     intel.TABLE,
 )
 

@@ -217,6 +217,32 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "TokenName": obj({"name": {"type": "string", "minLength": 1, "maxLength": 200}}),
+    "Person": obj(
+        {
+            "id": INT,
+            "name": STRING,
+            "role": {"type": "string", "enum": ["admin", "member"]},
+            "created": STRING,
+            "last_login": nullable(STRING),
+            "two_factor": BOOL,
+            "fever": BOOL,
+        }
+    ),
+    "NewPerson": obj(
+        {
+            "name": {"type": "string", "minLength": 1, "maxLength": 150},
+            "password": {"type": "string", "minLength": 8, "maxLength": 1024},
+            "role": {"type": "string", "enum": ["admin", "member"], "default": "member"},
+        },
+        required=["name", "password"],
+    ),
+    "PersonChanges": obj(
+        {
+            "role": {"type": "string", "enum": ["admin", "member"]},
+            "password": {"type": "string", "minLength": 8, "maxLength": 1024},
+        },
+        required=[],
+    ),
     "Story": obj(
         {
             "id": INT,

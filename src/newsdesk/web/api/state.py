@@ -5,7 +5,7 @@ loop)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
@@ -16,7 +16,7 @@ from newsdesk.settings import Settings
 from newsdesk.store.sql import SqlStore
 from newsdesk.store.users import User
 from newsdesk.web.icon_links import IconLinks
-from newsdesk.web.jobs import RefreshJobs
+from newsdesk.web.jobs import RefreshJob, RefreshJobs
 from newsdesk.web.limiter import LoginLimiter
 
 T = TypeVar("T")
@@ -48,6 +48,11 @@ class ApiState:
     icon_links: IconLinks
     # HTTP Basic credentials checked lately: digest → (when, user) (``web.api.access``).
     basic_cache: dict[str, tuple[float, User]] = field(default_factory=dict)
+    # … and the password hash each was checked against (a changed password ends the pair).
+    basic_stamps: dict[str, str] = field(default_factory=dict)
+    # Refresh jobs started through the APIs: job id → the people who asked for it (a job's
+    # feeds and errors are shown to them, limited to the feeds each sees).
+    job_people: dict[int, set[int]] = field(default_factory=dict)
     person: User | None = None
     _desk: Desk | None = None
 
@@ -90,6 +95,24 @@ class ApiState:
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await run_in_threadpool(fn, *args, **kwargs)
+
+    async def start_refresh(self, feed_ids: Sequence[int] | None = None) -> RefreshJob | None:
+        """Refresh ``feed_ids`` (the handler checked the caller sees them) or, without, every
+        feed the caller sees that is not paused (a person refreshes their feeds, not the
+        desk's); the job (the one already running, if any), or None when there is nothing to
+        refresh. The caller may then follow the job (``job_people``)."""
+        ids = list(feed_ids) if feed_ids else await self.run(self._own_feed_ids)
+        if not ids:
+            return None
+        job = self.jobs.start(ids)
+        self.job_people.setdefault(job.id, set()).add(self.user().id)
+        if len(self.job_people) > 100:  # jobs are kept a while, not for ever
+            for old in sorted(self.job_people)[:-50]:
+                del self.job_people[old]
+        return job
+
+    def _own_feed_ids(self) -> list[int]:
+        return [f.id for f in self.store.list_feeds() if not f.paused]
 
     def user(self) -> User:
         """The person this request acts as (after authentication)."""
