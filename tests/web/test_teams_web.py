@@ -263,3 +263,46 @@ def test_the_sharing_store(desk: Desk, access: str) -> None:
     owner.unshare(category_id, bob.id)
     assert theirs.sharing.shared_with_me() == []
     assert name not in [c[1] for c in theirs.categories()]
+
+
+def test_sharing_and_two_factor_stores_on_each_database(store_url: str) -> None:
+    """``store.sharing`` and ``store.two_factor`` on SQLite and PostgreSQL."""
+    from newsdesk.store import open_store
+    from newsdesk.store.two_factor import seal, totp
+
+    store = open_store(store_url)
+    try:
+        store.users.set_password("admin", PASSWORD)
+        store.add_feed("https://example.org/feed.xml", category="World")
+        category_id, name = store.sharing.own_categories()[0]
+        bob = store.users.add_user("bob", MEMBER_PASSWORD)
+        theirs = store.as_person(bob.id)
+        assert [c[1] for c in theirs.categories()] == []
+        store.sharing.share(category_id, "bob")
+        assert store.sharing.share(category_id, "bob", can_manage=True).can_manage  # changed
+        assert [(s.category, s.can_manage) for s in theirs.sharing.shared_with_me()] == [
+            (name, True)
+        ]
+        assert [c[1] for c in theirs.categories()] == [name]
+        assert [f.url for f in theirs.list_feeds()] == ["https://example.org/feed.xml"]
+        with pytest.raises(Exception, match="no user named"):
+            store.sharing.share(category_id, "nobody")
+        with pytest.raises(Exception, match="yours already"):
+            store.sharing.share(category_id, "admin")
+        theirs.sharing.leave(category_id)
+        assert store.sharing.shares(category_id) == []
+
+        key, secret = b"k" * 32, b"s" * 20
+        at = 1_700_000_000.0
+        codes = store.two_factor.enable(bob.id, seal(key, secret), totp(secret, at), key, at=at)
+        assert store.users.get_user("bob").two_factor  # type: ignore[union-attr]
+        later = at + 30
+        assert store.two_factor.verify(bob.id, totp(secret, later), key, at=later)
+        assert not store.two_factor.verify(bob.id, totp(secret, later), key, at=later)  # replay
+        assert store.two_factor.verify(bob.id, codes[0], key, at=later)
+        assert not store.two_factor.verify(bob.id, codes[0], key, at=later)
+        assert store.two_factor.recovery_codes_left(bob.id) == 9
+        store.two_factor.disable(bob.id)
+        assert not store.two_factor.verify(bob.id, codes[1], key, at=later)
+    finally:
+        store.close()
