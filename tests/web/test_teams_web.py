@@ -72,10 +72,12 @@ async def test_admin_adds_a_member_who_logs_in_and_cannot_reach_admin_pages(
             (f"/admin/people/{bob_id}/password", {"password": "another password"}),
             (f"/admin/people/{bob_id}/remove", {}),
             (f"/admin/people/{bob_id}/two-factor-off", {}),
+            ("/account/syndication-key", {}),  # the desk's key, not bob's
         ):
             assert (await bob.post(path, data)).status_code == 403, path
         account = await bob.get("/account")
         assert "bob" in account.text and "/admin/people" not in account.text
+        assert "rotate-key" not in account.text
     bob_now = desk.store.users.get_user("bob")
     assert bob_now is not None and bob_now.role == "member" and bob_now.last_login_at
     assert desk.store.users.get_user("eve") is None

@@ -9,7 +9,7 @@
   secret, and turns it on only once a code from the app is right; ten recovery codes are then
   shown once. Turning it off, or making new recovery codes, needs the password.
 - The syndication key (``?key=`` on republished feed links): rotating it makes every link
-  handed out before stop working.
+  handed out before stop working. It is the desk's, so only an admin rotates it.
 - Sharing (``/account/sharing``, ``store.sharing``): share one of your categories with someone
   (to read, or to read and manage its feeds), stop sharing, leave a category shared with you.
 """
@@ -148,7 +148,8 @@ async def fever(request: Request, ctx: WebContext) -> Response:
 
 @TABLE.post("/account/syndication-key")
 async def rotate_key(request: Request, ctx: WebContext) -> Response:
-    ctx.require_user(request)
+    """The key is the desk's (every person's feed links carry it): an admin's to rotate."""
+    ctx.require_admin(request)
     value = await ctx.run(ctx.store.users.rotate_server_secret, FEED_SECRET)
     # The app's one FeedSecret, changed in place (this request's ctx is a copy).
     ctx.feed_secret.value = value
