@@ -66,8 +66,12 @@ async def test_session_cookie_is_secure_behind_https(app: Starlette, desk: Desk)
 
 async def test_users_store(desk: Desk) -> None:
     store = desk.store
-    assert store.users.get_user() is None and not store.users.has_users()
+    # The desk's first admin exists from the start, with no password: nobody can log in yet.
+    owner = store.users.get_user()
+    assert owner is not None and owner.is_admin and not owner.has_password
+    assert not store.users.has_users() and not store.users.verify_password("admin", "")
     store.users.set_password("admin", PASSWORD)
+    assert store.users.has_users()
     user = store.users.get_user()
     assert user is not None and user.username == "admin"
     assert (

@@ -28,10 +28,12 @@ if TYPE_CHECKING:
     from newsdesk.store.portable import PortableStore
     from newsdesk.store.reading import ReadingStore
     from newsdesk.store.saved_searches import SavedSearchStore
+    from newsdesk.store.sharing import SharingStore
     from newsdesk.store.stories import StoryStore
     from newsdesk.store.sync import SyncStore
     from newsdesk.store.throttle import ThrottleStore
     from newsdesk.store.tokens import TokenStore
+    from newsdesk.store.two_factor import TwoFactorStore
     from newsdesk.store.users import UserStore
     from newsdesk.store.watchlists import WatchlistStore
 
@@ -123,6 +125,12 @@ class SqlStore(CoreStore):
         return SavedSearchStore(self.engine)
 
     @cached_property
+    def sharing(self) -> SharingStore:
+        from newsdesk.store.sharing import SharingStore
+
+        return SharingStore(self.engine, self.person_id)
+
+    @cached_property
     def stories(self) -> StoryStore:
         from newsdesk.store.stories import StoryStore
 
@@ -145,6 +153,12 @@ class SqlStore(CoreStore):
         from newsdesk.store.tokens import TokenStore
 
         return TokenStore(self.engine, self.person_id)
+
+    @cached_property
+    def two_factor(self) -> TwoFactorStore:
+        from newsdesk.store.two_factor import TwoFactorStore
+
+        return TwoFactorStore(self.engine)
 
     @cached_property
     def users(self) -> UserStore:
