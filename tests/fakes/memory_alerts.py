@@ -67,6 +67,8 @@ class MemoryAlerts:
         self.watchlists: dict[int, Watchlist] = {}
         self.entries: dict[int, MemoryEntry] = {}
         self.alerts: dict[int, MemoryAlert] = {}
+        # person id → the feeds they see (a person not here, or None, sees every feed)
+        self.follows: dict[int, set[int]] = {}
         self._ids = itertools.count(1)
 
     # -- test helpers ---------------------------------------------------------------------------
@@ -83,6 +85,7 @@ class MemoryAlerts:
         feed_ids: Sequence[int] = (),
         mode: str = "instant",
         enabled: bool = True,
+        user_id: int | None = None,
     ) -> Watchlist:
         watchlist = Watchlist(
             id=next(self._ids),
@@ -95,6 +98,7 @@ class MemoryAlerts:
             mode=mode,
             enabled=enabled,
             created_at=created_at,
+            user_id=user_id,
         )
         self.watchlists[watchlist.id] = watchlist
         return watchlist
@@ -135,10 +139,22 @@ class MemoryAlerts:
 
     def entry_facts(self, entry_ids: Sequence[int]) -> dict[int, EntryFacts]:
         return {
-            i: EntryFacts(e.feed_id, e.category, e.first_seen)
+            i: EntryFacts(e.feed_id, e.first_seen)
             for i in entry_ids
             if (e := self.entries.get(i)) is not None
         }
+
+    def feeds_seen(
+        self, person_id: int | None, feed_ids: Sequence[int]
+    ) -> dict[int, frozenset[str]]:
+        sees = None if person_id is None else self.follows.get(person_id)
+        found: dict[int, set[str]] = {}
+        for entry in self.entries.values():
+            if entry.feed_id in feed_ids and (sees is None or entry.feed_id in sees):
+                titles = found.setdefault(entry.feed_id, set())
+                if entry.category is not None:
+                    titles.add(entry.category)
+        return {f: frozenset(t) for f, t in found.items()}
 
     def entries_mentioning(self, entity_ids: Sequence[int], entry_ids: Sequence[int]) -> set[int]:
         wanted = set(entity_ids)
@@ -203,7 +219,9 @@ class MemoryAlerts:
             self.change_watchlist(watchlist_id, last_digest_at=now)
         return claim
 
-    def alert_entries(self, entry_ids: Iterable[int]) -> list[AlertEntryRow]:
+    def alert_entries(
+        self, entry_ids: Iterable[int], person_id: int | None = None
+    ) -> list[AlertEntryRow]:
         return [
             AlertEntryRow(e.id, e.title, e.url, e.feed, e.published, e.story_id, e.text)
             for i in set(entry_ids)

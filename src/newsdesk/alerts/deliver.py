@@ -153,8 +153,10 @@ def _claim(
     return jobs
 
 
-def load_entries(store: AlertsStorage, entry_ids: Iterable[int]) -> dict[int, AlertEntry]:
-    """What a message says about each entry, newest first when iterated."""
+def load_entries(
+    store: AlertsStorage, entry_ids: Iterable[int], person_id: int | None = None
+) -> dict[int, AlertEntry]:
+    """What a message to ``person_id`` says about each entry, newest first when iterated."""
     found = {
         r.id: AlertEntry(
             id=r.id,
@@ -165,7 +167,7 @@ def load_entries(store: AlertsStorage, entry_ids: Iterable[int]) -> dict[int, Al
             story_id=r.story_id,
             snippet=snippet(r.text),
         )
-        for r in store.alert_entries(entry_ids)
+        for r in store.alert_entries(entry_ids, person_id)
     }
     return dict(sorted(found.items(), key=lambda kv: (kv[1].published, kv[0]), reverse=True))
 
@@ -304,14 +306,28 @@ class Sender:
             raise DeliveryError(f"unknown channel {channel!r}")
 
 
+def _load_for_owners(
+    store: AlertsStorage, jobs: Sequence[_Job]
+) -> dict[int | None, dict[int, AlertEntry]]:
+    """The entries of the jobs as each watchlist owner names them."""
+    wanted: dict[int | None, set[int]] = {}
+    for job in jobs:
+        wanted.setdefault(job.watchlist.user_id, set()).update(e for _, e, _ in job.rows)
+    return {owner: load_entries(store, ids, owner) for owner, ids in wanted.items()}
+
+
 async def _run(
-    sender: Sender, jobs: Sequence[_Job], found: dict[int, AlertEntry], now: datetime
+    sender: Sender,
+    jobs: Sequence[_Job],
+    found: dict[int | None, dict[int, AlertEntry]],
+    now: datetime,
 ) -> None:
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(job: _Job) -> None:
         wanted = {entry_id for _, entry_id, _ in job.rows}
-        items = [e for entry_id, e in found.items() if entry_id in wanted]
+        owned = found.get(job.watchlist.user_id, {})
+        items = [e for entry_id, e in owned.items() if entry_id in wanted]
         async with gate:
             job.state = "sending"
             try:
@@ -374,9 +390,7 @@ async def deliver_due_async(
     jobs = await asyncio.to_thread(_claim, store, settings, now, report)
     if jobs:
         try:
-            found = await asyncio.to_thread(
-                load_entries, store, (e for job in jobs for _, e, _ in job.rows)
-            )
+            found = await asyncio.to_thread(_load_for_owners, store, jobs)
             async with Sender(settings) as sender:
                 await _run(sender, jobs, found, now)
         finally:

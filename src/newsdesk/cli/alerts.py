@@ -170,8 +170,12 @@ def _alerts(args: argparse.Namespace, desk: Desk) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    with closing(open_desk(args)) as desk:
+    # Sending is the system's (every person's due alerts); a list is one person's.
+    with closing(open_desk(args, system=args.action == "send")) as desk:
         return (_send if args.action == "send" else _alerts)(args, desk)
+
+
+_USER = "the person whose watchlists and alerts these are (default: the first admin)"
 
 
 def register(command: CommandFactory) -> None:
@@ -214,8 +218,10 @@ def register(command: CommandFactory) -> None:
     remove.add_argument("name", metavar="NAME|ID")
     test = actions.add_parser("test", help="send one test message on each channel")
     test.add_argument("name", metavar="NAME|ID")
+    p.add_argument("--user", metavar="NAME", help=_USER)
     for sub in (add, listing, remove, test):
         sub.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help="database URL")
+        sub.add_argument("--user", metavar="NAME", default=argparse.SUPPRESS, help=_USER)
 
     p = command("alerts", cmd_alerts, "alerts raised by watchlists: list them, send due ones")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -226,5 +232,7 @@ def register(command: CommandFactory) -> None:
     shown.add_argument("--json", action="store_true", help="print JSON")
     send = actions.add_parser("send", help="deliver every alert that is due now")
     send.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--user", metavar="NAME", help=_USER)
+    shown.add_argument("--user", metavar="NAME", default=argparse.SUPPRESS, help=_USER)
     for sub in (shown, send):
         sub.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help="database URL")

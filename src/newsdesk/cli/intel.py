@@ -121,6 +121,8 @@ def cmd_timeline(args: argparse.Namespace) -> int:
         raise NewsdeskError("give --story ID or --entity NAME|ID")
     with closing(open_desk(args)) as desk:
         if args.story is not None:
+            if desk.store.stories.get_story(args.story) is None:
+                raise NewsdeskError(f"no story with id {args.story}")
             events = desk.store.events.story_timeline(args.story)
         else:
             events = desk.store.events.entity_timeline(desk.resolve_entity(args.entity).id)
@@ -140,7 +142,7 @@ def cmd_timeline(args: argparse.Namespace) -> int:
 def cmd_intel(args: argparse.Namespace) -> int:
     from newsdesk.intel import run_intel
 
-    with closing(open_desk(args)) as desk:
+    with closing(open_desk(args, system=True)) as desk:  # the stage sees every entry
         report = run_intel(desk.store.intel, desk.settings, None, deliver=not args.no_deliver)
     if args.json:
         print_json(report.as_dict())
@@ -152,31 +154,39 @@ def cmd_intel(args: argparse.Namespace) -> int:
     return 0
 
 
+_USER = "as this person sees it: over the entries they see (default: the first admin)"
+
+
 def register(command: CommandFactory) -> None:
     p = command("stories", cmd_stories, "list stories (entries grouped across sources)")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--min-size", type=int, default=2, help="fewest entries (default 2)")
     p.add_argument("--json", action="store_true", help="print a JSON array")
+    p.add_argument("--user", metavar="NAME", help=_USER)
 
     p = command("story", cmd_story, "show one story: its entries in time order, its timeline")
     p.add_argument("id", type=int, metavar="ID")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--user", metavar="NAME", help=_USER)
 
     p = command("entities", cmd_entities, "list people, organisations and places, or find one")
     p.add_argument("query", nargs="?", help="a name to look for")
     p.add_argument("--kind", choices=("person", "org", "place"))
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true", help="print a JSON array")
+    p.add_argument("--user", metavar="NAME", help=_USER)
 
     p = command("entity", cmd_entity, "show an entity: co-mentions, mentions by day, stories")
     p.add_argument("ref", metavar="NAME|ID")
     p.add_argument("--limit", type=int, default=15)
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--user", metavar="NAME", help=_USER)
 
     p = command("timeline", cmd_timeline, "dated events of a story or an entity")
     p.add_argument("--story", type=int, metavar="ID")
     p.add_argument("--entity", metavar="NAME|ID")
     p.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    p.add_argument("--user", metavar="NAME", help=_USER)
 
     p = command(
         "intel",

@@ -34,8 +34,17 @@ from newsdesk.store.protocols.alerts import (
     NewAlert,
     PendingAlert,
 )
-from newsdesk.store.schema import alerts, categories, entity_mentions, entries, feeds, watchlists
+from newsdesk.store.schema import (
+    alerts,
+    categories,
+    entity_mentions,
+    entries,
+    feeds,
+    subscriptions,
+    watchlists,
+)
 from newsdesk.store.search import match_expression
+from newsdesk.store.visibility import Lens, lens
 from newsdesk.store.watchlists import Watchlist, watchlist_from_row
 from newsdesk.util import chunks
 
@@ -57,6 +66,10 @@ def _insert_ignoring_duplicates(conn: Connection, rows: list[dict[str, Any]]) ->
     return inserted
 
 
+def _name(seen: Lens | None, own: str | None) -> str | None:
+    return (seen.title if seen is not None else None) or own
+
+
 class AlertStore:
     """The part ``SqlStore.alerts``: the ``AlertsStorage`` protocol on SQLAlchemy Core."""
 
@@ -71,23 +84,47 @@ class AlertStore:
             return _enabled(conn)
 
     def entry_facts(self, entry_ids: Sequence[int]) -> dict[int, EntryFacts]:
-        """Feed, category title and first-seen time of each entry that exists."""
-        source = entries.join(feeds, feeds.c.id == entries.c.feed_id).outerjoin(
-            categories, categories.c.id == feeds.c.category_id
-        )
+        """Feed and first-seen time of each entry that exists."""
         found: dict[int, EntryFacts] = {}
         with self._engine.connect() as conn:
             for chunk in chunks(sorted(set(entry_ids))):
                 rows = conn.execute(
-                    select(
-                        entries.c.id, entries.c.feed_id, categories.c.title, entries.c.first_seen
+                    select(entries.c.id, entries.c.feed_id, entries.c.first_seen).where(
+                        entries.c.id.in_(list(chunk))
                     )
-                    .select_from(source)
-                    .where(entries.c.id.in_(list(chunk)))
                 )
-                for entry_id, feed_id, category, first_seen in rows:
-                    found[int(entry_id)] = EntryFacts(int(feed_id), category, first_seen)
+                for entry_id, feed_id, first_seen in rows:
+                    found[int(entry_id)] = EntryFacts(int(feed_id), first_seen)
         return found
+
+    def feeds_seen(
+        self, person_id: int | None, feed_ids: Sequence[int]
+    ) -> dict[int, frozenset[str]]:
+        """Of ``feed_ids``, those the person sees, with their category titles for them (the
+        system: every feed, in every category anyone files it under)."""
+        wanted = sorted(set(feed_ids))
+        if not wanted:
+            return {}
+        with self._engine.connect() as conn:
+            if person_id is not None:
+                seen = lens(conn, person_id)
+                return {
+                    f: frozenset(c for c in (seen[f].category,) if c) for f in wanted if f in seen
+                }
+            found: dict[int, set[str]] = {
+                int(f): set()
+                for f in conn.execute(select(feeds.c.id).where(feeds.c.id.in_(wanted))).scalars()
+            }
+            rows = conn.execute(
+                select(subscriptions.c.feed_id, categories.c.title)
+                .select_from(
+                    subscriptions.join(categories, categories.c.id == subscriptions.c.category_id)
+                )
+                .where(subscriptions.c.feed_id.in_(wanted))
+            )
+            for feed_id, title in rows:
+                found.setdefault(int(feed_id), set()).add(str(title))
+        return {f: frozenset(titles) for f, titles in found.items()}
 
     def entries_mentioning(self, entity_ids: Sequence[int], entry_ids: Sequence[int]) -> set[int]:
         """Ids among ``entry_ids`` that mention any of ``entity_ids``."""
@@ -230,11 +267,15 @@ class AlertStore:
                 )
         return claim
 
-    def alert_entries(self, entry_ids: Iterable[int]) -> list[AlertEntryRow]:
-        """The entries as a message shows them (those that still exist), in no set order."""
+    def alert_entries(
+        self, entry_ids: Iterable[int], person_id: int | None = None
+    ) -> list[AlertEntryRow]:
+        """The entries as a message shows them (those that still exist), in no set order; the
+        feed by the person's name for it."""
         ids = sorted(set(entry_ids))
         found: list[AlertEntryRow] = []
         with self._engine.connect() as conn:
+            names = {} if person_id is None else lens(conn, person_id)
             for chunk in chunks(ids):
                 rows = conn.execute(
                     select(
@@ -244,9 +285,8 @@ class AlertStore:
                         entries.c.published,
                         entries.c.story_id,
                         entries.c.content_text,
-                        func.coalesce(feeds.c.custom_title, feeds.c.title, feeds.c.url).label(
-                            "feed"
-                        ),
+                        entries.c.feed_id,
+                        func.coalesce(feeds.c.title, feeds.c.url).label("feed"),
                     )
                     .select_from(entries.join(feeds, feeds.c.id == entries.c.feed_id))
                     .where(entries.c.id.in_(list(chunk)))
@@ -256,7 +296,7 @@ class AlertStore:
                         id=int(r.id),
                         title=r.title,
                         url=r.url,
-                        feed=r.feed,
+                        feed=_name(names.get(int(r.feed_id)), r.feed),
                         published=r.published,
                         story_id=r.story_id,
                         text=r.content_text or "",

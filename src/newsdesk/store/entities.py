@@ -1,41 +1,31 @@
-"""Entities and their mentions in the store: written per entry by the intel stage, read by the
-entity pages, the API, watchlists and timelines. SQLAlchemy Core, SQLite and PostgreSQL alike.
+"""Entities and their mentions in the store: written per entry by the intel stage
+(``entity_writes.replace_mentions``), read by the entity pages, the API, watchlists and
+timelines. SQLAlchemy Core, SQLite and PostgreSQL alike.
 
-Counters on ``entities`` (mention_count, entry_count, first_seen, last_seen) are kept by
-``replace_mentions`` in the same transaction as the mention rows, so re-reading an entry never
-counts it twice."""
+Entities are extracted once over every entry; a person (issue 15) sees them over the entries
+they see: an entity none of those mentions does not exist for them, and its counts, dates,
+co-mentions and stories are counted over those entries only."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-    Text,
-    and_,
-    bindparam,
-    cast,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Engine, Text, and_, cast, func, or_, select
 from sqlalchemy.engine import Row
 
 from newsdesk.errors import AmbiguousEntityError, EntityNotFoundError, NewsdeskError
-from newsdesk.model import KINDS, FoundEntity
+from newsdesk.model import KINDS
 from newsdesk.process.names import fold, make_key
+from newsdesk.store.entity_writes import _like_escape
+from newsdesk.store.entity_writes import replace_mentions as replace_mentions
 from newsdesk.store.schema import entities, entity_mentions, entries, stories
+from newsdesk.store.visibility import visible_feeds
 from newsdesk.util import chunks, iso
 
-MAX_ALIASES = 50
 BUCKETS = ("day", "week", "month")
 
 
@@ -94,258 +84,70 @@ def _entity(row: Row[Any] | Any) -> Entity:
     )
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-# -- writing --
-
-
-def _insert_ignoring_conflicts(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    # The dialect in use only: importing PostgreSQL's costs every SQLite process start-up.
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        conn.execute(postgresql.insert(entities).on_conflict_do_nothing(), rows)
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects import sqlite
-
-        conn.execute(sqlite.insert(entities).on_conflict_do_nothing(), rows)
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        conn.execute(insert(entities), rows)
-
-
-def _merge_found(found: Sequence[FoundEntity]) -> dict[tuple[str, str], FoundEntity]:
-    merged: dict[tuple[str, str], FoundEntity] = {}
-    for f in found:
-        if f.kind not in KINDS:
-            raise NewsdeskError(f"unknown entity kind {f.kind!r} (expected one of {KINDS})")
-        key = f.key.strip()[:200]
-        if not key or not f.name.strip() or f.count < 1:
-            continue
-        old = merged.get((f.kind, key))
-        if old is None:
-            merged[(f.kind, key)] = FoundEntity(
-                f.kind, key, f.name.strip(), f.surfaces, f.count, max(f.first_offset, 0)
-            )
-        else:
-            merged[(f.kind, key)] = FoundEntity(
-                f.kind,
-                key,
-                old.name,
-                tuple(dict.fromkeys(old.surfaces + f.surfaces)),
-                old.count + f.count,
-                min(old.first_offset, max(f.first_offset, 0)),
-            )
-    return merged
-
-
-def _known_person_by_surname(conn: Connection, surname_key: str) -> int | None:
-    """The one person already known whose full name ends with this surname, if exactly one:
-    "Smirnov" in a tweet is the "Alexander Smirnov" of earlier articles."""
-    rows = conn.execute(
-        select(entities.c.id)
-        .where(
-            entities.c.kind == "person",
-            entities.c.key.like(f"% {_like_escape(surname_key)}", escape="\\"),
-            entities.c.entry_count > 0,
-        )
-        .limit(2)
-    ).all()
-    return rows[0][0] if len(rows) == 1 else None
-
-
-def replace_mentions(
-    conn: Connection, entry_id: int, published: datetime, found: Sequence[FoundEntity]
-) -> dict[str, int]:
-    """Replace the entry's mentions with ``found`` and keep the entities' counters right.
-
-    Run it inside the caller's write transaction. Returns every surface form (and name) of the
-    entry's entities -> entity id, for linking events to entities."""
-    old = _drop_mentions(conn, entry_id)
-    wanted = _merge_found(found)
-    ids = _entity_ids(conn, wanted) if wanted else {}
-    per_entity = _per_entity(wanted, ids)
-    _insert_mentions(conn, entry_id, published, per_entity)
-    _count_mentions(conn, old, per_entity)
-    touched = sorted(set(old) | set(per_entity))
-    if touched:
-        _refresh_seen(conn, touched)
-        _add_aliases(conn, {eid: names for eid, (_c, _o, names) in per_entity.items()})
-    surfaces: dict[str, int] = {}
-    for (kind, key), f in wanted.items():
-        for surface in (*f.surfaces, f.name):
-            surfaces.setdefault(surface, ids[(kind, key)])
-    return surfaces
-
-
-def _drop_mentions(conn: Connection, entry_id: int) -> dict[int, int]:
-    """Delete the entry's mentions; entity id -> the count each had."""
-    old: dict[int, int] = {
-        int(entity_id): int(count)
-        for entity_id, count in conn.execute(
-            select(entity_mentions.c.entity_id, entity_mentions.c.count).where(
-                entity_mentions.c.entry_id == entry_id
-            )
-        )
-    }
-    if old:
-        conn.execute(delete(entity_mentions).where(entity_mentions.c.entry_id == entry_id))
-    return old
-
-
-def _entity_ids(
-    conn: Connection, wanted: dict[tuple[str, str], FoundEntity]
-) -> dict[tuple[str, str], int]:
-    """The stored entity of each found (kind, key): an existing one, a known person a lone
-    surname stands for, or a new row."""
-    keys = sorted({key for _, key in wanted})
-    rows = conn.execute(
-        select(entities.c.id, entities.c.kind, entities.c.key).where(entities.c.key.in_(keys))
-    ).all()
-    ids = {(r.kind, r.key): r.id for r in rows if (r.kind, r.key) in wanted}
-    for kind, key in wanted:
-        if (kind, key) not in ids and kind == "person" and " " not in key:
-            linked = _known_person_by_surname(conn, key)
-            if linked is not None:
-                ids[(kind, key)] = linked
-    missing = [wanted[k] for k in wanted if k not in ids]
-    if missing:
-        counters = {"mention_count": 0, "entry_count": 0, "first_seen": None, "last_seen": None}
-        rows_in = [{"kind": f.kind, "key": f.key, "name": f.name, "aliases": []} for f in missing]
-        _insert_ignoring_conflicts(conn, [{**r, **counters} for r in rows_in])
-        rows = conn.execute(
-            select(entities.c.id, entities.c.kind, entities.c.key).where(
-                entities.c.key.in_(sorted({f.key for f in missing}))
-            )
-        ).all()
-        ids.update({(r.kind, r.key): r.id for r in rows if (r.kind, r.key) in wanted})
-    return ids
-
-
-_PerEntity = dict[int, tuple[int, int, list[str]]]  # entity id -> (count, first offset, names)
-
-
-def _per_entity(
-    wanted: dict[tuple[str, str], FoundEntity], ids: dict[tuple[str, str], int]
-) -> _PerEntity:
-    """Two found entities may land on one stored entity (a surname linked to a full name)."""
-    per_entity: _PerEntity = {}
-    for (kind, key), f in wanted.items():
-        entity_id = ids[(kind, key)]
-        count, offset, names = per_entity.get(entity_id, (0, f.first_offset, []))
-        per_entity[entity_id] = (
-            count + f.count,
-            min(offset, f.first_offset),
-            [*names, f.name, *f.surfaces],
-        )
-    return per_entity
-
-
-def _insert_mentions(
-    conn: Connection, entry_id: int, published: datetime, per_entity: _PerEntity
-) -> None:
-    if not per_entity:
-        return
-    conn.execute(
-        insert(entity_mentions),
-        [
-            {
-                "entry_id": entry_id,
-                "entity_id": entity_id,
-                "count": count,
-                "first_offset": offset,
-                "published": published,
-            }
-            for entity_id, (count, offset, _names) in per_entity.items()
-        ],
-    )
-
-
-def _count_mentions(conn: Connection, old: dict[int, int], per_entity: _PerEntity) -> None:
-    """Move the entities' mention and entry counters from the old mentions to the new."""
-    deltas: dict[int, tuple[int, int]] = {}
-    for entity_id, count in old.items():
-        deltas[entity_id] = (-count, -1)
-    for entity_id, (count, _offset, _names) in per_entity.items():
-        d_mentions, d_entries = deltas.get(entity_id, (0, 0))
-        deltas[entity_id] = (d_mentions + count, d_entries + 1)
-    changed = sorted(eid for eid, delta in deltas.items() if delta != (0, 0))
-    if not changed:
-        return
-    conn.execute(
-        update(entities)
-        .where(entities.c.id == bindparam("b_id"))
-        .values(
-            mention_count=entities.c.mention_count + bindparam("b_mentions"),
-            entry_count=entities.c.entry_count + bindparam("b_entries"),
-        ),
-        [
-            {"b_id": eid, "b_mentions": deltas[eid][0], "b_entries": deltas[eid][1]}
-            for eid in changed
-        ],
-    )
-
-
-def _refresh_seen(conn: Connection, entity_ids: Sequence[int]) -> None:
-    """first_seen/last_seen from the mentions (an index lookup each, on entity_id, published)."""
-    first = (
-        select(func.min(entity_mentions.c.published))
-        .where(entity_mentions.c.entity_id == entities.c.id)
-        .scalar_subquery()
-    )
-    last = (
-        select(func.max(entity_mentions.c.published))
-        .where(entity_mentions.c.entity_id == entities.c.id)
-        .scalar_subquery()
-    )
-    for chunk in chunks(entity_ids):
-        conn.execute(
-            update(entities)
-            .where(entities.c.id.in_(chunk))
-            .values(first_seen=first, last_seen=last)
-        )
-
-
-def _add_aliases(conn: Connection, names: dict[int, list[str]]) -> None:
-    """Record the other names seen for each entity (a capped list)."""
-    if not names:
-        return
-    rows = conn.execute(
-        select(entities.c.id, entities.c.name, entities.c.aliases)
-        .where(entities.c.id.in_(sorted(names)))
-        .with_for_update()
-    ).all()
-    updates = []
-    for row in rows:
-        current = list(row.aliases or [])
-        seen = {fold(a) for a in current} | {fold(row.name)}
-        for name in names[row.id]:
-            if fold(name) not in seen and len(current) < MAX_ALIASES:
-                current.append(name)
-                seen.add(fold(name))
-        if current != list(row.aliases or []):
-            updates.append({"b_id": row.id, "b_aliases": current})
-    if updates:
-        conn.execute(
-            update(entities)
-            .where(entities.c.id == bindparam("b_id"))
-            .values(aliases=bindparam("b_aliases", type_=entities.c.aliases.type)),
-            updates,
-        )
-
-
 # -- reading --
 
 
-def _entities_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, Entity]:
+def _mentions(person: int | None) -> Any:
+    """``entity_mentions`` (joined to the entries, for a person: those they see)."""
+    if person is None:
+        return entity_mentions
+    return entity_mentions.join(
+        entries,
+        and_(
+            entries.c.id == entity_mentions.c.entry_id,
+            entries.c.feed_id.in_(visible_feeds(person)),
+        ),
+    )
+
+
+def _seen(conn: Connection, found: Sequence[Entity], person: int | None) -> list[Entity]:
+    """``found`` as the person sees them: counted over the entries they see; one that only
+    entries they do not see mention is left out (no person: as stored)."""
+    if person is None or not found:
+        return list(found)
+    counts: dict[int, Any] = {}
+    query = select(
+        entity_mentions.c.entity_id,
+        func.sum(entity_mentions.c.count).label("mentions"),
+        func.count().label("entries"),
+        func.min(entity_mentions.c.published).label("first"),
+        func.max(entity_mentions.c.published).label("last"),
+    ).select_from(_mentions(person))
+    for chunk in chunks(sorted({e.id for e in found})):
+        rows = conn.execute(
+            query.where(entity_mentions.c.entity_id.in_(chunk)).group_by(
+                entity_mentions.c.entity_id
+            )
+        )
+        counts.update((int(r.entity_id), r) for r in rows)
+    out = []
+    for e in found:
+        c = counts.get(e.id)
+        if c is not None:
+            out.append(
+                replace(
+                    e,
+                    mention_count=int(c.mentions or 0),
+                    entry_count=int(c.entries),
+                    first_seen=c.first,
+                    last_seen=c.last,
+                )
+            )
+        elif e.entry_count == 0:  # mentioned nowhere (yet): nothing to hide
+            out.append(e)
+    return out
+
+
+def _entities_by_id(
+    conn: Connection, ids: Iterable[int], person: int | None = None
+) -> dict[int, Entity]:
     wanted = sorted(set(ids))
-    found: dict[int, Entity] = {}
+    found: list[Entity] = []
     for chunk in chunks(wanted):
-        for row in conn.execute(select(*_COLUMNS).where(entities.c.id.in_(chunk))):
-            found[row.id] = _entity(row)
-    return found
+        found.extend(
+            _entity(r) for r in conn.execute(select(*_COLUMNS).where(entities.c.id.in_(chunk)))
+        )
+    return {e.id: e for e in _seen(conn, found, person)}
 
 
 def _bucket_expression(dialect: str, bucket: str) -> Any:
@@ -359,14 +161,23 @@ def _bucket_expression(dialect: str, bucket: str) -> Any:
     return func.strftime("%Y-%m-01", published)
 
 
-def _co_counts(conn: Connection, entity_id: int, limit: int) -> list[tuple[int, int]]:
-    a = entity_mentions.alias("a")
+def _own_entries(entity_id: int, person: int | None) -> Any:
+    """A select of the entries that mention the entity (that the person sees)."""
+    return (
+        select(entity_mentions.c.entry_id)
+        .select_from(_mentions(person))
+        .where(entity_mentions.c.entity_id == entity_id)
+    )
+
+
+def _co_counts(
+    conn: Connection, entity_id: int, limit: int, person: int | None
+) -> list[tuple[int, int]]:
     b = entity_mentions.alias("b")
     weight = func.count().label("weight")
     query = (
         select(b.c.entity_id, weight)
-        .select_from(a.join(b, and_(a.c.entry_id == b.c.entry_id, b.c.entity_id != entity_id)))
-        .where(a.c.entity_id == entity_id)
+        .where(b.c.entry_id.in_(_own_entries(entity_id, person)), b.c.entity_id != entity_id)
         .group_by(b.c.entity_id)
         .order_by(weight.desc(), b.c.entity_id)
         .limit(max(limit, 0))
@@ -375,10 +186,12 @@ def _co_counts(conn: Connection, entity_id: int, limit: int) -> list[tuple[int, 
 
 
 class EntityStore:
-    """Entities and their mentions as pages, the API and the CLI read them (``store.entities``)."""
+    """Entities and their mentions as pages, the API and the CLI read them (``store.entities``),
+    as the store's person sees them (None: every entry)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, person_id: int | None = None) -> None:
         self.engine = engine
+        self.person_id = person_id
 
     def resolve(self, ref: str | int) -> Entity:
         """The entity ``ref`` names, by the one rule every face uses: a number is an id; else an
@@ -423,17 +236,17 @@ class EntityStore:
         )
         with self.engine.connect() as conn:
             found = [_entity(r) for r in conn.execute(query)]
-        return [
-            e
-            for e in found
-            if wanted
-            in {e.name.casefold(), e.key.casefold(), *(str(a).casefold() for a in e.aliases)}
-        ]
+            found = [
+                e
+                for e in found
+                if wanted
+                in {e.name.casefold(), e.key.casefold(), *(str(a).casefold() for a in e.aliases)}
+            ]
+            return _seen(conn, found, self.person_id)
 
     def get_entity(self, entity_id: int) -> Entity | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(*_COLUMNS).where(entities.c.id == entity_id)).first()
-        return _entity(row) if row else None
+            return _entities_by_id(conn, [entity_id], self.person_id).get(entity_id)
 
     def find_entities(self, text: str, *, limit: int = 20) -> list[Entity]:
         """Entities whose key, name or an alias matches ``text`` (case-insensitive); exact matches
@@ -460,7 +273,7 @@ class EntityStore:
                 .order_by(entities.c.entry_count.desc(), entities.c.id)
                 .limit(max(limit * 10, 200))
             ).all()
-        found = [_entity(r) for r in rows]
+            found = _seen(conn, [_entity(r) for r in rows], self.person_id)
 
         def rank(entity: Entity) -> tuple[int, int, int]:
             names = {fold(entity.name), *(fold(a) for a in entity.aliases)}
@@ -480,9 +293,11 @@ class EntityStore:
     def list_entities(
         self, *, kind: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[Entity]:
-        """Entities mentioned by at least one entry, most entries first."""
+        """Entities mentioned by at least one entry (the person sees), most entries first."""
         if kind is not None and kind not in KINDS:
             raise NewsdeskError(f"unknown entity kind {kind!r}: use one of {', '.join(KINDS)}")
+        if self.person_id is not None:
+            return self._list_seen(kind, limit, offset)
         query = select(*_COLUMNS).where(entities.c.entry_count > 0)
         if kind is not None:
             query = query.where(entities.c.kind == kind)
@@ -493,6 +308,30 @@ class EntityStore:
             rows = conn.execute(query.limit(max(limit, 0)).offset(max(offset, 0))).all()
         return [_entity(r) for r in rows]
 
+    def _list_seen(self, kind: str | None, limit: int, offset: int) -> list[Entity]:
+        """``list_entities`` counted over the entries the person sees."""
+        entry_n = func.count().label("entry_n")
+        mention_n = func.sum(entity_mentions.c.count).label("mention_n")
+        query = select(entity_mentions.c.entity_id, entry_n, mention_n).select_from(
+            _mentions(self.person_id)
+        )
+        if kind is not None:
+            query = query.where(
+                entity_mentions.c.entity_id.in_(
+                    select(entities.c.id).where(entities.c.kind == kind)
+                )
+            )
+        query = (
+            query.group_by(entity_mentions.c.entity_id)
+            .order_by(entry_n.desc(), mention_n.desc(), entity_mentions.c.entity_id)
+            .limit(max(limit, 0))
+            .offset(max(offset, 0))
+        )
+        with self.engine.connect() as conn:
+            ids = [int(r[0]) for r in conn.execute(query)]
+            by_id = _entities_by_id(conn, ids, self.person_id)
+        return [by_id[i] for i in ids if i in by_id]
+
     def mentions_over_time(self, entity_id: int, *, bucket: str = "day") -> list[tuple[str, int]]:
         """Entries mentioning the entity per day, week (from Monday) or month: (ISO date of the
         bucket's first day, entries), oldest first; empty buckets are left out."""
@@ -501,6 +340,7 @@ class EntityStore:
         expression = _bucket_expression(self.engine.dialect.name, bucket).label("bucket")
         query = (
             select(expression, func.count())
+            .select_from(_mentions(self.person_id))
             .where(entity_mentions.c.entity_id == entity_id)
             .group_by(expression)
             .order_by(expression)
@@ -511,8 +351,8 @@ class EntityStore:
     def co_mentions(self, entity_id: int, *, limit: int = 15) -> list[tuple[Entity, int]]:
         """The entities most often mentioned in the same entries, with how many entries."""
         with self.engine.connect() as conn:
-            counts = _co_counts(conn, entity_id, limit)
-            by_id = _entities_by_id(conn, [eid for eid, _ in counts])
+            counts = _co_counts(conn, entity_id, limit, self.person_id)
+            by_id = _entities_by_id(conn, [eid for eid, _ in counts], self.person_id)
         return [(by_id[eid], n) for eid, n in counts if eid in by_id]
 
     def co_mention_graph(
@@ -520,10 +360,11 @@ class EntityStore:
     ) -> tuple[list[Entity], list[tuple[int, int, int]]]:
         """The entity and its ``limit`` most co-mentioned entities (nodes, the entity first), and
         weighted edges (a, b, entries mentioning both, a < b) among them, counted over the
-        entries that mention the entity."""
+        entries that mention the entity (that the person sees)."""
+        person = self.person_id
         with self.engine.connect() as conn:
-            counts = _co_counts(conn, entity_id, limit)
-            by_id = _entities_by_id(conn, [entity_id] + [eid for eid, _ in counts])
+            counts = _co_counts(conn, entity_id, limit, person)
+            by_id = _entities_by_id(conn, [entity_id] + [eid for eid, _ in counts], person)
             if entity_id not in by_id:
                 return [], []
             node_ids = [entity_id] + [eid for eid, _ in counts if eid in by_id]
@@ -534,16 +375,13 @@ class EntityStore:
             if len(others) >= 2:
                 a = entity_mentions.alias("a")
                 b = entity_mentions.alias("b")
-                own = select(entity_mentions.c.entry_id).where(
-                    entity_mentions.c.entity_id == entity_id
-                )
                 query = (
                     select(a.c.entity_id, b.c.entity_id, func.count())
                     .select_from(
                         a.join(b, and_(a.c.entry_id == b.c.entry_id, a.c.entity_id < b.c.entity_id))
                     )
                     .where(
-                        a.c.entry_id.in_(own),
+                        a.c.entry_id.in_(_own_entries(entity_id, person)),
                         a.c.entity_id.in_(others),
                         b.c.entity_id.in_(others),
                     )
@@ -554,7 +392,8 @@ class EntityStore:
         return [by_id[i] for i in node_ids], edges
 
     def entity_story_ids(self, entity_id: int, *, limit: int = 50) -> list[int]:
-        """Stories with an entry that mentions the entity, newest (last published) first."""
+        """Stories with an entry (the person sees) that mentions the entity, newest (last
+        published) first."""
         query = (
             select(stories.c.id)
             .select_from(
@@ -567,28 +406,38 @@ class EntityStore:
             .order_by(stories.c.last_published.desc(), stories.c.id.desc())
             .limit(max(limit, 0))
         )
+        if self.person_id is not None:
+            query = query.where(entries.c.feed_id.in_(visible_feeds(self.person_id)))
         with self.engine.connect() as conn:
             return [int(i) for i in conn.execute(query).scalars()]
 
     def entities_for_entries(self, entry_ids: Iterable[int]) -> dict[int, list[Entity]]:
-        """Each entry's entities, most mentioned in it first (every asked id is a key)."""
+        """Each entry's entities, most mentioned in it first (every asked id is a key; an entry
+        the person does not see has none)."""
         wanted = sorted(set(entry_ids))
         result: dict[int, list[Entity]] = {i: [] for i in wanted}
+        query = (
+            select(entity_mentions.c.entry_id, *_COLUMNS)
+            .select_from(
+                _mentions(self.person_id).join(
+                    entities, entities.c.id == entity_mentions.c.entity_id
+                )
+            )
+            .order_by(
+                entity_mentions.c.entry_id,
+                entity_mentions.c.count.desc(),
+                entity_mentions.c.first_offset,
+                entities.c.id,
+            )
+        )
         with self.engine.connect() as conn:
             for chunk in chunks(wanted):
-                rows = conn.execute(
-                    select(entity_mentions.c.entry_id, *_COLUMNS)
-                    .select_from(
-                        entity_mentions.join(entities, entities.c.id == entity_mentions.c.entity_id)
-                    )
-                    .where(entity_mentions.c.entry_id.in_(chunk))
-                    .order_by(
-                        entity_mentions.c.entry_id,
-                        entity_mentions.c.count.desc(),
-                        entity_mentions.c.first_offset,
-                        entities.c.id,
-                    )
-                )
-                for row in rows:
+                for row in conn.execute(query.where(entity_mentions.c.entry_id.in_(chunk))):
                     result[row.entry_id].append(_entity(row))
+            if self.person_id is not None:
+                listed = {e.id: e for found in result.values() for e in found}
+                seen = {e.id: e for e in _seen(conn, list(listed.values()), self.person_id)}
+                result = {
+                    i: [seen[e.id] for e in found if e.id in seen] for i, found in result.items()
+                }
         return result

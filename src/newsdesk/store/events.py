@@ -16,9 +16,10 @@ from newsdesk.errors import NewsdeskError
 from newsdesk.model import PRECISIONS, Event
 from newsdesk.store.schema import entities, entries, event_entities, feeds
 from newsdesk.store.schema import events as events_table
+from newsdesk.store.visibility import lens, sees_feed
 from newsdesk.util import chunks, iso
 
-_FEED_TITLE = func.coalesce(feeds.c.custom_title, feeds.c.title, feeds.c.url)
+_FEED_TITLE = func.coalesce(feeds.c.title, feeds.c.url)  # a person's own name for it: _named
 
 
 @dataclass(slots=True)
@@ -160,6 +161,7 @@ def _timeline_select() -> Select[Any]:
         events_table.c.sentence,
         events_table.c.position,
         events_table.c.entry_id,
+        entries.c.feed_id,
         entries.c.title,
         entries.c.url,
         _FEED_TITLE.label("feed_title"),
@@ -210,16 +212,27 @@ def _distinct(found: Iterable[TimelineEvent]) -> list[TimelineEvent]:
 
 
 class EventStore:
-    """Timelines of stories, entities and entries (``store.events``)."""
+    """Timelines of stories, entities and entries (``store.events``), told by the entries the
+    store's person sees (issue 15; None: every entry), their feeds by the person's names."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, person_id: int | None = None) -> None:
         self.engine = engine
+        self.person_id = person_id
 
     def _read(self, stmt: Select[Any], limit: int | None) -> list[TimelineEvent]:
+        person = self.person_id
+        stmt = stmt.where(sees_feed(person))
         if limit is not None:
             stmt = stmt.limit(max(0, limit))
         with self.engine.connect() as conn:
-            return [_event(row) for row in conn.execute(stmt)]
+            rows = conn.execute(stmt).all()
+            names = lens(conn, person) if person is not None and rows else {}
+        found = [_event(row) for row in rows]
+        for event, row in zip(found, rows, strict=True):
+            seen = names.get(row.feed_id)
+            if seen is not None and seen.title:
+                event.feed_title = seen.title
+        return found
 
     def story_timeline(
         self, story_id: int, *, distinct: bool = True, limit: int | None = None
@@ -253,7 +266,8 @@ class EventStore:
         return self._read(stmt, None)
 
     def event_entity_ids(self, event_ids: Iterable[int]) -> dict[int, list[int]]:
-        """Entity ids linked to each of ``event_ids`` (for pages that show who an event names)."""
+        """Entity ids linked to each of ``event_ids`` (for pages that show who an event names;
+        the ids come from events the person was shown)."""
         ids = sorted(set(event_ids))
         out: dict[int, list[int]] = {i: [] for i in ids}
         if not ids:

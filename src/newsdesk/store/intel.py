@@ -33,6 +33,7 @@ from newsdesk.store.stories import (
     story_leads,
     unclustered_ids,
 )
+from newsdesk.store.visibility import lens, read_column, sees_feed, state_join
 from newsdesk.util import chunks
 
 if TYPE_CHECKING:
@@ -121,9 +122,11 @@ def _record(conn: Connection, rows: list[dict[str, Any]]) -> None:
 class IntelStore:
     """The intel stage's door to the database (``store.intel``)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, person_id: int | None = None) -> None:
         self.engine = engine
         self.alerts = AlertStore(engine)
+        # whose river the story members are for (``story_members``); the stage has none
+        self.person_id = person_id
 
     # -- clustering --
 
@@ -246,35 +249,37 @@ class IntelStore:
     # -- the river's story cards --
 
     def story_members(self, story_ids: Sequence[int], limit: int) -> list[StoryMember]:
-        """Members of the stories, newest first, at most ``limit``."""
+        """Members of the stories (those the person sees, with their read state and their
+        name for the feed), newest first, at most ``limit``."""
+        person = self.person_id
         stmt = (
             select(
                 entries.c.id,
                 entries.c.story_id,
                 entries.c.published,
                 entries.c.kind,
-                entries.c.read,
-                feeds.c.custom_title,
-                feeds.c.title,
-                feeds.c.url,
+                entries.c.feed_id,
+                read_column(person),
+                func.coalesce(feeds.c.title, feeds.c.url).label("feed_name"),
             )
-            .select_from(entries.join(feeds, feeds.c.id == entries.c.feed_id))
-            .where(entries.c.story_id.in_(list(story_ids)))
+            .select_from(
+                (entries if person is None else state_join(entries, person)).join(
+                    feeds, feeds.c.id == entries.c.feed_id
+                )
+            )
+            .where(entries.c.story_id.in_(list(story_ids)), sees_feed(person))
             .order_by(entries.c.published.desc(), entries.c.id.desc())
             .limit(limit)
         )
         with self.engine.connect() as conn:
-            return [
-                StoryMember(
-                    r.id,
-                    r.story_id,
-                    r.published,
-                    r.kind,
-                    r.custom_title or r.title or r.url,
-                    bool(r.read),
-                )
-                for r in conn.execute(stmt)
-            ]
+            rows = conn.execute(stmt).all()
+            names = lens(conn, person) if person is not None and rows else {}
+        found = []
+        for r in rows:
+            seen = names.get(r.feed_id)
+            title = (seen.title if seen is not None else None) or r.feed_name
+            found.append(StoryMember(r.id, r.story_id, r.published, r.kind, title, bool(r.read)))
+        return found
 
 
 _OPENED: dict[str, IntelStore] = {}

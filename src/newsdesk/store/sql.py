@@ -74,13 +74,13 @@ class SqlStore(CoreStore):
     def entities(self) -> EntityStore:
         from newsdesk.store.entities import EntityStore
 
-        return EntityStore(self.engine)
+        return EntityStore(self.engine, self.person_id)
 
     @cached_property
     def events(self) -> EventStore:
         from newsdesk.store.events import EventStore
 
-        return EventStore(self.engine)
+        return EventStore(self.engine, self.person_id)
 
     @cached_property
     def icons(self) -> IconStore:
@@ -92,7 +92,7 @@ class SqlStore(CoreStore):
     def intel(self) -> IntelStore:
         from newsdesk.store.intel import IntelStore
 
-        return IntelStore(self.engine)
+        return IntelStore(self.engine, self.person_id)
 
     @cached_property
     def labels(self) -> LabelStore:
@@ -134,7 +134,7 @@ class SqlStore(CoreStore):
     def stories(self) -> StoryStore:
         from newsdesk.store.stories import StoryStore
 
-        return StoryStore(self.engine)
+        return StoryStore(self)
 
     @cached_property
     def sync(self) -> SyncStore:
@@ -170,7 +170,7 @@ class SqlStore(CoreStore):
     def watchlists(self) -> WatchlistStore:
         from newsdesk.store.watchlists import WatchlistStore
 
-        return WatchlistStore(self.engine)
+        return WatchlistStore(self.engine, self.person_id)
 
 
 def open_store(url: str) -> SqlStore:

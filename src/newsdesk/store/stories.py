@@ -5,16 +5,20 @@ that keep ``stories`` rows in step with their members."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, case, delete, func, insert, select, update
 
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.protocols.intel import EntryRow, Facts
 from newsdesk.store.schema import entries, entry_signatures, stories, story_keys
+from newsdesk.store.visibility import is_read, sees_feed, state_join, visible_feeds
 from newsdesk.util import chunks, iso
+
+if TYPE_CHECKING:
+    from newsdesk.store.core import CoreStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,13 +311,11 @@ def _title_of(member: Member) -> str | None:
     return member.title
 
 
-def refresh_stories(conn: Connection, story_ids: Iterable[int], now: datetime) -> None:
-    """Recompute title, lead, size, sources and dates of ``story_ids`` from their members;
-    stories left with no member are deleted."""
-    wanted = list(dict.fromkeys(story_ids))
-    if not wanted:
-        return
-    members: dict[int, list[Member]] = {s: [] for s in wanted}
+def _members(
+    conn: Connection, story_ids: Sequence[int], person: int | None
+) -> dict[int, list[Member]]:
+    """The members of each story (those ``person`` sees; None: all)."""
+    members: dict[int, list[Member]] = {s: [] for s in story_ids}
     query = select(
         entries.c.id,
         entries.c.story_id,
@@ -323,8 +325,8 @@ def refresh_stories(conn: Connection, story_ids: Iterable[int], now: datetime) -
         func.length(entries.c.content_text).label("text_length"),
         entries.c.fulltext_status,
         entries.c.published,
-    )
-    for chunk in chunks(wanted):
+    ).where(sees_feed(person))
+    for chunk in chunks(list(story_ids)):
         for r in conn.execute(query.where(entries.c.story_id.in_(chunk))):
             members[r.story_id].append(
                 Member(
@@ -337,6 +339,16 @@ def refresh_stories(conn: Connection, story_ids: Iterable[int], now: datetime) -
                     r.published,
                 )
             )
+    return members
+
+
+def refresh_stories(conn: Connection, story_ids: Iterable[int], now: datetime) -> None:
+    """Recompute title, lead, size, sources and dates of ``story_ids`` from their members;
+    stories left with no member are deleted."""
+    wanted = list(dict.fromkeys(story_ids))
+    if not wanted:
+        return
+    members = _members(conn, wanted, None)
     empty = [s for s, m in members.items() if not m]
     for chunk in chunks(empty):
         conn.execute(delete(stories).where(stories.c.id.in_(chunk)))
@@ -374,24 +386,75 @@ def refresh_stories(conn: Connection, story_ids: Iterable[int], now: datetime) -
         conn.execute(statement, list(part))
 
 
-class StoryStore:
-    """Stories as pages, the API and the CLI read them (``store.stories``)."""
+def _seen_summaries(
+    conn: Connection, story_ids: Sequence[int], person: int
+) -> dict[int, StorySummary]:
+    """The stories as ``person`` sees them: counted over the members they see (one query; the
+    members themselves only for a story whose lead they do not see)."""
+    member = entries.alias("member")
+    lead_seen = func.max(case((member.c.id == stories.c.lead_entry_id, 1), else_=0))
+    query = (
+        select(
+            *_SUMMARY,
+            func.count().label("seen_size"),
+            func.count(func.distinct(member.c.feed_id)).label("seen_sources"),
+            func.min(member.c.published).label("seen_first"),
+            func.max(member.c.published).label("seen_last"),
+            lead_seen.label("lead_seen"),
+        )
+        .select_from(stories.join(member, member.c.story_id == stories.c.id))
+        .where(stories.c.id.in_(list(story_ids)), member.c.feed_id.in_(visible_feeds(person)))
+        .group_by(*_SUMMARY)
+    )
+    found: dict[int, StorySummary] = {}
+    unled: list[int] = []
+    for row in conn.execute(query):
+        if not row.lead_seen:
+            unled.append(row.id)
+        found[row.id] = StorySummary(
+            id=row.id,
+            title=row.title,
+            lead_entry_id=row.lead_entry_id,
+            size=int(row.seen_size),
+            sources=int(row.seen_sources),
+            first_published=_utc(row.seen_first),
+            last_published=_utc(row.seen_last),
+        )
+    if unled:
+        leads = {
+            story_id: _lead(members)
+            for story_id, members in _members(conn, unled, person).items()
+            if members
+        }
+        for story_id, lead in leads.items():
+            found[story_id] = replace(found[story_id], title=_title_of(lead), lead_entry_id=lead.id)
+    return found
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+
+class StoryStore:
+    """Stories as pages, the API and the CLI read them (``store.stories``), as the store's
+    person sees them (issue 15): stories are clustered once over every entry, and shown to a
+    person over the members they see — their size, sources, dates and lead counted over those;
+    a story with no member they see does not exist for them. No person: every member."""
+
+    def __init__(self, store: CoreStore) -> None:
+        self.store = store
+        self.engine = store.engine
+
+    @property
+    def _person(self) -> int | None:
+        return self.store.person_id
 
     def get_story(self, story_id: int) -> StorySummary | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(*_SUMMARY).where(stories.c.id == story_id)).first()
-        return _summary(row) if row is not None else None
+        return self.story_summaries([story_id]).get(story_id)
 
     def story_member_ids(self, story_id: int) -> list[int]:
-        """The story's entries, oldest first."""
+        """The story's entries the person sees, oldest first."""
         with self.engine.connect() as conn:
             return list(
                 conn.execute(
                     select(entries.c.id)
-                    .where(entries.c.story_id == story_id)
+                    .where(entries.c.story_id == story_id, sees_feed(self._person))
                     .order_by(entries.c.published, entries.c.id)
                 ).scalars()
             )
@@ -399,25 +462,67 @@ class StoryStore:
     def story_summaries(self, story_ids: Iterable[int]) -> dict[int, StorySummary]:
         wanted = list(dict.fromkeys(story_ids))
         found: dict[int, StorySummary] = {}
+        person = self._person
         with self.engine.connect() as conn:
             for chunk in chunks(wanted):
-                for row in conn.execute(select(*_SUMMARY).where(stories.c.id.in_(chunk))):
-                    found[row.id] = _summary(row)
+                if person is None:
+                    rows = conn.execute(select(*_SUMMARY).where(stories.c.id.in_(chunk)))
+                    found.update((row.id, _summary(row)) for row in rows)
+                else:
+                    found.update(_seen_summaries(conn, chunk, person))
         return found
 
     def list_stories(
         self, *, limit: int = 50, offset: int = 0, min_size: int = 2
     ) -> list[StorySummary]:
-        """Stories of at least ``min_size`` entries, the most recently active first."""
-        query = (
-            select(*_SUMMARY)
-            .where(stories.c.size >= min_size)
-            .order_by(stories.c.last_published.desc(), stories.c.id.desc())
+        """Stories of at least ``min_size`` entries (that the person sees), the most recently
+        active first."""
+        person = self._person
+        if person is None:
+            query = (
+                select(*_SUMMARY)
+                .where(stories.c.size >= min_size)
+                .order_by(stories.c.last_published.desc(), stories.c.id.desc())
+                .limit(max(0, limit))
+                .offset(max(0, offset))
+            )
+            with self.engine.connect() as conn:
+                return [_summary(row) for row in conn.execute(query)]
+        last = func.max(entries.c.published).label("last")
+        page = (
+            select(entries.c.story_id, last)
+            .select_from(entries.join(stories, stories.c.id == entries.c.story_id))
+            # a story has at least as many members as a person sees of it
+            .where(stories.c.size >= min_size, sees_feed(person))
+            .group_by(entries.c.story_id)
+            .having(func.count() >= min_size)
+            .order_by(last.desc(), entries.c.story_id.desc())
             .limit(max(0, limit))
             .offset(max(0, offset))
         )
         with self.engine.connect() as conn:
-            return [_summary(row) for row in conn.execute(query)]
+            ids = [int(r[0]) for r in conn.execute(page)]
+            found = _seen_summaries(conn, ids, person) if ids else {}
+        return [found[i] for i in ids if i in found]
+
+    def mark_story(self, story_id: int, read: bool) -> int:
+        """Mark every member of a story the person sees read (or unread), in their own state:
+        a story's card stands for all of them. Returns how many entries changed."""
+        person = self.store.require_person()
+        source = state_join(entries, person)
+        with self.engine.connect() as conn:
+            ids = list(
+                conn.execute(
+                    select(entries.c.id)
+                    .select_from(source)
+                    .where(
+                        entries.c.story_id == story_id,
+                        sees_feed(person),
+                        is_read(person, not read),
+                    )
+                ).scalars()
+            )
+        return self.store.set_flags(ids, read=read) if ids else 0
 
     def repair_stories(self, now: datetime | None = None) -> int:
         """Bring story rows back in step with their members after entries were deleted (a purge,

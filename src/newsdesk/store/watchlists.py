@@ -14,14 +14,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from yarl import URL
 
 from newsdesk.errors import NewsdeskError
 from newsdesk.store.engine import write_transaction
-from newsdesk.store.schema import alerts, categories, entities, entries, feeds, watchlists
+from newsdesk.store.schema import (
+    alerts,
+    categories,
+    category_shares,
+    entities,
+    entries,
+    feeds,
+    watchlists,
+)
 from newsdesk.store.search import index_terms
+from newsdesk.store.visibility import visible_feeds
 from newsdesk.util import iso
 
 MODES = ("instant", "hourly", "daily")
@@ -51,6 +60,7 @@ class Watchlist:
     enabled: bool
     created_at: datetime
     last_digest_at: datetime | None = None
+    user_id: int | None = None  # whose it is: it matches only the entries they see
 
     def as_dict(self, *, reveal_secrets: bool = False) -> dict[str, object]:
         """JSON-ready; the webhook secret and the ntfy token are masked unless asked for."""
@@ -122,6 +132,7 @@ def watchlist_from_row(row: Any) -> Watchlist:
         enabled=bool(m["enabled"]),
         created_at=m["created_at"],
         last_digest_at=m["last_digest_at"],
+        user_id=None if m["user_id"] is None else int(m["user_id"]),
     )
 
 
@@ -279,20 +290,31 @@ def _check_entities(conn: Connection, ids: tuple[int, ...]) -> None:
         raise NewsdeskError(f"no entity with id {missing[0]} (see `newsdesk entities`)")
 
 
-def _check_feeds(conn: Connection, ids: tuple[int, ...]) -> None:
+def _check_feeds(conn: Connection, ids: tuple[int, ...], person: int | None) -> None:
+    """Feeds that exist and the person sees (one they do not see is "no feed")."""
     if not ids:
         return
-    found = set(conn.execute(select(feeds.c.id).where(feeds.c.id.in_(ids))).scalars())
+    query = select(feeds.c.id).where(feeds.c.id.in_(ids))
+    if person is not None:
+        query = query.where(feeds.c.id.in_(visible_feeds(person)))
+    found = set(conn.execute(query).scalars())
     missing = [i for i in ids if i not in found]
     if missing:
         raise NewsdeskError(f"no feed with id {missing[0]} (see `newsdesk feeds`)")
 
 
-def _check_categories(conn: Connection, values: Iterable[object]) -> tuple[str, ...]:
-    """Category titles; one that exists under another case takes the stored spelling."""
+def _check_categories(
+    conn: Connection, values: Iterable[object], person: int | None
+) -> tuple[str, ...]:
+    """Category titles; one the person has (their own or shared with them) under another case
+    takes its spelling."""
     if isinstance(values, str):
         values = [values]
-    known = {t.casefold(): t for t in conn.execute(select(categories.c.title)).scalars()}
+    query = select(categories.c.title)
+    if person is not None:
+        shared = select(category_shares.c.category_id).where(category_shares.c.user_id == person)
+        query = query.where(or_(categories.c.user_id == person, categories.c.id.in_(shared)))
+    known = {t.casefold(): t for t in conn.execute(query).scalars()}
     out: list[str] = []
     for value in values:
         title = " ".join(str(value or "").split())
@@ -326,10 +348,17 @@ def _ref_where(ref: int | str) -> Any:
 
 
 class WatchlistStore:
-    """Watchlists and the alerts they raised (``store.watchlists``)."""
+    """Watchlists and the alerts they raised (``store.watchlists``), those of the store's
+    person (issue 15): made for them, and another's is "no watchlist" (None: every one)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, person_id: int | None = None) -> None:
         self._engine = engine
+        self._person = person_id
+
+    def _mine(self) -> Any:
+        if self._person is None:
+            return literal(True)
+        return watchlists.c.user_id == self._person
 
     def create_watchlist(
         self,
@@ -355,11 +384,12 @@ class WatchlistStore:
         try:
             with write_transaction(self._engine) as conn:
                 _check_entities(conn, ent)
-                _check_feeds(conn, fids)
-                cats = _check_categories(conn, categories)
+                _check_feeds(conn, fids, self._person)
+                cats = _check_categories(conn, categories, self._person)
                 _criteria_given(clean_query, ent, cats, fids)
                 result = conn.execute(
                     insert(watchlists).values(
+                        user_id=self._person,
                         name=clean_name,
                         query=clean_query,
                         entity_ids=list(ent),
@@ -387,15 +417,17 @@ class WatchlistStore:
             mode=clean_mode,
             enabled=bool(enabled),
             created_at=created,
+            user_id=self._person,
         )
 
     def get_watchlist(self, ref: int | str) -> Watchlist | None:
         """By id (an int or a string of digits) or by name (exact, else ignoring case)."""
         with self._engine.connect() as conn:
-            row = conn.execute(select(watchlists).where(_ref_where(ref))).first()
+            mine = select(watchlists).where(self._mine())
+            row = conn.execute(mine.where(_ref_where(ref))).first()
             if row is None and isinstance(ref, str) and not ref.strip().isdigit():
                 wanted = " ".join(ref.split()).casefold()
-                for candidate in conn.execute(select(watchlists)):
+                for candidate in conn.execute(mine.order_by(watchlists.c.id)):
                     if str(candidate.name).casefold() == wanted:
                         row = candidate
                         break
@@ -409,7 +441,9 @@ class WatchlistStore:
 
     def list_watchlists(self) -> list[Watchlist]:
         with self._engine.connect() as conn:
-            rows = conn.execute(select(watchlists).order_by(watchlists.c.name, watchlists.c.id))
+            rows = conn.execute(
+                select(watchlists).where(self._mine()).order_by(watchlists.c.name, watchlists.c.id)
+            )
             return [watchlist_from_row(r) for r in rows]
 
     def update_watchlist(self, watchlist_id: int, **changes: Any) -> Watchlist:
@@ -421,7 +455,7 @@ class WatchlistStore:
         try:
             with write_transaction(self._engine) as conn:
                 row = conn.execute(
-                    select(watchlists).where(watchlists.c.id == watchlist_id)
+                    select(watchlists).where(watchlists.c.id == watchlist_id, self._mine())
                 ).first()
                 if row is None:
                     raise WatchlistNotFoundError(f"no watchlist with id {watchlist_id}")
@@ -441,11 +475,11 @@ class WatchlistStore:
                     values["entity_ids"] = list(ent)
                 if "feed_ids" in changes:
                     fids = _ints(changes["feed_ids"] or (), "feed")
-                    _check_feeds(conn, fids)
+                    _check_feeds(conn, fids, self._person)
                     values["feed_ids"] = list(fids)
                 if "categories" in changes:
                     values["categories"] = list(
-                        _check_categories(conn, changes["categories"] or ())
+                        _check_categories(conn, changes["categories"] or (), self._person)
                     )
                 if "channels" in changes:
                     values["channels"] = check_channels(changes["channels"], current.channels)
@@ -467,8 +501,13 @@ class WatchlistStore:
         return watchlist_from_row(row)
 
     def delete_watchlist(self, watchlist_id: int) -> bool:
-        """Delete it and its alerts; False when there was none."""
+        """Delete it and its alerts; False when there was none (of this person's)."""
         with write_transaction(self._engine) as conn:
+            owned = conn.execute(
+                select(watchlists.c.id).where(watchlists.c.id == watchlist_id, self._mine())
+            ).first()
+            if owned is None:
+                return False
             conn.execute(delete(alerts).where(alerts.c.watchlist_id == watchlist_id))
             deleted = conn.execute(delete(watchlists).where(watchlists.c.id == watchlist_id))
             return bool(deleted.rowcount)
@@ -498,6 +537,7 @@ class WatchlistStore:
                     entries, entries.c.id == alerts.c.entry_id
                 )
             )
+            .where(self._mine())
             .order_by(alerts.c.created_at.desc(), alerts.c.id.desc())
             .limit(max(0, limit))
             .offset(max(0, offset))
@@ -527,7 +567,12 @@ class WatchlistStore:
 
     def alert_counts(self, watchlist_id: int | None = None) -> dict[str, int]:
         """Alerts per status (every status present, zero when none)."""
-        stmt = select(alerts.c.status, func.count()).group_by(alerts.c.status)
+        stmt = (
+            select(alerts.c.status, func.count())
+            .select_from(alerts.join(watchlists, watchlists.c.id == alerts.c.watchlist_id))
+            .where(self._mine())
+            .group_by(alerts.c.status)
+        )
         if watchlist_id is not None:
             stmt = stmt.where(alerts.c.watchlist_id == watchlist_id)
         counts = dict.fromkeys(ALERT_STATUSES, 0)

@@ -19,10 +19,10 @@ INTERRUPTED = "interrupted while sending; not tried again, so it is never sent t
 
 @dataclass(frozen=True, slots=True)
 class EntryFacts:
-    """What matching a watchlist needs to know about an entry besides its words and entities."""
+    """What matching a watchlist needs to know about an entry besides its words and entities
+    (its feed's categories are the watchlist owner's: ``feeds_seen``)."""
 
     feed_id: int
-    category: str | None  # the feed's category title
     first_seen: datetime
 
 
@@ -95,6 +95,14 @@ class AlertsStorage(Protocol):
     # matching
     def enabled_watchlists(self) -> list[Watchlist]: ...
     def entry_facts(self, entry_ids: Sequence[int]) -> dict[int, EntryFacts]: ...
+    def feeds_seen(
+        self, person_id: int | None, feed_ids: Sequence[int]
+    ) -> dict[int, frozenset[str]]:
+        """Of ``feed_ids``, those the person sees (a watchlist's owner: their subscriptions
+        and the categories shared with them; None: every feed), each with the titles of the
+        categories it is in for them."""
+        ...
+
     def entries_mentioning(
         self, entity_ids: Sequence[int], entry_ids: Sequence[int]
     ) -> set[int]: ...
@@ -105,7 +113,12 @@ class AlertsStorage(Protocol):
     def claim_alerts(
         self, now: datetime, *, stale_before: datetime, limit: int, plan: ClaimPlanner
     ) -> Claim: ...
-    def alert_entries(self, entry_ids: Iterable[int]) -> list[AlertEntryRow]: ...
+    def alert_entries(
+        self, entry_ids: Iterable[int], person_id: int | None = None
+    ) -> list[AlertEntryRow]:
+        """The entries as a message to ``person_id`` (the watchlist's owner) names them."""
+        ...
+
     def record_outcomes(
         self, outcomes: Sequence[AlertOutcome], now: datetime, *, attempts: int
     ) -> None: ...
