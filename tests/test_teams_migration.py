@@ -401,3 +401,65 @@ def test_a_migrated_database_has_the_schema_of_a_new_one(
     assert migrated.keys() == new.keys()
     for table, shape in new.items():
         assert migrated[table] == shape, table
+
+
+def _sqlite_version10(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'v10.db'}"
+    load_version10(url)
+    return url
+
+
+def test_an_old_broken_key_does_not_stop_the_migration(tmp_path: Path) -> None:
+    """A row another tool wrote with SQLite's foreign keys off (an orphan link) was there
+    before: the migration neither refuses the database for it nor touches it."""
+    url = _sqlite_version10(tmp_path)
+    raw = sqlite3.connect(url.removeprefix("sqlite:///"))
+    raw.execute("INSERT INTO entry_links (entry_id, url, position) VALUES (999, 'http://x/', 0)")
+    raw.commit()
+    raw.close()
+    store = open_store(url)
+    try:
+        with store.engine.connect() as conn:
+            assert current_version(conn) == len(MIGRATIONS)
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+        assert [(r[0], r[2]) for r in broken] == [("entry_links", "entries")]
+    finally:
+        store.close()
+
+
+def test_a_migration_that_breaks_a_key_leaves_the_database_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 11 rebuilds tables with SQLite's foreign keys off; had it broken one, it is
+    rolled back whole (SQLite's DDL is transactional) and the desk says so."""
+    from newsdesk.errors import StoreError
+    from newsdesk.store import migrations
+
+    url = _sqlite_version10(tmp_path)
+    teams = migrations.MIGRATIONS[10]
+
+    def breaking(conn: Connection) -> None:
+        teams(conn)
+        conn.exec_driver_sql(
+            "INSERT INTO subscriptions (user_id, feed_id, created_at) VALUES (1, 999, '2024-01-01')"
+        )
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS[:10], breaking])
+    with pytest.raises(StoreError, match="migration 11 broke a foreign key of subscriptions"):
+        open_store(url)
+    raw = sqlite3.connect(url.removeprefix("sqlite:///"))
+    try:
+        assert raw.execute("SELECT version FROM schema_version").fetchone() == (10,)
+        tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        columns = {r[1] for r in raw.execute("PRAGMA table_info(categories)")}
+        assert "subscriptions" not in tables and "categories__new" not in tables
+        assert columns == {"id", "title"}
+        assert raw.execute("SELECT count(*) FROM entry_tags WHERE tag LIKE 'Label:%'").fetchone()[0]
+    finally:
+        raw.close()
+    monkeypatch.undo()
+    store = open_store(url)
+    try:
+        assert store.users.list_users()[0].username == "alice"
+    finally:
+        store.close()

@@ -5,6 +5,7 @@ see looks as if it did not exist."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -277,7 +278,23 @@ def test_a_shared_category_goes_with_its_owner(desk: Desk) -> None:
 def test_a_manager_moves_a_shared_feed_into_the_owners_category(desk: Desk) -> None:
     shared = desk.alice.add_feed(SHARED_URL, category="Desk")
     _share(desk, "Desk", manage=True)
-    desk.bob.update_feed(shared.id, category="Elsewhere")  # raises FeedNotFoundError, committed
+    # The feed leaves the shared category: bob may not see it afterwards (today the change is
+    # committed, then FeedNotFoundError is raised).
+    with contextlib.suppress(FeedNotFoundError):
+        desk.bob.update_feed(shared.id, category="Elsewhere")
     assert desk.alice.get_feed(shared.id).category == "Elsewhere"
     assert {t for _i, t, _n in desk.alice.categories()} >= {"Elsewhere"}
     assert "Elsewhere" not in {t for _i, t, _n in desk.bob.categories()}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core bug (sql_feeds.remove_feed): one person's unsubscribe deletes every empty "
+    "category of the desk, other people's too; see the teams migration report",
+)
+def test_unsubscribing_leaves_other_peoples_categories_alone(desk: Desk) -> None:
+    his = desk.bob.add_feed(BOB_URL, category="Reading")
+    desk.bob.update_feed(his.id, category="Later")  # "Reading" is empty now, and his
+    hers = desk.alice.add_feed(ALICE_URL)
+    desk.alice.remove_feed(hers.id)
+    assert {t for _i, t, _n in desk.bob.categories()} == {"Later", "Reading"}
