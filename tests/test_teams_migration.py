@@ -383,6 +383,21 @@ def _schema(url: str) -> dict[str, Any]:
         store.close()
 
 
+def _schema_of_a_new_postgresql_database(url: str) -> dict[str, Any]:
+    """``_schema`` of a second database on the same server (as tests/conftest.py makes them)."""
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    other = f"{name}_new"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{other}"')
+    try:
+        return _schema(f"{base}/{other}")
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{other}" WITH (FORCE)')
+
+
 def test_a_migrated_database_has_the_schema_of_a_new_one(
     version10: tuple[str, Legacy, dict[str, Any]], tmp_path: Path
 ) -> None:
@@ -391,13 +406,7 @@ def test_a_migrated_database_has_the_schema_of_a_new_one(
     if url.startswith("sqlite"):
         new = _schema(f"sqlite:///{tmp_path / 'new.db'}")
     else:
-        from conftest import _postgres_database
-
-        made = _postgres_database()
-        try:
-            new = _schema(next(made))
-        finally:
-            made.close()
+        new = _schema_of_a_new_postgresql_database(url)
     assert migrated.keys() == new.keys()
     for table, shape in new.items():
         assert migrated[table] == shape, table
