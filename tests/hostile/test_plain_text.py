@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from .loopback import LoopbackServer
 
 web_app = pytest.importorskip("newsdesk.web.app")
 
+VERSION10 = Path(__file__).parents[1] / "data" / "version10.sqlite.sql"
 DOUBLE = "&lt;&lt;img src=x&gt;img src=x onerror=alert(1)&gt;"
 # A tag a browser would build: "<" then a letter, "/", "!" or "?".
 LIVE_TAG = re.compile(r"<[a-zA-Z/!?]")
@@ -211,26 +213,32 @@ async def test_google_reader_atom_titles_are_text(client: tuple[httpx.AsyncClien
 
 
 def test_migration_cleans_what_is_stored(tmp_path: Path) -> None:
-    from newsdesk.store.migrations import _m007_plain_text_and_fever
-
-    store = open_store(f"sqlite:///{tmp_path}/m.db")
+    """Names stored with markup before migration 7, in a database of version 6 (the bundled
+    version-10 database, its names dirtied and its version set back): clean after the upgrade,
+    and (migration 11) its first person's."""
+    db = tmp_path / "m.db"
+    conn = sqlite3.connect(db)
     try:
-        feed = store.add_feed("http://example.com/feed")
-        with store.engine.begin() as conn:
-            dirty = conn.execute(insert(categories).values(title="<b>News</b>")).lastrowid
-            conn.execute(insert(categories).values(title="News"))
-            conn.execute(
-                update(feeds)
-                .where(feeds.c.id == feed.id)
-                .values(title="F<script>x</script>", custom_title=DOUBLE, category_id=dirty)
-            )
-        with store.engine.begin() as conn:
-            _m007_plain_text_and_fever(conn)
-        cleaned = store.get_feed(feed.id)
+        conn.executescript(VERSION10.read_text())
+        feed_id = conn.execute("SELECT id FROM feeds WHERE url = 'http://tech.example/atom'")
+        feed_id = feed_id.fetchone()[0]
+        dirty = conn.execute("INSERT INTO categories (title) VALUES ('<b>News</b>')").lastrowid
+        conn.execute("INSERT INTO categories (title) VALUES ('News')")
+        conn.execute(
+            "UPDATE feeds SET title = ?, custom_title = ?, category_id = ? WHERE id = ?",
+            ("F<script>x</script>", DOUBLE, dirty, feed_id),
+        )
+        conn.execute("UPDATE schema_version SET version = 6")
+        conn.commit()
+    finally:
+        conn.close()
+    store = open_store(f"sqlite:///{db}")
+    try:
+        cleaned = store.get_feed(feed_id)
         assert cleaned.title == "Fx" and not LIVE_TAG.search(cleaned.custom_title or "")
         assert cleaned.category == "News"
-        # One "News" left (the dirty one merged into it); "General" is where add_feed put it.
-        assert [t for _i, t, _n in store.categories()] == ["General", "News"]
+        # One "News" left (the dirty one merged into it), with the database's own categories.
+        assert [t for _i, t, _n in store.categories()] == ["General", "News", "Tech", "World"]
     finally:
         store.close()
 

@@ -139,25 +139,28 @@ async def test_a_reader_token_made_from_a_copy_is_refused(
 
 def test_migration_7_drops_the_clear_fever_key(tmp_path: Path) -> None:
     """A database of version 6 (fever_key column, md5 in clear) comes out with Fever off and
-    the md5 gone."""
+    the md5 gone. Made from the bundled version-10 database (tests/data, made by version 10's
+    code), its users table set back to version 6's."""
     from newsdesk.store.migrations import MIGRATIONS
 
     db = tmp_path / "old.db"
-    open_store(f"sqlite:///{db}").close()
+    conn = sqlite3.connect(db)
+    conn.executescript((Path(__file__).parents[1] / "data" / "version10.sqlite.sql").read_text())
+    conn.close()  # the dump writes its FTS5 table into the schema: read it afresh
     conn = sqlite3.connect(db)
     conn.execute("ALTER TABLE users DROP COLUMN fever_verifier")
     conn.execute("ALTER TABLE users ADD COLUMN fever_key VARCHAR(32) NOT NULL DEFAULT ''")
-    conn.execute("DELETE FROM users")  # the new desk's admin, without a password
-    conn.execute(
-        "INSERT INTO users (username, password_hash, fever_key, created_at, role, recovery_codes, "
-        "preferences) "
-        f"VALUES ('admin', 'x', '{MD5_KEY}', '2024-01-01 00:00:00', 'admin', '[]', '{{}}')"
-    )
+    conn.execute("UPDATE users SET fever_key = ? WHERE username = 'alice'", (MD5_KEY,))
     conn.execute("UPDATE schema_version SET version = 6")
     conn.commit()
     conn.close()
     store = open_store(f"sqlite:///{db}")
+    people = store.users.list_users()
     store.close()
+    assert [(u.username, u.role, u.fever) for u in people] == [
+        ("alice", "admin", False),
+        ("bob", "admin", False),
+    ]
     conn = sqlite3.connect(db)
     columns = [r[1] for r in conn.execute("PRAGMA table_info(users)")]
     version = conn.execute("SELECT version FROM schema_version").fetchone()[0]

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 
 import newsdesk.store.schema as schema
+from newsdesk.errors import StoreError
 from newsdesk.store.search import accent_insensitive_search, create_search
 from newsdesk.store.throttle import create_throttle_table
 
@@ -149,6 +150,13 @@ def current_version(conn: Connection) -> int:
     return int(version or 0)
 
 
+def _broken_keys(conn: Connection) -> set[tuple[Any, ...]]:
+    """SQLite's foreign-key violations (table, rowid, parent, key). A database may hold some
+    from before (rows written with the keys off, by another tool): a rebuild must add none, and
+    is not refused for those."""
+    return {tuple(row) for row in conn.exec_driver_sql("PRAGMA foreign_key_check")}
+
+
 def migrate(engine: Engine) -> int:
     """Apply the migrations not yet applied; return the schema version."""
     with engine.begin() as conn:
@@ -172,9 +180,11 @@ def migrate(engine: Engine) -> int:
                         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7405123)")
                         if current_version(conn) >= number:
                             continue
+                    broken = _broken_keys(conn) if keys_off else set()
                     migration(conn)
-                    if keys_off and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
-                        raise RuntimeError(f"migration {number} broke a foreign key")
+                    if keys_off and (new := _broken_keys(conn) - broken):
+                        table = sorted(new)[0][0]
+                        raise StoreError(f"migration {number} broke a foreign key of {table}")
                     conn.execute(schema_version.update().values(version=number))
             finally:
                 if keys_off:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from newsdesk.errors import AlreadySubscribedError, FeedNotFoundError, StoreError
 from newsdesk.model import Feed
@@ -112,13 +114,15 @@ class FeedQueries(SqlBase):
             icon_id=m["icon_id"],
         )
 
-    def _category_id(self, conn: Connection, title: str | None) -> int | None:
-        """The person's category of that title, made if needed."""
+    def _category_id(
+        self, conn: Connection, title: str | None, owner: int | None = None
+    ) -> int | None:
+        """The category of that title of ``owner`` (default: the person), made if needed."""
         # Category names are plain text wherever they come from (CLI, OPML, pages, APIs).
         title = (_one_line(title) or "")[:300]
         if not title:
             return None
-        person = self.require_person()
+        person = owner if owner is not None else self.require_person()
         found = conn.execute(
             select(categories.c.id).where(
                 categories.c.title == title, categories.c.user_id == person
@@ -186,7 +190,13 @@ class FeedQueries(SqlBase):
         missing = [u for u in urls if u not in by_url]
         if missing:
             fresh = {"created_at": now, "error_count": 0, "paused": False, "pending_count": 0}
-            conn.execute(insert(feeds), [{"url": u, **fresh} for u in missing])
+            # Someone may subscribe to the same new URL at the same moment (PostgreSQL): theirs
+            # is as good as ours.
+            dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
+            conn.execute(
+                dialect_insert(feeds).on_conflict_do_nothing(index_elements=["url"]),
+                [{"url": u, **fresh} for u in missing],
+            )
             by_url.update(known(missing))
         return by_url
 
@@ -241,20 +251,25 @@ class FeedQueries(SqlBase):
         with write_transaction(self.engine) as conn:
             if "custom_title" in values:
                 mine["title"] = _feed_name(values.pop("custom_title"))
-            if "category" in values:
-                mine["category_id"] = self._category_id(conn, values.pop("category"))
+            owner = None
             if self.person_id is not None:
                 subscription = self._subscription(conn, feed_id, manage=True)
-                if mine:
-                    conn.execute(
-                        update(subscriptions)
-                        .where(subscriptions.c.id == subscription)
-                        .values(**mine)
-                    )
+                owner = conn.execute(
+                    select(subscriptions.c.user_id).where(subscriptions.c.id == subscription)
+                ).scalar_one()
+            if "category" in values:  # the subscription's owner's category (a manager's too)
+                mine["category_id"] = self._category_id(conn, values.pop("category"), owner)
+            if self.person_id is not None and mine:
+                conn.execute(
+                    update(subscriptions).where(subscriptions.c.id == subscription).values(**mine)
+                )
             if values:
                 result = conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
                 if result.rowcount == 0:
                     raise FeedNotFoundError(f"no feed with id {feed_id}")
+        if owner is not None and owner != self.person_id:
+            # A manager may have moved it out of the shared category: the owner's view.
+            return self.as_person(owner).get_feed(feed_id)
         return self.get_feed(feed_id)
 
     def remove_feed(self, feed_id: int) -> None:
@@ -262,8 +277,12 @@ class FeedQueries(SqlBase):
         the feed and its entries go when nobody follows it any more. With no person, the feed
         goes whoever follows it."""
         with write_transaction(self.engine) as conn:
+            owner = None
             if self.person_id is not None:
                 subscription = self._subscription(conn, feed_id, manage=True)
+                owner = conn.execute(
+                    select(subscriptions.c.user_id).where(subscriptions.c.id == subscription)
+                ).scalar_one()
                 conn.execute(delete(subscriptions).where(subscriptions.c.id == subscription))
                 followed = conn.execute(
                     select(subscriptions.c.id).where(subscriptions.c.feed_id == feed_id).limit(1)
@@ -274,9 +293,12 @@ class FeedQueries(SqlBase):
                 result = conn.execute(delete(feeds).where(feeds.c.id == feed_id))
                 if result.rowcount == 0:
                     raise FeedNotFoundError(f"no feed with id {feed_id}")
-            # Categories left empty go (as they always did).
+            # Categories left empty go (as they always did): the subscription owner's only.
             used = select(subscriptions.c.id).where(subscriptions.c.category_id == categories.c.id)
-            conn.execute(delete(categories).where(~used.exists()))
+            empty = ~used.exists()
+            if owner is not None:
+                empty = empty & (categories.c.user_id == owner)
+            conn.execute(delete(categories).where(empty))
 
     def due_feeds(self, now: datetime, limit: int | None = None) -> list[Feed]:
         query = (

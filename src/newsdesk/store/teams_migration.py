@@ -29,12 +29,14 @@ _OWNED = (
     (schema.api_tokens, "name", True),
     (schema.watchlists, "name", True),
 )
+# NOT NULL columns are added with a default, as SQLite requires (and a database made new has
+# them NOT NULL: a migrated one must not accept what a new one refuses).
 _USER_COLUMNS = {
     "role": "VARCHAR(16) NOT NULL DEFAULT 'member'",
     "last_login_at": None,  # the dialect's type of the column
     "totp_secret": "TEXT",
-    "recovery_codes": None,
-    "preferences": None,
+    "recovery_codes": "JSON NOT NULL DEFAULT '[]'",
+    "preferences": "JSON NOT NULL DEFAULT '{}'",
 }
 
 
