@@ -10,6 +10,14 @@ page, build the database with ``build_big_db.py --categories 1000``. Prints p50/
 
 Run: ``python benchmarks/bench_web.py [--db PATH] [--requests 200] [--pages river,categories]``
 (the server runs from the ``newsdesk`` on ``PYTHONPATH``: point it at another tree to compare).
+
+Teams (issue 15): ``--teams`` times a copy of that database with 50 people on it, each following
+200 of the 2,000 feeds (``build_teams_db.py``: overlapping follows, own and shared categories,
+30 % read; built once and kept as ``teams.db`` next to ``big.db``). First the store calls the
+pages make, in this process, as ``--people`` people in turn (``store.as_person``), ``--rounds``
+times each, with the CPU time of each call; then (unless ``--no-http``) the pages over HTTP, the
+people logged in and taking turns. That a refresh fetches each URL once whatever the number of
+followers is a test: ``tests/test_teams_fetch_once.py``.
 """
 
 from __future__ import annotations
@@ -155,16 +163,23 @@ def measure_store(db: Path, people: list[int], reps: int) -> dict[str, dict[str,
     }
     timings: dict[str, list[float]] = {name: [] for name in calls}
     cpu: dict[str, list[float]] = {name: [] for name in calls}
+    slow: set[str] = set()  # over a second when warming up: one timed round is enough
     try:
         for round_ in range(reps + 1):
             for person in people:
                 mine = store.as_person(person)
                 for name, call in calls.items():
+                    if name in slow and len(timings[name]) >= len(people):
+                        continue
                     started, cpu_started = time.perf_counter(), time.thread_time()
                     call(mine)
-                    if round_:  # the first round warms the caches
-                        timings[name].append((time.perf_counter() - started) * 1000)
-                        cpu[name].append((time.thread_time() - cpu_started) * 1000)
+                    elapsed = (time.perf_counter() - started) * 1000
+                    if not round_:  # the first round warms the caches
+                        if elapsed > 1000:
+                            slow.add(name)
+                        continue
+                    timings[name].append(elapsed)
+                    cpu[name].append((time.thread_time() - cpu_started) * 1000)
     finally:
         store.close()
     # CPU time of the calling thread (SQLite runs in it): the figure a busy machine disturbs
@@ -242,6 +257,8 @@ def _table(title: str, results: dict[str, dict[str, float]]) -> None:
     )
     for name, figures in results.items():
         verdict = "ok" if figures["p95_ms"] < TARGET_MS else "SLOW"
+        if verdict == "SLOW" and figures.get("server_cpu_ms", TARGET_MS) < TARGET_MS:
+            verdict = "SLOW on the clock, ok in CPU time (a busy machine?)"
         cpu_ms = f"{figures['server_cpu_ms']:>9.1f}" if cpu else ""
         print(
             f"{name:<28}{figures['p50_ms']:>9.1f}{figures['p95_ms']:>9.1f}"
@@ -296,7 +313,8 @@ def main() -> None:
         document["store"] = store_results
         _table(
             f"Store calls as {len(people)} of {n_people} people, {args.rounds} rounds each "
-            f"({n_entries:,} entries, {n_feeds:,} feeds; in-process, SQLite)",
+            f"({n_entries:,} entries, {n_feeds:,} feeds; in-process, SQLite; cpu ms: the "
+            "95th percentile of the CPU time each call took)",
             store_results,
         )
     if not (args.teams and args.no_http):
