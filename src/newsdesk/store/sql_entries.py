@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Most matches a search ranks on SQLite (see EntryQueries._rank_window).
 RANK_WINDOW = 500
+# A person's river on SQLite first walks the newest RIVER_WINDOW entries in publication order
+# (see EntryQueries._river_walk), when they see at least 1 feed in WALK_SHARE.
+RIVER_WINDOW = 20_000
+WALK_SHARE = 200
 _ENTRY_COLUMNS = [
     entries.c.id,
     entries.c.feed_id,
@@ -86,11 +90,14 @@ class EntryQueries(SqlBase):
             states_changed.label("state_changed_at"),
         ]
 
-    def _entry_filters(self, query: EntryQuery) -> list[Any]:
+    def _entry_filters(self, query: EntryQuery, *, walk: bool = False) -> list[Any]:
+        """The conditions of ``query``; with ``walk`` the person's feeds are a plain filter
+        (``feed_id + 0``: no index), so SQLite walks the entries in publication order."""
         where: list[Any] = []
         person = self.person_id
         if person is not None:
-            where.append(entries.c.feed_id.in_(visible_feeds(person, query.category)))
+            feed_id = entries.c.feed_id + 0 if walk else entries.c.feed_id
+            where.append(feed_id.in_(visible_feeds(person, query.category)))
         elif query.category is not None:
             where.append(entries.c.feed_id.in_(category_feeds(query.category)))
         if query.feed_id is not None:
@@ -149,16 +156,59 @@ class EntryQueries(SqlBase):
         stmt = (
             select(*self._entry_columns())
             .select_from(self._entries_from())
-            .where(and_(True, *self._entry_filters(query)))
             .order_by(*order)
             .limit(query.limit)
             .offset(query.offset)
         )
         with self.engine.connect() as conn:
-            found = [self._stored(row) for row in conn.execute(stmt)]
+            walked = self._river_walk(conn, query, stmt)
+            rows = (
+                conn.execute(stmt.where(and_(True, *self._entry_filters(query)))).all()
+                if walked is None
+                else walked
+            )
+            found = [self._stored(row) for row in rows]
             self._attach_related(conn, found)
             self._seen(conn, found)
         return found
+
+    def _river_walk(
+        self, conn: Connection, query: EntryQuery, stmt: Any
+    ) -> Sequence[Row[Any]] | None:
+        """A person's river, newest first, from the newest RIVER_WINDOW entries; None when
+        they do not fill the page (or the walk does not pay), for the plain query.
+
+        SQLite reads a river of the person's feeds through the index on (feed_id, published):
+        every entry of 200 feeds (100,000 of 1,000,000), sorted, for a page of 30 (70 ms).
+        Walking the publication index instead finds the page after a few hundred entries
+        (0.2 ms) when the person sees a fair share of the feeds; bounded to the newest
+        RIVER_WINDOW entries (a few ms) for one who has read nearly everything."""
+        plain = (query.feed_id, query.ids, query.tag, query.story_id, query.entity_id)
+        person = self.person_id
+        if (
+            self.dialect != "sqlite"
+            or person is None
+            or query.oldest_first
+            or query.starred
+            or any(f is not None for f in plain)
+        ):
+            return None
+        seen = select(func.count()).select_from(visible_feeds(person, query.category).subquery())
+        all_feeds = select(func.count()).select_from(feeds)
+        found = conn.execute(select(seen.scalar_subquery(), all_feeds.scalar_subquery())).one()
+        if found[0] * WALK_SHARE < found[1]:
+            return None
+        floor = conn.execute(
+            select(entries.c.published)
+            .order_by(entries.c.published.desc(), entries.c.id.desc())
+            .offset(RIVER_WINDOW - 1)
+            .limit(1)
+        ).scalar()
+        where = self._entry_filters(query, walk=True)
+        if floor is not None:  # else fewer entries than that: all of them
+            where.append(entries.c.published >= floor)
+        rows = conn.execute(stmt.where(*where)).all()
+        return rows if floor is None or len(rows) == query.limit else None
 
     def count_entries(self, query: EntryQuery) -> int:
         stmt = (

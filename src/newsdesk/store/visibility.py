@@ -92,7 +92,15 @@ def is_read(person_id: int | None, read: bool) -> Any:
 def is_starred(person_id: int | None, starred: bool) -> Any:
     if person_id is None:
         return literal(not starred)
-    return entry_states.c.starred.is_(True) if starred else entry_states.c.starred.is_not(True)
+    if starred:
+        # Read from the person's few starred states (SQLite would otherwise read every entry
+        # of their feeds and look each one's state up: 60 ms for 100,000 entries).
+        return entries.c.id.in_(
+            select(entry_states.c.entry_id).where(
+                entry_states.c.user_id == person_id, entry_states.c.starred.is_(True)
+            )
+        )
+    return entry_states.c.starred.is_not(True)
 
 
 def lens(conn: Connection, person_id: int) -> dict[int, Lens]:
