@@ -297,12 +297,21 @@ class SyncStore:
             )
         return found
 
-    def newest_entry_time(self) -> datetime | None:
-        query = select(func.max(entries.c.first_seen)).where(sees_feed(self.store.person_id))
+    def _newest(self, column: Any) -> Any:
+        """``column`` of the newest entry the person sees (the highest id: ids and
+        ``first_seen`` grow together): read backwards along the primary key, where a max over
+        a filter would read every entry of every feed they see."""
+        query = (
+            select(column)
+            .where(sees_feed(self.store.person_id))
+            .order_by(entries.c.id.desc())
+            .limit(1)
+        )
         with self.store.engine.connect() as conn:
-            return aware_utc(conn.execute(query).scalar())
+            return conn.execute(query).scalar()
+
+    def newest_entry_time(self) -> datetime | None:
+        return aware_utc(self._newest(entries.c.first_seen))
 
     def max_entry_id(self) -> int:
-        query = select(func.max(entries.c.id)).where(sees_feed(self.store.person_id))
-        with self.store.engine.connect() as conn:
-            return int(conn.execute(query).scalar() or 0)
+        return int(self._newest(entries.c.id) or 0)
