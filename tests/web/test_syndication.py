@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 
 import feedparser
 import httpx
 import pytest
+from sqlalchemy import insert
 
 from newsdesk.desk import Desk
 from newsdesk.parse import parse_feed
 from newsdesk.store import EntryQuery
+from newsdesk.store.schema import users
+from newsdesk.web.guard import SESSION_COOKIE
 
 from .session import Browser
 
@@ -86,3 +90,50 @@ async def test_unknown_feeds_are_404(user: Browser) -> None:
         "/syndicate/whatever.atom",
     ):
         assert (await user.get(path)).status_code == 404, path
+
+
+async def test_each_person_has_their_own_key_and_view(
+    user: Browser, anon: httpx.AsyncClient, desk: Desk, password_hash: str
+) -> None:
+    """A reader key shows its own person's view (issue 15): bob's key gives the one feed bob
+    follows, the admin's gives theirs, and neither opens the other's saved search."""
+    feed = desk.store.list_feeds()[0]
+    with desk.store.engine.begin() as conn:
+        conn.execute(
+            insert(users).values(
+                username="bob", password_hash=password_hash, created_at=datetime.now(UTC)
+            )
+        )
+    bob = desk.store.users.get_user("bob")
+    assert bob is not None
+    bob_desk = desk.as_person(bob)
+    bob_desk.store.add_feed(feed.url, category="Bob's")
+    bob_search = bob_desk.store.saved_searches.save_search("Mine", "Russia", {})
+    admin_search = desk.store.saved_searches.save_search("Theirs", "Russia", {})
+
+    def key_of(html: str) -> str:
+        return html.split("/syndicate/all.json?key=", 1)[1][:32]
+
+    admin_key = key_of((await user.get("/")).text)
+    token = desk.store.users.create_session(bob.id, timedelta(days=1))
+    anon.cookies.set(SESSION_COOKIE, token)
+    bob_key = key_of((await anon.get("/")).text)
+    anon.cookies.clear()
+    assert bob_key != admin_key
+
+    def links(response: httpx.Response) -> set[str]:
+        assert response.status_code == 200
+        return {item["url"] for item in response.json()["items"] if item.get("url")}
+
+    bobs = links(await anon.get(f"/syndicate/all.json?key={bob_key}"))
+    expected = {e.url for e in desk.entries(EntryQuery(feed_id=feed.id, limit=50)) if e.url}
+    assert bobs == expected
+    admins = links(await anon.get(f"/syndicate/all.json?key={admin_key}"))
+    assert admins > bobs
+    assert links(await anon.get(f"/syndicate/search/{bob_search.id}.json?key={bob_key}"))
+    for search_id, key in ((admin_search.id, bob_key), (bob_search.id, admin_key)):
+        response = await anon.get(f"/syndicate/search/{search_id}.json?key={key}")
+        assert response.status_code == 404
+    other = next(f for f in desk.store.list_feeds() if f.id != feed.id)
+    response = await anon.get(f"/syndicate/feed/{other.id}.json?key={bob_key}")
+    assert response.status_code == 404

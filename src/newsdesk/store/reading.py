@@ -1,25 +1,145 @@
 """Queries the reading room needs beyond the Storage protocol: an entry's neighbours in a view,
-marking a whole view read, the feeds of one category. They reuse ``CoreStore``'s filters so a
-view means the same thing everywhere."""
+marking a whole view read, the feeds of one category, the sidebar's unread counts. They reuse
+``CoreStore``'s filters so a view means the same thing everywhere, and see what the store's
+person sees (``store.visibility``): their feeds and shared categories, their own read state."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import Connection, case, func, literal, or_, select, true, update
 
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.protocols.refresh import EntryQuery
-from newsdesk.store.schema import categories, entries, feeds
+from newsdesk.store.schema import (
+    categories,
+    category_shares,
+    entries,
+    entry_states,
+    feeds,
+    subscriptions,
+)
+from newsdesk.store.visibility import (
+    category_feeds,
+    is_read,
+    lens,
+    sees_feed,
+    upsert_states,
+    visible_feeds,
+)
 
 if TYPE_CHECKING:
     from newsdesk.store.core import CoreStore
 
+# What the categories page shows of a feed (names, category, health, icon).
+_PAGE_COLUMNS = (
+    feeds.c.id,
+    feeds.c.url,
+    feeds.c.title,
+    feeds.c.last_status,
+    feeds.c.error_count,
+    feeds.c.last_error,
+    feeds.c.paused,
+    feeds.c.paused_reason,
+    feeds.c.icon_id,
+)
+
+
+def person_categories(person_id: int) -> Any:
+    """A select of the ids of the categories ``person_id`` sees: their own, and those shared
+    with them."""
+    shared = select(category_shares.c.category_id).where(category_shares.c.user_id == person_id)
+    return select(categories.c.id).where(
+        or_(categories.c.user_id == person_id, categories.c.id.in_(shared))
+    )
+
+
+def category_members(person_id: int | None) -> Any:
+    """A select of (category_id, feed_id): the feeds of each category as the person sees it
+    (their own subscriptions in their categories, the owner's in those shared with them)."""
+    query = select(subscriptions.c.category_id, subscriptions.c.feed_id).where(
+        subscriptions.c.category_id.is_not(None)
+    )
+    if person_id is None:
+        return query
+    shared = select(category_shares.c.category_id).where(category_shares.c.user_id == person_id)
+    return query.where(
+        or_(subscriptions.c.user_id == person_id, subscriptions.c.category_id.in_(shared))
+    )
+
+
+def feed_totals(conn: Connection, person_id: int | None) -> dict[int, tuple[int, Any]]:
+    """Per feed the person sees: (entries, newest publication time), one grouped query over
+    the (feed, published) index."""
+    query = select(entries.c.feed_id, func.count(), func.max(entries.c.published))
+    if person_id is not None:
+        query = query.where(entries.c.feed_id.in_(visible_feeds(person_id)))
+    rows = conn.execute(query.group_by(entries.c.feed_id))
+    return {int(f): (int(n), newest) for f, n, newest in rows}
+
+
+def feed_states(conn: Connection, person_id: int | None) -> dict[int, tuple[int, int]]:
+    """Per feed the person sees: (entries they read, entries they starred), one grouped query
+    over their own states (none with no person)."""
+    if person_id is None:
+        return {}
+    query = (
+        select(
+            entries.c.feed_id,
+            func.sum(case((entry_states.c.read.is_(True), 1), else_=0)),
+            func.sum(case((entry_states.c.starred.is_(True), 1), else_=0)),
+        )
+        .select_from(entry_states.join(entries, entries.c.id == entry_states.c.entry_id))
+        .where(
+            entry_states.c.user_id == person_id,
+            or_(entry_states.c.read.is_(True), entry_states.c.starred.is_(True)),
+            entries.c.feed_id.in_(visible_feeds(person_id)),
+        )
+        .group_by(entries.c.feed_id)
+    )
+    return {int(f): (int(r or 0), int(s or 0)) for f, r, s in conn.execute(query)}
+
+
+def mark_states(
+    store: CoreStore, source: Any, where: Iterable[Any], read: bool, conn: Connection | None = None
+) -> int:
+    """Set the person's read state of every entry ``where`` selects (from ``source``, which
+    holds their states) that is not in that state yet: one INSERT … SELECT … ON CONFLICT;
+    how many changed."""
+    person = store.require_person()
+    now = datetime.now(UTC)
+    chosen = (
+        select(
+            literal(person).label("user_id"),
+            entries.c.id.label("entry_id"),
+            literal(read).label("read"),
+            literal(now if read else None, type_=entry_states.c.read_at.type).label("read_at"),
+            literal(now, type_=entry_states.c.changed_at.type).label("changed_at"),
+        )
+        .select_from(source)
+        .where(true(), *where, is_read(person, not read))
+    )
+    columns = ["user_id", "entry_id", "read", "read_at", "changed_at"]
+    stmt = (
+        upsert_states(store.dialect, columns[2:])
+        .from_select(columns, chosen)
+        .execution_options(preserve_rowcount=True)
+    )
+    if conn is not None:
+        return int(conn.execute(stmt).rowcount or 0)
+    with write_transaction(store.engine) as own:
+        return int(own.execute(stmt).rowcount or 0)
+
+
+def _sort_feeds(found: list[Feed]) -> list[Feed]:
+    return sorted(found, key=lambda f: (f.display_title.casefold(), f.id))
+
 
 class ReadingStore:
-    """The reading room's queries (``store.reading``)."""
+    """The reading room's queries (``store.reading``), as the store's person sees them."""
 
     def __init__(self, store: CoreStore) -> None:
         self.store = store
@@ -58,63 +178,60 @@ class ReadingStore:
         return found[0], found[1]
 
     def mark_view_read(self, query: EntryQuery, older_than: datetime | None = None) -> int:
-        """Mark every unread entry of a view read (only those published before ``older_than``
-        when given); returns how many changed."""
-        where = [*self.store._entry_filters(query), entries.c.read.is_(False)]
+        """Mark read every entry of a view the person has not read (only those published
+        before ``older_than`` when given); returns how many changed."""
+        where = self.store._entry_filters(query)
         if older_than is not None:
             where.append(entries.c.published < older_than)
-        chosen = select(entries.c.id).select_from(self.store._entries_from()).where(*where)
-        now = datetime.now(UTC)
-        with write_transaction(self.store.engine) as conn:
-            result = conn.execute(
-                update(entries)
-                .where(entries.c.id.in_(chosen))
-                .values(read=True, read_at=now, changed_at=now)
-            )
-            return int(result.rowcount or 0)
+        return mark_states(self.store, self.store._entries_from(), where, True)
+
+    def mark_story(self, story_id: int, read: bool) -> int:
+        """Mark every member of a story the person sees read (or unread): a story's card
+        stands for all of them. Returns how many entries changed."""
+        where = [entries.c.story_id == story_id, sees_feed(self.store.require_person())]
+        return mark_states(self.store, self.store._entries_from(), where, read)
 
     def feeds_in_category(self, title: str) -> list[Feed]:
-        query = (
-            self.store._feed_select()
-            .where(categories.c.title == title)
-            .order_by(feeds.c.custom_title, feeds.c.title, feeds.c.id)
-        )
+        """The feeds the person sees in their categories (or shared ones) of that title."""
+        person = self.store.person_id
+        members = visible_feeds(person, title) if person is not None else category_feeds(title)
+        query = self.store._feed_select().where(feeds.c.id.in_(members))
         with self.store.engine.connect() as conn:
-            return [self.store._feed(row) for row in conn.execute(query)]
+            return _sort_feeds(self.store._feeds(conn, query))
+
+    def _categories(self, conn: Connection) -> list[tuple[int, str]]:
+        query = select(categories.c.id, categories.c.title).order_by(
+            categories.c.title, categories.c.id
+        )
+        person = self.store.person_id
+        if person is not None:
+            query = query.where(categories.c.id.in_(person_categories(person)))
+        return [(int(i), str(t)) for i, t in conn.execute(query)]
 
     def category_groups(self) -> list[tuple[int, str, list[Feed]]]:
-        """(id, title, feeds by id) of every category by title, then (0, "", feeds without
-        one): the categories page. Its feeds carry what that page shows (names, category,
-        health, icon), not their fetch state; two queries, grouped in one pass."""
-        columns = [
-            feeds.c.id,
-            feeds.c.url,
-            feeds.c.title,
-            feeds.c.custom_title,
-            feeds.c.category_id,
-            feeds.c.last_status,
-            feeds.c.error_count,
-            feeds.c.last_error,
-            feeds.c.paused,
-            feeds.c.paused_reason,
-            feeds.c.icon_id,
-        ]
+        """(id, title, feeds by name) of every category the person sees, by title, then
+        (0, "", feeds without one): the categories page. Its feeds carry what that page shows
+        (names, category, health, icon), not their fetch state."""
+        person = self.store.person_id
+        query = select(*_PAGE_COLUMNS).order_by(feeds.c.id)
+        if person is not None:
+            query = query.where(feeds.c.id.in_(visible_feeds(person)))
         with self.store.engine.connect() as conn:
-            found = conn.execute(
-                select(categories.c.id, categories.c.title).order_by(categories.c.title)
-            ).all()
-            rows = conn.execute(select(*columns).order_by(feeds.c.id)).all()
-        titles = {int(cid): str(title) for cid, title in found}
+            found = self._categories(conn)
+            rows = conn.execute(query).all()
+            seen = lens(conn, person) if person is not None else {}
+        titles = dict(found)
         grouped: dict[int, list[Feed]] = {}
         # Rows unpacked as tuples: a Row's attributes cost a microsecond each.
-        for fid, url, title, custom, cid, status, errors, error, paused, reason, icon in rows:
-            category = titles.get(cid) if cid is not None else None
+        for fid, url, title, status, errors, error, paused, reason, icon in rows:
+            view = seen.get(fid)
+            cid = view.category_id if view is not None else None
             feed = Feed(
                 id=fid,
                 url=url,
                 title=title,
-                custom_title=custom,
-                category=category,
+                custom_title=view.title if view is not None else None,
+                category=titles.get(cid) if cid is not None else None,
                 category_id=cid,
                 last_status=status,
                 error_count=errors or 0,
@@ -123,17 +240,26 @@ class ReadingStore:
                 paused_reason=reason,
                 icon_id=icon,
             )
-            grouped.setdefault(cid if category is not None else 0, []).append(feed)
-        groups = [(cid, title, grouped.get(cid, [])) for cid, title in titles.items()]
-        return [*groups, (0, "", grouped.get(0, []))]
+            grouped.setdefault(
+                cid if cid is not None and feed.category is not None else 0, []
+            ).append(feed)
+        groups = [(cid, title, _sort_feeds(grouped.get(cid, []))) for cid, title in found]
+        return [*groups, (0, "", _sort_feeds(grouped.get(0, [])))]
 
     def feed_choices(self, limit: int) -> list[tuple[int, str]]:
-        """(id, title) of up to ``limit`` feeds, by title: for filter menus (cheaper than
-        ``list_feeds``, which reads every column)."""
-        title = func.coalesce(feeds.c.custom_title, feeds.c.title, feeds.c.url)
-        query = select(feeds.c.id, title).order_by(title).limit(limit)
+        """(id, name) of up to ``limit`` of the feeds the person sees, by name: for filter
+        menus (cheaper than ``list_feeds``, which reads every column)."""
+        person = self.store.person_id
+        name = func.coalesce(feeds.c.title, feeds.c.url)
+        query = select(feeds.c.id, name)
+        if person is not None:
+            query = query.where(feeds.c.id.in_(visible_feeds(person)))
         with self.store.engine.connect() as conn:
-            return [(int(r[0]), str(r[1])) for r in conn.execute(query)]
+            rows = [(int(i), str(n)) for i, n in conn.execute(query)]
+            seen = lens(conn, person) if person is not None else {}
+        named = [(i, (seen[i].title if i in seen else None) or n) for i, n in rows]
+        named.sort(key=lambda pair: (pair[1].casefold(), pair[0]))
+        return named[:limit]
 
     def rebase_entries(self, feed_id: int, old_base: str, new_base: str) -> int:
         """Rewrite ``old_base`` to ``new_base`` at the start of a feed's entries' keys and URLs,
@@ -175,30 +301,17 @@ class ReadingStore:
             return int(result.rowcount or 0)
 
     def unread_by_category(self) -> list[tuple[int, str, int]]:
-        """(id, title, unread entries) of every category, by title: the sidebar's counts."""
-        query = (
-            select(categories.c.id, categories.c.title, func.count(entries.c.id))
-            .select_from(
-                categories.join(feeds, feeds.c.category_id == categories.c.id, isouter=True).join(
-                    entries,
-                    and_(entries.c.feed_id == feeds.c.id, entries.c.read.is_(False)),
-                    isouter=True,
-                )
-            )
-            .group_by(categories.c.id, categories.c.title)
-            .order_by(categories.c.title)
-        )
+        """(id, title, unread entries) of every category the person sees, by title: the
+        sidebar's counts. Entries per feed minus the person's read states per feed (two
+        grouped queries), summed over each category's feeds."""
+        person = self.store.person_id
         with self.store.engine.connect() as conn:
-            return [(int(r[0]), str(r[1]), int(r[2])) for r in conn.execute(query)]
-
-    def mark_story(self, story_id: int, read: bool) -> int:
-        """Mark every member of a story read (or unread): a story's card stands for all of them.
-        Returns how many entries changed."""
-        now = datetime.now(UTC)
-        with write_transaction(self.store.engine) as conn:
-            result = conn.execute(
-                update(entries)
-                .where(entries.c.story_id == story_id, entries.c.read.is_(not read))
-                .values(read=read, read_at=now if read else None, changed_at=now)
-            )
-            return int(result.rowcount or 0)
+            found = self._categories(conn)
+            members = conn.execute(category_members(person)).all()
+            totals = feed_totals(conn, person)
+            states = feed_states(conn, person)
+        unread: dict[int, int] = {}
+        for cid, fid in {(int(c), int(f)) for c, f in members}:
+            total = totals.get(fid, (0, None))[0]
+            unread[cid] = unread.get(cid, 0) + total - states.get(fid, (0, 0))[0]
+        return [(cid, title, unread.get(cid, 0)) for cid, title in found]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select, true
 from sqlalchemy.exc import IntegrityError
 
 from newsdesk.errors import NewsdeskError
@@ -31,20 +31,29 @@ def _saved(row: Any) -> SavedSearch:
 
 
 class SavedSearchStore:
-    """Saved searches (``store.saved_searches``)."""
+    """A person's saved searches (``store.saved_searches``): each sees, changes and removes
+    only their own (every one with no person, who cannot save one)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, person_id: int | None = None) -> None:
         self.engine = engine
+        self.person_id = person_id
+
+    def _mine(self) -> Any:
+        if self.person_id is None:
+            return true()
+        return saved_searches.c.user_id == self.person_id
 
     def list_saved_searches(self) -> list[SavedSearch]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(saved_searches).order_by(saved_searches.c.name))
+            rows = conn.execute(
+                select(saved_searches).where(self._mine()).order_by(saved_searches.c.name)
+            )
             return [_saved(r) for r in rows]
 
     def get_saved_search(self, search_id: int) -> SavedSearch | None:
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(saved_searches).where(saved_searches.c.id == search_id)
+                select(saved_searches).where(saved_searches.c.id == search_id, self._mine())
             ).first()
         return _saved(row) if row is not None else None
 
@@ -52,10 +61,13 @@ class SavedSearchStore:
         name = " ".join(name.split())[:200]
         if not name or not query.strip():
             raise NewsdeskError("a saved search needs a name and some words to search for")
+        if self.person_id is None:
+            raise NewsdeskError("a saved search is a person's: open the store as one")
         try:
             with write_transaction(self.engine) as conn:
                 result = conn.execute(
                     insert(saved_searches).values(
+                        user_id=self.person_id,
                         name=name,
                         query=query.strip(),
                         filters=filters,
@@ -71,6 +83,6 @@ class SavedSearchStore:
         with write_transaction(self.engine) as conn:
             return bool(
                 conn.execute(
-                    delete(saved_searches).where(saved_searches.c.id == search_id)
+                    delete(saved_searches).where(saved_searches.c.id == search_id, self._mine())
                 ).rowcount
             )

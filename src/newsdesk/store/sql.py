@@ -122,7 +122,7 @@ class SqlStore(CoreStore):
     def saved_searches(self) -> SavedSearchStore:
         from newsdesk.store.saved_searches import SavedSearchStore
 
-        return SavedSearchStore(self.engine)
+        return SavedSearchStore(self.engine, self.person_id)
 
     @cached_property
     def sharing(self) -> SharingStore:

@@ -163,11 +163,24 @@ async def remove(request: Request, ctx: WebContext) -> Response:
     return RedirectResponse("/subscriptions?" + urlencode({"message": message}), 303)
 
 
+def _refresh_ids(ctx: WebContext, raw: str) -> list[int] | None:
+    """What a refresh asked for from the pages fetches: the feed named (one the person sees,
+    else a 404), else every feed they see that is not paused (every feed with no person)."""
+    if raw.isdigit():
+        try:
+            return [ctx.desk.store.get_feed(int(raw)).id]
+        except FeedNotFoundError:
+            raise HTTPException(404, "There is no such feed.") from None
+    if ctx.desk.person is None:
+        return None
+    return [f.id for f in ctx.desk.store.list_feeds() if not f.paused]
+
+
 @TABLE.post("/refresh")
 async def refresh(request: Request, ctx: WebContext) -> Response:
     form = await request.form()
     raw = str(form.get("feed") or "")
-    job = ctx.jobs.start([int(raw)] if raw.isdigit() else None)
+    job = ctx.jobs.start(await ctx.run(_refresh_ids, ctx, raw))
     if request.headers.get("hx-request"):
         return ctx.render(request, "_progress.html", job=job)
     return RedirectResponse(f"/refresh/{job.id}", status_code=303)

@@ -25,6 +25,7 @@ from newsdesk.publish.digest import Shared
 from newsdesk.store import EntryQuery
 from newsdesk.store.entities import Entity
 from newsdesk.store.search import query_words
+from newsdesk.store.users import User
 from newsdesk.web.context import WebContext
 from newsdesk.web.intel.lookup import entity_choices, entry_intel
 from newsdesk.web.intel.river import group_stories
@@ -104,17 +105,43 @@ FEED_SECRET = "feed-links"
 FEED_SECRET_SECONDS = 30.0
 
 
-def syndication_key(secret: str) -> str:
-    return hmac.new(secret.encode(), b"syndication", hashlib.sha256).hexdigest()[:32]
+def syndication_key(secret: str, person_id: int | None = None) -> str:
+    """The reader key of one person's republished feeds: an HMAC of their id under the feed
+    secret, so a key shows its own person's view and no one else's. Without a person, the key
+    links made before teams carry (and ``newsdesk syndication rotate-key`` prints): the desk
+    owner's, its first admin (``key_person``)."""
+    message = b"syndication" if person_id is None else f"syndication:{person_id}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def _feed_secret(ctx: WebContext) -> str:
+    secret = ctx.feed_secret
+    if time.monotonic() - secret.read_at > FEED_SECRET_SECONDS:
+        secret.value = ctx.system_desk.store.users.server_secret(FEED_SECRET)
+        secret.read_at = time.monotonic()
+    return secret.value
 
 
 def feed_key(ctx: WebContext) -> str:
-    """The key that lets a feed reader (no session) fetch the republished feeds."""
-    secret = ctx.feed_secret
-    if time.monotonic() - secret.read_at > FEED_SECRET_SECONDS:
-        secret.value = ctx.store.users.server_secret(FEED_SECRET)
-        secret.read_at = time.monotonic()
-    return syndication_key(secret.value)
+    """The key that lets a feed reader (no session) fetch the republished feeds of the person
+    asking; with no person (the app's own context), the desk owner's, as its store is."""
+    person = ctx.desk.person
+    return syndication_key(_feed_secret(ctx), None if person is None else person.id)
+
+
+def key_person(ctx: WebContext, key: str) -> User | None:
+    """Whose reader key ``key`` is (None: no one's): each person's key is compared, in constant
+    time; the key without a person is the first admin's."""
+    if not key:
+        return None
+    secret = _feed_secret(ctx)
+    users = ctx.system_desk.store.users
+    for person in users.list_users():
+        if hmac.compare_digest(key, syndication_key(secret, person.id)):
+            return person
+    if hmac.compare_digest(key, syndication_key(secret)):
+        return users.get_user()
+    return None
 
 
 class FeedQuery:

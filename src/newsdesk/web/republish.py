@@ -5,7 +5,7 @@ these URLs also accept the reader key the pages put in their autodiscovery links
 from __future__ import annotations
 
 import contextlib
-import hmac
+from dataclasses import replace
 from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
@@ -18,7 +18,7 @@ from newsdesk.model import StoredEntry
 from newsdesk.publish.feeds import CONTENT_TYPES, FEED_FORMATS, FeedMeta, render_feed
 from newsdesk.store import EntryQuery
 from newsdesk.web.context import WebContext
-from newsdesk.web.pages import feed_key
+from newsdesk.web.pages import key_person
 from newsdesk.web.routing import RouteTable
 
 FEED_SIZE = 50
@@ -31,12 +31,16 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
     return TABLE.routes(ctx)
 
 
-def allowed(request: Request, ctx: WebContext) -> bool:
-    """A session, no login at all, or the reader key of the pages' feed links."""
+def reader_context(request: Request, ctx: WebContext) -> WebContext | None:
+    """The context of the person whose feeds these are: the one logged in (or, with no login
+    at all, the first admin), else the owner of the reader key of the pages' feed links; None
+    when neither."""
     if ctx.no_auth or ctx.current_user(request) is not None:
-        return True
-    key = request.query_params.get("key", "")
-    return bool(key) and hmac.compare_digest(key, feed_key(ctx))
+        return ctx
+    person = key_person(ctx, request.query_params.get("key", ""))
+    if person is None:
+        return None
+    return replace(ctx, desk=ctx.system_desk.as_person(person), base_desk=ctx.system_desk)
 
 
 def _simple_view(
@@ -100,8 +104,10 @@ def _load(ctx: WebContext, kind: str, value: str) -> tuple[str, str, list[Stored
 
 @TABLE.get("/syndicate/{rest:path}")
 async def syndicate(request: Request, ctx: WebContext) -> Response:
-    if not allowed(request, ctx):
+    reader = await ctx.run(reader_context, request, ctx)
+    if reader is None:
         raise HTTPException(401, "This feed needs the key from the reading room's feed link.")
+    ctx = reader
     rest: str = request.path_params["rest"]
     stem, dot, fmt = rest.rpartition(".")
     if not dot or fmt not in FEED_FORMATS:
