@@ -528,6 +528,18 @@ STREAMS: list[Callable[[Ids], str]] = [
     lambda a: LABEL + a.category,
     lambda a: LABEL + a.shared_category,
 ]
+
+
+def per_stream(make: Callable[[str], Req]) -> list[Probe]:
+    """One probe per stream of A's (her feed by id and by URL, her label, her categories),
+    each twinned with the same stream of things that do not exist."""
+
+    def probe(stream: Callable[[Ids], str]) -> Probe:
+        return own(lambda a, w: make(stream(a)), twin=True)
+
+    return [probe(stream) for stream in STREAMS]
+
+
 FEVER: list[Probe] = [
     own(fever(groups="")),
     own(fever(feeds="")),
