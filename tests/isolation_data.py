@@ -7,8 +7,8 @@
   job and an icon only her feed uses.
 - ``bob`` (person B, a member) follows the common feed and his own; he has an API key, Fever on
   and a session. Every probe is sent as him.
-- ``admin`` (person C, the desk's first admin) has a session (to check the admin pages work
-  for an admin) and nothing else.
+- ``admin`` (person C, the desk's first admin) has nothing but A's category shared with them
+  (so B is not the only one outside it).
 
 Everything private to A carries one of ``MARKERS`` (feed, entry, category, label, saved search,
 watchlist, token, story, entity titles; her own name for the common feed): B must never see any
@@ -129,7 +129,6 @@ class World:
     b_key: str  # B's API key
     b_fever: str  # B's Fever api_key
     b_session: str
-    c_session: str
     common_entries: list[int]  # entries of the feed A and B both follow (A read/starred them)
     b_feed: int
     b_entries: list[int]
@@ -195,17 +194,11 @@ def serve_feeds(server: RoutesServer) -> dict[str, str]:
 
 
 def add_people(desk: Desk) -> tuple[int, int, int]:
-    """A and B members (with passwords), C the desk's first admin (given a password)."""
+    """A and B members (with passwords and Fever on); C the desk's first admin."""
     people = desk.store.users
     alice = people.add_user("alice", PASSWORD, "member")
     bob = people.add_user("bob", PASSWORD, "member")
-    admin = people.person(None)
-    with desk.store.engine.begin() as conn:
-        conn.execute(
-            update(users)
-            .where(users.c.id == admin.id)
-            .values(password_hash=people.credential_stamp(alice.id))  # alice's, a real hash
-        )
+    admin = people.person(None)  # the desk's first admin, made with it
     key = server_key(desk.settings)
     for name in ("alice", "bob"):
         people.set_fever(name, on=True, password=PASSWORD, server_key=key)
@@ -376,7 +369,6 @@ def build_world(desk: Desk, server: RoutesServer) -> tuple[World, str]:
         b_key=b_key,
         b_fever=fever_key("bob"),
         b_session=people.create_session(b_id, lifetime),
-        c_session=people.create_session(c_id, lifetime),
         common_entries=common_entries,
         b_feed=b_feed,
         b_entries=_entry_ids(engine, b_feed),

@@ -8,9 +8,10 @@ How each route is probed is in ``PROBES`` (route → what B sends, built from A'
   ``twin``, the same request is also sent with ids that exist nowhere (``ghost_ids``): A's
   objects must get the very answer a missing one gets (a client cannot tell hers exist).
 - ``public``: the same for everyone (health, login form, OpenAPI …).
-- routes under ``ADMIN_PREFIXES`` need no entry: a member gets 403, whatever is sent.
+- routes under ``ADMIN_PREFIXES`` need no entry: a member gets 403, whatever is sent (an
+  entry in ``PROBES`` overrides that, for a route there a member may use).
 For every probe: never a 5xx, never 401 (B's credentials are good), and none of A's
-``MARKERS`` in the body (unless the request itself carried it). After all of them: A's rows
+``MARKERS`` in the body (unless the request itself carried it). After each route: A's rows
 (and the admin's) are byte-identical to before, and A's private feeds were never fetched.
 
 A route missing from ``PROBES`` fails the test: say there how B would reach A's data through it.
