@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import Engine, insert, or_, select, update
 from sqlalchemy.sql import Select
 
@@ -548,3 +549,34 @@ FEVER: list[Probe] = [
         twin=True,
     ),
 ]
+
+
+async def state_leaks(api: httpx.AsyncClient, w: World) -> list[str]:
+    """A read the common feed's first entry and starred its second: B, who follows the same
+    feed, must see both unread and not starred, through every API."""
+    read, starred = w.common_entries[0], w.common_entries[1]
+    key = {"X-Auth-Token": w.b_key}
+    google = {"Authorization": f"GoogleLogin auth={w.b_key}"}
+    fever_form = {"api_key": w.b_fever, "saved_item_ids": "", "unread_item_ids": ""}
+    both = (read, starred)
+    native = [(await api.get(f"/api/entries/{i}", headers=key)).json() for i in both]
+    miniflux = [(await api.get(f"/v1/entries/{i}", headers=key)).json() for i in both]
+    fever = await api.post("/fever/?api", data=fever_form)
+    found = []
+    if native[0].get("read") is not False or native[1].get("starred"):
+        found.append(f"native API: B sees A's read/starred state {native}"[:300])
+    if miniflux[0].get("status") != "unread" or miniflux[1].get("starred"):
+        found.append(f"Miniflux API: B sees A's read/starred state {miniflux}"[:300])
+    saved = str(fever.json().get("saved_item_ids", "")).split(",")
+    unread = str(fever.json().get("unread_item_ids", "")).split(",")
+    if fever.status_code != 200 or str(starred) in saved or str(read) not in unread:
+        found.append(f"Fever API: {fever.status_code}, B sees A's state? {fever.text[:200]}")
+    for stream, entry in (("read", read), ("starred", starred)):
+        ids = await api.get(
+            "/reader/api/0/stream/items/ids",
+            params={"s": f"user/-/state/com.google/{stream}", "output": "json"},
+            headers=google,
+        )
+        if ids.status_code != 200 or f'"{entry}"' in ids.text:
+            found.append(f"Google Reader {stream} stream: {ids.status_code} {ids.text[:200]}")
+    return found

@@ -52,6 +52,7 @@ from isolation_data import (
     per_stream,
     public,
     reader_key,
+    state_leaks,
 )
 from isolation_data import (
     Req as R,
@@ -539,7 +540,7 @@ async def isolation(w: World, app: Starlette, a_session: str) -> list[str]:
         c = Clients(pages, bare, "", app.state.ctx.jobs)
         await prepare(c, w, app, a_session)
         routes = app_routes(app)
-        failures = await run_probes(c, w, routes)
+        failures = await state_leaks(bare, w) + await run_probes(c, w, routes)
     jobs = app.state.ctx.jobs
     for _ in range(60):
         jobs.wait(1)
