@@ -144,6 +144,7 @@ def _states(db: sqlite3.Connection, rng: random.Random, now: datetime) -> int:
                         (
                             person,
                             entry_id,
+                            feed,
                             read,
                             starred,
                             stamp if read else None,
@@ -152,8 +153,8 @@ def _states(db: sqlite3.Connection, rng: random.Random, now: datetime) -> int:
                         )
                     )
         db.executemany(
-            "INSERT INTO entry_states (user_id, entry_id, read, starred, read_at, starred_at, "
-            "changed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO entry_states (user_id, entry_id, feed_id, read, starred, read_at, "
+            "starred_at, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         total += len(rows)

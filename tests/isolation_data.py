@@ -262,10 +262,12 @@ def private_rows(engine: Engine, a_id: int, own: list[int]) -> dict[str, int]:
     hook = {"webhook": {"url": "http://127.0.0.1:9/Xyloalphahook", "secret": "Xyloalphasecret"}}
     # fmt: off
     with engine.begin() as conn:
+        feed_of = dict(conn.execute(select(entries.c.id, entries.c.feed_id)).all())
         for entry, read in ((first, True), (second, False)):
             conn.execute(insert(entry_states).values(
-                user_id=a_id, entry_id=entry, read=read, starred=not read, changed_at=now,
-                read_at=now if read else None, starred_at=None if read else now))
+                user_id=a_id, entry_id=entry, feed_id=feed_of[entry], read=read,
+                starred=not read, changed_at=now, read_at=now if read else None,
+                starred_at=None if read else now))
         conn.execute(insert(entry_labels).values(
             user_id=a_id, entry_id=second, label="Xyloalphalabel"))
         saved = _add(conn, saved_searches, user_id=a_id, name="Xyloalphasearch", query="pangolin",

@@ -88,17 +88,15 @@ def feed_states(conn: Connection, person_id: int | None) -> dict[int, tuple[int,
         return {}
     query = (
         select(
-            entries.c.feed_id,
+            entry_states.c.feed_id,
             func.sum(case((entry_states.c.read.is_(True), 1), else_=0)),
             func.sum(case((entry_states.c.starred.is_(True), 1), else_=0)),
         )
-        .select_from(entry_states.join(entries, entries.c.id == entry_states.c.entry_id))
         .where(
             entry_states.c.user_id == person_id,
-            or_(entry_states.c.read.is_(True), entry_states.c.starred.is_(True)),
-            entries.c.feed_id.in_(visible_feeds(person_id)),
+            entry_states.c.feed_id.in_(visible_feeds(person_id)),
         )
-        .group_by(entries.c.feed_id)
+        .group_by(entry_states.c.feed_id)
     )
     return {int(f): (int(r or 0), int(s or 0)) for f, r, s in conn.execute(query)}
 
@@ -115,6 +113,7 @@ def mark_states(
         select(
             literal(person).label("user_id"),
             entries.c.id.label("entry_id"),
+            entries.c.feed_id.label("feed_id"),
             literal(read).label("read"),
             literal(now if read else None, type_=entry_states.c.read_at.type).label("read_at"),
             literal(now, type_=entry_states.c.changed_at.type).label("changed_at"),
@@ -122,9 +121,9 @@ def mark_states(
         .select_from(source)
         .where(true(), *where, is_read(person, not read))
     )
-    columns = ["user_id", "entry_id", "read", "read_at", "changed_at"]
+    columns = ["user_id", "entry_id", "feed_id", "read", "read_at", "changed_at"]
     stmt = (
-        upsert_states(store.dialect, columns[2:])
+        upsert_states(store.dialect, columns[3:])
         .from_select(columns, chosen)
         .execution_options(preserve_rowcount=True)
     )

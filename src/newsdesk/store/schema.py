@@ -480,6 +480,8 @@ entry_states = Table(
     metadata,
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True),
+    # The entry's feed, copied: a person's counts per feed read their states alone.
+    Column("feed_id", Integer, nullable=False),
     Column("read", Boolean, nullable=False, default=False),
     Column("starred", Boolean, nullable=False, default=False),
     Column("read_at", UTCDateTime),
@@ -487,6 +489,7 @@ entry_states = Table(
     Column("changed_at", UTCDateTime, nullable=False),
     Index("ix_entry_states_entry", "entry_id"),
     Index("ix_entry_states_changed", "user_id", "changed_at"),
+    Index("ix_entry_states_feed", "user_id", "feed_id", "read", "starred"),
 )
 
 # The labels a person put on entries (Google Reader's user labels; before migration 11 they

@@ -300,9 +300,11 @@ class EntryQueries(SqlBase):
         with write_transaction(self.engine) as conn:
             for chunk in chunks(list(ids)):
                 seen = conn.execute(
-                    select(entries.c.id).where(entries.c.id.in_(chunk), sees_feed(person))
-                ).scalars()
-                rows = [{"user_id": person, "entry_id": i, **values} for i in seen]
+                    select(entries.c.id, entries.c.feed_id).where(
+                        entries.c.id.in_(chunk), sees_feed(person)
+                    )
+                )
+                rows = [{"user_id": person, "entry_id": i, "feed_id": f, **values} for i, f in seen]
                 if rows:
                     conn.execute(upsert_states(self.dialect, rows[0].keys()), rows)
                 count += len(rows)

@@ -148,10 +148,20 @@ def _states(conn: Connection, owner: int) -> None:
     entries, states = schema.entries, schema.entry_states
     conn.execute(
         insert(states).from_select(
-            ["user_id", "entry_id", "read", "starred", "read_at", "starred_at", "changed_at"],
+            [
+                "user_id",
+                "entry_id",
+                "feed_id",
+                "read",
+                "starred",
+                "read_at",
+                "starred_at",
+                "changed_at",
+            ],
             select(
                 _literal(owner),
                 entries.c.id,
+                entries.c.feed_id,
                 entries.c.read,
                 entries.c.starred,
                 entries.c.read_at,

@@ -162,5 +162,6 @@ def upsert_states(dialect: str, columns: Iterable[str]) -> Any:
     """An insert of entry states that updates ``columns`` of a row already there."""
     insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
     stmt = insert(entry_states)
-    changed = {c: stmt.excluded[c] for c in columns if c not in ("user_id", "entry_id")}
+    key = ("user_id", "entry_id", "feed_id")
+    changed = {c: stmt.excluded[c] for c in columns if c not in key}
     return stmt.on_conflict_do_update(index_elements=["user_id", "entry_id"], set_=changed)
