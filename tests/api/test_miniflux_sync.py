@@ -39,6 +39,12 @@ def _age(api_env: ApiEnv, ids: list[int] | None) -> None:
                 + ("" if ids is None else f" WHERE id IN ({','.join(map(str, ids))})")
             )
         )
+        conn.execute(  # a person's state changes move their state's changed_at
+            text(
+                "UPDATE entry_states SET changed_at = '2020-01-01 00:00:00'"
+                + ("" if ids is None else f" WHERE entry_id IN ({','.join(map(str, ids))})")
+            )
+        )
 
 
 async def _entry(api_env: ApiEnv, entry_id: int) -> dict[str, object]:

@@ -226,11 +226,6 @@ async def test_sharing_a_category_shows_its_entries_to_the_member_with_their_own
         assert (await bob.get(f"/entry/{entry.id}")).status_code == 404
 
 
-@pytest.mark.xfail(
-    reason="store.reading (unread_by_category: the sidebar; feeds_in_category: the category "
-    "page) is not scoped by person yet on main; not this branch's file",
-    strict=True,
-)
 async def test_a_shared_category_appears_in_the_members_sidebar(
     user: Browser, app: Starlette, desk: Desk
 ) -> None:
