@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from newsdesk.desk import Desk
+from newsdesk.store.users import User
 from newsdesk.workers.child import RefreshOrder, RefreshProcess
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,13 @@ class RefreshJob:
     new_entries: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
     failure: str | None = None
+    # Who asked for it (user ids): they may follow it; so may an admin. A job started by the
+    # system (no person) is an admin's to follow.
+    people: set[int] = field(default_factory=set)
+
+    def shown_to(self, viewer: User | None) -> bool:
+        """Whether ``viewer`` may follow this job (None: the system, or login off)."""
+        return viewer is None or viewer.is_admin or viewer.id in self.people
 
     @property
     def percent(self) -> int:
@@ -56,20 +64,31 @@ class RefreshJobs:
         self._thread: threading.Thread | None = None
         self._runner = RefreshProcess(desk.store.url, desk.settings)
 
-    def get(self, job_id: int) -> RefreshJob | None:
-        return self._jobs.get(job_id)
+    def get(self, job_id: int, viewer: User | None = None) -> RefreshJob | None:
+        """The job, when ``viewer`` may follow it (``RefreshJob.shown_to``)."""
+        job = self._jobs.get(job_id)
+        return job if job is not None and job.shown_to(viewer) else None
 
-    def running(self) -> RefreshJob | None:
+    def running(self, viewer: User | None = None) -> RefreshJob | None:
         with self._lock:
-            return next((j for j in self._jobs.values() if not j.finished), None)
+            return next(
+                (j for j in self._jobs.values() if not j.finished and j.shown_to(viewer)), None
+            )
 
-    def start(self, feed_ids: Sequence[int] | None = None) -> RefreshJob:
-        """Start a refresh, or return the one already running."""
+    def start(
+        self, feed_ids: Sequence[int] | None = None, person: User | None = None
+    ) -> RefreshJob:
+        """Start a refresh, or return the one already running (``person`` may then follow
+        it)."""
         with self._lock:
             for job in self._jobs.values():
                 if not job.finished:
+                    if person is not None:
+                        job.people.add(person.id)
                     return job
             job = RefreshJob(id=next(_ids), feed_ids=list(feed_ids) if feed_ids else None)
+            if person is not None:
+                job.people.add(person.id)
             self._jobs = {k: v for k, v in self._jobs.items() if k > job.id - 20}
             self._jobs[job.id] = job
             self._thread = threading.Thread(

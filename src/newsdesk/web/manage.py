@@ -19,7 +19,7 @@ from newsdesk.model import Feed
 from newsdesk.publish.digest import render_digest
 from newsdesk.store import EntryQuery
 from newsdesk.web.context import WebContext
-from newsdesk.web.jobs import RefreshJob, RefreshJobs
+from newsdesk.web.jobs import RefreshJob
 from newsdesk.web.pages import View, sidebar, with_shared
 from newsdesk.web.routing import RouteTable
 
@@ -52,10 +52,12 @@ def routes(ctx: WebContext) -> list[BaseRoute]:
     return TABLE.routes(ctx)
 
 
-def _job(request: Request, jobs: RefreshJobs) -> RefreshJob | None:
-    """The refresh a page asks about (``?job=``), else the one running."""
+def _job(request: Request, ctx: WebContext) -> RefreshJob | None:
+    """The refresh a page asks about (``?job=``), else the one running, if the person may
+    follow it."""
     raw = request.query_params.get("job", "")
-    return jobs.get(int(raw)) if raw.isdigit() else jobs.running()
+    viewer = ctx.desk.person
+    return ctx.jobs.get(int(raw), viewer) if raw.isdigit() else ctx.jobs.running(viewer)
 
 
 async def subscriptions_page(
@@ -77,7 +79,7 @@ async def subscriptions_page(
         category_names=[title for _id, title, _n in data["categories"]],
         error=error,
         form=form or {},
-        job=_job(request, ctx.jobs),
+        job=_job(request, ctx),
         message=request.query_params.get("message"),
         status_code=400 if error else 200,
         **await sidebar(ctx),
@@ -109,7 +111,7 @@ async def add(request: Request, ctx: WebContext) -> Response:
         )
     except NewsdeskError as exc:
         return await subscriptions_page(request, ctx, error=str(exc), form=values)
-    job = ctx.jobs.start([feed.id])
+    job = ctx.jobs.start([feed.id], ctx.desk.person)
     message = f"Subscribed to {feed.display_title}; fetching it now."
     target = "/subscriptions?" + urlencode({"message": message, "job": job.id})
     return RedirectResponse(target, status_code=303)
@@ -180,7 +182,7 @@ def _refresh_ids(ctx: WebContext, raw: str) -> list[int] | None:
 async def refresh(request: Request, ctx: WebContext) -> Response:
     form = await request.form()
     raw = str(form.get("feed") or "")
-    job = ctx.jobs.start(await ctx.run(_refresh_ids, ctx, raw))
+    job = ctx.jobs.start(await ctx.run(_refresh_ids, ctx, raw), ctx.desk.person)
     if request.headers.get("hx-request"):
         return ctx.render(request, "_progress.html", job=job)
     return RedirectResponse(f"/refresh/{job.id}", status_code=303)
@@ -188,7 +190,7 @@ async def refresh(request: Request, ctx: WebContext) -> Response:
 
 @TABLE.get("/refresh/{job_id:int}")
 async def refresh_status(request: Request, ctx: WebContext) -> Response:
-    job = ctx.jobs.get(request.path_params["job_id"])
+    job = ctx.jobs.get(request.path_params["job_id"], ctx.desk.person)
     if job is None:
         raise HTTPException(404, "There is no such refresh (it may be long finished).")
     if request.headers.get("hx-request"):

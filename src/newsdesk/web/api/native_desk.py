@@ -211,11 +211,8 @@ async def start_refresh(request: Request, api: ApiState) -> Response:
 )
 async def refresh_status(request: Request, api: ApiState) -> Response:
     user = await require_user(api, request)
-    job = api.jobs.get(path_id(request, "job_id"))
-    asked = api.job_people.get(job.id) if job is not None else None
-    # A job the caller asked for through the API (one started elsewhere, by the pages or the
-    # schedule, is an admin's to follow).
-    if job is None or (user.id not in asked if asked is not None else not user.is_admin):
+    job = api.jobs.get(path_id(request, "job_id"), user)  # the caller's, or any for an admin
+    if job is None:
         raise NotFound("no refresh job with this id (finished jobs are kept a while)")
     return JSONResponse(job_json(job, await api.run(job_view, api)))
 

@@ -50,9 +50,6 @@ class ApiState:
     basic_cache: dict[str, tuple[float, User]] = field(default_factory=dict)
     # … and the password hash each was checked against (a changed password ends the pair).
     basic_stamps: dict[str, str] = field(default_factory=dict)
-    # Refresh jobs started through the APIs: job id → the people who asked for it (a job's
-    # feeds and errors are shown to them, limited to the feeds each sees).
-    job_people: dict[int, set[int]] = field(default_factory=dict)
     person: User | None = None
     _desk: Desk | None = None
 
@@ -100,16 +97,11 @@ class ApiState:
         """Refresh ``feed_ids`` (the handler checked the caller sees them) or, without, every
         feed the caller sees that is not paused (a person refreshes their feeds, not the
         desk's); the job (the one already running, if any), or None when there is nothing to
-        refresh. The caller may then follow the job (``job_people``)."""
+        refresh. The caller may then follow the job."""
         ids = list(feed_ids) if feed_ids else await self.run(self._own_feed_ids)
         if not ids:
             return None
-        job = self.jobs.start(ids)
-        self.job_people.setdefault(job.id, set()).add(self.user().id)
-        if len(self.job_people) > 100:  # jobs are kept a while, not for ever
-            for old in sorted(self.job_people)[:-50]:
-                del self.job_people[old]
-        return job
+        return self.jobs.start(ids, self.user())
 
     def _own_feed_ids(self) -> list[int]:
         return [f.id for f in self.store.list_feeds() if not f.paused]
