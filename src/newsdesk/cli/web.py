@@ -131,12 +131,20 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_syndication(args: argparse.Namespace) -> int:
+    """``key``: the person's reader key of the republished feeds; ``rotate-key``: a new desk
+    secret (every person's key changes), then the person's new key."""
     from newsdesk.web.pages import FEED_SECRET, syndication_key
 
-    with closing(open_desk(args, system=True)) as desk:
-        secret = desk.store.users.rotate_server_secret(FEED_SECRET)
-    print("new syndication key: feed links with the old key stop working")
-    print(f"  ?key={syndication_key(secret)}  (a running server uses it within a minute)")
+    with closing(open_desk(args)) as desk:
+        person = desk.store.users.person(getattr(args, "user", None))
+        users = desk.store.users
+        if args.action == "rotate-key":
+            secret = users.rotate_server_secret(FEED_SECRET)
+            print("new syndication key: feed links with the old keys stop working")
+        else:
+            secret = users.server_secret(FEED_SECRET)
+    key = syndication_key(secret, person.id)
+    print(f"  ?key={key}  ({person.username}'s; a running server uses a new one within a minute)")
     return 0
 
 
@@ -187,4 +195,5 @@ def register(command: CommandFactory) -> None:
         cmd_syndication,
         "the republished feeds' key: `syndication rotate-key` makes a new one (old links stop)",
     )
-    p.add_argument("action", choices=("rotate-key",))
+    p.add_argument("action", choices=("key", "rotate-key"))
+    user_option(p)
