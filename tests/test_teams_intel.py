@@ -122,11 +122,11 @@ def test_a_story_shows_each_person_only_their_members(team: Team) -> None:
 
 
 def test_marking_a_story_marks_only_what_the_person_sees_for_them(team: Team) -> None:
-    assert team.bob.stories.mark_story(team.shared, True) == 2
-    assert team.bob.stories.mark_story(team.shared, True) == 0
+    assert team.bob.reading.mark_story(team.shared, True) == 2
+    assert team.bob.reading.mark_story(team.shared, True) == 0
     assert [m.read for m in team.bob.intel.story_members([team.shared], 10)] == [True, True]
     assert [m.read for m in team.alice.intel.story_members([team.shared], 10)] == [False]
-    assert team.alice.stories.mark_story(team.bobs, True) == 0
+    assert team.alice.reading.mark_story(team.bobs, True) == 0
 
 
 def test_timelines_are_told_by_the_entries_a_person_sees(team: Team) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, bindparam, case, delete, func, insert, select
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.protocols.intel import EntryRow, Facts
 from newsdesk.store.schema import entries, entry_signatures, stories, story_keys
-from newsdesk.store.visibility import is_read, sees_feed, state_join, visible_feeds
+from newsdesk.store.visibility import sees_feed, visible_feeds
 from newsdesk.util import chunks, iso
 
 if TYPE_CHECKING:
@@ -504,25 +504,6 @@ class StoryStore:
             ids = [int(r[0]) for r in conn.execute(page)]
             found = _seen_summaries(conn, ids, person) if ids else {}
         return [found[i] for i in ids if i in found]
-
-    def mark_story(self, story_id: int, read: bool) -> int:
-        """Mark every member of a story the person sees read (or unread), in their own state:
-        a story's card stands for all of them. Returns how many entries changed."""
-        person = self.store.require_person()
-        source = state_join(entries, person)
-        with self.engine.connect() as conn:
-            ids = list(
-                conn.execute(
-                    select(entries.c.id)
-                    .select_from(source)
-                    .where(
-                        entries.c.story_id == story_id,
-                        sees_feed(person),
-                        is_read(person, not read),
-                    )
-                ).scalars()
-            )
-        return self.store.set_flags(ids, read=read) if ids else 0
 
     def repair_stories(self, now: datetime | None = None) -> int:
         """Bring story rows back in step with their members after entries were deleted (a purge,

@@ -182,7 +182,7 @@ async def story_events(request: Request, api: ApiState) -> Response:
 async def mark_story(request: Request, api: ApiState, read: bool) -> Response:
     await require_user(api, request)
     summary = await story_of(api, path_id(request, "story_id"))
-    changed = await api.run(api.store.stories.mark_story, summary.id, read)
+    changed = await api.run(api.desk.mark_story, summary.id, read)
     return JSONResponse({"story_id": summary.id, "read": read, "changed": changed})
 
 
