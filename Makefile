@@ -44,8 +44,9 @@ bench: install-bench  # first and unchanged refresh of 1,000 feeds, side by side
 bench-extract: install-bench  # full text against trafilatura and readability-lxml on ../shared/corpora
 	$(BIN)/python benchmarks/bench_extract.py
 
-bench-web: install-bench  # river/category/entry/search latency on 1,000,000 entries
+bench-web: install-bench  # river/category/entry/search latency on 1,000,000 entries; then 50 people
 	$(BIN)/python benchmarks/bench_web.py
+	$(BIN)/python benchmarks/bench_web.py --teams
 
 bench-api: install-bench
 	$(BIN)/python benchmarks/bench_api.py
