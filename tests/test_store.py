@@ -256,3 +256,24 @@ def test_sqlite_pragmas(sqlite_url: str) -> None:
 def test_bad_database_urls_give_clear_errors(url: str) -> None:
     with pytest.raises(StoreError):
         open_store(url)
+
+
+def test_a_common_last_word_is_matched_as_typed(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last word of a search is a prefix, except a word found as typed in more entries
+    than the rank window holds: its prefix is not expanded (cost), the window is full anyway."""
+    import newsdesk.store.sql_entries as sql_entries
+
+    monkeypatch.setattr(sql_entries, "RANK_WINDOW", 3)
+    store = open_store(sqlite_url)
+    feed = store.add_feed("https://example.org/feed")
+    common = [_entry("k" * n, title=f"Budget vote {n}") for n in range(1, 5)]
+    rare = [_entry("theory", title="Budgetary theory"), _entry("x", title="Vote on budgets")]
+    store.save_refresh(feed.id, _state(), [*common, *rare], NOW)
+    found = {e.title for e in store.search("budget", EntryQuery())}
+    # 4 found as typed, more than the window: "budget" is not expanded, the newest 3 ranked
+    assert "Budgetary theory" not in found and len(found) == 3
+    assert {e.title for e in store.search("budge", EntryQuery())} >= {"Budgetary theory"}
+    assert {e.title for e in store.search("theo", EntryQuery())} == {"Budgetary theory"}
+    store.close()

@@ -147,14 +147,15 @@ def index_terms(query: str) -> list[str]:
     return _TERM.findall(query)
 
 
-def fts5_match(query: str) -> str:
-    """A user's query as a safe FTS5 MATCH expression: every word must appear (prefix match on
-    the last word), quotes and operators neutralised."""
+def fts5_match(query: str, *, prefix: bool = True) -> str:
+    """A user's query as a safe FTS5 MATCH expression: every word must appear (with
+    ``prefix``, the last word as a prefix), quotes and operators neutralised."""
     words = index_terms(query)
     if not words:
         return ""
     terms = ['"' + w + '"' for w in words]
-    terms[-1] += "*"
+    if prefix:
+        terms[-1] += "*"
     return " AND ".join(terms)
 
 
