@@ -65,6 +65,7 @@ from newsdesk.web.guard import SESSION_COOKIE
 from routes_server import RoutesServer
 
 ADMIN_PREFIXES = ("/admin", "/v1/users", "/api/users")
+WITH_PASSWORD = own(lambda a, w: R(form={"password": PASSWORD}))  # B's own, his password
 HOOK = {"webhook": "http://127.0.0.1:9/bob"}  # a watchlist needs a channel
 CHANNELS = {"webhook": {"url": "http://127.0.0.1:9/bob"}}
 # fmt: off
@@ -77,6 +78,8 @@ PROBES: dict[tuple[str, str], list[Probe]] = {
         "username": a.username, "password": "x" * 20, "confirm": "x" * 20}))],
     ("GET", "/login"): [public()],
     ("POST", "/login"): [public(lambda a, w: R(form={"username": a.username, "password": "no!"}))],
+    ("POST", "/login/code"): [public(lambda a, w: R(form={  # a second step forged for A
+        "pending": f"{a.user}.9999999999.{'ab' * 32}", "code": "123456"}))],
     ("POST", "/logout"): [own()],  # sent last (it ends B's session)
     ("GET", "/"): [own(), own(lambda a, w: R(query={"show": "all"}))],
     ("GET", "/category/{name:path}"): [deny(lambda a, w: R(path={"name": a.category})),
@@ -131,6 +134,22 @@ PROBES: dict[tuple[str, str], list[Probe]] = {
     ("GET", "/account"): [own()],
     ("POST", "/account/fever"): [own(lambda a, w: R(form={"fever": "on", "password": PASSWORD}))],
     ("POST", "/account/syndication-key"): [own()],  # sent last but one (B's feed key changes)
+    ("POST", "/account/password"): [own(lambda a, w: R(form={  # a wrong current password
+        "password": "not it", "new_password": "y" * 20, "confirm": "y" * 20}))],
+    ("POST", "/account/keys"): [own(lambda a, w: R(form={"name": "bob's third"}))],
+    ("POST", "/account/keys/{key_id:int}/revoke"): [deny(lambda a, w: R(path={"key_id": a.token}))],
+    ("POST", "/account/two-factor/start"): [own()],
+    ("POST", "/account/two-factor/confirm"): [own(lambda a, w: R(form={"code": "123456"}))],
+    ("POST", "/account/two-factor/off"): [WITH_PASSWORD],
+    ("POST", "/account/two-factor/recovery-codes"): [WITH_PASSWORD],
+    ("GET", "/account/sharing"): [own(), own(lambda a, w: R(query={"category": a.category_id}))],
+    ("POST", "/account/sharing"): [
+        deny(lambda a, w: R(form={"category_id": a.category_id, "username": "bob"})),
+        deny(lambda a, w: R(form={"category_id": a.shared_category_id, "username": "bob"}))],
+    ("POST", "/account/sharing/{category_id:int}/unshare"): [deny(lambda a, w: R(
+        path={"category_id": a.shared_category_id}, form={"user_id": w.c_id}))],
+    ("POST", "/account/sharing/{category_id:int}/leave"): [
+        deny(lambda a, w: R(path={"category_id": a.shared_category_id}))],
     ("GET", "/icon/{key}"): [public(lambda a, w: R(path={"key": w.icon_key}))],
     # -- the intelligence pages ---------------------------------------------------------------
     ("GET", "/stories"): [own(), own(lambda a, w: R(query={"min_size": "1"}))],
@@ -188,6 +207,7 @@ PROBES: dict[tuple[str, str], list[Probe]] = {
     ("POST", "/api/opml"): [own(lambda a, w: R(content=opml(w.new_feed_url)))],
     ("POST", "/api/refresh"): [own(lambda a, w: R(json={"feeds": [a.feed]}), twin=True)],
     ("GET", "/api/refresh/{job_id}"): [deny()],
+    ("GET", "/api/me"): [own()],
     ("GET", "/api/tokens"): [own()],
     ("POST", "/api/tokens"): [own(lambda a, w: R(json={"name": "bob's second"}))],
     ("DELETE", "/api/tokens/{token_id}"): [deny()],
@@ -214,6 +234,11 @@ PROBES: dict[tuple[str, str], list[Probe]] = {
     ("GET", "/api/watchlists/{watchlist_id}/alerts"): [deny()],
     # -- Miniflux -----------------------------------------------------------------------------
     ("GET", "/v1/me"): [own()],
+    # a member may change themselves (not their role) and mark their own entries read
+    ("PUT", "/v1/users/{user_id}"): [deny(lambda a, w: R(json={"password": "z" * 20})), own(
+        lambda a, w: R(path={"user_id": w.b_id}, json={"is_admin": True}))],
+    ("PUT", "/v1/users/{user_id}/mark-all-as-read"): [deny(), own(lambda a, w: R(path={
+        "user_id": w.b_id}))],
     ("GET", "/v1/integrations/status"): [public()],
     ("GET", "/v1/version"): [public()],
     ("GET", "/v1/categories"): [own()],
@@ -325,12 +350,14 @@ BY_NAME = {
     "entity_id": "entity",
     "token_id": "token",
     "user_id": "user",
+    "identifier": "username",  # /v1/users/{identifier}: an id or a name
     "job_id": "job",
     "icon_id": "icon",
 }
 PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
 Snapshot = dict[str, dict[str, dict[str, str]]]
-LAST = (("POST", "/account/syndication-key"), ("POST", "/logout"))  # they end B's key, session
+# Last: B's category named like A's (later pages rightly show it), the end of B's key, session
+LAST = (("POST", "/v1/categories"), ("POST", "/account/syndication-key"), ("POST", "/logout"))
 
 
 def app_routes(app: Starlette) -> list[tuple[str, str]]:
@@ -394,10 +421,12 @@ async def send(
     elif url.startswith(("/reader/", "/accounts/")):
         headers["Authorization"] = f"GoogleLogin auth={w.b_key}"
     elif not url.startswith("/fever") and req.session:
-        client = c.pages
-        headers["X-CSRF-Token"] = c.csrf
+        client, token = c.pages, c.csrf
+        if url in ("/login/code", "/setup") and method == "POST":  # the login forms' token
+            token = csrf_of((await client.get("/login")).text)
+        headers["X-CSRF-Token"] = token
         if method not in ("GET", "HEAD") and req.json is None and req.content is None:
-            form = {"csrf_token": c.csrf, **(form or {})}
+            form = {"csrf_token": token, **(form or {})}
     response = await client.request(
         method, url, params=req.query, data=form, json=req.json, content=req.content,
         files=req.files, headers=headers,
@@ -407,6 +436,12 @@ async def send(
             break
         c.jobs.wait(0.5)
     return response, f"{url} {req.query} {form} {req.json} {req.content!r}"
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf-token" content="([0-9a-f]+)"', html)
+    assert found, f"no CSRF token on the page: {html[:300]}"
+    return found.group(1)
 
 
 def where(method: str, response: httpx.Response) -> str:
@@ -507,7 +542,7 @@ async def prepare(c: Clients, w: World, app: Starlette, a_session: str) -> list[
     w.icon_key = f"{w.a.icon}-{ctx.icon_links.key(w.a.icon, 'ab' * 32)}"
     home = await c.pages.get("/")
     assert home.status_code == 200 and "Bravo item" in home.text, home.text[:300]
-    c.csrf = re.search(r'name="csrf-token" content="([0-9a-f]+)"', home.text).group(1)  # type: ignore[union-attr]
+    c.csrf = csrf_of(home.text)
     w.reader_key = reader_key(home.text)
     me = await c.bare.get("/v1/me", headers={"X-Auth-Token": w.b_key})
     assert me.status_code == 200 and "bob" in me.text, me.text[:300]

@@ -601,7 +601,7 @@ async def test_watchlist_bad_bodies_and_conflicts(env: Env) -> None:
     hook = {"webhook": {"url": "http://127.0.0.1:9/h", "secret": SECRET}}
     first = await client.post(
         "/api/watchlists",
-        json={"name": "Mideast", "categories": ["News"], "channels": hook},
+        json={"name": "Mideast", "query": "gaza", "channels": hook},
         headers=auth,
     )
     assert first.status_code == 201, first.text

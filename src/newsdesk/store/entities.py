@@ -150,6 +150,12 @@ def _entities_by_id(
     return {e.id: e for e in _seen(conn, found, person)}
 
 
+def seen_entity_ids(conn: Connection, ids: Iterable[int], person: int | None) -> set[int]:
+    """Those of ``ids`` that exist for the person (``_seen``: mentioned by an entry they see,
+    or by none at all yet)."""
+    return set(_entities_by_id(conn, ids, person))
+
+
 def _bucket_expression(dialect: str, bucket: str) -> Any:
     published = entity_mentions.c.published
     if dialect == "postgresql":

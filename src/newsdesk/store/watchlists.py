@@ -20,11 +20,11 @@ from yarl import URL
 
 from newsdesk.errors import NewsdeskError
 from newsdesk.store.engine import write_transaction
+from newsdesk.store.entities import seen_entity_ids
 from newsdesk.store.schema import (
     alerts,
     categories,
     category_shares,
-    entities,
     entries,
     feeds,
     watchlists,
@@ -281,10 +281,11 @@ def check_channels(
     return out
 
 
-def _check_entities(conn: Connection, ids: tuple[int, ...]) -> None:
+def _check_entities(conn: Connection, ids: tuple[int, ...], person: int | None) -> None:
+    """Entities that exist for the person (one only others' entries mention is "no entity")."""
     if not ids:
         return
-    found = set(conn.execute(select(entities.c.id).where(entities.c.id.in_(ids))).scalars())
+    found = seen_entity_ids(conn, ids, person)
     missing = [i for i in ids if i not in found]
     if missing:
         raise NewsdeskError(f"no entity with id {missing[0]} (see `newsdesk entities`)")
@@ -307,7 +308,8 @@ def _check_categories(
     conn: Connection, values: Iterable[object], person: int | None
 ) -> tuple[str, ...]:
     """Category titles; one the person has (their own or shared with them) under another case
-    takes its spelling."""
+    takes its spelling. A person names only categories they have ("no category" otherwise,
+    as for a feed they do not see)."""
     if isinstance(values, str):
         values = [values]
     query = select(categories.c.title)
@@ -320,6 +322,8 @@ def _check_categories(
         title = " ".join(str(value or "").split())
         if not title:
             raise NewsdeskError("a category name cannot be empty")
+        if person is not None and title.casefold() not in known:
+            raise NewsdeskError(f"no category named {title[:100]!r} (see `newsdesk feeds`)")
         title = known.get(title.casefold(), title)
         if title not in out:
             out.append(title)
@@ -383,7 +387,7 @@ class WatchlistStore:
         created = now or datetime.now(UTC)
         try:
             with write_transaction(self._engine) as conn:
-                _check_entities(conn, ent)
+                _check_entities(conn, ent, self._person)
                 _check_feeds(conn, fids, self._person)
                 cats = _check_categories(conn, categories, self._person)
                 _criteria_given(clean_query, ent, cats, fids)
@@ -471,7 +475,7 @@ class WatchlistStore:
                     values["enabled"] = bool(changes["enabled"])
                 if "entity_ids" in changes:
                     ent = _ints(changes["entity_ids"] or (), "entity")
-                    _check_entities(conn, ent)
+                    _check_entities(conn, ent, self._person)
                     values["entity_ids"] = list(ent)
                 if "feed_ids" in changes:
                     fids = _ints(changes["feed_ids"] or (), "feed")
