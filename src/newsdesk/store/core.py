@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from newsdesk.errors import StoreError
 from newsdesk.store.engine import create_store_engine
+from newsdesk.store.feed_totals import FeedTotals
 from newsdesk.store.migrations import migrate
 from newsdesk.store.sql_enrichment import EnrichmentWriter
 from newsdesk.store.sql_entries import EntryQueries
@@ -27,6 +28,8 @@ class CoreStore(FeedQueries, EntryQueries, RefreshWriter, EnrichmentWriter):
         self.url = url
         # A feed subscribed without a category goes here (the Desk sets it from the settings).
         self.default_category = DEFAULT_CATEGORY
+        # Entries per feed, kept in memory on SQLite (shared by every view of this store).
+        self.feed_totals = FeedTotals()
         self.engine = create_store_engine(url)
         self.dialect = self.engine.dialect.name
         try:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, case, func, literal, or_, select, true, updat
 
 from newsdesk.model import Feed, StoredEntry
 from newsdesk.store.engine import write_transaction
+from newsdesk.store.feed_totals import count_totals
 from newsdesk.store.protocols.refresh import EntryQuery
 from newsdesk.store.schema import (
     categories,
@@ -71,14 +72,20 @@ def category_members(person_id: int | None) -> Any:
     )
 
 
-def feed_totals(conn: Connection, person_id: int | None) -> dict[int, tuple[int, Any]]:
-    """Per feed the person sees: (entries, newest publication time), one grouped query over
-    the (feed, published) index."""
-    query = select(entries.c.feed_id, func.count(), func.max(entries.c.published))
-    if person_id is not None:
-        query = query.where(entries.c.feed_id.in_(visible_feeds(person_id)))
-    rows = conn.execute(query.group_by(entries.c.feed_id))
-    return {int(f): (int(n), newest) for f, n, newest in rows}
+def feed_totals(
+    store: CoreStore, conn: Connection, person_id: int | None
+) -> dict[int, tuple[int, Any]]:
+    """Per feed the person sees: (entries, newest publication time); on SQLite from the
+    store's in-memory table (``store.feed_totals``), else one grouped query over the (feed,
+    published) index."""
+    if store.dialect == "sqlite":
+        every = store.feed_totals.get(conn)
+        if person_id is None:
+            return every
+        seen = conn.execute(visible_feeds(person_id)).scalars()
+        return {f: every[f] for f in seen if f in every}
+    where = None if person_id is None else entries.c.feed_id.in_(visible_feeds(person_id))
+    return count_totals(conn, where)
 
 
 def feed_states(conn: Connection, person_id: int | None) -> dict[int, tuple[int, int]]:
@@ -307,7 +314,7 @@ class ReadingStore:
         with self.store.engine.connect() as conn:
             found = self._categories(conn)
             members = conn.execute(category_members(person)).all()
-            totals = feed_totals(conn, person)
+            totals = feed_totals(self.store, conn, person)
             states = feed_states(conn, person)
         unread: dict[int, int] = {}
         for cid, fid in {(int(c), int(f)) for c, f in members}:

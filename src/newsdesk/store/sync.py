@@ -283,7 +283,7 @@ class SyncStore:
         queries: entries per feed, the person's states per feed."""
         person = self.store.person_id
         with self.store.engine.connect() as conn:
-            totals = feed_totals(conn, person)
+            totals = feed_totals(self.store, conn, person)
             states = feed_states(conn, person)
         found: dict[int, FeedCount] = {}
         for feed_id, (total, newest) in totals.items():
