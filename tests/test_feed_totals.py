@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from newsdesk.model import Entry
-from newsdesk.store.protocols.refresh import FeedState
 from newsdesk.store import open_store
 from newsdesk.store.feed_totals import count_totals
+from newsdesk.store.protocols.refresh import FeedState
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
