@@ -19,6 +19,9 @@ import pytest
 from newsdesk.store import EntryQuery, open_store
 from routes_server import Answer, RoutesServer, rss
 
+# Each test runs the console script a dozen times (about 1 s each): in CI's slow suites.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 ALICE_PASSWORD = "alice's long passphrase"
 BOB_PASSWORD = "bob's own long passphrase"

@@ -55,6 +55,7 @@ def _requests(server: RoutesServer) -> Counter[str]:
     return Counter(path for path, _headers in server.hits)
 
 
+@pytest.mark.slow  # 50 people, 40 feeds: in CI's slow suites
 async def test_a_refresh_fetches_each_url_once_however_many_follow_it(
     desk: Desk, server: RoutesServer
 ) -> None:
@@ -89,6 +90,7 @@ async def test_a_persons_refresh_fetches_their_feeds_once_each(
     assert _requests(server) == Counter({f"/feed/{i}.rss": 1 for i in follows[name]})
 
 
+@pytest.mark.slow  # 50 people, 40 feeds: in CI's slow suites
 async def test_every_person_refreshing_in_turn_adds_no_entries_twice(
     desk: Desk, server: RoutesServer
 ) -> None:
