@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -299,23 +300,33 @@ def _category_id(raw: Any) -> int:
     return int(text)
 
 
+async def _change_shares(
+    request: Request, ctx: WebContext, change: Callable[[], object], done: str
+) -> Response:
+    """Make a change to the person's shares: back to the Sharing page, saying ``done``; their
+    message on the page (400) when the store refuses, 404 for a category not theirs."""
+    try:
+        await ctx.run(change)
+    except NoSuchCategoryError:
+        raise HTTPException(404, "You have no such category.") from None
+    except NewsdeskError as exc:
+        return await _sharing_page(request, ctx, str(exc), 400)
+    return RedirectResponse(f"/account/sharing?done={done}", 303)
+
+
 @TABLE.post("/account/sharing")
 async def share(request: Request, ctx: WebContext) -> Response:
     ctx.require_user(request)
     form = await request.form()
     category_id = _category_id(form.get("category_id"))
     manage = str(form.get("access") or "read") == "manage"
-    try:
-        await ctx.run(
-            lambda: ctx.store.sharing.share(
-                category_id, str(form.get("username") or ""), can_manage=manage
-            )
-        )
-    except NoSuchCategoryError:
-        raise HTTPException(404, "You have no such category.") from None
-    except NewsdeskError as exc:
-        return await _sharing_page(request, ctx, str(exc), 400)
-    return RedirectResponse("/account/sharing?done=shared", 303)
+    name = str(form.get("username") or "")
+    return await _change_shares(
+        request,
+        ctx,
+        lambda: ctx.store.sharing.share(category_id, name, can_manage=manage),
+        "shared",
+    )
 
 
 @TABLE.post("/account/sharing/{category_id:int}/unshare")
@@ -324,13 +335,9 @@ async def unshare(request: Request, ctx: WebContext) -> Response:
     form = await request.form()
     category_id = request.path_params["category_id"]
     user_id = _category_id(form.get("user_id"))
-    try:
-        await ctx.run(ctx.store.sharing.unshare, category_id, user_id)
-    except NoSuchCategoryError:
-        raise HTTPException(404, "You have no such category.") from None
-    except NewsdeskError as exc:
-        return await _sharing_page(request, ctx, str(exc), 400)
-    return RedirectResponse("/account/sharing?done=unshared", 303)
+    return await _change_shares(
+        request, ctx, lambda: ctx.store.sharing.unshare(category_id, user_id), "unshared"
+    )
 
 
 @TABLE.post("/account/sharing/{category_id:int}/leave")
