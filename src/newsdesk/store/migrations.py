@@ -126,6 +126,13 @@ def _m011_teams(conn: Connection) -> None:
     migrate_to_teams(conn)
 
 
+def _m012_curation(conn: Connection) -> None:
+    """Rules, retention and per-feed control (issue 16). See ``store.curation_migration``."""
+    from newsdesk.store.curation_migration import migrate_curation
+
+    migrate_curation(conn)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _m001_core,
     _m002_web,
@@ -138,10 +145,11 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _m009_changed_at,
     _m010_unread_index,
     _m011_teams,
+    _m012_curation,
 ]
 # Migrations that rebuild SQLite tables (to change a unique constraint): run with SQLite's
 # foreign keys off, as its documentation asks, and checked before they commit.
-REBUILDS = {11}
+REBUILDS = {11, 12}
 
 
 def current_version(conn: Connection) -> int:

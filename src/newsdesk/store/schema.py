@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -65,7 +66,9 @@ feeds = Table(
     "feeds",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("url", Text, nullable=False, unique=True),
+    # Unique with ``owner_key`` (migration 12): 0 for a feed anyone may follow; a person's id
+    # for their private copy of a URL, fetched with their credentials, cookie or headers.
+    Column("url", Text, nullable=False),
     Column("moved_from", Text),
     Column("title", Text),
     # Legacy (before migration 11), always NULL now: each follower's title and category are
@@ -96,6 +99,11 @@ feeds = Table(
     # The site icon (migration 8). No foreign key: migration 1 creates this table before
     # ``icons`` exists, which PostgreSQL would refuse; icons are never deleted while linked.
     Column("icon_id", Integer),
+    # Per-feed control (migration 12, issue 16): see ``store.feed_options``.
+    Column("owner_key", Integer, nullable=False, default=0, server_default="0"),
+    Column("fetch_options", JSON),  # what is not secret (user agent, full text, rules…)
+    Column("fetch_secret", Text),  # credentials, cookie, headers: encrypted, never shown back
+    UniqueConstraint("url", "owner_key", name="uq_feeds_url_owner"),
 )
 
 entries = Table(
@@ -212,6 +220,8 @@ users = Table(
     Column("recovery_codes", JSON, nullable=False, default=list),
     # The person's own settings (reading habits and the like), a JSON object.
     Column("preferences", JSON, nullable=False, default=dict),
+    # The person's default retention (migration 12, ``store.retention``); NULL keeps all.
+    Column("retention", JSON),
 )
 
 web_sessions = Table(
@@ -455,6 +465,8 @@ subscriptions = Table(
     Column("title", Text),  # the person's own name for the feed; NULL: the feed's
     Column("category_id", Integer, ForeignKey("categories.id", ondelete="SET NULL")),
     Column("created_at", UTCDateTime, nullable=False),
+    # The person's retention for this feed (migration 12); NULL: their default.
+    Column("retention", JSON),
     UniqueConstraint("user_id", "feed_id", name="uq_subscriptions_user_feed"),
     Index("ix_subscriptions_feed", "feed_id"),
     Index("ix_subscriptions_category", "category_id"),
@@ -487,6 +499,8 @@ entry_states = Table(
     Column("read_at", UTCDateTime),
     Column("starred_at", UTCDateTime),
     Column("changed_at", UTCDateTime, nullable=False),
+    # Blocked by one of the person's rules (migration 12): never shown to them again.
+    Column("hidden", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_entry_states_entry", "entry_id"),
     Index("ix_entry_states_changed", "user_id", "changed_at"),
     Index("ix_entry_states_feed", "user_id", "feed_id", "read", "starred"),
@@ -505,3 +519,52 @@ entry_labels = Table(
 )
 
 TEAM_TABLES = (subscriptions, category_shares, entry_states, entry_labels)
+
+
+# -- curation (migration 12, issue 16): rules, entries filed by rules, retention --
+
+# A person's rule: when an entry matches ``query`` (docs/query.md), do ``actions`` (a list of
+# strings: "block", "read", "star", "tag:NAME", "category:NAME", "alert:WATCHLIST"), in
+# ``position`` order, at ingest (before alerts) or on demand over stored entries.
+rules = Table(
+    "rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("actions", JSON, nullable=False),
+    Column("position", Integer, nullable=False, default=0),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("matched", Integer, nullable=False, default=0),  # entries it acted on, ever
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_rules_user", "user_id", "position"),
+)
+
+# An entry a person's rule filed under one of their categories (the ``category:NAME`` action):
+# the category's view shows it besides its feeds' entries.
+entry_filings = Table(
+    "entry_filings",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "category_id", Integer, ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Index("ix_entry_filings_category", "category_id", "entry_id"),
+    Index("ix_entry_filings_entry", "entry_id"),
+)
+
+# Entries the retention removed: remembered by their feed and identity so that the next fetch
+# of the feed does not bring them back. Retention policies themselves are JSON on the person
+# (``users.retention``, their default) and on each subscription (``subscriptions.retention``).
+removed_entries = Table(
+    "removed_entries",
+    metadata,
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("removed_at", UTCDateTime, nullable=False),
+)
+
+CURATION_TABLES = (rules, entry_filings, removed_entries)

@@ -194,7 +194,7 @@ class FeedQueries(SqlBase):
             # is as good as ours.
             dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
             conn.execute(
-                dialect_insert(feeds).on_conflict_do_nothing(index_elements=["url"]),
+                dialect_insert(feeds).on_conflict_do_nothing(index_elements=["url", "owner_key"]),
                 [{"url": u, **fresh} for u in missing],
             )
             by_url.update(known(missing))

@@ -46,7 +46,7 @@ def migrate_to_teams(conn: Connection) -> None:
     for table, unique, references_users in _OWNED:
         if "user_id" not in _columns(conn, table.name):
             if conn.dialect.name == "sqlite":
-                _rebuild_sqlite(conn, table)
+                rebuild_sqlite_table(conn, table)
             else:
                 _own_postgresql(conn, table, unique, references_users)
         conn.execute(update(table).where(table.c.user_id.is_(None)).values(user_id=owner))
@@ -98,7 +98,7 @@ def _owner(conn: Connection) -> int:
     return int(key[0])
 
 
-def _rebuild_sqlite(conn: Connection, table: Table) -> None:
+def rebuild_sqlite_table(conn: Connection, table: Table) -> None:
     """SQLite cannot drop a unique constraint: make the table anew, copy, swap."""
     old = _columns(conn, table.name)
     temporary = f"{table.name}__new"
