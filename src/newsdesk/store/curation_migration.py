@@ -18,7 +18,7 @@ from sqlalchemy import Connection, inspect
 import newsdesk.store.schema as schema
 from newsdesk.store.teams_migration import rebuild_sqlite_table
 
-_COLUMNS = {
+_COLUMNS: dict[str, dict[str, str | None]] = {
     "entry_states": {"hidden": "BOOLEAN NOT NULL DEFAULT false"},
     "users": {"retention": None},
     "subscriptions": {"retention": None},
