@@ -160,7 +160,9 @@ class MemoryAlerts:
         wanted = set(entity_ids)
         return {i for i in entry_ids if i in self.entries and self.entries[i].entity_ids & wanted}
 
-    def entries_matching(self, query: str, entry_ids: Sequence[int]) -> set[int]:
+    def entries_matching(
+        self, query: str, entry_ids: Sequence[int], person_id: int | None = None
+    ) -> set[int]:
         words = set(_WORD.findall(query.casefold()))
         found: set[int] = set()
         for i in entry_ids:

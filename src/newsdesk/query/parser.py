@@ -273,13 +273,26 @@ class _Grammar:
 
 
 def _prefixed(tokens: list[_Token]) -> None:
-    """The last word of the query, when it is a bare word, is a prefix (search as you type)."""
-    for token in reversed(tokens):
-        if token.kind != "term" or token.node is None:
-            continue
-        if isinstance(token.node, Word) and not token.negated:
-            token.node = replace(token.node, prefix=True)
+    """The last word of the query, when it is a bare word and not negated (by ``-`` or a
+    negated group), is a prefix (search as you type)."""
+    last: tuple[_Token, bool] | None = None
+    groups: list[bool] = []  # open groups: negated or not
+    pending = False
+    for token in tokens:
+        if token.kind == "-":
+            pending = True
+        elif token.kind == "(":
+            groups.append(pending)
+            pending = False
+        elif token.kind == ")" and groups:
+            groups.pop()
+        elif token.kind == "term" and token.node is not None:
+            last = (token, any(groups))
+    if last is None:
         return
+    token, in_negated_group = last
+    if isinstance(token.node, Word) and not token.negated and not in_negated_group:
+        token.node = replace(token.node, prefix=True)
 
 
 def parse(text: str) -> Query:

@@ -366,14 +366,35 @@ def plan_query(conn: Connection, query: Query, person: int | None) -> Plan:
     return _Compiler(conn, person).plan(query)
 
 
-def match_condition(dialect: str, match: str) -> Any:
-    """SQL: the entry matches the full-text ``match`` (for a FROM without the index joined)."""
+def match_condition(dialect: str, match: str, among: Sequence[int] | None = None) -> Any:
+    """SQL: the entry matches the full-text ``match`` (for a FROM without the index joined);
+    ``among`` narrows the index's answer to those ids (the few entries a refresh stored)."""
     if dialect == "sqlite":
         fts = table("entries_fts", column("rowid"))
         found = select(fts.c.rowid).where(text("entries_fts MATCH :match").bindparams(match=match))
+        if among is not None:
+            found = found.where(fts.c.rowid.in_(list(among)))
         return entries.c.id.in_(found)
     vector: Any = literal_column("entries.search_vector")
     return vector.op("@@")(func.to_tsquery("simple", func.newsdesk_unaccent(match)))
+
+
+def matching_statement(
+    plan: Plan, dialect: str, source: Any, where: Sequence[Any], among: Sequence[int] | None
+) -> Any:
+    """(id, published, the check's columns) of the entries of ``source`` meeting ``where`` and
+    ``plan``'s SQL (among ``among`` when given), newest first."""
+    conditions = [*where, *plan.where]
+    if among is not None:
+        conditions.append(entries.c.id.in_(list(among)))
+    if plan.match is not None:
+        conditions.append(match_condition(dialect, plan.match, among))
+    return (
+        select(entries.c.id, entries.c.published, *plan.columns)
+        .select_from(source)
+        .where(*conditions)
+        .order_by(entries.c.published.desc(), entries.c.id.desc())
+    )
 
 
 def matched_rows(
@@ -399,4 +420,11 @@ def matched_rows(
         result.close()
 
 
-__all__ = ["Plan", "has_phrase", "match_condition", "matched_rows", "plan_query"]
+__all__ = [
+    "Plan",
+    "has_phrase",
+    "match_condition",
+    "matched_rows",
+    "matching_statement",
+    "plan_query",
+]
