@@ -188,6 +188,13 @@ def test_limits_and_among(world: World) -> None:
         "python",
     ]
     assert world.alice.matching_ids("smirnov", among=[]) == []
+    assert world.alice.count_matching('"house of rust" OR bitcoin', EntryQuery(kind="post")) == 1
+    assert (
+        world.alice.count_matching(
+            "house OR bitcoin", EntryQuery(feed_id=world.alice.get_feed(TECH).id)
+        )
+        == 2
+    )
     assert world.alice.matching_ids("") == [] and world.alice.count_matching(" ") == 0
 
 

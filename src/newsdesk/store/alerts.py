@@ -161,8 +161,8 @@ class AlertStore:
             return found
         dialect = self._engine.dialect.name
         with self._engine.connect() as conn:
-            plan = plan_query(conn, parsed, person_id)
             for chunk in chunks(sorted(set(entry_ids))):
+                plan = plan_query(conn, parsed, person_id, chunk)
                 stmt = matching_statement(plan, dialect, entries, [], chunk)
                 found.update(int(r.id) for r in matched_rows(conn, stmt, plan.check, None))
         return found

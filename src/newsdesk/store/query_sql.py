@@ -109,10 +109,13 @@ def _without(dialect: str, positive: str, negatives: Sequence[str]) -> str:
 class _Compiler:
     """One query's compilation for one person's view (``person`` None: the system's)."""
 
-    def __init__(self, conn: Connection, person: int | None) -> None:
+    def __init__(
+        self, conn: Connection, person: int | None, among: Sequence[int] | None = None
+    ) -> None:
         self.conn = conn
         self.dialect = conn.dialect.name
         self.person = person
+        self.among = among
         self.names = (f"q{n}" for n in itertools.count())
         self.exact: dict[int, tuple[Any, bool]] = {}
 
@@ -156,6 +159,8 @@ class _Compiler:
             found = select(fts.c.rowid).where(
                 text(f"entries_fts MATCH :{name}").bindparams(**{name: expression})
             )
+            if self.among is not None:  # the index's answer for these entries only
+                found = found.where(fts.c.rowid.in_(list(self.among)))
             return entries.c.id.in_(found)
         vector: Any = literal_column("entries.search_vector")
         query = func.to_tsquery("simple", func.newsdesk_unaccent(expression))
@@ -361,9 +366,12 @@ def has_phrase(value: str | None, terms: Sequence[str]) -> bool:
     return any(list(found[i : i + n]) == wanted for i in range(len(found) - n + 1))
 
 
-def plan_query(conn: Connection, query: Query, person: int | None) -> Plan:
-    """The ``Plan`` of ``query`` on ``conn``'s database for ``person``'s view."""
-    return _Compiler(conn, person).plan(query)
+def plan_query(
+    conn: Connection, query: Query, person: int | None, among: Sequence[int] | None = None
+) -> Plan:
+    """The ``Plan`` of ``query`` on ``conn``'s database for ``person``'s view; with ``among``,
+    for those entries only (the few a refresh stored: the index is asked about them alone)."""
+    return _Compiler(conn, person, among).plan(query)
 
 
 def match_condition(dialect: str, match: str, among: Sequence[int] | None = None) -> Any:
