@@ -128,3 +128,15 @@ def test_any_text_parses_or_says_why(text: str) -> None:
     assert q.text == text
     for term in q.text_terms():
         assert term.isalnum()
+
+
+def test_search_marks_the_terms_a_match_holds() -> None:
+    from newsdesk.web.pages import highlighted_words
+
+    assert highlighted_words("harbour's news") == ["harbour's", "news"]  # plain: as typed
+    assert highlighted_words('title:smirnov -bail "grand jury" url~x') == [
+        "smirnov",
+        "grand",
+        "jury",
+    ]
+    assert highlighted_words('title~"(a+" court') == ["title", "a", "court"]  # unreadable

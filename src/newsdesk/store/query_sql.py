@@ -416,7 +416,7 @@ def matched_rows(
         yield from conn.execute(stmt if want is None else stmt.limit(want))
         return
     kept = 0
-    result = conn.execution_options(stream_results=True, yield_per=500).execute(stmt)
+    result = conn.execute(stmt.execution_options(stream_results=True, yield_per=500))
     try:
         for row in result:
             if check(row._mapping):
