@@ -93,7 +93,7 @@ class SqlStore(CoreStore):
     def intel(self) -> IntelStore:
         from newsdesk.store.intel import IntelStore
 
-        return IntelStore(self.engine, self.person_id)
+        return IntelStore(self.engine, self.person_id, rules=self.as_system().rules)
 
     @cached_property
     def labels(self) -> LabelStore:
