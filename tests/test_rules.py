@@ -16,6 +16,7 @@ from newsdesk.refresh import RefreshReport
 from newsdesk.settings import Settings, load_settings
 from newsdesk.store import open_store
 from newsdesk.store.protocols.refresh import EntryQuery
+from newsdesk.store.sync import SyncQuery
 from routes_server import Answer, RoutesServer
 
 PASSWORD = "a long enough pass phrase 16"
@@ -126,6 +127,12 @@ async def test_block_hides_the_entry_from_its_person_everywhere(desks: Desks, wh
     hidden = desks.entry(desks.system, "smirnov").id
     with pytest.raises(NewsdeskError):
         alice.store.get_entry(hidden)
+    # the reader APIs' streams (Google Reader, Miniflux, Fever)
+    assert hidden not in alice.store.sync.entry_ids(SyncQuery())
+    assert alice.store.sync.count_entries(SyncQuery()) == 2
+    assert hidden in bob.store.sync.entry_ids(SyncQuery())
+    # the person's own state changes pass it by
+    assert alice.store.set_flags([hidden], starred=True) == 0
     # blocked entries are read: the unread counts leave them out
     assert dict((t, n) for _, t, n in alice.store.reading.unread_by_category()) == {"News": 2}
     assert dict((t, n) for _, t, n in bob.store.reading.unread_by_category()) == {"News": 3}
@@ -172,6 +179,10 @@ async def test_category_files_the_entry_in_the_persons_category(desks: Desks, wh
     assert counts == {"Crime": 1, "News": 3}
     assert {t for _, t, _ in bob.store.reading.unread_by_category()} == {"News"}
     assert desks.keys(bob, EntryQuery(category="Crime", limit=100)) == set()
+    # the reader APIs' category stream
+    crime = next(c for c, t, _ in alice.store.reading.unread_by_category() if t == "Crime")
+    filed = desks.entry(desks.system, "smirnov").id
+    assert alice.store.sync.entry_ids(SyncQuery(category_id=crime)) == [filed]
 
 
 @pytest.mark.parametrize("when", WHEN)
