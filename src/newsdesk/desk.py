@@ -268,6 +268,10 @@ class Desk:
     def search(self, text: str, query: EntryQuery) -> list[StoredEntry]:
         return self.store.search(text, query)
 
+    def count_search(self, text: str, query: EntryQuery) -> int:
+        """How many entries of ``query``'s filters ``search(text, query)`` would find in all."""
+        return self.store.count_matching(text, within=query)
+
     def shared_articles(self, entry: StoredEntry) -> list[Shared]:
         """What a post points to: related entries first, else the pages fetched for its links."""
         if entry.kind != "post":
