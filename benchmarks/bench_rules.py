@@ -24,7 +24,24 @@ from newsdesk.store import open_store
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.schema import entries, feeds
 
-WORDS = ["smirnov", "court", "chicago", "weather", "budget", "council", "election", "market", "energy", "storm", "football", "vaccine", "bridge", "harbour", "festival", "strike"]  # fmt: skip
+WORDS = [
+    "smirnov",
+    "court",
+    "chicago",
+    "weather",
+    "budget",
+    "council",
+    "election",
+    "market",
+    "energy",
+    "storm",
+    "football",
+    "vaccine",
+    "bridge",
+    "harbour",
+    "festival",
+    "strike",
+]
 RULES = (
     ("smirnov OR chicago", "read"),
     ('title:"court"', "star"),
