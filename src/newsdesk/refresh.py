@@ -96,7 +96,7 @@ class RefreshReport:
                 f"{self.enrich.fulltext_done} full texts, {self.enrich.fulltext_failed} failed"
             )
         text += f") in {self.seconds:.2f} s"
-        if self.intel is not None:
+        if self.intel is not None and self.intel.summary:
             text += f"\n{self.intel.summary}"
         if self.intel_deferred:
             text += (
@@ -529,6 +529,12 @@ async def _intel_inline(
         return
     if len(changed) > settings.intel_inline_max:
         report.intel_deferred = len(changed)
+        if settings.rules:  # cheap (SQL alone), and a blocked entry must not wait for the rest
+            from newsdesk.rules import apply_new
+
+            rules = getattr(intel_store, "rules", None)
+            if rules is not None:
+                await asyncio.to_thread(apply_new, rules, changed)
     elif not _stopping(stop):
         if progress:
             progress("intel", 0, len(changed))
