@@ -238,10 +238,8 @@ async def test_another_persons_rule_looks_missing(env: Env) -> None:
         ("POST", "/apply", None),
         ("DELETE", "", None),
     ):
-        his = await c.request(
-            method, f"/api/rules/{rule['id']}{suffix}", json=body, headers=env.bob
-        )
-        none = await c.request(method, f"/api/rules/{missing}{suffix}", json=body, headers=env.bob)
+        his = await c.request(method, f"/api/rules/{rule['id']}{suffix}", json=body, headers=bob)
+        none = await c.request(method, f"/api/rules/{missing}{suffix}", json=body, headers=bob)
         assert his.status_code == none.status_code == 404, (method, suffix, his.text)
         assert "Admin's own" not in his.text
     assert (await c.get("/api/rules", headers=env.bob)).json() == []
