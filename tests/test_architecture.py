@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "entities",
         "timeline",
         "alerts",
+        "rules",
         "intel",
         "publish",
     ),

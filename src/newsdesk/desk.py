@@ -28,6 +28,7 @@ from newsdesk.store.sync import SyncQuery
 if TYPE_CHECKING:  # the fetch, parse and refresh stages are imported when a method needs them
     from newsdesk.enrich import EnrichReport
     from newsdesk.refresh import Progress, RefreshReport
+    from newsdesk.store.rules import Rule
     from newsdesk.store.users import User
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.I)
@@ -341,6 +342,76 @@ class Desk:
         """Mark every entry ``query`` matches read (or unread): a feed, a category, everything
         before a date; how many changed."""
         return self.store.sync.mark_read(query, read)
+
+    # -- rules (issue 16): when an entry matches a query, do actions ---------------------------
+
+    def rules(self) -> list[Rule]:
+        """The person's rules, in the order they apply."""
+        return self.store.rules.list()
+
+    def rule(self, rule_id: int) -> Rule:
+        return self.store.rules.get(rule_id)
+
+    def add_rule(
+        self,
+        query: str,
+        actions: str | Sequence[str],
+        name: str | None = None,
+        *,
+        enabled: bool = True,
+    ) -> Rule:
+        """A new rule of the person's, after their others. ``actions``: comma-separated text
+        (``star,tag:smirnov``) or a list; ``name`` defaults to the query. A query that does
+        not parse, an unknown action or watchlist is a ``NewsdeskError``."""
+        from newsdesk.rules import parse_actions
+
+        return self.store.rules.add(
+            name if name and name.strip() else query[:200],
+            query,
+            parse_actions(actions),
+            enabled=enabled,
+        )
+
+    def update_rule(
+        self,
+        rule_id: int,
+        *,
+        name: str | None = None,
+        query: str | None = None,
+        actions: str | Sequence[str] | None = None,
+        enabled: bool | None = None,
+    ) -> Rule:
+        """Change what is given (None: keep), checked as when added."""
+        from newsdesk.rules import parse_actions
+
+        parsed = None if actions is None else parse_actions(actions)
+        return self.store.rules.update(
+            rule_id, name=name, query=query, actions=parsed, enabled=enabled
+        )
+
+    def remove_rule(self, rule_id: int) -> None:
+        self.store.rules.remove(rule_id)
+
+    def reorder_rules(self, ids: Sequence[int]) -> list[Rule]:
+        """The person's rules in the order of ``ids`` (the others after them, as they were)."""
+        return self.store.rules.reorder(ids)
+
+    def test_rule(self, query: str, limit: int = 20) -> tuple[int, list[StoredEntry]]:
+        """How many stored entries the person sees ``query`` would take, and the first
+        ``limit`` of them, newest first (nothing is changed)."""
+        from newsdesk.rules import preview
+        from newsdesk.store.rules import check_query
+
+        person = self.store.require_person()
+        count, ids = preview(self.store.rules, person, check_query(query), limit)
+        return count, self._entries_in_order(ids) if ids else []
+
+    def apply_rule(self, rule_id: int) -> int:
+        """Apply one of the person's rules to the stored entries they see (enabled or not);
+        how many entries changed."""
+        from newsdesk.rules import apply_rule
+
+        return apply_rule(self.store.rules, self.store.rules.get(rule_id))
 
 
 # -- re-extraction: what Desk.refetch reports ------------------------------------------------

@@ -529,6 +529,12 @@ async def _intel_inline(
         return
     if len(changed) > settings.intel_inline_max:
         report.intel_deferred = len(changed)
+        if settings.rules:  # cheap (SQL alone), and a blocked entry must not wait for the rest
+            from newsdesk.rules import apply_new
+
+            rules = getattr(intel_store, "rules", None)
+            if rules is not None:
+                await asyncio.to_thread(apply_new, rules, changed)
     elif not _stopping(stop):
         if progress:
             progress("intel", 0, len(changed))

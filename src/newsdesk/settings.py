@@ -388,6 +388,12 @@ class Settings:
     )
     timelines: bool = setting(True, _bool, "Pull dated events out of article text after a refresh.")
     alerts: bool = setting(True, _bool, "Match watchlists and deliver alerts after a refresh.")
+    rules: bool = setting(
+        True,
+        _bool,
+        "Apply each person's rules (`newsdesk rule`) to the new entries after a refresh, "
+        "before watchlists match them.",
+    )
     intel_inline_max: int = setting(
         2000,
         _nonnegative_int,

@@ -160,6 +160,9 @@ class MemoryAlerts:
         wanted = set(entity_ids)
         return {i for i in entry_ids if i in self.entries and self.entries[i].entity_ids & wanted}
 
+    def blocked(self, person_id: int | None, entry_ids: Sequence[int]) -> set[int]:
+        return set()  # no rules here
+
     def entries_matching(self, query: str, entry_ids: Sequence[int]) -> set[int]:
         words = set(_WORD.findall(query.casefold()))
         found: set[int] = set()

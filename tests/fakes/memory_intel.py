@@ -71,6 +71,7 @@ class MemoryIntel:
         self.events: list[MemoryEvent] = []
         self.marks: dict[int, tuple[str, int, int, str | None]] = {}  # what was read
         self.alerts = MemoryAlerts()  # the alerts stage's own fake
+        self.rules = None  # no rules here (``RulesStorage``: tests run them on the database)
         self._next_story = 1
         self._next_entity = 1
 

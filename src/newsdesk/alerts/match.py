@@ -57,6 +57,7 @@ def match_entries(
     info = store.entry_facts(wanted)
     feed_ids = sorted({facts.feed_id for facts in info.values()})
     seen: dict[int | None, dict[int, frozenset[str]]] = {}
+    blocked: dict[int, set[int]] = {}
     new: list[NewAlert] = []
     for watchlist in lists:
         owner = watchlist.user_id
@@ -68,6 +69,11 @@ def match_entries(
             for entry_id, facts in info.items()
             if facts.first_seen >= watchlist.created_at and facts.feed_id in visible
         }
+        if candidates and owner is not None:  # an entry its owner's rules blocked: no alert
+            if owner not in blocked:
+                blocked[owner] = store.blocked(owner, wanted)
+            for entry_id in blocked[owner]:
+                candidates.pop(entry_id, None)
         if not candidates:
             continue
         for entry_id in matching_entries(store, watchlist, candidates):

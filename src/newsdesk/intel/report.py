@@ -17,6 +17,7 @@ class IntelReport:
     entities_read: int = 0  # of which with the entity model
     mentions: int = 0
     events: int = 0
+    rules_changed: int = 0  # entries the people's rules changed (issue 16)
     alerts_created: int = 0
     alerts_sent: int = 0
     alerts_failed: int = 0
@@ -30,6 +31,8 @@ class IntelReport:
             parts.append(
                 f"{self.read} read: {self.mentions} entity mentions, {self.events} dated events"
             )
+        if self.rules_changed:
+            parts.append(f"{self.rules_changed} entries changed by rules")
         if self.alerts_created or self.alerts_sent or self.alerts_failed:
             parts.append(
                 f"{self.alerts_created} alerts raised, {self.alerts_sent} sent, "
@@ -53,6 +56,7 @@ class IntelReport:
             "entities_read",
             "mentions",
             "events",
+            "rules_changed",
             "alerts_created",
             "alerts_sent",
             "alerts_failed",

@@ -15,7 +15,13 @@ from newsdesk.store.protocols.intel import IntelStorage
 
 def intel_wanted(settings: Settings) -> bool:
     """Whether any part of the stage is switched on."""
-    return settings.stories or settings.entities or settings.timelines or settings.alerts
+    return (
+        settings.stories
+        or settings.entities
+        or settings.timelines
+        or settings.alerts
+        or settings.rules
+    )
 
 
 def _cluster(
@@ -38,6 +44,21 @@ def _match(store: IntelStorage, ids: Sequence[int], report: IntelReport) -> None
     started = time.perf_counter()
     report.alerts_created += match_entries(store.alerts, ids)
     took(report, "alerts", started)
+
+
+def _rules(store: IntelStorage, ids: Sequence[int], report: IntelReport) -> None:
+    """Every person's rules on the new entries they see (issue 16), after their entities are
+    read (``entity:`` conditions) and before watchlists match (a blocked entry raises no
+    alert)."""
+    rules = store.rules
+    if rules is None:
+        return
+    from newsdesk.rules import apply_new
+
+    started = time.perf_counter()
+    done = apply_new(rules, ids)
+    report.rules_changed += done.entries_changed
+    took(report, "rules", started)
 
 
 def run_intel(
@@ -67,6 +88,8 @@ def run_intel(
             _cluster(store, settings, ids, report)
         if ids:
             read_entries(store, settings, ids, report, extractor)
+        if ids and settings.rules:
+            _rules(store, ids, report)
         if ids and settings.alerts:
             _match(store, ids, report)
     if settings.alerts and deliver:

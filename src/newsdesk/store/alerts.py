@@ -39,6 +39,7 @@ from newsdesk.store.schema import (
     categories,
     entity_mentions,
     entries,
+    entry_states,
     feeds,
     subscriptions,
     watchlists,
@@ -125,6 +126,25 @@ class AlertStore:
             for feed_id, title in rows:
                 found.setdefault(int(feed_id), set()).add(str(title))
         return {f: frozenset(titles) for f, titles in found.items()}
+
+    def blocked(self, person_id: int | None, entry_ids: Sequence[int]) -> set[int]:
+        """Of ``entry_ids``, those the person's rules blocked (issue 16): no alert for them."""
+        found: set[int] = set()
+        if person_id is None or not entry_ids:
+            return found
+        with self._engine.connect() as conn:
+            for chunk in chunks(sorted(set(entry_ids))):
+                found.update(
+                    int(i)
+                    for i in conn.execute(
+                        select(entry_states.c.entry_id).where(
+                            entry_states.c.user_id == person_id,
+                            entry_states.c.hidden.is_(True),
+                            entry_states.c.entry_id.in_(chunk),
+                        )
+                    ).scalars()
+                )
+        return found
 
     def entries_mentioning(self, entity_ids: Sequence[int], entry_ids: Sequence[int]) -> set[int]:
         """Ids among ``entry_ids`` that mention any of ``entity_ids``."""

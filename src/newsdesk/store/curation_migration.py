@@ -2,7 +2,8 @@
 
 - ``rules``, ``entry_filings`` (entries a rule filed under a category) and ``removed_entries``
   (what retention removed, so a fetch does not bring it back) are new tables.
-- ``entry_states.hidden``: an entry one of the person's rules blocked.
+- ``entry_states.hidden``: an entry one of the person's rules blocked (and its partial index,
+  ``ix_entry_states_hidden``, through which every person-facing query leaves those out).
 - ``users.retention`` and ``subscriptions.retention``: a person's retention, by default and per
   feed (JSON; NULL keeps everything).
 - ``feeds.fetch_options`` and ``feeds.fetch_secret`` (encrypted): per-feed control; and
@@ -65,3 +66,5 @@ def migrate_curation(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=list(schema.CURATION_TABLES))
     _add_columns(conn)
     _feed_owner_key(conn)
+    # the blocked entries' partial index (a database made by this version has it already)
+    schema.HIDDEN_STATES.create(conn, checkfirst=True)

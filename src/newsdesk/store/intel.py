@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from newsdesk.store.alerts import AlertStore
-from newsdesk.store.engine import create_store_engine, write_transaction
+from newsdesk.store.engine import write_transaction
 from newsdesk.store.entities import replace_mentions
 from newsdesk.store.events import replace_events
 from newsdesk.store.protocols.intel import EntryRow, EntryText, Facts, Reading
@@ -37,7 +37,7 @@ from newsdesk.store.visibility import lens, read_column, sees_feed, state_join
 from newsdesk.util import chunks
 
 if TYPE_CHECKING:
-    pass
+    from newsdesk.store.rules import RuleStore
 
 SCAN_CHUNK = 2000  # ids looked at per query when scanning the whole store
 _CLUSTER_LOCK = 7405124  # PostgreSQL advisory lock key (migrations use 7405123)
@@ -122,9 +122,13 @@ def _record(conn: Connection, rows: list[dict[str, Any]]) -> None:
 class IntelStore:
     """The intel stage's door to the database (``store.intel``)."""
 
-    def __init__(self, engine: Engine, person_id: int | None = None) -> None:
+    def __init__(
+        self, engine: Engine, person_id: int | None = None, rules: RuleStore | None = None
+    ) -> None:
         self.engine = engine
         self.alerts = AlertStore(engine)
+        # every person's rules, applied to new entries before alerts (``newsdesk.rules``)
+        self.rules = rules
         # whose river the story members are for (``story_members``); the stage has none
         self.person_id = person_id
 
@@ -289,5 +293,7 @@ def open_intel(url: str) -> IntelStore:
     """The intel part of the store at ``url``, opened once per process (a background job)."""
     found = _OPENED.get(url)
     if found is None:
-        found = _OPENED[url] = IntelStore(create_store_engine(url))
+        from newsdesk.store.sql import SqlStore
+
+        found = _OPENED[url] = SqlStore(url).as_system().intel
     return found

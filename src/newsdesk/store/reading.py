@@ -25,6 +25,7 @@ from newsdesk.store.schema import (
 )
 from newsdesk.store.visibility import (
     category_feeds,
+    filed_unread,
     is_read,
     lens,
     sees_feed,
@@ -316,8 +317,13 @@ class ReadingStore:
             members = conn.execute(category_members(person)).all()
             totals = feed_totals(self.store, conn, person)
             states = feed_states(conn, person)
+            filed = [] if person is None else filed_unread(conn, person)
         unread: dict[int, int] = {}
-        for cid, fid in {(int(c), int(f)) for c, f in members}:
+        placed = {(int(c), int(f)) for c, f in members}
+        for cid, fid in placed:
             total = totals.get(fid, (0, None))[0]
             unread[cid] = unread.get(cid, 0) + total - states.get(fid, (0, 0))[0]
+        for cid, fid, count in filed:  # filed there by a rule from a feed outside it
+            if (cid, fid) not in placed:
+                unread[cid] = unread.get(cid, 0) + count
         return [(cid, title, unread.get(cid, 0)) for cid, title in found]

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from newsdesk.store.leases import LeaseStore
     from newsdesk.store.portable import PortableStore
     from newsdesk.store.reading import ReadingStore
+    from newsdesk.store.rules import RuleStore
     from newsdesk.store.saved_searches import SavedSearchStore
     from newsdesk.store.sharing import SharingStore
     from newsdesk.store.stories import StoryStore
@@ -92,7 +93,7 @@ class SqlStore(CoreStore):
     def intel(self) -> IntelStore:
         from newsdesk.store.intel import IntelStore
 
-        return IntelStore(self.engine, self.person_id)
+        return IntelStore(self.engine, self.person_id, rules=self.as_system().rules)
 
     @cached_property
     def labels(self) -> LabelStore:
@@ -117,6 +118,12 @@ class SqlStore(CoreStore):
         from newsdesk.store.reading import ReadingStore
 
         return ReadingStore(self)
+
+    @cached_property
+    def rules(self) -> RuleStore:
+        from newsdesk.store.rules import RuleStore
+
+        return RuleStore(self)
 
     @cached_property
     def saved_searches(self) -> SavedSearchStore:

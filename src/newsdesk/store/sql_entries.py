@@ -28,9 +28,11 @@ from newsdesk.store.search import fts5_match, match_expression, search_statement
 from newsdesk.store.sql_base import SqlBase
 from newsdesk.store.visibility import (
     category_feeds,
+    in_category,
     is_read,
     is_starred,
     lens,
+    not_hidden,
     read_column,
     sees_feed,
     starred_column,
@@ -97,7 +99,11 @@ class EntryQueries(SqlBase):
         person = self.person_id
         if person is not None:
             feed_id = entries.c.feed_id + 0 if walk else entries.c.feed_id
-            where.append(feed_id.in_(visible_feeds(person, query.category)))
+            if query.category is None:
+                where.append(feed_id.in_(visible_feeds(person)))
+            else:
+                where.append(in_category(person, query.category, feed_id))
+            where.append(not_hidden())  # blocked by one of their rules (issue 16)
         elif query.category is not None:
             where.append(entries.c.feed_id.in_(category_feeds(query.category)))
         if query.feed_id is not None:

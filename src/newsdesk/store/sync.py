@@ -33,7 +33,7 @@ from newsdesk.store.schema import (
 )
 from newsdesk.store.search import match_expression, search_statement
 from newsdesk.store.values import aware_utc
-from newsdesk.store.visibility import sees_feed, state_join
+from newsdesk.store.visibility import filed_under, sees_feed, state_join
 from newsdesk.util import chunks
 
 if TYPE_CHECKING:
@@ -102,7 +102,11 @@ def _filters(store: CoreStore, q: SyncQuery) -> list[Any] | None:
     where = store._entry_filters(q.base)
     person = store.person_id
     if q.category_id is not None:
-        where.append(entries.c.feed_id.in_(_category_feeds(store, q.category_id)))
+        in_feeds = entries.c.feed_id.in_(_category_feeds(store, q.category_id))
+        # and the entries one of the person's rules filed there (issue 16)
+        where.append(
+            in_feeds if person is None else or_(in_feeds, filed_under(person, q.category_id))
+        )
     if q.after_id is not None:
         where.append(entries.c.id > q.after_id)
     if q.before_id is not None:

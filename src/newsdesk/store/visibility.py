@@ -5,6 +5,11 @@ Every person-facing query of the store goes through these: a store made for a pe
 (``SqlStore.as_person``) adds ``visible_feeds(person)`` to its filters, reads read and starred
 from ``entry_states`` (``state_join``), and names feeds and categories from ``lens(conn,
 person)``. A store with no person (the refresh, the intel stage) sees every feed and no state.
+
+An entry one of the person's rules blocked (``entry_states.hidden``, issue 16) is not theirs to
+see any more: ``not_hidden`` (over their joined states) and ``sees_feed`` (without the join)
+leave it out; an entry a rule filed under one of their categories (``entry_filings``) is in
+that category's view besides its feeds' entries (``in_category``).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, literal, select, union
+from sqlalchemy import Connection, and_, func, literal, or_, select, union
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -21,6 +26,7 @@ from newsdesk.store.schema import (
     categories,
     category_shares,
     entries,
+    entry_filings,
     entry_states,
     feeds,
     subscriptions,
@@ -56,10 +62,72 @@ def visible_feeds(person_id: int, category: str | None = None) -> Any:
 
 
 def sees_feed(person_id: int | None) -> Any:
-    """The condition "the entry's feed is one the person sees" (true with no person)."""
+    """The condition "the entry's feed is one the person sees, and they did not block the
+    entry" (true with no person); it needs no join of their states."""
     if person_id is None:
         return literal(True)
-    return entries.c.feed_id.in_(visible_feeds(person_id))
+    return and_(entries.c.feed_id.in_(visible_feeds(person_id)), unblocked(person_id))
+
+
+def unblocked(person_id: int) -> Any:
+    """The entry is not one the person's rules blocked, without their states joined: the few
+    hidden states are read through their partial index (``ix_entry_states_hidden``)."""
+    blocked = select(entry_states.c.entry_id).where(
+        entry_states.c.user_id == person_id, entry_states.c.hidden.is_(True)
+    )
+    return entries.c.id.not_in(blocked)
+
+
+def not_hidden() -> Any:
+    """The entry is not one the person blocked, over a source holding their states
+    (``state_join``): free, the state row is joined already."""
+    return entry_states.c.hidden.is_not(True)
+
+
+def filed_under(person_id: int, category_id: int) -> Any:
+    """The entry was filed under the category of that id by one of the person's rules."""
+    filed = select(entry_filings.c.entry_id).where(
+        entry_filings.c.user_id == person_id, entry_filings.c.category_id == category_id
+    )
+    return entries.c.id.in_(filed)
+
+
+def filed_unread(conn: Connection, person_id: int) -> list[tuple[int, int, int]]:
+    """(category id, feed id, unread entries) of the entries the person's rules filed, from
+    the feeds they see: the sidebar adds those from feeds outside the category."""
+    source = entry_filings.join(entries, entries.c.id == entry_filings.c.entry_id).outerjoin(
+        entry_states,
+        and_(
+            entry_states.c.entry_id == entry_filings.c.entry_id,
+            entry_states.c.user_id == person_id,
+        ),
+    )
+    rows = conn.execute(
+        select(entry_filings.c.category_id, entries.c.feed_id, func.count())
+        .select_from(source)
+        .where(
+            entry_filings.c.user_id == person_id,
+            entry_states.c.read.is_not(True),
+            entries.c.feed_id.in_(visible_feeds(person_id)),
+        )
+        .group_by(entry_filings.c.category_id, entries.c.feed_id)
+    )
+    return [(int(c), int(f), int(n)) for c, f, n in rows]
+
+
+def in_category(person_id: int, category: str, feed_id: Any = entries.c.feed_id) -> Any:
+    """The entry is in the person's category of that title: one of its feeds' (``feed_id``,
+    the column to test), or filed there by one of their rules (and still from a feed they
+    see)."""
+    filed = (
+        select(entry_filings.c.entry_id)
+        .join(categories, categories.c.id == entry_filings.c.category_id)
+        .where(entry_filings.c.user_id == person_id, categories.c.title == category)
+    )
+    return or_(
+        feed_id.in_(visible_feeds(person_id, category)),
+        and_(entries.c.id.in_(filed), entries.c.feed_id.in_(visible_feeds(person_id))),
+    )
 
 
 def state_join(source: Any, person_id: int) -> Any:

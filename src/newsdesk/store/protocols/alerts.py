@@ -103,6 +103,10 @@ class AlertsStorage(Protocol):
         categories it is in for them."""
         ...
 
+    def blocked(self, person_id: int | None, entry_ids: Sequence[int]) -> set[int]:
+        """Of ``entry_ids``, those the person's rules blocked: no alert for them."""
+        ...
+
     def entries_mentioning(
         self, entity_ids: Sequence[int], entry_ids: Sequence[int]
     ) -> set[int]: ...

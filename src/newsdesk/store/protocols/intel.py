@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 if TYPE_CHECKING:
     from newsdesk.model import Event, FoundEntity
     from newsdesk.store.protocols.alerts import AlertsStorage
+    from newsdesk.store.protocols.rules import RulesStorage
 
 __all__ = ["ClusterBatch", "EntryRow", "EntryText", "Facts", "IntelStorage", "Reading"]
 
@@ -116,4 +117,10 @@ class IntelStorage(Protocol):
     @property
     def alerts(self) -> AlertsStorage:
         """The alerts stage's door, for the watchlists the new entries match."""
+        ...
+
+    @property
+    def rules(self) -> RulesStorage | None:
+        """Every person's rules, applied to the new entries before alerts (None: a store
+        without rules, the tests' fakes)."""
         ...
