@@ -20,6 +20,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
 from newsdesk.errors import NewsdeskError
+from newsdesk.model import StoredEntry
+from newsdesk.store.rules import Rule, RuleNotFoundError
 from newsdesk.web.context import WebContext
 from newsdesk.web.routing import RouteTable
 
@@ -47,7 +49,7 @@ def actions_from(form: dict[str, Any]) -> list[str]:
     return actions
 
 
-def form_of(rule: Any) -> dict[str, Any]:
+def form_of(rule: Rule) -> dict[str, Any]:
     """A stored rule as the form's fields (the inverse of ``actions_from``)."""
     form: dict[str, Any] = {"name": rule.name, "query": rule.query}
     named: dict[str, list[str]] = {kind: [] for kind in NAMED}
@@ -76,20 +78,17 @@ def done(message: str, anchor: str = "") -> RedirectResponse:
     return RedirectResponse("/rules?" + urlencode({"message": message}) + anchor, status_code=303)
 
 
-def rule_or_404(ctx: WebContext, rule_id: int) -> Any:
+def rule_or_404(ctx: WebContext, rule_id: int) -> Rule:
     """The person's rule ``rule_id``; another's, or none, is a 404. Blocking."""
     try:
-        found = ctx.desk.store.rules.get(rule_id)
-    except NewsdeskError:
-        found = None
-    if found is None:
-        raise HTTPException(404, "There is no such rule.")
-    return found
+        return ctx.desk.rule(rule_id)
+    except RuleNotFoundError:
+        raise HTTPException(404, "There is no such rule.") from None
 
 
 def _page_data(ctx: WebContext) -> dict[str, Any]:
     return {
-        "rules": ctx.desk.store.rules.list(),
+        "rules": ctx.desk.rules(),
         "watchlists": [w.name for w in ctx.desk.store.watchlists.list_watchlists()],
     }
 
@@ -100,7 +99,7 @@ async def page(
     *,
     error: str | None = None,
     form: dict[str, Any] | None = None,
-    editing: Any = None,
+    editing: Rule | None = None,
 ) -> Response:
     """The list and the new rule's form; with ``editing``, that rule's form instead."""
     data = await ctx.run(_page_data, ctx)
@@ -126,7 +125,7 @@ async def rules_page(request: Request, ctx: WebContext) -> Response:
 async def create(request: Request, ctx: WebContext) -> Response:
     form = read_form(await request.form())
 
-    def save() -> Any:
+    def save() -> Rule:
         return ctx.desk.add_rule(form["query"], actions_from(form), name=form["name"] or None)
 
     try:
@@ -141,7 +140,7 @@ async def preview(request: Request, ctx: WebContext) -> Response:
     """The count and the newest entries a query matches, as a piece of the page (400 with the
     query's fault)."""
     query = (request.query_params.get("q") or "").strip()[:MAX_QUERY]
-    count, entries, error = 0, [], None
+    count, entries, error = 0, list[StoredEntry](), None
     if query:
         try:
             count, entries = await ctx.run(ctx.desk.test_rule, query, PREVIEW_LIMIT)
@@ -173,7 +172,7 @@ async def save(request: Request, ctx: WebContext) -> Response:
     found = await ctx.run(rule_or_404, ctx, _rule_id(request))
     form = read_form(await request.form())
 
-    def change() -> Any:
+    def change() -> Rule:
         name = form["name"] or found.name
         return ctx.desk.update_rule(
             found.id, name=name, query=form["query"], actions=actions_from(form)
@@ -205,7 +204,7 @@ async def move(request: Request, ctx: WebContext) -> Response:
 
     def reorder() -> Any:
         found = rule_or_404(ctx, rule_id)
-        ids = [r.id for r in ctx.desk.store.rules.list()]
+        ids = [r.id for r in ctx.desk.rules()]
         at = ids.index(found.id)
         to = at - 1 if direction == "up" else at + 1
         if 0 <= to < len(ids):

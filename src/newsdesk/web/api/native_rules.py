@@ -17,7 +17,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from newsdesk.errors import NewsdeskError
+from newsdesk.store.rules import Rule, RuleNotFoundError
 from newsdesk.web.api.access import require_user
 from newsdesk.web.api.errors import BadRequest, NotFound, endpoint, json_error
 from newsdesk.web.api.inputs import bool_field, int_field, query_int, read_json_object, str_field
@@ -121,23 +121,9 @@ RULE = json_answer("the rule", ref("Rule"))
 MATCHES = json_answer("what the query matches", ref("RuleMatches"))
 
 
-def iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def rule_json(rule: Any) -> dict[str, Any]:
-    """A rule as the API shows it."""
-    return {
-        "id": rule.id,
-        "name": rule.name,
-        "query": rule.query,
-        "actions": list(rule.actions),
-        "position": rule.position,
-        "enabled": bool(rule.enabled),
-        "matched": rule.matched,
-        "created_at": iso(rule.created_at),
-        "updated_at": iso(rule.updated_at),
-    }
+def rule_json(rule: Rule) -> dict[str, Any]:
+    """A rule as the API shows it (the ``Rule`` schema)."""
+    return rule.as_dict()
 
 
 def actions_field(data: dict[str, Any], *, required: bool = False) -> list[str] | None:
@@ -163,15 +149,12 @@ def _query_field(data: dict[str, Any], *, required: bool) -> str | None:
     return text_param(str_field(data, "query", required=required), "query", MAX_QUERY)
 
 
-def rule_of(api: ApiState, rule_id: int) -> Any:
+def rule_of(api: ApiState, rule_id: int) -> Rule:
     """The caller's rule ``rule_id``, or a 404 (another person's looks missing). Blocking."""
     try:
-        found = api.store.rules.get(rule_id)
-    except NewsdeskError:
-        found = None
-    if found is None:
-        raise NotFound(f"no rule with id {rule_id}")
-    return found
+        return api.desk.rule(rule_id)
+    except RuleNotFoundError:
+        raise NotFound(f"no rule with id {rule_id}") from None
 
 
 @TABLE.get(
@@ -184,21 +167,18 @@ def rule_of(api: ApiState, rule_id: int) -> Any:
 )
 async def rules(request: Request, api: ApiState) -> Response:
     await require_user(api, request)
-    found = await api.run(api.store.rules.list)
+    found = await api.run(api.desk.rules)
     return JSONResponse([rule_json(r) for r in found])
 
 
-def create_rule(api: ApiState, data: dict[str, Any]) -> Any:
+def create_rule(api: ApiState, data: dict[str, Any]) -> Rule:
     """A POST body, checked, then the rule made (disabled at once when asked). Blocking."""
     refuse_unknown(data, {"name", "query", "actions", "enabled"})
     query = _query_field(data, required=True) or ""
     actions = actions_field(data, required=True) or []
     name = text_param(str_field(data, "name"), "name", MAX_NAME)
     enabled = bool_field(data, "enabled")
-    made = api.desk.add_rule(query, actions, name=name or None)
-    if enabled is False:
-        made = api.desk.update_rule(made.id, enabled=False)
-    return made
+    return api.desk.add_rule(query, actions, name=name or None, enabled=enabled is not False)
 
 
 @TABLE.post(
@@ -285,12 +265,12 @@ async def rule(request: Request, api: ApiState) -> Response:
 
 def move_to(api: ApiState, rule_id: int, position: int) -> None:
     """Rule ``rule_id`` to place ``position`` among the caller's rules (past the end: last)."""
-    ids = [r.id for r in api.store.rules.list() if r.id != rule_id]
+    ids = [r.id for r in api.desk.rules() if r.id != rule_id]
     ids.insert(min(position, len(ids)), rule_id)
     api.desk.reorder_rules(ids)
 
 
-def change_rule(api: ApiState, rule_id: int, data: dict[str, Any]) -> Any:
+def change_rule(api: ApiState, rule_id: int, data: dict[str, Any]) -> Rule:
     """A PATCH body, checked whole before anything is saved, then applied. Blocking."""
     refuse_unknown(data, RULE_FIELDS)
     stored = rule_of(api, rule_id)
