@@ -17,7 +17,7 @@ MAX_MODULE_LINES = 600
 # The road, lowest first: a module may import its own layer and the layers below it, never above.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__init__", "errors", "model", "util", "pools"),
-    ("settings", "fetch", "parse", "process"),
+    ("settings", "fetch", "parse", "process", "query"),
     ("store",),
     (
         "schedule",

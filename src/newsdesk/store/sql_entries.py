@@ -13,8 +13,11 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from newsdesk.errors import NewsdeskError
 from newsdesk.model import Enclosure, StoredEntry
+from newsdesk.query import Query
+from newsdesk.query import parse as parse_query
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.protocols.refresh import EntryQuery
+from newsdesk.store.query_sql import Plan, match_condition, matched_rows, plan_query
 from newsdesk.store.schema import (
     entity_mentions,
     entries,
@@ -232,21 +235,20 @@ class EntryQueries(SqlBase):
         return found[0]
 
     def search(self, text_query: str, query: EntryQuery) -> list[StoredEntry]:
-        match = match_expression(self.dialect, text_query)
-        if not match:
+        """Entries matching ``text_query`` (the query language, docs/query.md), best first;
+        plain words are ranked as they always were. A query of filters or patterns alone lists
+        its entries newest first."""
+        parsed = parse_query(text_query)
+        if parsed.is_empty:
             return []
         filters = self._entry_filters(query)
         with self.engine.connect() as conn:
             try:
-                if self.dialect == "sqlite":
-                    match, window = self._sqlite_match(conn, text_query, match, filters)
-                    filters += window
-                stmt = (
-                    search_statement(self.dialect, match, self._entries_from(), filters)
-                    .limit(query.limit)
-                    .offset(query.offset)
+                hits = (
+                    self._plain_hits(conn, text_query, query, filters)
+                    if parsed.plain
+                    else self._query_hits(conn, parsed, query, filters)
                 )
-                hits = conn.execute(stmt).all()
             except (OperationalError, ProgrammingError) as exc:
                 # The database's own words stay in the log: they describe our SQL, not the
                 # user's mistake.
@@ -254,23 +256,117 @@ class EntryQueries(SqlBase):
                 raise NewsdeskError(
                     f"cannot search for {text_query[:200]!r}: use plain words"
                 ) from None
-            if not hits:
-                return []
-            rows = conn.execute(
-                select(*self._entry_columns())
+            return self._found(conn, hits)
+
+    def _plain_hits(
+        self, conn: Connection, text_query: str, query: EntryQuery, filters: list[Any]
+    ) -> list[Any]:
+        match = match_expression(self.dialect, text_query)
+        if self.dialect == "sqlite":
+            match, window = self._sqlite_match(conn, text_query, match, filters)
+            filters = filters + window
+        stmt = (
+            search_statement(self.dialect, match, self._entries_from(), filters)
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        return list(conn.execute(stmt).all())
+
+    def _query_hits(
+        self, conn: Connection, parsed: Query, query: EntryQuery, filters: list[Any]
+    ) -> list[Any]:
+        """(id, snippet) rows of a query in the language: ranked on its words when it has some,
+        else newest first."""
+        plan = plan_query(conn, parsed, self.person_id)
+        filters = filters + plan.where
+        if plan.match is None:
+            stmt: Any = (
+                select(entries.c.id, null().label("snippet"), *plan.columns)
                 .select_from(self._entries_from())
-                .where(entries.c.id.in_([h.id for h in hits]))
+                .where(*filters)
+                .order_by(entries.c.published.desc(), entries.c.id.desc())
             )
-            by_id = {row.id: self._stored(row) for row in rows}
-            found = []
-            for hit in hits:
-                entry = by_id.get(hit.id)
-                if entry is not None:
-                    entry.snippet = hit.snippet
-                    found.append(entry)
-            self._attach_related(conn, found)
-            self._seen(conn, found)
+        else:
+            if self.dialect == "sqlite":
+                filters += self._rank_window(conn, plan.match, filters)
+            stmt = search_statement(
+                self.dialect, plan.match, self._entries_from(), filters
+            ).add_columns(*plan.columns)
+        if plan.check is None:
+            return list(conn.execute(stmt.limit(query.limit).offset(query.offset)).all())
+        rows = matched_rows(conn, stmt, plan.check, query.offset + query.limit)
+        return list(rows)[query.offset :]
+
+    def _found(self, conn: Connection, hits: Sequence[Any]) -> list[StoredEntry]:
+        """The entries of ``hits`` (rows of id and snippet) in their order."""
+        if not hits:
+            return []
+        rows = conn.execute(
+            select(*self._entry_columns())
+            .select_from(self._entries_from())
+            .where(entries.c.id.in_([h.id for h in hits]))
+        )
+        by_id = {row.id: self._stored(row) for row in rows}
+        found = []
+        for hit in hits:
+            entry = by_id.get(hit.id)
+            if entry is not None:
+                entry.snippet = hit.snippet
+                found.append(entry)
+        self._attach_related(conn, found)
+        self._seen(conn, found)
         return found
+
+    def matching_ids(
+        self,
+        query: Query | str,
+        *,
+        among: Sequence[int] | None = None,
+        limit: int | None = None,
+    ) -> list[int]:
+        """Ids of the entries this view sees that match ``query`` (docs/query.md), newest
+        first; only among ``among`` when given (the entries a refresh just stored), at most
+        ``limit``. ``QueryError`` when the query cannot be read."""
+        parsed = parse_query(query) if isinstance(query, str) else query
+        if parsed.is_empty or (among is not None and not among):
+            return []
+        with self.engine.connect() as conn:
+            plan = plan_query(conn, parsed, self.person_id)
+            base = self._matching_statement(plan)
+            if among is None:
+                return [r.id for r in matched_rows(conn, base, plan.check, limit)]
+            found: list[Any] = []
+            for chunk in chunks(sorted(set(among))):
+                stmt = base.where(entries.c.id.in_(list(chunk)))
+                found.extend(matched_rows(conn, stmt, plan.check, limit))
+        found.sort(key=lambda r: (r.published, r.id), reverse=True)
+        return [r.id for r in found[:limit]]
+
+    def count_matching(self, query: Query | str) -> int:
+        """How many entries this view sees match ``query``: one count in SQL when the query is
+        all SQL, else the rows that pass its check."""
+        parsed = parse_query(query) if isinstance(query, str) else query
+        if parsed.is_empty:
+            return 0
+        with self.engine.connect() as conn:
+            plan = plan_query(conn, parsed, self.person_id)
+            stmt = self._matching_statement(plan)
+            if plan.check is None:
+                counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+                return int(conn.execute(counted).scalar() or 0)
+            return sum(1 for _ in matched_rows(conn, stmt, plan.check, None))
+
+    def _matching_statement(self, plan: Plan) -> Any:
+        """Entries of this view meeting ``plan``'s SQL, newest first, with its columns."""
+        where = [*self._entry_filters(EntryQuery()), *plan.where]
+        if plan.match is not None:
+            where.append(match_condition(self.dialect, plan.match))
+        return (
+            select(entries.c.id, entries.c.published, *plan.columns)
+            .select_from(self._entries_from())
+            .where(*where)
+            .order_by(entries.c.published.desc(), entries.c.id.desc())
+        )
 
     def _sqlite_match(
         self, conn: Connection, text_query: str, match: str, filters: list[Any]
