@@ -182,24 +182,26 @@ async def test_test_a_query_and_apply_a_rule(env: Env) -> None:
     assert again.json()["changed"] == 0  # nothing left to change
 
 
-@pytest.mark.parametrize(
-    ("body", "words"),
-    [
-        ({"actions": ["star"]}, "query"),
-        ({"query": "x"}, "actions"),
-        ({"query": "x", "actions": 3}, "actions"),
-        ({"query": "x", "actions": []}, "actions"),
-        ({"query": "x", "actions": ["explode"]}, "explode"),
-        ({"query": 'title~"(a"', "actions": ["star"]}, "title"),
-        ({"query": "x", "actions": ["star"], "colour": "red"}, "colour"),
-        ({"query": "x" * 3000, "actions": ["star"]}, "longer"),
-        ({"query": "x", "actions": ["star"], "enabled": "yes"}, "enabled"),
-    ],
-)
-async def test_bad_rules_are_refused(env: Env, body: dict[str, object], words: str) -> None:
-    answer = await env.client.post("/api/rules", json=body, headers=env.auth)
-    assert answer.status_code == 400, answer.text
-    assert words in answer.json()["error"]["message"]
+BAD_RULES: list[tuple[dict[str, object], str]] = [
+    ({"actions": ["star"]}, "query"),
+    ({"query": "x"}, "actions"),
+    ({"query": "x", "actions": 3}, "actions"),
+    ({"query": "x", "actions": []}, "actions"),
+    ({"query": "x", "actions": ["explode"]}, "explode"),
+    ({"query": "x", "actions": ["alert:no such list"]}, "no such list"),
+    ({"query": 'title~"(a"', "actions": ["star"]}, "title"),
+    ({"query": "x", "actions": ["star"], "colour": "red"}, "colour"),
+    ({"query": "x" * 3000, "actions": ["star"]}, "longer"),
+    ({"query": "x", "actions": ["star"], "enabled": "yes"}, "enabled"),
+    ({"query": "x", "actions": ["star"], "name": 7}, "name"),
+]
+
+
+async def test_bad_rules_are_refused(env: Env) -> None:
+    for body, words in BAD_RULES:
+        answer = await env.client.post("/api/rules", json=body, headers=env.auth)
+        assert answer.status_code == 400, (body, answer.text)
+        assert words in answer.json()["error"]["message"], (body, answer.text)
     assert (await env.client.get("/api/rules", headers=env.auth)).json() == []
 
 
