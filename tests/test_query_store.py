@@ -188,6 +188,13 @@ def test_limits_and_among(world: World) -> None:
         "python",
     ]
     assert world.alice.matching_ids("smirnov", among=[]) == []
+    assert world.alice.count_matching('"house of rust" OR bitcoin', EntryQuery(kind="post")) == 1
+    assert (
+        world.alice.count_matching(
+            "house OR bitcoin", EntryQuery(feed_id=world.alice.get_feed(TECH).id)
+        )
+        == 2
+    )
     assert world.alice.matching_ids("") == [] and world.alice.count_matching(" ") == 0
 
 
@@ -211,3 +218,38 @@ def test_a_hostile_pattern_on_a_long_title_is_linear(world: World) -> None:
     )
     assert world.alice.matching_ids('title~"(a+)+$"', among=[new]) == []
     assert world.alice.matching_ids('title~"(a+)+!$"') == [new]
+
+
+def test_watchlists_and_saved_searches_speak_the_language(world: World) -> None:
+    from newsdesk.alerts.match import match_entries
+
+    past = NOW - timedelta(days=1)
+    hook = {"webhook": {"url": "http://127.0.0.1:9/hook"}}
+    mine = world.alice.watchlists.create_watchlist(
+        name="Smirnov", query='(smirnov -bail) OR title~"^Bit"', channels=hook, now=past
+    )
+    labelled = world.alice.watchlists.create_watchlist(
+        name="Later", query="tag:Later", channels=hook, now=past
+    )
+    world.alice.labels.add_label([world.ids["rust"]], "Later")
+    theirs = world.bob.watchlists.create_watchlist(
+        name="Bob's", query="tag:Later OR smirnov", channels=hook, now=past
+    )
+    assert match_entries(world.store.alerts, list(world.ids.values())) == 4
+    alerted = {
+        (w, world.titles([a.entry_id])[0])
+        for w in (mine.id, labelled.id, theirs.id)
+        for a in world.store.as_system().watchlists.list_alerts(watchlist_id=w)
+    }
+    assert alerted == {
+        (mine.id, "court"),
+        (mine.id, "crypto"),
+        (labelled.id, "rust"),
+        (theirs.id, "bob"),
+    }
+    with pytest.raises(QueryError, match="invalid regular expression"):
+        world.alice.watchlists.create_watchlist(name="Bad", query='url~"("', channels=hook)
+    with pytest.raises(QueryError, match="kind is one of"):
+        world.alice.saved_searches.save_search("Videos", "kind:video", {})
+    saved = world.alice.saved_searches.save_search("Posts", "kind:post house", {})
+    assert [e.title for e in world.alice.search(saved.query, EVERY)] == ["Rust 2.0 released"]

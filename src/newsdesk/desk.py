@@ -268,6 +268,10 @@ class Desk:
     def search(self, text: str, query: EntryQuery) -> list[StoredEntry]:
         return self.store.search(text, query)
 
+    def count_search(self, text: str, query: EntryQuery) -> int:
+        """How many entries of ``query``'s filters ``search(text, query)`` would find in all."""
+        return self.store.count_matching(text, within=query)
+
     def shared_articles(self, entry: StoredEntry) -> list[Shared]:
         """What a post points to: related entries first, else the pages fetched for its links."""
         if entry.kind != "post":
@@ -399,11 +403,13 @@ class Desk:
     def test_rule(self, query: str, limit: int = 20) -> tuple[int, list[StoredEntry]]:
         """How many stored entries the person sees ``query`` would take, and the first
         ``limit`` of them, newest first (nothing is changed)."""
-        from newsdesk.rules import preview
+        from newsdesk.query import parse
         from newsdesk.store.rules import check_query
 
-        person = self.store.require_person()
-        count, ids = preview(self.store.rules, person, check_query(query), limit)
+        self.store.require_person()
+        parsed = parse(check_query(query))
+        count = self.store.count_matching(parsed)
+        ids = self.store.matching_ids(parsed, limit=limit) if count and limit > 0 else []
         return count, self._entries_in_order(ids) if ids else []
 
     def apply_rule(self, rule_id: int) -> int:

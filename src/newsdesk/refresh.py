@@ -96,7 +96,7 @@ class RefreshReport:
                 f"{self.enrich.fulltext_done} full texts, {self.enrich.fulltext_failed} failed"
             )
         text += f") in {self.seconds:.2f} s"
-        if self.intel is not None:
+        if self.intel is not None and self.intel.summary:
             text += f"\n{self.intel.summary}"
         if self.intel_deferred:
             text += (

@@ -163,7 +163,9 @@ class MemoryAlerts:
     def blocked(self, person_id: int | None, entry_ids: Sequence[int]) -> set[int]:
         return set()  # no rules here
 
-    def entries_matching(self, query: str, entry_ids: Sequence[int]) -> set[int]:
+    def entries_matching(
+        self, query: str, entry_ids: Sequence[int], person_id: int | None = None
+    ) -> set[int]:
         words = set(_WORD.findall(query.casefold()))
         found: set[int] = set()
         for i in entry_ids:

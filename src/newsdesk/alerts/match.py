@@ -1,7 +1,7 @@
 """Which watchlists new entries match: one alert per (watchlist, entry, channel).
 
 A watchlist matches an entry its owner sees when every criterion it gives holds: its words
-(the same full-text index and query syntax as `newsdesk search`), any of its entities
+(the query language of `newsdesk search`, docs/query.md), any of its entities
 mentioned, one of its categories (as its owner files the feed), one of its feeds. Only entries
 first seen after the watchlist was made alert: a new watchlist does not flood its channels
 with the archive. The store records each alert at most once (the unique constraint
@@ -35,7 +35,7 @@ def matching_entries(
         mentioning = store.entries_mentioning(watchlist.entity_ids, ids)
         ids = [i for i in ids if i in mentioning]
     if ids and watchlist.query:
-        hits = store.entries_matching(watchlist.query, ids)
+        hits = store.entries_matching(watchlist.query, ids, watchlist.user_id)
         ids = [i for i in ids if i in hits]
     return sorted(ids)
 

@@ -12,6 +12,7 @@ import newsdesk.cli.maintenance as maintenance
 import newsdesk.cli.people as people
 import newsdesk.cli.reading as reading
 import newsdesk.cli.refresh as refresh
+import newsdesk.cli.rules as rules
 import newsdesk.cli.start as start
 import newsdesk.cli.tokens as tokens
 import newsdesk.cli.web as web
@@ -20,7 +21,20 @@ from newsdesk import __version__
 from newsdesk.cli.common import Handler
 
 # Each module's ``register(command)`` adds its commands; the order is the help's.
-MODULES = (feeds, refresh, reading, start, web, people, maintenance, workers, tokens, intel, alerts)
+MODULES = (
+    feeds,
+    refresh,
+    reading,
+    start,
+    web,
+    people,
+    maintenance,
+    workers,
+    tokens,
+    intel,
+    alerts,
+    rules,
+)
 
 
 def _common() -> argparse.ArgumentParser:

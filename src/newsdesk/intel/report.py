@@ -26,7 +26,9 @@ class IntelReport:
 
     @property
     def summary(self) -> str:
-        parts = [f"{self.clustered} entries clustered ({self.joined} joined a story)"]
+        parts = []
+        if self.clustered or "stories" in self.seconds:  # (rules alone: no clustering line)
+            parts.append(f"{self.clustered} entries clustered ({self.joined} joined a story)")
         if self.read:
             parts.append(
                 f"{self.read} read: {self.mentions} entity mentions, {self.events} dated events"
@@ -38,6 +40,8 @@ class IntelReport:
                 f"{self.alerts_created} alerts raised, {self.alerts_sent} sent, "
                 f"{self.alerts_failed} failed"
             )
+        if not parts and not self.note:
+            return ""  # nothing to tell (rules alone, and none of them changed anything)
         text = "; ".join(parts)
         if self.seconds:
             text += f" in {sum(self.seconds.values()):.2f} s"

@@ -139,14 +139,37 @@ class _Scanner:
         self.i = i
         return "".join(out)
 
-    def _bare(self, *, until_space: bool = False) -> str:
+    def _bare(self) -> str:
         text = self.text
         start = self.i
         while self.i < len(text):
             c = text[self.i]
-            if c in _SPACE or (not until_space and (c in '"(' or (c == ")" and self.depth))):
+            if c in _SPACE or c in '"(' or (c == ")" and self.depth):
                 break
             self.i += 1
+        return text[start : self.i]
+
+    def _bare_pattern(self) -> str:
+        """An unquoted pattern: up to a space, or in a group up to a ``)`` the pattern does
+        not open (``(url~/a(b)/ OR x)`` ends after ``/a(b)/``)."""
+        text = self.text
+        start = self.i
+        balance = 0
+        while self.i < len(text):
+            c = text[self.i]
+            if c in _SPACE:
+                break
+            if c == "\\":
+                self.i += 2
+                continue
+            if c == "(":
+                balance += 1
+            elif c == ")":
+                if balance == 0 and self.depth:
+                    break
+                balance -= 1
+            self.i += 1
+        self.i = min(self.i, len(text))
         return text[start : self.i]
 
     def _term(self) -> _Token:
@@ -166,7 +189,7 @@ class _Scanner:
                 pattern = self._quoted()
             else:
                 self.i = start + len(name) + 1
-                pattern = self._bare(until_space=True)
+                pattern = self._bare_pattern()
             term = self.text[start : self.i]
             return _Token("term", start, term, _regex(name, pattern, term))
         if bare == "OR":
@@ -273,13 +296,26 @@ class _Grammar:
 
 
 def _prefixed(tokens: list[_Token]) -> None:
-    """The last word of the query, when it is a bare word, is a prefix (search as you type)."""
-    for token in reversed(tokens):
-        if token.kind != "term" or token.node is None:
-            continue
-        if isinstance(token.node, Word) and not token.negated:
-            token.node = replace(token.node, prefix=True)
+    """The last word of the query, when it is a bare word and not negated (by ``-`` or a
+    negated group), is a prefix (search as you type)."""
+    last: tuple[_Token, bool] | None = None
+    groups: list[bool] = []  # open groups: negated or not
+    pending = False
+    for token in tokens:
+        if token.kind == "-":
+            pending = True
+        elif token.kind == "(":
+            groups.append(pending)
+            pending = False
+        elif token.kind == ")" and groups:
+            groups.pop()
+        elif token.kind == "term" and token.node is not None:
+            last = (token, any(groups))
+    if last is None:
         return
+    token, in_negated_group = last
+    if isinstance(token.node, Word) and not token.negated and not in_negated_group:
+        token.node = replace(token.node, prefix=True)
 
 
 def parse(text: str) -> Query:

@@ -74,10 +74,3 @@ def apply_rule(storage: RulesStorage, rule: Rule) -> int:
     """One rule over every stored entry its person sees (and has not blocked); how many
     entries changed. A disabled rule applies too: applying is asked for."""
     return _run(storage, rule, None)
-
-
-def preview(storage: RulesStorage, person_id: int, query: str, limit: int) -> tuple[int, list[int]]:
-    """How many stored entries the person sees ``query`` matches, and the ids of the first
-    ``limit`` (newest first)."""
-    hits = storage.matching(person_id, query)
-    return len(hits), hits[: max(0, limit)]

@@ -5,6 +5,7 @@ it went. What matches and what is sent is decided in ``newsdesk.alerts``; this i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -13,16 +14,14 @@ from sqlalchemy import (
     Connection,
     Engine,
     case,
-    column,
     func,
-    literal_column,
     select,
-    table,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from newsdesk.query import QueryError
+from newsdesk.query import parse as parse_query
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.protocols.alerts import (
     INTERRUPTED,
@@ -34,6 +33,7 @@ from newsdesk.store.protocols.alerts import (
     NewAlert,
     PendingAlert,
 )
+from newsdesk.store.query_sql import matched_rows, matching_statement, plan_query
 from newsdesk.store.schema import (
     alerts,
     categories,
@@ -44,10 +44,11 @@ from newsdesk.store.schema import (
     subscriptions,
     watchlists,
 )
-from newsdesk.store.search import match_expression
 from newsdesk.store.visibility import Lens, lens
 from newsdesk.store.watchlists import Watchlist, watchlist_from_row
 from newsdesk.util import chunks
+
+log = logging.getLogger(__name__)
 
 
 def _enabled(conn: Connection) -> list[Watchlist]:
@@ -161,30 +162,29 @@ class AlertStore:
                 found.update(int(i) for i in rows.scalars())
         return found
 
-    def entries_matching(self, query: str, entry_ids: Sequence[int]) -> set[int]:
-        """Ids among ``entry_ids`` the search index finds for ``query`` (as `newsdesk search`
-        reads it; no ranking, only membership)."""
-        dialect = self._engine.dialect.name
-        match = match_expression(dialect, query)
+    def entries_matching(
+        self, query: str, entry_ids: Sequence[int], person_id: int | None = None
+    ) -> set[int]:
+        """Ids among ``entry_ids`` that ``query`` (the query language, docs/query.md) matches,
+        as ``person_id`` sees labels and categories (no ranking, only membership). A query
+        saved before the language could read it matches nothing (logged), rather than stop
+        the alerts of everyone else."""
         found: set[int] = set()
-        if not match or not entry_ids:
+        if not entry_ids:
             return found
+        try:
+            parsed = parse_query(query)
+        except QueryError as exc:
+            log.warning("watchlist query %r cannot be read: %s", query[:200], exc)
+            return found
+        if parsed.is_empty:
+            return found
+        dialect = self._engine.dialect.name
         with self._engine.connect() as conn:
-            for chunk in chunks(list(entry_ids)):
-                if dialect == "sqlite":
-                    fts_table = table("entries_fts", column("rowid"))
-                    stmt = (
-                        select(fts_table.c.rowid)
-                        .where(text("entries_fts MATCH :match").bindparams(match=match))
-                        .where(fts_table.c.rowid.in_(list(chunk)))
-                    )
-                else:
-                    vector: Any = literal_column("entries.search_vector")
-                    tsquery = func.to_tsquery("simple", func.newsdesk_unaccent(match))
-                    stmt = select(entries.c.id).where(
-                        vector.op("@@")(tsquery), entries.c.id.in_(list(chunk))
-                    )
-                found.update(int(i) for i in conn.execute(stmt).scalars())
+            for chunk in chunks(sorted(set(entry_ids))):
+                plan = plan_query(conn, parsed, person_id, chunk)
+                stmt = matching_statement(plan, dialect, entries, [], chunk)
+                found.update(int(r.id) for r in matched_rows(conn, stmt, plan.check, None))
         return found
 
     def record_alerts(self, alerts_: Sequence[NewAlert], now: datetime) -> int:

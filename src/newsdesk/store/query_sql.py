@@ -109,10 +109,13 @@ def _without(dialect: str, positive: str, negatives: Sequence[str]) -> str:
 class _Compiler:
     """One query's compilation for one person's view (``person`` None: the system's)."""
 
-    def __init__(self, conn: Connection, person: int | None) -> None:
+    def __init__(
+        self, conn: Connection, person: int | None, among: Sequence[int] | None = None
+    ) -> None:
         self.conn = conn
         self.dialect = conn.dialect.name
         self.person = person
+        self.among = among
         self.names = (f"q{n}" for n in itertools.count())
         self.exact: dict[int, tuple[Any, bool]] = {}
 
@@ -156,6 +159,8 @@ class _Compiler:
             found = select(fts.c.rowid).where(
                 text(f"entries_fts MATCH :{name}").bindparams(**{name: expression})
             )
+            if self.among is not None:  # the index's answer for these entries only
+                found = found.where(fts.c.rowid.in_(list(self.among)))
             return entries.c.id.in_(found)
         vector: Any = literal_column("entries.search_vector")
         query = func.to_tsquery("simple", func.newsdesk_unaccent(expression))
@@ -361,19 +366,43 @@ def has_phrase(value: str | None, terms: Sequence[str]) -> bool:
     return any(list(found[i : i + n]) == wanted for i in range(len(found) - n + 1))
 
 
-def plan_query(conn: Connection, query: Query, person: int | None) -> Plan:
-    """The ``Plan`` of ``query`` on ``conn``'s database for ``person``'s view."""
-    return _Compiler(conn, person).plan(query)
+def plan_query(
+    conn: Connection, query: Query, person: int | None, among: Sequence[int] | None = None
+) -> Plan:
+    """The ``Plan`` of ``query`` on ``conn``'s database for ``person``'s view; with ``among``,
+    for those entries only (the few a refresh stored: the index is asked about them alone)."""
+    return _Compiler(conn, person, among).plan(query)
 
 
-def match_condition(dialect: str, match: str) -> Any:
-    """SQL: the entry matches the full-text ``match`` (for a FROM without the index joined)."""
+def match_condition(dialect: str, match: str, among: Sequence[int] | None = None) -> Any:
+    """SQL: the entry matches the full-text ``match`` (for a FROM without the index joined);
+    ``among`` narrows the index's answer to those ids (the few entries a refresh stored)."""
     if dialect == "sqlite":
         fts = table("entries_fts", column("rowid"))
         found = select(fts.c.rowid).where(text("entries_fts MATCH :match").bindparams(match=match))
+        if among is not None:
+            found = found.where(fts.c.rowid.in_(list(among)))
         return entries.c.id.in_(found)
     vector: Any = literal_column("entries.search_vector")
     return vector.op("@@")(func.to_tsquery("simple", func.newsdesk_unaccent(match)))
+
+
+def matching_statement(
+    plan: Plan, dialect: str, source: Any, where: Sequence[Any], among: Sequence[int] | None
+) -> Any:
+    """(id, published, the check's columns) of the entries of ``source`` meeting ``where`` and
+    ``plan``'s SQL (among ``among`` when given), newest first."""
+    conditions = [*where, *plan.where]
+    if among is not None:
+        conditions.append(entries.c.id.in_(list(among)))
+    if plan.match is not None:
+        conditions.append(match_condition(dialect, plan.match, among))
+    return (
+        select(entries.c.id, entries.c.published, *plan.columns)
+        .select_from(source)
+        .where(*conditions)
+        .order_by(entries.c.published.desc(), entries.c.id.desc())
+    )
 
 
 def matched_rows(
@@ -387,7 +416,7 @@ def matched_rows(
         yield from conn.execute(stmt if want is None else stmt.limit(want))
         return
     kept = 0
-    result = conn.execution_options(stream_results=True, yield_per=500).execute(stmt)
+    result = conn.execute(stmt.execution_options(stream_results=True, yield_per=500))
     try:
         for row in result:
             if check(row._mapping):
@@ -399,4 +428,11 @@ def matched_rows(
         result.close()
 
 
-__all__ = ["Plan", "has_phrase", "match_condition", "matched_rows", "plan_query"]
+__all__ = [
+    "Plan",
+    "has_phrase",
+    "match_condition",
+    "matched_rows",
+    "matching_statement",
+    "plan_query",
+]

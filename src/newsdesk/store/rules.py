@@ -254,11 +254,9 @@ class RuleStore:
     def add(self, name: str, query: str, actions: Iterable[str], *, enabled: bool = True) -> Rule:
         """A new rule of the person's, after their others."""
         person = self.store.require_person()
-        values: dict[str, Any] = {
-            "name": check_name(name),
-            "query": check_query(query),
-            "actions": list(check_actions(actions)),
-        }
+        values: dict[str, Any] = {"query": check_query(query)}  # first: the name may be it
+        values["name"] = check_name(name)
+        values["actions"] = list(check_actions(actions))
         now = datetime.now(UTC)
         with write_transaction(self.engine) as conn:
             _check_watchlists(conn, person, values["actions"])

@@ -1,6 +1,6 @@
-"""Saved searches: a name, the words and the filters of a search, kept so the reading room can
-list it and republish it as a feed. ``SavedSearchStore`` is the store's ``saved_searches``
-part."""
+"""Saved searches: a name, the query (docs/query.md) and the filters of a search, kept so the
+reading room can list it and republish it as a feed. ``SavedSearchStore`` is the store's
+``saved_searches`` part."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import Engine, delete, insert, select, true
 from sqlalchemy.exc import IntegrityError
 
 from newsdesk.errors import NewsdeskError
+from newsdesk.query import parse as parse_query
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.schema import saved_searches
 
@@ -63,6 +64,7 @@ class SavedSearchStore:
             raise NewsdeskError("a saved search needs a name and some words to search for")
         if self.person_id is None:
             raise NewsdeskError("a saved search is a person's: open the store as one")
+        parse_query(query)  # QueryError: a query the language cannot read is not saved
         try:
             with write_transaction(self.engine) as conn:
                 result = conn.execute(

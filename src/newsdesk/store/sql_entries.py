@@ -17,7 +17,7 @@ from newsdesk.query import Query
 from newsdesk.query import parse as parse_query
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.protocols.refresh import EntryQuery
-from newsdesk.store.query_sql import Plan, match_condition, matched_rows, plan_query
+from newsdesk.store.query_sql import Plan, matched_rows, matching_statement, plan_query
 from newsdesk.store.schema import (
     entity_mentions,
     entries,
@@ -331,42 +331,40 @@ class EntryQueries(SqlBase):
         if parsed.is_empty or (among is not None and not among):
             return []
         with self.engine.connect() as conn:
-            plan = plan_query(conn, parsed, self.person_id)
-            base = self._matching_statement(plan)
             if among is None:
-                return [r.id for r in matched_rows(conn, base, plan.check, limit)]
+                plan = plan_query(conn, parsed, self.person_id)
+                stmt = self._matching_statement(plan, None)
+                return [r.id for r in matched_rows(conn, stmt, plan.check, limit)]
             found: list[Any] = []
             for chunk in chunks(sorted(set(among))):
-                stmt = base.where(entries.c.id.in_(list(chunk)))
+                plan = plan_query(conn, parsed, self.person_id, chunk)
+                stmt = self._matching_statement(plan, chunk)
                 found.extend(matched_rows(conn, stmt, plan.check, limit))
         found.sort(key=lambda r: (r.published, r.id), reverse=True)
         return [r.id for r in found[:limit]]
 
-    def count_matching(self, query: Query | str) -> int:
-        """How many entries this view sees match ``query``: one count in SQL when the query is
-        all SQL, else the rows that pass its check."""
+    def count_matching(self, query: Query | str, within: EntryQuery | None = None) -> int:
+        """How many entries this view sees (those of ``within``'s filters when given) match
+        ``query``: one count in SQL when the query is all SQL, else the rows that pass its
+        check."""
         parsed = parse_query(query) if isinstance(query, str) else query
         if parsed.is_empty:
             return 0
         with self.engine.connect() as conn:
             plan = plan_query(conn, parsed, self.person_id)
-            stmt = self._matching_statement(plan)
+            stmt = self._matching_statement(plan, None, within)
             if plan.check is None:
                 counted = select(func.count()).select_from(stmt.order_by(None).subquery())
                 return int(conn.execute(counted).scalar() or 0)
             return sum(1 for _ in matched_rows(conn, stmt, plan.check, None))
 
-    def _matching_statement(self, plan: Plan) -> Any:
-        """Entries of this view meeting ``plan``'s SQL, newest first, with its columns."""
-        where = [*self._entry_filters(EntryQuery()), *plan.where]
-        if plan.match is not None:
-            where.append(match_condition(self.dialect, plan.match))
-        return (
-            select(entries.c.id, entries.c.published, *plan.columns)
-            .select_from(self._entries_from())
-            .where(*where)
-            .order_by(entries.c.published.desc(), entries.c.id.desc())
-        )
+    def _matching_statement(
+        self, plan: Plan, among: Sequence[int] | None, within: EntryQuery | None = None
+    ) -> Any:
+        """Entries of this view (and ``within``'s filters) meeting ``plan``'s SQL, newest
+        first, with its columns."""
+        where = self._entry_filters(within or EntryQuery())
+        return matching_statement(plan, self.dialect, self._entries_from(), where, among)
 
     def _sqlite_match(
         self, conn: Connection, text_query: str, match: str, filters: list[Any]

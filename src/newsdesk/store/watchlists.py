@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from yarl import URL
 
 from newsdesk.errors import NewsdeskError
+from newsdesk.query import parse as parse_query
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.entities import seen_entity_ids
 from newsdesk.store.schema import (
@@ -29,7 +30,6 @@ from newsdesk.store.schema import (
     feeds,
     watchlists,
 )
-from newsdesk.store.search import index_terms
 from newsdesk.store.visibility import visible_feeds
 from newsdesk.util import iso
 
@@ -152,8 +152,9 @@ def _check_name(name: object) -> str:
 
 
 def _check_query(query: object) -> str:
+    """The query, spaces tidied, once the query language reads it (``QueryError`` else)."""
     clean = " ".join(str(query or "").split())
-    if clean and not index_terms(clean):
+    if clean and parse_query(clean).is_empty:
         raise NewsdeskError(f"the query {clean!r} has no words to search for")
     if len(clean) > 1000:
         raise NewsdeskError("a watchlist query is at most 1000 characters")

@@ -22,6 +22,8 @@ from newsdesk.desk import parse_since
 from newsdesk.errors import EntryNotFoundError, NewsdeskError
 from newsdesk.model import StoredEntry
 from newsdesk.publish.digest import Shared
+from newsdesk.query import QueryError
+from newsdesk.query import parse as parse_query
 from newsdesk.store import EntryQuery
 from newsdesk.store.entities import Entity
 from newsdesk.store.search import query_words
@@ -462,6 +464,16 @@ async def read_search_form(request: Request, ctx: WebContext) -> SearchForm:
     return form
 
 
+def highlighted_words(text: str) -> list[str]:
+    """The words to mark in the results: the query's terms that a match holds (plain words as
+    typed; none of a filter's name or a pattern)."""
+    try:
+        parsed = parse_query(text)
+    except QueryError:
+        return query_words(text)
+    return query_words(text) if parsed.plain else parsed.text_terms()
+
+
 def run_search(
     ctx: WebContext, form: SearchForm, matches: dict[int, list[StoredEntry]]
 ) -> tuple[list[tuple[StoredEntry, list[Shared]]], bool]:
@@ -506,7 +518,7 @@ async def search(request: Request, ctx: WebContext) -> Response:
         "items": items,
         "next_url": next_url,
         "view": View(),
-        "words": query_words(form.text),
+        "words": highlighted_words(form.text),
         "matches": matches,
         "grouped": form.grouped,
     }

@@ -94,7 +94,7 @@ def entry_page(
     first. Blocking: run it through ``api.run``."""
     if search:
         found = api.desk.search(search, query)
-        total = api.store.sync.count_entries(SyncQuery(base=query, search=search))
+        total = api.desk.count_search(search, query)
     else:
         found = api.desk.entries(query)
         total = api.store.sync.count_entries(SyncQuery(base=query))
