@@ -96,6 +96,7 @@ async def test_the_preview_counts_and_lists(user: Browser, desk: Desk) -> None:
     assert "<html" not in found.text  # a piece of the page
     bad = await user.get("/rules/preview", params={"q": 'title~"(unclosed"'})
     assert bad.status_code == 400 and "rule-preview-error" in bad.text
+    assert "title~&#34;(unclosed" in bad.text  # the term as typed, not made a sentence
     hostile = await user.get("/rules/preview", params={"q": "<img src=x onerror=alert(1)>"})
     assert hostile.status_code in (200, 400) and "<img" not in hostile.text
     empty = await user.get("/rules/preview", params={"q": "  "})

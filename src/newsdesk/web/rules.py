@@ -71,7 +71,9 @@ def read_form(raw: FormData) -> dict[str, Any]:
 
 
 def _say(message: str) -> str:
-    return message[:1].upper() + message[1:]
+    """A message as a sentence, unless it starts with a query's term (``title~"(a": …``)."""
+    first = message.split(" ", 1)[0]
+    return message[:1].upper() + message[1:] if first.isalpha() else message
 
 
 def done(message: str, anchor: str = "") -> RedirectResponse:
