@@ -207,6 +207,8 @@ async def move(request: Request, ctx: WebContext) -> Response:
     def reorder() -> Any:
         found = rule_or_404(ctx, rule_id)
         ids = [r.id for r in ctx.desk.rules()]
+        if found.id not in ids:  # deleted a moment ago
+            raise HTTPException(404, "There is no such rule.")
         at = ids.index(found.id)
         to = at - 1 if direction == "up" else at + 1
         if 0 <= to < len(ids):
