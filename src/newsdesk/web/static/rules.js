@@ -8,7 +8,7 @@
   var box = document.getElementById("rule-preview");
   if (!input || !box) return;
   var url = box.getAttribute("data-preview");
-  var DELAY = 250;
+  var DELAY = 300;
   var timer = null;
   var pending = null;
   var shown = null;
