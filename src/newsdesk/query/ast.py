@@ -25,10 +25,16 @@ REGEX_FIELDS: tuple[RegexField, ...] = ("title", "text", "url", "author")
 KINDS = ("post", "article")
 
 
+_COMBINING: dict[int, None] = {}
+
+
 def fold(text: str) -> str:
     """Text as both indexes compare it: accents removed, case folded."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    if text.isascii():
+        return text.lower()
+    if not _COMBINING:  # made once: the combining marks of the Basic Multilingual Plane
+        _COMBINING.update((c, None) for c in range(0x300, 0x10000) if unicodedata.combining(chr(c)))
+    return unicodedata.normalize("NFKD", text).translate(_COMBINING).casefold()
 
 
 def terms_of(text: str) -> tuple[str, ...]:

@@ -183,7 +183,7 @@ class AlertStore:
         with self._engine.connect() as conn:
             for chunk in chunks(sorted(set(entry_ids))):
                 plan = plan_query(conn, parsed, person_id, chunk)
-                stmt = matching_statement(plan, dialect, entries, [], chunk)
+                stmt = matching_statement(plan, dialect, entries, [], chunk, ordered=False)
                 found.update(int(r.id) for r in matched_rows(conn, stmt, plan.check, None))
         return found
 

@@ -116,8 +116,18 @@ class _Compiler:
         self.dialect = conn.dialect.name
         self.person = person
         self.among = among
+        self.indexed = True  # see ``column``
         self.names = (f"q{n}" for n in itertools.count())
         self.exact: dict[int, tuple[Any, bool]] = {}
+
+    def column(self, column: Any) -> Any:
+        """An integer ``column`` for a condition: with ``indexed`` off, ``column + 0`` (no
+        index), so that the full-text index drives a query that has a ``match`` (SQLite would
+        otherwise walk a feed's entries and ask the index about each: 100 times slower)."""
+        return column if self.indexed else column + 0
+
+    def entry_id(self) -> Any:
+        return self.column(entries.c.id)
 
     # -- what the index alone answers --
 
@@ -159,9 +169,9 @@ class _Compiler:
             found = select(fts.c.rowid).where(
                 text(f"entries_fts MATCH :{name}").bindparams(**{name: expression})
             )
-            if self.among is not None:  # the index's answer for these entries only
-                found = found.where(fts.c.rowid.in_(list(self.among)))
-            return entries.c.id.in_(found)
+            if self.among is not None:
+                found = found.where(*among_rowids(fts.c.rowid, self.among))
+            return self.entry_id().in_(found)
         vector: Any = literal_column("entries.search_vector")
         query = func.to_tsquery("simple", func.newsdesk_unaccent(expression))
         return vector.op("@@")(query)
@@ -198,10 +208,10 @@ class _Compiler:
         if node.field == "tag":
             return self.tagged(node.value)
         if node.field == "feed":
-            return entries.c.feed_id.in_(self.feed_ids(node.value))
+            return self.column(entries.c.feed_id).in_(self.feed_ids(node.value))
         if node.field == "category":
             return self.in_category(node.value)
-        return entries.c.id.in_(
+        return self.entry_id().in_(
             select(entity_mentions.c.entry_id).where(
                 entity_mentions.c.entity_id.in_(self.entity_ids(node.value))
             )
@@ -213,7 +223,7 @@ class _Compiler:
         if self.person is not None:
             labelled = labelled.where(entry_labels.c.user_id == self.person)
         tagged = select(entry_tags.c.entry_id).where(entry_tags.c.tag == name.casefold())
-        return or_(entries.c.id.in_(labelled), entries.c.id.in_(tagged))
+        return or_(self.entry_id().in_(labelled), self.entry_id().in_(tagged))
 
     def feed_ids(self, value: str) -> list[int]:
         """Feeds named by ``value``: an id, or words found (ignoring case) in the person's name
@@ -254,7 +264,7 @@ class _Compiler:
         filed = select(entry_filings.c.entry_id).where(entry_filings.c.category_id.in_(ids))
         if self.person is not None:
             filed = filed.where(entry_filings.c.user_id == self.person)
-        return or_(entries.c.feed_id.in_(in_feeds), entries.c.id.in_(filed))
+        return or_(self.column(entries.c.feed_id).in_(in_feeds), self.entry_id().in_(filed))
 
     def entity_ids(self, value: str) -> list[int]:
         """The entity ``value`` names (``EntityStore.resolve``); a name that could be several
@@ -292,6 +302,7 @@ class _Compiler:
                     positives.append(hint)
                 rest.append(node)
         plan = Plan()
+        self.indexed = not positives
         if positives:
             plan.match = _without(self.dialect, _join(self.dialect, positives, "AND"), negatives)
             rest = [n for n in rest if not (isinstance(n, Not) and self.fts(n.term) is not None)]
@@ -361,9 +372,7 @@ def has_phrase(value: str | None, terms: Sequence[str]) -> bool:
     wanted = [fold(t) for t in terms]
     if any(t not in folded for t in wanted):
         return False  # the usual case, without cutting the text into terms
-    found = terms_of(folded)
-    n = len(wanted)
-    return any(list(found[i : i + n]) == wanted for i in range(len(found) - n + 1))
+    return f" {' '.join(wanted)} " in f" {' '.join(terms_of(folded))} "
 
 
 def plan_query(
@@ -374,6 +383,13 @@ def plan_query(
     return _Compiler(conn, person, among).plan(query)
 
 
+def among_rowids(rowid: Any, among: Sequence[int]) -> list[Any]:
+    """The index's rows restricted to ``among``: a range FTS5 applies while reading, then the
+    list row by row (``rowid IN (…)`` alone makes SQLite run the whole query once per id:
+    seconds for a common word)."""
+    return [rowid.between(min(among), max(among)), (rowid + 0).in_(list(among))]
+
+
 def match_condition(dialect: str, match: str, among: Sequence[int] | None = None) -> Any:
     """SQL: the entry matches the full-text ``match`` (for a FROM without the index joined);
     ``among`` narrows the index's answer to those ids (the few entries a refresh stored)."""
@@ -381,28 +397,34 @@ def match_condition(dialect: str, match: str, among: Sequence[int] | None = None
         fts = table("entries_fts", column("rowid"))
         found = select(fts.c.rowid).where(text("entries_fts MATCH :match").bindparams(match=match))
         if among is not None:
-            found = found.where(fts.c.rowid.in_(list(among)))
+            found = found.where(*among_rowids(fts.c.rowid, among))
         return entries.c.id.in_(found)
     vector: Any = literal_column("entries.search_vector")
     return vector.op("@@")(func.to_tsquery("simple", func.newsdesk_unaccent(match)))
 
 
 def matching_statement(
-    plan: Plan, dialect: str, source: Any, where: Sequence[Any], among: Sequence[int] | None
+    plan: Plan,
+    dialect: str,
+    source: Any,
+    where: Sequence[Any],
+    among: Sequence[int] | None,
+    *,
+    ordered: bool = True,
 ) -> Any:
-    """(id, published, the check's columns) of the entries of ``source`` meeting ``where`` and
-    ``plan``'s SQL (among ``among`` when given), newest first."""
+    """(id, the check's columns; and published, with ``among``) of the entries of ``source``
+    meeting ``where`` and ``plan``'s SQL (among ``among`` when given), newest first when
+    ``ordered`` (a count needs no order: sorting every entry a person sees costs more than
+    checking them)."""
     conditions = [*where, *plan.where]
+    columns = [entries.c.id, *plan.columns]
     if among is not None:
         conditions.append(entries.c.id.in_(list(among)))
+        columns.append(entries.c.published)
     if plan.match is not None:
         conditions.append(match_condition(dialect, plan.match, among))
-    return (
-        select(entries.c.id, entries.c.published, *plan.columns)
-        .select_from(source)
-        .where(*conditions)
-        .order_by(entries.c.published.desc(), entries.c.id.desc())
-    )
+    stmt = select(*columns).select_from(source).where(*conditions)
+    return stmt.order_by(entries.c.published.desc(), entries.c.id.desc()) if ordered else stmt
 
 
 def matched_rows(

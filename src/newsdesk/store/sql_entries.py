@@ -352,19 +352,25 @@ class EntryQueries(SqlBase):
             return 0
         with self.engine.connect() as conn:
             plan = plan_query(conn, parsed, self.person_id)
-            stmt = self._matching_statement(plan, None, within)
+            stmt = self._matching_statement(plan, None, within, ordered=False)
             if plan.check is None:
-                counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+                counted = select(func.count()).select_from(stmt.subquery())
                 return int(conn.execute(counted).scalar() or 0)
             return sum(1 for _ in matched_rows(conn, stmt, plan.check, None))
 
     def _matching_statement(
-        self, plan: Plan, among: Sequence[int] | None, within: EntryQuery | None = None
+        self,
+        plan: Plan,
+        among: Sequence[int] | None,
+        within: EntryQuery | None = None,
+        *,
+        ordered: bool = True,
     ) -> Any:
         """Entries of this view (and ``within``'s filters) meeting ``plan``'s SQL, newest
-        first, with its columns."""
+        first (when ``ordered``), with its columns."""
         where = self._entry_filters(within or EntryQuery())
-        return matching_statement(plan, self.dialect, self._entries_from(), where, among)
+        source = self._entries_from()
+        return matching_statement(plan, self.dialect, source, where, among, ordered=ordered)
 
     def _sqlite_match(
         self, conn: Connection, text_query: str, match: str, filters: list[Any]
