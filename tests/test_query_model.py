@@ -15,7 +15,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsdesk.model import Entry
-from newsdesk.query import And, Filter, Node, Not, Or, Phrase, Regex, Word, fold, parse, terms_of
+from newsdesk.query import (
+    And,
+    Filter,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    QueryError,
+    Regex,
+    Word,
+    fold,
+    parse,
+    terms_of,
+)
 from newsdesk.store import EntryQuery, open_store
 from newsdesk.store.protocols.refresh import FeedState
 from newsdesk.store.query_sql import has_phrase
@@ -141,3 +154,17 @@ def test_the_store_finds_what_the_model_finds(corpus: Corpus, text: str) -> None
     assert corpus.store.count_matching(query) == len(expected)
     searched = {e.id for e in corpus.store.search(text, EntryQuery(limit=50))}
     assert searched == set(expected), text
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(alphabet=st.sampled_from(list('ab"()-~: ORtilekd*^$\\é_')), max_size=40))
+def test_any_text_is_searched_or_refused_with_a_reason(corpus: Corpus, text: str) -> None:
+    try:
+        found = corpus.store.search(text, EntryQuery(limit=50))
+    except QueryError as exc:
+        assert str(exc)
+        return
+    assert {e.id for e in found} <= set(corpus.rows)
+    assert len(corpus.store.matching_ids(text)) == corpus.store.count_matching(text)

@@ -4,6 +4,7 @@ Alice's rules change only what Alice sees."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -296,3 +297,17 @@ async def test_test_rule_previews_the_stored_entries_it_would_take(desks: Desks)
     assert [e.title for e in shown] == [STORIES[2][1], STORIES[1][1]]  # newest first
     assert desks.alice.test_rule("nothing-like-this", limit=5) == (0, [])
     assert not any(e.read for e in desks.alice.entries(EntryQuery(limit=100)))  # no change
+
+
+async def test_the_background_job_applies_rules_too(desks: Desks, store_url: str) -> None:
+    """``newsdesk run`` reads new entries in a process of its own (``intel_job``, which opens
+    the store by URL): the rules run there as well."""
+    from newsdesk.intel import intel_job
+
+    desks.system.settings = rule_settings(store_url, rules=False)  # not inline
+    desks.alice.add_rule("smirnov", "star")
+    report = await desks.refresh_report()
+    assert not desks.entry(desks.alice, "smirnov").starred
+    done = await asyncio.to_thread(intel_job, store_url, rule_settings(store_url), report.new_ids)
+    assert done.rules_changed == 1
+    assert desks.entry(desks.alice, "smirnov").starred

@@ -8,13 +8,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, update
 
 from newsdesk.desk import Desk
 from newsdesk.errors import NewsdeskError
 from newsdesk.query import QueryError
 from newsdesk.settings import load_settings
 from newsdesk.store import open_store
+from newsdesk.store.engine import write_transaction
+from newsdesk.store.migrations import schema_version
 from newsdesk.store.rules import RuleNotFoundError
 
 PASSWORD = "a long enough pass phrase 16"
@@ -146,11 +148,21 @@ def test_test_rule_refuses_an_empty_or_bad_query(pair: Pair) -> None:
     assert pair.alice.test_rule("anything", limit=3) == (0, [])
 
 
-def test_the_blocked_entries_have_their_partial_index(store_url: str) -> None:
-    store = open_store(store_url)
+def _state_indexes(url: str) -> set[str]:
+    store = open_store(url)
     try:
         with store.engine.connect() as conn:
-            names = {i["name"] for i in inspect(conn).get_indexes("entry_states")}
-        assert "ix_entry_states_hidden" in names
+            return {str(i["name"]) for i in inspect(conn).get_indexes("entry_states")}
     finally:
         store.close()
+
+
+def test_the_blocked_entries_have_their_partial_index(store_url: str) -> None:
+    assert "ix_entry_states_hidden" in _state_indexes(store_url)  # a new database
+    # a database at migration 11 gets it from migration 12
+    store = open_store(store_url)
+    with write_transaction(store.engine) as conn:
+        conn.exec_driver_sql("DROP INDEX ix_entry_states_hidden")
+        conn.execute(update(schema_version).values(version=11))
+    store.close()
+    assert "ix_entry_states_hidden" in _state_indexes(store_url)
