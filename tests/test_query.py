@@ -51,6 +51,9 @@ def test_phrases_negation_or_and_groups() -> None:
     assert parse('"half a phr').root == Phrase("half a phr", ("half", "a", "phr"))
     assert parse("(a b").root == And((Word("a", ("a",)), Word("b", ("b",), True)))
     assert parse("OR a OR").root == Word("a", ("a",), True)
+    assert parse("a OR OR b").root == Or((Word("a", ("a",)), Word("b", ("b",), True)))
+    for nothing in ("OR", "OR OR", "(OR)", "-(OR)", "( OR )", "()", "-()"):
+        assert parse(nothing).is_empty, nothing
 
 
 def test_fields() -> None:
@@ -118,7 +121,10 @@ def test_a_hostile_pattern_is_linear() -> None:
     assert time.perf_counter() - started < 5  # well under a second: generous for slow CI
 
 
-@given(st.text(max_size=200))
+@given(
+    st.text(max_size=200)
+    | st.lists(st.sampled_from(["OR", "(", ")", "-", '"', "a", "title:", "~", " "])).map("".join)
+)
 def test_any_text_parses_or_says_why(text: str) -> None:
     try:
         q = parse(text)

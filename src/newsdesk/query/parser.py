@@ -265,14 +265,15 @@ class _Grammar:
 
     def alt(self, depth: int) -> Node | None:
         options: list[Node | None] = []
-        if self._next() == "OR":
-            self.i += 1  # a leading OR is ignored
-        options.append(self.unit(depth))
-        while self._next() == "OR":
-            self.i += 1
-            if self._next() not in {None, ")", "OR"}:
-                options.append(self.unit(depth))
-        kept = [o for o in options if o is not None]  # a dangling OR is ignored
+        while True:
+            while self._next() == "OR":
+                self.i += 1  # a leading, doubled or dangling OR is ignored
+            if self._next() in {None, ")"}:
+                break
+            options.append(self.unit(depth))
+            if self._next() != "OR":
+                break
+        kept = [o for o in options if o is not None]
         if len(kept) > 1:
             return Or(tuple(kept))
         return kept[0] if kept else None
