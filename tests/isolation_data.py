@@ -38,12 +38,14 @@ from newsdesk.store.schema import (
     entities,
     entity_mentions,
     entries,
+    entry_filings,
     entry_labels,
     entry_states,
     event_entities,
     events,
     feeds,
     icons,
+    rules,
     saved_searches,
     stories,
     subscriptions,
@@ -75,6 +77,7 @@ MARKERS = (
     "Xyloalphastory",  # her story's title
     "Xyloalphaentity",  # an entity only her entries mention
     "Xyloalphaevent",  # an event only her entries date
+    "Xyloalpharule",  # her rule's name and query (issue 16)
 )
 MISSING = 987_654_321  # an id no object has
 
@@ -104,6 +107,7 @@ class Ids:
     job: int
     icon: int
     feed_url: str
+    rule: int = MISSING  # her rule (issue 16)
 
 
 def ghost_ids() -> Ids:
@@ -296,8 +300,18 @@ def private_rows(engine: Engine, a_id: int, own: list[int]) -> dict[str, int]:
         conn.execute(update(users).where(users.c.id == a_id).values(
             totp_secret="Xyloalphatotp-encrypted", recovery_codes=["ab" * 32],
             preferences={"theme": "Xyloalphapref"}, last_login_at=now))
+        rule = _add(conn, rules, user_id=a_id, name="Xyloalpharule", query="Xyloalpharule OR "
+                    "pangolin", actions=["tag:Xyloalphalabel"], position=0, enabled=True,
+                    matched=1, created_at=now, updated_at=now)
     # fmt: on
-    return {"saved": saved, "watchlist": watch, "story": story, "entity": entity, "icon": icon}
+    return {
+        "saved": saved,
+        "watchlist": watch,
+        "story": story,
+        "entity": entity,
+        "icon": icon,
+        "rule": rule,
+    }
 
 
 def share(engine: Engine, category_id: int, with_id: int) -> None:
@@ -361,6 +375,7 @@ def build_world(desk: Desk, server: RoutesServer) -> tuple[World, str]:
         job=0,  # set once her refresh job has started (through the pages, as her)
         icon=rows["icon"],
         feed_url=urls["/Xyloalphaurl-own.xml"],
+        rule=rows["rule"],
     )
     world = World(
         desk=desk,
@@ -439,6 +454,10 @@ def snapshot(world: World) -> dict[str, dict[str, dict[str, str]]]:
             "entries": _rows(conn, select(entries).where(entries.c.feed_id.in_(private_feeds))),
             "stories": _rows(conn, select(stories).where(stories.c.id == a.story)),
             "entities": _rows(conn, select(entities).where(entities.c.id == a.entity)),
+            "rules": _rows(conn, select(rules).where(rules.c.user_id.in_(people))),
+            "entry_filings": _rows(
+                conn, select(entry_filings).where(entry_filings.c.user_id.in_(people))
+            ),
         }
     return found
 
@@ -582,3 +601,57 @@ async def state_leaks(api: httpx.AsyncClient, w: World) -> list[str]:
         if ids.status_code != 200 or f'"{entry}"' in ids.text:
             found.append(f"Google Reader {stream} stream: {ids.status_code} {ids.text[:200]}")
     return found
+
+
+# -- rules (issue 16): merged into test_isolation's PROBES --
+
+
+def watch_name(a: Ids) -> str:
+    """A's watchlist's name, or one nobody has (for the ghost twin)."""
+    return "Nosuchwatch" if a.watchlist == MISSING else "Xyloalphawatch"
+
+
+# fmt: off
+RULE_PROBES: dict[tuple[str, str], list[Probe]] = {
+    ("GET", "/rules"): [own()],
+    # the preview is B's view: A's category, label, entity, feed match nothing of hers
+    ("GET", "/rules/preview"): [
+        own(lambda a, w: Req(query={"q": "pangolin"})),
+        own(lambda a, w: Req(query={"q": f"category:{a.category}"}), twin=True),
+        own(lambda a, w: Req(query={"q": f"tag:{a.label}"}), twin=True),
+        own(lambda a, w: Req(query={"q": f"feed:{a.feed}"}), twin=True),
+        own(lambda a, w: Req(query={"q": f"entity:{a.entity_name}"}), twin=True)],
+    ("POST", "/rules"): [  # the rule naming A's things last: later pages rightly show it
+        own(lambda a, w: Req(form={"query": "pangolin", "star": "1", "name": "bob's"})),
+        own(lambda a, w: Req(form={"query": "x", "alert": watch_name(a)}), twin=True),
+        own(lambda a, w: Req(form={"query": f"category:{a.category}", "category": a.category,
+                                   "tag": a.label, "name": "bob's second"}), twin=True)],
+    ("GET", "/rules/{rule_id:int}"): [deny()],
+    ("POST", "/rules/{rule_id:int}"): [
+        deny(lambda a, w: Req(form={"query": "x", "star": "1", "name": "Hijacked"}))],
+    ("POST", "/rules/{rule_id:int}/enabled"): [deny(lambda a, w: Req(form={"value": "0"}))],
+    ("POST", "/rules/{rule_id:int}/move"): [deny(lambda a, w: Req(form={"direction": "down"}))],
+    ("POST", "/rules/{rule_id:int}/apply"): [deny()],
+    ("POST", "/rules/{rule_id:int}/delete"): [deny()],
+    ("GET", "/api/rules"): [own()],
+    ("POST", "/api/rules"): [
+        own(lambda a, w: Req(json={"query": "pangolin", "actions": ["star"], "name": "bob's"})),
+        own(lambda a, w: Req(json={"query": "x", "actions": [f"alert:{watch_name(a)}"]}),
+            twin=True),
+        own(lambda a, w: Req(json={"query": f"tag:{a.label}", "actions": [
+            f"category:{a.category}", f"tag:{a.label}"]}), twin=True)],
+    ("GET", "/api/rules/test"): [
+        own(lambda a, w: Req(query={"q": "pangolin"})),
+        own(lambda a, w: Req(query={"q": f"category:{a.shared_category}"}), twin=True),
+        own(lambda a, w: Req(query={"q": f"entity:{a.entity}"}), twin=True)],
+    ("POST", "/api/rules/test"): [
+        own(lambda a, w: Req(json={"query": "pangolin OR harbour", "limit": 100})),
+        own(lambda a, w: Req(json={"query": f"feed:{a.shared_feed}"}), twin=True)],
+    ("GET", "/api/rules/{rule_id}"): [deny()],
+    ("PATCH", "/api/rules/{rule_id}"): [
+        deny(lambda a, w: Req(json={"enabled": False})), deny(lambda a, w: Req(json={
+            "position": 5}))],
+    ("DELETE", "/api/rules/{rule_id}"): [deny()],
+    ("POST", "/api/rules/{rule_id}/apply"): [deny()],
+}
+# fmt: on

@@ -38,6 +38,7 @@ from isolation_data import (
     MARKERS,
     PASSWORD,
     READ,
+    RULE_PROBES,
     STARRED,
     Ids,
     Probe,
@@ -338,6 +339,7 @@ for _prefix in ("/api", "/v1", "/reader", "/accounts", "/fever"):  # the APIs' c
         PROBES[(_method, _prefix + "/{rest:path}")] = [
             public(lambda a, w: R(path={"rest": "no/such/route"}))]
 # fmt: on
+PROBES.update(RULE_PROBES)  # issue 16
 
 # Path parameters filled from A's ids by name (others come from the probe's ``Req.path``).
 BY_NAME = {
@@ -353,6 +355,7 @@ BY_NAME = {
     "identifier": "username",  # /v1/users/{identifier}: an id or a name
     "job_id": "job",
     "icon_id": "icon",
+    "rule_id": "rule",
 }
 PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
 Snapshot = dict[str, dict[str, dict[str, str]]]

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from newsdesk import __version__
-from newsdesk.web.api import intel, native_desk, native_people, native_reading
+from newsdesk.web.api import intel, native_desk, native_people, native_reading, native_rules
 from newsdesk.web.api.errors import endpoint, json_error
 from newsdesk.web.api.openapi_schemas import SCHEMAS, STRING, json_answer, ref
 from newsdesk.web.api.state import ApiState
@@ -85,6 +85,7 @@ TABLES: tuple[RouteTable[ApiState], ...] = (
     native_reading.TABLE,
     native_desk.TABLE,
     native_people.TABLE,
+    native_rules.TABLE,
     intel.TABLE,
 )
 
@@ -110,7 +111,7 @@ def document() -> dict[str, Any]:
         "security": [{"bearer": []}, {"token": []}, {"basic": []}],
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **native_rules.SCHEMAS},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "token": {"type": "apiKey", "in": "header", "name": "X-Auth-Token"},
