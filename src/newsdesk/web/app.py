@@ -24,7 +24,19 @@ from starlette.templating import Jinja2Templates
 
 from newsdesk.desk import Desk
 from newsdesk.settings import Settings
-from newsdesk.web import account, admin, api, auth, filters, icons, intel, manage, pages, republish
+from newsdesk.web import (
+    account,
+    admin,
+    api,
+    auth,
+    filters,
+    habits,
+    icons,
+    intel,
+    manage,
+    pages,
+    republish,
+)
 from newsdesk.web.context import FeedSecret, WebContext
 from newsdesk.web.edge import ApiCors, CollapseSlashes
 from newsdesk.web.errors import ErrorPages, ServerErrorPages
@@ -37,7 +49,7 @@ from newsdesk.web.transport import BodyLimits
 ROUTE_MODULES = (api, intel)  # each gives routes(ctx) and may list PUBLIC_PREFIXES
 # Our own modules' routes, then those of ROUTE_MODULES, in this order (Starlette tries routes
 # in order).
-OWN_MODULES = (auth, pages, manage, republish, account, admin, icons)
+OWN_MODULES = (auth, pages, manage, republish, account, admin, icons, habits)
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
 

@@ -228,6 +228,20 @@ SCHEMAS: dict[str, Any] = {
             "fever": BOOL,
         }
     ),
+    "Preferences": obj(
+        {
+            "mark_read_on_scroll": {
+                "type": "boolean",
+                "description": "the river marks entries scrolled past read (default false)",
+            },
+            "mark_read_on_open": {
+                "type": "boolean",
+                "description": "opening an entry's page marks it read (default true)",
+            },
+        },
+        required=[],
+    ),
+    "MeChanges": obj({"preferences": ref("Preferences")}, required=[]),
     "NewPerson": obj(
         {
             "name": {"type": "string", "minLength": 1, "maxLength": 150},
@@ -443,6 +457,7 @@ def _extend(name: str, properties: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+SCHEMAS["Me"] = _extend("Person", {"preferences": ref("Preferences")})
 SCHEMAS["StoryDetail"] = _extend(
     "Story",
     {
