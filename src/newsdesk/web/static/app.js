@@ -173,15 +173,17 @@
   });
 
   // Mark read on scroll (a person's reading habit, off unless chosen on the Account page): a
-  // card whose bottom has gone above the top of the window is marked read. The ids go in
-  // batches, at most one POST a second and one when the page is left (keepalive), with the
-  // CSRF token; a story card marks its whole story, as its read button does.
+  // card whose bottom has gone above the top of the window is marked read. The cards are in
+  // reading order, so one pointer walks them as the page scrolls (a fast scroll passes many
+  // at once). The ids go in batches, at most one POST a second and one when the page is left
+  // (keepalive), with the CSRF token; a story card marks its whole story, as its button does.
   var river = document.getElementById("cards");
-  if (river && river.getAttribute("data-mark-read-on-scroll") === "1" &&
-      "IntersectionObserver" in window && window.fetch) {
+  if (river && river.getAttribute("data-mark-read-on-scroll") === "1" && window.fetch) {
+    var watched = [];  // the river's cards, top to bottom
+    var next = 0;      // the first of them not scrolled past yet
     var queued = {};   // entry id -> its card's story id ("" for none)
-    var done = {};     // entry ids queued once: never again, even if marked unread by hand
     var timer = null;
+    var pending = false;
 
     var readForm = function (card) {
       var button = card.querySelector(".read-button");
@@ -224,41 +226,46 @@
           var card = document.getElementById("entry-" + id);
           if (card) showRead(card);
         });
-      }).catch(function () {
-        ids.forEach(function (id) { delete done[id]; });  // tried again when scrolled past again
-      });
+      }).catch(function () {});
     };
 
     var passed = function (card) {
       var id = card.getAttribute("data-entry");
       var actions = card.querySelector(".actions");
-      if (!id || done[id] || !actions || actions.getAttribute("data-read") !== "0") return;
-      done[id] = true;
+      // An entry read already (or marked unread again by hand after) is left as it is.
+      if (!id || !actions || actions.getAttribute("data-read") !== "0") return;
       var form = readForm(card);
       var story = form ? form.querySelector('input[name="story"]') : null;
       queued[id] = story ? story.value : "";
       if (!timer) timer = setTimeout(flush, 1000);
     };
 
-    var watcher = new IntersectionObserver(function (changes) {
-      changes.forEach(function (change) {
-        var top = change.rootBounds ? change.rootBounds.top : 0;
-        // Gone out of the top (not the bottom, when scrolling back up).
-        if (!change.isIntersecting && change.boundingClientRect.bottom <= top) passed(change.target);
-      });
-    });
+    var scan = function () {
+      pending = false;
+      while (next < watched.length && watched[next].getBoundingClientRect().bottom <= 0) {
+        passed(watched[next]);
+        next += 1;
+      }
+    };
 
     var watchCards = function () {
       river.querySelectorAll(".card:not([data-watched])").forEach(function (card) {
         card.setAttribute("data-watched", "1");
-        watcher.observe(card);
+        watched.push(card);
       });
+      scan();
     };
-    watchCards();
+
+    window.addEventListener("scroll", function () {
+      if (pending) return;
+      pending = true;
+      window.requestAnimationFrame(scan);
+    }, { passive: true });
     document.addEventListener("htmx:afterSettle", watchCards);  // the next page of cards
-    window.addEventListener("pagehide", flush);
+    window.addEventListener("pagehide", function () { scan(); flush(); });
     document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "hidden") flush();
+      if (document.visibilityState === "hidden") { scan(); flush(); }
     });
+    watchCards();
   }
 })();
