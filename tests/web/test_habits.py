@@ -10,18 +10,18 @@ import html
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from newsdesk.desk import Desk
 from newsdesk.errors import NewsdeskError
 from newsdesk.settings import load_settings
 from newsdesk.store import EntryQuery
-from newsdesk.store.schema import users
+from newsdesk.store.schema import entries, stories, users
 from newsdesk.store.users import Preferences
 from newsdesk.web import pages
 from newsdesk.web.app import create_app
@@ -258,6 +258,33 @@ async def test_entries_scrolled_past_are_marked_read_in_a_batch(room: Room) -> N
     theirs = await room.bob.post("/entries/read", {"ids": str(unread[9]), "stories": "1"})
     assert theirs.json() == {"marked": 0}
     assert not room.entry(unread[9]).read
+
+
+async def test_a_story_card_scrolled_past_marks_its_story(room: Room) -> None:
+    """A story's card stands for its members (as its read button does): sent with the card's
+    entry, the story is marked; a story sent without one of its entries is not."""
+    lead, member, other, lone = room.unread_ids()[:4]
+    now = datetime.now(UTC)
+    with room.desk.store.engine.begin() as conn:
+        story = conn.execute(
+            insert(stories).values(
+                title="A story",
+                lead_entry_id=lead,
+                size=2,
+                sources=1,
+                first_published=now,
+                last_published=now,
+                created_at=now,
+                updated_at=now,
+            )
+        ).inserted_primary_key[0]
+        conn.execute(update(entries).where(entries.c.id.in_([lead, member])).values(story_id=story))
+    alone = await room.admin.post("/entries/read", {"ids": str(other), "stories": str(story)})
+    assert alone.json() == {"marked": 1}
+    assert not room.entry(lead).read and not room.entry(member).read
+    card = await room.admin.post("/entries/read", {"ids": str(lead), "stories": str(story)})
+    assert card.json() == {"marked": 1}
+    assert room.entry(lead).read and room.entry(member).read and not room.entry(lone).read
 
 
 async def test_the_river_says_when_to_mark_on_scroll_and_pages_after_its_last_entry(
