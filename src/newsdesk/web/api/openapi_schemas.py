@@ -228,19 +228,8 @@ SCHEMAS: dict[str, Any] = {
             "fever": BOOL,
         }
     ),
-    "Preferences": obj(
-        {
-            "mark_read_on_scroll": {
-                "type": "boolean",
-                "description": "the river marks entries scrolled past read (default false)",
-            },
-            "mark_read_on_open": {
-                "type": "boolean",
-                "description": "opening an entry's page marks it read (default true)",
-            },
-        },
-        required=[],
-    ),
+    # Reading habits (docs/web.md): defaults false and true.
+    "Preferences": obj({"mark_read_on_scroll": BOOL, "mark_read_on_open": BOOL}, required=[]),
     "MeChanges": obj({"preferences": ref("Preferences")}, required=[]),
     "NewPerson": obj(
         {
