@@ -299,7 +299,8 @@ def private_rows(engine: Engine, a_id: int, own: list[int]) -> dict[str, int]:
                     hash="ab" * 32, checked_at=now, fetched_at=now)
         conn.execute(update(users).where(users.c.id == a_id).values(
             totp_secret="Xyloalphatotp-encrypted", recovery_codes=["ab" * 32],
-            preferences={"theme": "Xyloalphapref"}, last_login_at=now))
+            preferences={"theme": "Xyloalphapref", "mark_read_on_open": False,
+                         "mark_read_on_scroll": True}, last_login_at=now))
         rule = _add(conn, rules, user_id=a_id, name="Xyloalpharule", query="Xyloalpharule OR "
                     "pangolin", actions=["tag:Xyloalphalabel"], position=0, enabled=True,
                     matched=1, created_at=now, updated_at=now)

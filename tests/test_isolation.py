@@ -317,6 +317,18 @@ PROBES: dict[tuple[str, str], list[Probe]] = {
     ("POST", "/reader/api/0/mark-all-as-read"): per_stream(
         lambda s: R(form={"s": s, "ts": "9999999999000000"})),
 }
+# Reading habits (issue 16): B changes his own preferences; marking A's entries (and her story)
+# as scrolled past answers as for entries that exist nowhere; nor may he turn her
+# mark_read_on_view off through Miniflux.
+PROBES.update({
+    ("POST", "/account/preferences"): [own(lambda a, w: R(form={
+        "shown": "mark_read_on_open,mark_read_on_scroll", "mark_read_on_scroll": "on"}))],
+    ("POST", "/entries/read"): [own(lambda a, w: R(form={
+        "ids": f"{a.entry},{a.entry2}", "stories": str(a.story)}), twin=True)],
+    ("PATCH", "/api/me"): [own(lambda a, w: R(json={"preferences": {"mark_read_on_open": False}}))],
+})
+PROBES[("PUT", "/v1/users/{user_id}")].append(deny(lambda a, w: R(json={
+    "mark_read_on_view": True})))
 for _method in ("GET", "POST"):  # routes Google Reader clients call with either
     PROBES[(_method, "/reader/api/0/tag/list")] = [own()]
     PROBES[(_method, "/accounts/ClientLogin")] = [

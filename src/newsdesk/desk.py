@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # the fetch, parse and refresh stages are imported when a met
     from newsdesk.enrich import EnrichReport
     from newsdesk.refresh import Progress, RefreshReport
     from newsdesk.store.rules import Rule
-    from newsdesk.store.users import User
+    from newsdesk.store.users import Preferences, User
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.I)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -322,6 +322,26 @@ class Desk:
     ) -> int:
         """Mark entries read or unread, starred or not; how many changed."""
         return self.store.set_flags(ids, read=read, starred=starred)
+
+    # -- reading habits (issue 16): the person's preferences -------------------------------------
+
+    def open_entry(self, entry_id: int) -> StoredEntry:
+        """An entry as its page opens it: marked read when the person's ``mark_read_on_open``
+        is on (the default). Raises ``NewsdeskError`` for an entry the person does not see."""
+        entry = self.store.get_entry(entry_id)
+        if not entry.read and (self.person is None or self.person.preferences.mark_read_on_open):
+            self.mark([entry.id], read=True)
+            entry.read = True
+        return entry
+
+    def set_preferences(self, changes: Mapping[str, object]) -> Preferences:
+        """Change some of the person's reading habits (``store.users.Preferences`` names them;
+        an unknown name or a value not a bool is a ``NewsdeskError``); the preferences now."""
+        if self.person is None:
+            raise NewsdeskError("preferences are a person's: choose one (--user NAME)")
+        found = self.store.users.set_preferences(self.person.id, changes)
+        self.person = replace(self.person, preferences=found)
+        return found
 
     def resolve_entity(self, ref: str) -> Entity:
         """The one reading of an entity reference every face uses: an id; else an exact name,

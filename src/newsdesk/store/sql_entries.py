@@ -82,6 +82,19 @@ _ENTRY_COLUMNS = [
 ]
 
 
+def _after(entry_id: int, oldest_first: bool) -> Any:
+    """Entries after ``entry_id`` in the river's order (published, then id); none when that
+    entry is gone."""
+    mark = select(entries.c.published).where(entries.c.id == entry_id).scalar_subquery()
+    if oldest_first:
+        return or_(
+            entries.c.published > mark, and_(entries.c.published == mark, entries.c.id > entry_id)
+        )
+    return or_(
+        entries.c.published < mark, and_(entries.c.published == mark, entries.c.id < entry_id)
+    )
+
+
 class EntryQueries(SqlBase):
     """``SqlStore``'s entry reads and search, as its person sees them (``store.visibility``)."""
 
@@ -123,6 +136,8 @@ class EntryQueries(SqlBase):
             where.append(entries.c.published < query.until)
         if query.ids is not None:
             where.append(entries.c.id.in_(list(query.ids)))
+        if query.after_id is not None:
+            where.append(_after(query.after_id, query.oldest_first))
         if query.tag is not None:
             where.append(
                 entries.c.id.in_(

@@ -5,13 +5,18 @@ hashes. Fever is off until the user turns it on (with the password): its API key
 ``username:password``, as Fever defines it) is then stored only as an HMAC under the server key,
 which lives outside the database (``newsdesk.store.server_key``). Session cookies are random
 tokens of which only the sha256 is stored. So a copy of the database does not let anyone log in.
+
+A person's reading habits (issue 16) live in ``users.preferences`` (JSON, shared with the
+two-factor step counter): ``Preferences`` names each one with its default, ``User.preferences``
+carries them, and ``set_preferences`` changes some of them without touching the rest.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -41,6 +46,42 @@ ROLES = ("admin", "member")
 
 
 @dataclass(frozen=True, slots=True)
+class Preferences:
+    """A person's reading habits, each with its default (what a person who never chose has).
+
+    - ``mark_read_on_scroll``: in the river, an entry scrolled past (out the top of the window)
+      is marked read.
+    - ``mark_read_on_open``: opening an entry's page marks it read (Miniflux's
+      ``mark_read_on_view``).
+    """
+
+    mark_read_on_scroll: bool = False
+    mark_read_on_open: bool = True
+
+    @classmethod
+    def from_json(cls, raw: object) -> Preferences:
+        """The preferences stored in ``users.preferences``; a value missing or not a bool
+        (an older row, another key's value) is the default."""
+        stored = raw if isinstance(raw, dict) else {}
+        names = [f.name for f in fields(cls)]
+        return cls(**{n: stored[n] for n in names if isinstance(stored.get(n), bool)})
+
+    def as_dict(self) -> dict[str, bool]:
+        return {f.name: bool(getattr(self, f.name)) for f in fields(self)}
+
+    def changed(self, changes: Mapping[str, object]) -> Preferences:
+        """These preferences with ``changes`` (names and bools) applied; an unknown name or a
+        value that is not a bool is a ``NewsdeskError`` naming it."""
+        known = [f.name for f in fields(self)]
+        for name, value in changes.items():
+            if name not in known:
+                raise NewsdeskError(f"no preference named {name!r} (there are: {', '.join(known)})")
+            if not isinstance(value, bool):
+                raise NewsdeskError(f"the preference {name} is true or false, not {value!r}")
+        return replace(self, **dict(changes))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
 class User:
     id: int
     username: str
@@ -50,6 +91,7 @@ class User:
     last_login_at: datetime | None = None
     two_factor: bool = False  # a TOTP login code is asked for at web login
     has_password: bool = True
+    preferences: Preferences = field(default_factory=Preferences)
 
     @property
     def is_admin(self) -> bool:
@@ -87,6 +129,7 @@ def _user(row: object) -> User:
         last_login_at=m["last_login_at"],
         two_factor=m["totp_secret"] is not None,
         has_password=bool(m["password_hash"]),
+        preferences=Preferences.from_json(m["preferences"]),
     )
 
 
@@ -308,6 +351,29 @@ class UserStore:
         ).first()
         if others is None:
             raise NewsdeskError("a desk keeps at least one admin: make someone else admin first")
+
+    def preferences(self, user_id: int) -> Preferences:
+        """A person's reading habits (the defaults for one who never chose)."""
+        with self.engine.connect() as conn:
+            raw = conn.execute(select(users.c.preferences).where(users.c.id == user_id)).scalar()
+        return Preferences.from_json(raw)
+
+    def set_preferences(self, user_id: int, changes: Mapping[str, object]) -> Preferences:
+        """Change some of a person's reading habits (checked first: ``Preferences.changed``);
+        the other keys of ``users.preferences`` (the two-factor step) stay as they are. Returns
+        the preferences now."""
+        with write_transaction(self.engine) as conn:
+            raw = conn.execute(select(users.c.preferences).where(users.c.id == user_id)).first()
+            if raw is None:
+                raise NewsdeskError("no such user")
+            stored = dict(raw.preferences) if isinstance(raw.preferences, dict) else {}
+            now = Preferences.from_json(stored).changed(changes)
+            conn.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(preferences={**stored, **now.as_dict()})
+            )
+        return now
 
     def logged_in(self, user_id: int) -> None:
         """Remember when the person last logged in (shown on the admin page)."""

@@ -10,6 +10,8 @@
   shown once. Turning it off, or making new recovery codes, needs the password.
 - The syndication key (``?key=`` on republished feed links): rotating it makes every link
   handed out before stop working. It is the desk's, so only an admin rotates it.
+- Reading habits (``web.habits``): whether opening an entry marks it read, and whether the
+  river marks what is scrolled past.
 - Sharing (``/account/sharing``, ``store.sharing``): share one of your categories with someone
   (to read, or to read and manage its feeds), stop sharing, leave a category shared with you.
 """
@@ -49,6 +51,7 @@ NOTICES = {
     "shared": "The category is shared.",
     "unshared": "The category is no longer shared with that person.",
     "left": "You no longer see that category.",
+    "preferences": "Your reading habits are saved.",
 }
 
 

@@ -30,6 +30,7 @@ from newsdesk.web import (
     api,
     auth,
     filters,
+    habits,
     icons,
     intel,
     manage,
@@ -49,7 +50,7 @@ from newsdesk.web.transport import BodyLimits
 ROUTE_MODULES = (api, intel)  # each gives routes(ctx) and may list PUBLIC_PREFIXES
 # Our own modules' routes, then those of ROUTE_MODULES, in this order (Starlette tries routes
 # in order).
-OWN_MODULES = (auth, pages, manage, republish, account, admin, icons, rules)
+OWN_MODULES = (auth, pages, manage, republish, account, admin, icons, rules, habits)
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
 

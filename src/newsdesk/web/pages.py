@@ -181,6 +181,11 @@ def _page(request: Request) -> int:
     return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
 
 
+def _after(request: Request) -> int | None:
+    raw = request.query_params.get("after", "")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 11 else None
+
+
 def with_shared(
     ctx: WebContext, found: list[StoredEntry]
 ) -> list[tuple[StoredEntry, list[Shared]]]:
@@ -213,20 +218,26 @@ async def river(
     page = _page(request)
     query = view.query(show)
     query.limit = PAGE_SIZE + 1
-    query.offset = (page - 1) * PAGE_SIZE
+    after = _after(request)
+    query.after_id = after
+    query.offset = 0 if after is not None else (page - 1) * PAGE_SIZE
+    # Scrolled-past entries turn read while the person reads on: the next page continues after
+    # the last entry shown (an offset would skip as many unread entries as were marked).
+    on_scroll = ctx.desk.person is not None and ctx.desk.person.preferences.mark_read_on_scroll
 
-    def load() -> tuple[list[tuple[StoredEntry, list[Shared]]], bool, dict[int, Any]]:
+    def load() -> tuple[list[tuple[StoredEntry, list[Shared]]], bool, dict[int, Any], int]:
         found = ctx.desk.entries(query)
         shown = found[:PAGE_SIZE]
+        last = shown[-1].id if shown else 0
         cards: dict[int, Any] = {}
         if ctx.settings.story_river and shown:
             shown, cards = group_stories(
                 ctx.desk.store, shown, view.query(show), first_page=page == 1
             )
-        return with_shared(ctx, shown), len(found) > PAGE_SIZE, cards
+        return with_shared(ctx, shown), len(found) > PAGE_SIZE, cards, last
 
-    items, more, stories = await ctx.run(load)
-    params = {"show": show, "page": page + 1}
+    items, more, stories, last = await ctx.run(load)
+    params = {"show": show, "page": page + 1, **({"after": last} if on_scroll else {})}
     next_url = f"{view.path}?{urlencode(params)}" if more else None
     variables: dict[str, Any] = {
         "items": items,
@@ -235,6 +246,7 @@ async def river(
         "page": page,
         "next_url": next_url,
         "stories": stories,
+        "mark_on_scroll": on_scroll,
     }
     if request.headers.get("hx-request") and page > 1:
         return ctx.render(request, "_cards.html", **variables)
@@ -295,11 +307,13 @@ def _entry_or_404(ctx: WebContext, entry_id: int) -> StoredEntry:
 
 
 def _entry_data(ctx: WebContext, entry_id: int, view: View) -> dict[str, Any]:
-    """An entry's page (marking it read): what it shares, related entries, its neighbours in
-    ``view``, its story, entities and events."""
-    entry = _entry_or_404(ctx, entry_id)
-    if not entry.read:
-        ctx.desk.mark([entry.id], read=True)
+    """An entry's page (marking it read unless the person turned ``mark_read_on_open`` off):
+    what it shares, related entries, its neighbours in ``view``, its story, entities and
+    events."""
+    try:
+        entry = ctx.desk.open_entry(entry_id)
+    except NewsdeskError:
+        raise HTTPException(404, f"There is no entry {entry_id}.") from None
     related = (
         ctx.desk.entries(EntryQuery(ids=entry.related[:20], limit=20)) if entry.related else []
     )

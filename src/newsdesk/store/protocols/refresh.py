@@ -31,6 +31,9 @@ class EntryQuery:
     limit: int = 50
     offset: int = 0
     oldest_first: bool = False
+    # Only the entries after this one in the order asked (a cursor for the next page that holds
+    # while the entries above it change state); None: from the start (``offset`` applies).
+    after_id: int | None = None
 
 
 @dataclass(slots=True)

@@ -110,7 +110,8 @@ def entry_json(entry: StoredEntry, feed: dict[str, Any] | None, user_id: int) ->
 
 def user_json(user: User) -> dict[str, Any]:
     """A person as Miniflux's ``model.User`` shapes one (the settings Newsdesk does not keep
-    per person carry Miniflux's defaults)."""
+    per person carry Miniflux's defaults; ``mark_read_on_view`` is their
+    ``mark_read_on_open``)."""
     return {
         "id": user.id,
         "username": user.username,
@@ -136,7 +137,7 @@ def user_json(user: User) -> dict[str, Any]:
         "cjk_reading_speed": 500,
         "default_home_page": "unread",
         "categories_sorting_order": "unread_count",
-        "mark_read_on_view": True,
+        "mark_read_on_view": user.preferences.mark_read_on_open,
         "mark_read_on_media_player_completion": False,
         "media_playback_rate": 1.0,
         "block_filter_entry_rules": "",

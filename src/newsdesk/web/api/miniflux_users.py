@@ -7,7 +7,9 @@ own (a member cannot make themselves admin).
 Where Newsdesk differs: a person keeps their name (a new ``username`` is a 400); an admin
 cannot change their own role (another admin can), nor remove themselves (as Miniflux); the
 desk keeps at least one admin; the per-person display settings Miniflux keeps (theme,
-language …) are accepted and not stored. The handlers are declared on ``miniflux.TABLE``.
+language …) are accepted and not stored, except ``mark_read_on_view`` (the person's
+``mark_read_on_open``: whether opening an entry's page marks it read). The handlers are
+declared on ``miniflux.TABLE``.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ def _apply(api: ApiState, caller: User, target: User, data: dict[str, Any]) -> U
     name = str_field(data, "username")
     password = str_field(data, "password")
     is_admin = bool_field(data, "is_admin")
+    on_view = bool_field(data, "mark_read_on_view")
     if name is not None and name.strip() != target.username:
         raise BadRequest("a user name cannot be changed here: add a new person instead")
     if is_admin is not None and is_admin != target.is_admin:
@@ -88,6 +91,8 @@ def _apply(api: ApiState, caller: User, target: User, data: dict[str, Any]) -> U
         users_store.set_password(target.username, password, server_key=server_key(api.settings))
     if is_admin is not None and is_admin != target.is_admin:
         users_store.set_role(target.username, "admin" if is_admin else "member")
+    if on_view is not None:
+        users_store.set_preferences(target.id, {"mark_read_on_open": on_view})
     found = users_store.user_by_id(target.id)
     assert found is not None
     return found

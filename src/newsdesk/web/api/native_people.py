@@ -1,4 +1,5 @@
-"""The native API's people (issue 15): ``GET /api/me`` (the caller: name, role …) and the
+"""The native API's people (issue 15): ``GET /api/me`` (the caller: name, role …, and their
+reading habits, which ``PATCH /api/me`` changes: issue 16) and the
 admin's ``/api/users`` (list, add, change a role or reset a password, remove; 403 for a
 member). Module-level handlers declared on ``TABLE`` with their OpenAPI operations.
 
@@ -43,12 +44,42 @@ def person_json(user: User) -> dict[str, Any]:
     return user.as_dict()
 
 
+ME = json_answer("the caller, with their reading habits", ref("Me"))
+
+
+def me_json(user: User) -> dict[str, Any]:
+    return {**person_json(user), "preferences": user.preferences.as_dict()}
+
+
 @TABLE.get(
     "/api/me",
-    doc=Doc("Who is calling: name, role, last login", {"200": PERSON}, tag="people"),
+    doc=Doc("Who is calling: name, role, last login, reading habits", {"200": ME}, tag="people"),
 )
 async def me(request: Request, api: ApiState) -> Response:
-    return JSONResponse(person_json(await require_user(api, request)))
+    return JSONResponse(me_json(await require_user(api, request)))
+
+
+@TABLE.route(
+    "/api/me",
+    "PATCH",
+    doc=Doc(
+        "Change the caller's reading habits (only the preferences given)",
+        {"200": ME, "400": BAD},
+        tag="people",
+        body=json_body(ref("MeChanges")),
+    ),
+)
+async def update_me(request: Request, api: ApiState) -> Response:
+    await require_user(api, request)
+    data = await read_json_object(request)
+    refuse_unknown(data, {"preferences"})
+    changes = data.get("preferences", {})
+    if not isinstance(changes, dict):
+        raise BadRequest("preferences is an object of names and true/false")
+    desk = api.desk
+    await api.run(desk.set_preferences, changes)
+    assert desk.person is not None
+    return JSONResponse(me_json(desk.person))
 
 
 @TABLE.get(

@@ -228,6 +228,9 @@ SCHEMAS: dict[str, Any] = {
             "fever": BOOL,
         }
     ),
+    # Reading habits (docs/web.md): defaults false and true.
+    "Preferences": obj({"mark_read_on_scroll": BOOL, "mark_read_on_open": BOOL}, required=[]),
+    "MeChanges": obj({"preferences": ref("Preferences")}, required=[]),
     "NewPerson": obj(
         {
             "name": {"type": "string", "minLength": 1, "maxLength": 150},
@@ -443,6 +446,7 @@ def _extend(name: str, properties: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+SCHEMAS["Me"] = _extend("Person", {"preferences": ref("Preferences")})
 SCHEMAS["StoryDetail"] = _extend(
     "Story",
     {

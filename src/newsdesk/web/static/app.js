@@ -171,4 +171,101 @@
     var card = el.closest(".card");
     if (card && !el.closest("a, button, form")) select(card);
   });
+
+  // Mark read on scroll (a person's reading habit, off unless chosen on the Account page): a
+  // card whose bottom has gone above the top of the window is marked read. The cards are in
+  // reading order, so one pointer walks them as the page scrolls (a fast scroll passes many
+  // at once). The ids go in batches, at most one POST a second and one when the page is left
+  // (keepalive), with the CSRF token; a story card marks its whole story, as its button does.
+  var river = document.getElementById("cards");
+  if (river && river.getAttribute("data-mark-read-on-scroll") === "1" && window.fetch) {
+    var watched = [];  // the river's cards, top to bottom
+    var next = 0;      // the first of them not scrolled past yet
+    var queued = {};   // entry id -> its card's story id ("" for none)
+    var timer = null;
+    var pending = false;
+
+    var readForm = function (card) {
+      var button = card.querySelector(".read-button");
+      return button ? button.form : null;
+    };
+
+    var showRead = function (card) {
+      var actions = card.querySelector(".actions");
+      if (actions) actions.setAttribute("data-read", "1");
+      var form = readForm(card);
+      if (!form) return;
+      var value = form.querySelector('input[name="value"]');
+      if (value) value.value = "0";
+      var button = form.querySelector(".read-button");
+      button.setAttribute("aria-pressed", "true");
+      button.textContent = "Mark unread";
+    };
+
+    var flush = function () {
+      clearTimeout(timer);
+      timer = null;
+      var ids = Object.keys(queued);
+      if (!ids.length) return;
+      var stories = [];
+      ids.forEach(function (id) { if (queued[id]) stories.push(queued[id]); });
+      queued = {};
+      var body = new URLSearchParams();
+      body.set("csrf_token", csrf);
+      body.set("ids", ids.join(","));
+      body.set("stories", stories.join(","));
+      fetch("/entries/read", {
+        method: "POST",
+        body: body,
+        credentials: "same-origin",
+        keepalive: true,
+        headers: { "X-CSRF-Token": csrf }
+      }).then(function (response) {
+        if (!response.ok) return;
+        ids.forEach(function (id) {
+          var card = document.getElementById("entry-" + id);
+          if (card) showRead(card);
+        });
+      }).catch(function () {});
+    };
+
+    var passed = function (card) {
+      var id = card.getAttribute("data-entry");
+      var actions = card.querySelector(".actions");
+      // An entry read already (or marked unread again by hand after) is left as it is.
+      if (!id || !actions || actions.getAttribute("data-read") !== "0") return;
+      var form = readForm(card);
+      var story = form ? form.querySelector('input[name="story"]') : null;
+      queued[id] = story ? story.value : "";
+      if (!timer) timer = setTimeout(flush, 1000);
+    };
+
+    var scan = function () {
+      pending = false;
+      while (next < watched.length && watched[next].getBoundingClientRect().bottom <= 0) {
+        passed(watched[next]);
+        next += 1;
+      }
+    };
+
+    var watchCards = function () {
+      river.querySelectorAll(".card:not([data-watched])").forEach(function (card) {
+        card.setAttribute("data-watched", "1");
+        watched.push(card);
+      });
+      scan();
+    };
+
+    window.addEventListener("scroll", function () {
+      if (pending) return;
+      pending = true;
+      window.requestAnimationFrame(scan);
+    }, { passive: true });
+    document.addEventListener("htmx:afterSettle", watchCards);  // the next page of cards
+    window.addEventListener("pagehide", function () { scan(); flush(); });
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden") { scan(); flush(); }
+    });
+    watchCards();
+  }
 })();
