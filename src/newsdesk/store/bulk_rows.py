@@ -57,6 +57,9 @@ ROWS_PER_INSERT = 1000
 # Rows of (feed_id, key) looked up per statement: two parameters each, far below SQLite's and
 # PostgreSQL's limits.
 PAIRS_PER_QUERY = 250
+# Keys of one feed looked up per statement: twice each (entries and tombstones), within even
+# an old SQLite's 999 bound variables.
+KEYS_PER_QUERY = 400
 
 
 class Existing(NamedTuple):
@@ -140,20 +143,33 @@ class Plan(NamedTuple):
 
 def plan(conn: Connection, sql: Statements, feed_id: int, batch: Sequence[Entry]) -> Plan:
     """Sort a feed's entries into new, edited and already stored (by key); an entry under a
-    new key whose content the feed already has is a rotating GUID, not new."""
+    new key whose content the feed already has is a rotating GUID, not new; one retention
+    removed (a tombstone in ``removed_entries``, looked up in the same query) is skipped."""
     if not batch:
         return Plan(feed_id, [], [], {})
     forms = forms_of(batch)
     m = sql.mark
     existing: dict[str, Existing] = {}
-    for keys in chunks([e.key for e in batch]):
+    removed: set[str] = set()
+    for keys in chunks([e.key for e in batch], KEYS_PER_QUERY):
+        marks = sql.marks(len(keys))
         rows = conn.exec_driver_sql(
             'SELECT "key", id, content_hash, url_canonical, fulltext_status FROM entries '
-            f'WHERE feed_id = {m} AND "key" IN ({sql.marks(len(keys))})',
-            (feed_id, *keys),
+            f'WHERE feed_id = {m} AND "key" IN ({marks}) UNION ALL '
+            'SELECT "key", NULL, NULL, NULL, NULL FROM removed_entries '
+            f'WHERE feed_id = {m} AND "key" IN ({marks})',
+            (feed_id, *keys, feed_id, *keys),
         )
-        existing.update({r[0]: Existing(r[1], r[2], r[3], r[4]) for r in rows})
-    fresh = [(e, f) for e, f in zip(batch, forms, strict=True) if e.key not in existing]
+        for r in rows:
+            if r[1] is None:
+                removed.add(r[0])
+            else:
+                existing[r[0]] = Existing(r[1], r[2], r[3], r[4])
+    fresh = [
+        (e, f)
+        for e, f in zip(batch, forms, strict=True)
+        if e.key not in existing and e.key not in removed
+    ]
     if fresh:
         known: set[str] = set()
         for hashes in chunks(list({e.content_hash for e, _ in fresh})):

@@ -9,6 +9,7 @@
   ``feeds.owner_key``, so that a URL fetched with someone's credentials is their private feed,
   beside the public one: the feed's URL is unique with it instead of alone. SQLite cannot drop a
   unique constraint, so ``feeds`` is rebuilt there (with foreign keys off, as migration 11 did).
+- ``ix_alerts_entry``: alerts by entry, for the cascade when retention removes entries.
 """
 
 from __future__ import annotations
@@ -65,3 +66,5 @@ def migrate_curation(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=list(schema.CURATION_TABLES))
     _add_columns(conn)
     _feed_owner_key(conn)
+    # Retention deletes entries: their alerts go by cascade, found through this index.
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_alerts_entry ON alerts (entry_id)")
