@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 import newsdesk.cli.alerts as alerts
+import newsdesk.cli.cleanup as cleanup
 import newsdesk.cli.feeds as feeds
 import newsdesk.cli.intel as intel
 import newsdesk.cli.maintenance as maintenance
@@ -20,7 +21,20 @@ from newsdesk import __version__
 from newsdesk.cli.common import Handler
 
 # Each module's ``register(command)`` adds its commands; the order is the help's.
-MODULES = (feeds, refresh, reading, start, web, people, maintenance, workers, tokens, intel, alerts)
+MODULES = (
+    feeds,
+    refresh,
+    reading,
+    start,
+    web,
+    people,
+    maintenance,
+    cleanup,
+    workers,
+    tokens,
+    intel,
+    alerts,
+)
 
 
 def _common() -> argparse.ArgumentParser:

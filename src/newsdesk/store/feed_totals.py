@@ -48,7 +48,7 @@ class FeedTotals:
         """Every feed's totals, as of now."""
         # A feed removed (its entries with it) changes the count; one added in its place, the
         # newest creation time; entries removed by retention, the newest tombstone's rowid.
-        removed = select(func.max(literal_column("rowid"))).select_from(removed_entries)
+        removed: Any = select(func.max(literal_column("rowid"))).select_from(removed_entries)
         shape = tuple(
             conn.execute(
                 select(

@@ -57,6 +57,7 @@ __all__ = [
     "describe",
 ]
 
+
 class RetentionStore:
     """``store.retention``: the person's policies (default and per feed), and the cleanup
     (``apply``), which works on every feed whoever asks: the Desk lets the system and admins
@@ -138,9 +139,11 @@ class RetentionStore:
         """Every followed feed's followers and their effective policies (``keep_days``, when
         given, replacing everyone's)."""
         query = select(
-            subscriptions.c.feed_id, subscriptions.c.user_id, users.c.retention,
+            subscriptions.c.feed_id,
+            subscriptions.c.user_id,
+            users.c.retention,
             subscriptions.c.retention,
-        ).join(users, users.c.id == subscriptions.c.user_id)  # fmt: skip
+        ).join(users, users.c.id == subscriptions.c.user_id)
         found: Followers = {}
         with self.engine.connect() as conn:
             for feed_id, user_id, default, own in conn.execute(query):

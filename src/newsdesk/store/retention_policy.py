@@ -21,7 +21,7 @@ class RetentionError(NewsdeskError):
 def check_policy(data: Any) -> dict[str, int | None]:
     """``data`` as a stored policy (only the keys given), or a clear error."""
     if not isinstance(data, Mapping):
-        raise RetentionError("a retention policy is an object such as {\"keep_days\": 30}")
+        raise RetentionError('a retention policy is an object such as {"keep_days": 30}')
     policy: dict[str, int | None] = {}
     for key, value in data.items():
         if key not in _LIMITS:
@@ -33,7 +33,7 @@ def check_policy(data: Any) -> dict[str, int | None]:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= _LIMITS[key]:
             raise RetentionError(
                 f"{key} must be a whole number of {_UNITS[key]} from 1 to {_LIMITS[key]:,} "
-                f"(or null for no limit), not {str(value)[:40]!r}"
+                f"(or null for no limit), not {repr(value)[:40]}"
             )
         policy[key] = value
     return policy
@@ -81,8 +81,11 @@ class Policy:
         return age_days > days
 
     def as_dict(self) -> dict[str, int | None]:
-        return {"keep_days": self.keep_days, "keep_read_days": self.keep_read_days,
-                "keep_last": self.keep_last}  # fmt: skip
+        return {
+            "keep_days": self.keep_days,
+            "keep_read_days": self.keep_read_days,
+            "keep_last": self.keep_last,
+        }
 
 
 def describe(policy: Mapping[str, Any]) -> str:

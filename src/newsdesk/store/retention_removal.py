@@ -126,9 +126,11 @@ def _states(conn: Connection, ids: Sequence[int]) -> tuple[set[tuple[int, int]],
     read: set[tuple[int, int]] = set()
     starred: set[int] = set()
     query = select(
-        entry_states.c.entry_id, entry_states.c.user_id, entry_states.c.read,
+        entry_states.c.entry_id,
+        entry_states.c.user_id,
+        entry_states.c.read,
         entry_states.c.starred,
-    )  # fmt: skip
+    )
     for chunk in chunks(ids):
         for entry_id, user_id, is_read, is_starred in conn.execute(
             query.where(entry_states.c.entry_id.in_(chunk))
