@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from newsdesk.store.sync import SyncQuery
 if TYPE_CHECKING:  # the fetch, parse and refresh stages are imported when a method needs them
     from newsdesk.enrich import EnrichReport
     from newsdesk.refresh import Progress, RefreshReport
+    from newsdesk.store.retention import RetentionReport
     from newsdesk.store.rules import Rule
     from newsdesk.store.users import Preferences, User
 
@@ -82,6 +83,24 @@ class Desk:
 
     def close(self) -> None:
         self.store.close()
+
+    def cleanup(
+        self,
+        *,
+        keep_days: int | None = None,
+        dry_run: bool = False,
+        on_batch: Callable[[RetentionReport], None] | None = None,
+    ) -> RetentionReport:
+        """Apply everyone's retention to every feed (``store.retention``): the system's desk
+        or an admin's. ``keep_days`` replaces everyone's ``keep_days`` for this run."""
+        if self.person is not None and not self.person.is_admin:
+            raise NewsdeskError("only an admin cleans up the desk")
+        return self.store.retention.apply(
+            keep_days=keep_days,
+            dry_run=dry_run,
+            batch_size=self.settings.retention_batch,
+            on_batch=on_batch,
+        )
 
     # -- subscriptions ------------------------------------------------------------------------
 

@@ -282,6 +282,16 @@ class Settings:
         "How long a worker holds a feed it refreshes (and a queued feed stays claimed), s; a "
         "dead worker's feeds are free again after this.",
     )
+    # -- retention (issue 16) --
+    retention_interval: int = setting(
+        21600,
+        _nonnegative_int,
+        "How often `newsdesk run` / `serve` (and `newsdesk beat`) apply everyone's retention, "
+        "as `newsdesk cleanup` does, s (0: never; the default policy keeps everything).",
+    )
+    retention_batch: int = setting(
+        500, _positive_int, "Entries removed per transaction by a cleanup (`newsdesk cleanup`)."
+    )
     # -- web reading room and outgoing mail (issue 3) --
     web_host: str = setting("127.0.0.1", _str, "Address `newsdesk serve` listens on (`--host`).")
     web_port: int = setting(8000, _positive_int, "Port `newsdesk serve` listens on (`--port`).")

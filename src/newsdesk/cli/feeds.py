@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from newsdesk.cli.cleanup import change_feed_retention, retention_flags, wants_feed_retention
 from newsdesk.cli.common import CommandFactory, open_desk, print_json, user_option
 from newsdesk.errors import NewsdeskError
 
@@ -62,10 +63,15 @@ def cmd_feeds(args: argparse.Namespace) -> int:
             changes = _changes(args)
             if changes:
                 feed = desk.store.update_feed(feed.id, **changes)
+            kept = change_feed_retention(desk, feed.id, args)
+            if kept and not args.json:
+                print(kept)
             feeds = [feed]
         else:
             if args.category or args.title or args.interval or args.resume:
                 raise NewsdeskError("name the feed to change: `newsdesk feeds FEED --category C`")
+            if wants_feed_retention(args):
+                raise NewsdeskError("name the feed: `newsdesk feeds FEED --keep-days N`")
             feeds = desk.store.list_feeds()
     if args.json:
         print_json([f.as_dict() for f in feeds])
@@ -150,6 +156,12 @@ def register(command: CommandFactory) -> None:
         help="check this feed every SECONDS (0 to go back to adaptive)",
     )
     p.add_argument("--resume", action="store_true", help="un-pause a paused feed")
+    retention_flags(
+        p,
+        reset="--retention-default",
+        reset_help="drop this feed's own limits: your default policy applies",
+        title="retention of this feed (your default: `newsdesk retention`)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     user_option(p)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 import newsdesk.cli.alerts as alerts
+import newsdesk.cli.cleanup as cleanup
 import newsdesk.cli.feeds as feeds
 import newsdesk.cli.intel as intel
 import newsdesk.cli.maintenance as maintenance
@@ -29,6 +30,7 @@ MODULES = (
     web,
     people,
     maintenance,
+    cleanup,
     workers,
     tokens,
     intel,

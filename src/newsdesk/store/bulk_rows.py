@@ -57,6 +57,9 @@ ROWS_PER_INSERT = 1000
 # Rows of (feed_id, key) looked up per statement: two parameters each, far below SQLite's and
 # PostgreSQL's limits.
 PAIRS_PER_QUERY = 250
+# New entries of one feed looked up per statement, by content hash and by key (tombstones):
+# two parameters each, within even an old SQLite's 999 bound variables.
+KEYS_PER_QUERY = 400
 
 
 class Existing(NamedTuple):
@@ -140,7 +143,8 @@ class Plan(NamedTuple):
 
 def plan(conn: Connection, sql: Statements, feed_id: int, batch: Sequence[Entry]) -> Plan:
     """Sort a feed's entries into new, edited and already stored (by key); an entry under a
-    new key whose content the feed already has is a rotating GUID, not new."""
+    new key whose content the feed already has is a rotating GUID, not new; one retention
+    removed (a tombstone in ``removed_entries``) is not new either."""
     if not batch:
         return Plan(feed_id, [], [], {})
     forms = forms_of(batch)
@@ -155,24 +159,38 @@ def plan(conn: Connection, sql: Statements, feed_id: int, batch: Sequence[Entry]
         existing.update({r[0]: Existing(r[1], r[2], r[3], r[4]) for r in rows})
     fresh = [(e, f) for e, f in zip(batch, forms, strict=True) if e.key not in existing]
     if fresh:
-        known: set[str] = set()
-        for hashes in chunks(list({e.content_hash for e, _ in fresh})):
-            known.update(
-                row[0]
-                for row in conn.exec_driver_sql(
-                    "SELECT content_hash FROM entries "
-                    f"WHERE feed_id = {m} AND content_hash IN ({sql.marks(len(hashes))})",
-                    (feed_id, *hashes),
-                )
-            )
-        if known:
-            fresh = [(e, f) for e, f in fresh if e.content_hash not in known]
+        fresh = _not_known(conn, sql, feed_id, fresh)
     changed = [
         (existing[e.key].id, e, f)
         for e, f in zip(batch, forms, strict=True)
         if e.key in existing and existing[e.key].content_hash != e.content_hash
     ]
     return Plan(feed_id, fresh, changed, existing)
+
+
+def _not_known(
+    conn: Connection, sql: Statements, feed_id: int, fresh: list[tuple[Entry, StoredForm]]
+) -> list[tuple[Entry, StoredForm]]:
+    """The new keys whose content the feed does not hold already and that retention did not
+    remove: one statement for both (the tombstones cost the refresh no round trip)."""
+    m = sql.mark
+    known: set[str] = set()
+    removed: set[str] = set()
+    for part in chunks(fresh, KEYS_PER_QUERY):
+        hashes = list({e.content_hash for e, _ in part})
+        keys = [e.key for e, _ in part]
+        rows = conn.exec_driver_sql(
+            "SELECT 0, content_hash FROM entries "
+            f"WHERE feed_id = {m} AND content_hash IN ({sql.marks(len(hashes))}) UNION ALL "
+            'SELECT 1, "key" FROM removed_entries '
+            f'WHERE feed_id = {m} AND "key" IN ({sql.marks(len(keys))})',
+            (feed_id, *hashes, feed_id, *keys),
+        )
+        for tombstone, value in rows:
+            (removed if tombstone else known).add(value)
+    if not known and not removed:
+        return fresh
+    return [(e, f) for e, f in fresh if e.content_hash not in known and e.key not in removed]
 
 
 def last_entry_id(conn: Connection, sql: Statements) -> int:

@@ -10,6 +10,7 @@
   ``feeds.owner_key``, so that a URL fetched with someone's credentials is their private feed,
   beside the public one: the feed's URL is unique with it instead of alone. SQLite cannot drop a
   unique constraint, so ``feeds`` is rebuilt there (with foreign keys off, as migration 11 did).
+- ``ix_alerts_entry``: alerts by entry, for the cascade when retention removes entries.
 """
 
 from __future__ import annotations
@@ -68,3 +69,5 @@ def migrate_curation(conn: Connection) -> None:
     _feed_owner_key(conn)
     # the blocked entries' partial index (a database made by this version has it already)
     schema.HIDDEN_STATES.create(conn, checkfirst=True)
+    # Retention deletes entries: their alerts go by cascade, found through this index.
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_alerts_entry ON alerts (entry_id)")

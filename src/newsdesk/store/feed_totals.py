@@ -8,8 +8,9 @@ ids: SQLite gives ids in commit order, its single writer commits one at a time).
 the feeds (one removed with its entries, or added) or ids going back makes it count again from
 scratch.
 PostgreSQL hands ids out before commit, so a late commit could be missed: there it is counted
-each time. Entries go only with their feed today; whatever removes entries of a feed that
-stays (retention) must make the feeds' shape change too, or count from scratch.
+each time. Entries go with their feed, or by retention (``store.retention``), which writes a
+tombstone for each in the same transaction: the tombstones' highest rowid is part of the shape,
+so a cleanup in any process makes every process count again.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, literal_column, select
 
-from newsdesk.store.schema import entries, feeds
+from newsdesk.store.schema import entries, feeds, removed_entries
 
 Totals = dict[int, tuple[int, datetime | None]]
 
@@ -46,10 +47,16 @@ class FeedTotals:
     def get(self, conn: Connection) -> Totals:
         """Every feed's totals, as of now."""
         # A feed removed (its entries with it) changes the count; one added in its place, the
-        # newest creation time.
+        # newest creation time; entries removed by retention, the newest tombstone's rowid.
+        removed: Any = select(func.max(literal_column("rowid"))).select_from(removed_entries)
         shape = tuple(
             conn.execute(
-                select(func.count(), func.max(feeds.c.id), func.max(feeds.c.created_at))
+                select(
+                    func.count(),
+                    func.max(feeds.c.id),
+                    func.max(feeds.c.created_at),
+                    removed.scalar_subquery(),
+                )
             ).one()
         )
         last = int(conn.execute(select(func.max(entries.c.id))).scalar() or 0)

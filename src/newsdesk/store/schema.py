@@ -436,6 +436,8 @@ alerts = Table(
     Column("sent_at", UTCDateTime),
     UniqueConstraint("watchlist_id", "entry_id", "channel", name="uq_alerts_once"),
     Index("ix_alerts_status", "status", "watchlist_id"),
+    # Entries removed by retention take their alerts with them (migration 12).
+    Index("ix_alerts_entry", "entry_id"),
 )
 
 INTEL_TABLES = (

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from newsdesk.store.leases import LeaseStore
     from newsdesk.store.portable import PortableStore
     from newsdesk.store.reading import ReadingStore
+    from newsdesk.store.retention import RetentionStore
     from newsdesk.store.rules import RuleStore
     from newsdesk.store.saved_searches import SavedSearchStore
     from newsdesk.store.sharing import SharingStore
@@ -124,6 +125,12 @@ class SqlStore(CoreStore):
         from newsdesk.store.rules import RuleStore
 
         return RuleStore(self)
+
+    @cached_property
+    def retention(self) -> RetentionStore:
+        from newsdesk.store.retention import RetentionStore
+
+        return RetentionStore(self.engine, self.person_id)
 
     @cached_property
     def saved_searches(self) -> SavedSearchStore:

@@ -1,5 +1,6 @@
-"""The Celery app of distributed mode: configuration and the four tasks (enqueue due feeds,
-refresh a batch, enrich its new entries, run the intelligence stage on them).
+"""The Celery app of distributed mode: configuration and the five tasks (enqueue due feeds,
+refresh a batch, enrich its new entries, run the intelligence stage on them; and retention,
+every ``retention_interval`` seconds).
 
 Reliability choices, and why:
 
@@ -37,6 +38,7 @@ ENQUEUE_DUE = "newsdesk.enqueue_due"
 REFRESH_BATCH = "newsdesk.refresh_batch"
 ENRICH_BATCH = "newsdesk.enrich_batch"
 INTEL_BATCH = "newsdesk.intel_batch"
+CLEANUP = "newsdesk.cleanup"
 
 log = logging.getLogger("newsdesk.workers")
 # The database or the network is away for a moment: run the task again later (with backoff).
@@ -66,11 +68,21 @@ def create_celery(settings: Settings) -> Celery:
                 "task": ENQUEUE_DUE,
                 "schedule": settings.scheduler_tick,
                 "options": {"expires": settings.scheduler_tick, "queue": settings.celery_queue},
-            }
+            },
+            **_cleanup_schedule(settings),
         },
     )
     _register(app, settings)
     return app
+
+
+def _cleanup_schedule(settings: Settings) -> dict[str, Any]:
+    """Retention (issue 16) every ``retention_interval`` seconds; 0: never."""
+    interval = settings.retention_interval
+    if interval <= 0:
+        return {}
+    options = {"expires": interval, "queue": settings.celery_queue}
+    return {"apply-retention": {"task": CLEANUP, "schedule": interval, "options": options}}
 
 
 def _register(app: Celery, settings: Settings) -> None:
@@ -141,6 +153,13 @@ def _register(app: Celery, settings: Settings) -> None:
     def intel_batch_task(self: Task[Any, Any], entry_ids: list[int]) -> dict[str, int]:
         report = tasks.intel_batch(tasks.store_for(settings), settings, entry_ids)
         return {"clustered": report.clustered, "read": report.read, "alerts": report.alerts_sent}
+
+    @app.task(name=CLEANUP, bind=True, acks_late=False)  # type: ignore[untyped-decorator]
+    def cleanup_task(self: Task[Any, Any]) -> dict[str, int]:
+        report = tasks.cleanup(tasks.store_for(settings), settings)
+        if report.removed:
+            log.info("retention removed %d entries", report.removed)
+        return {"removed": report.removed, "batches": report.batches}
 
     @worker_process_shutdown.connect(weak=False)  # type: ignore[untyped-decorator]
     def _close(**_kwargs: Any) -> None:

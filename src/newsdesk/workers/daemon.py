@@ -4,7 +4,8 @@ database (`serve --no-scheduler` leaves the refreshing to the Refresh button). T
 stage (stories, entities, timelines, alerts) runs as a background job beside the scheduler, in
 a process of its own.
 
-The web server (uvicorn) and the scheduler loop share one event loop and one store. Every
+The web server (uvicorn) and the scheduler loop share one event loop and one store. The loop
+also applies retention every ``retention_interval`` seconds (``workers.cleanup``). Every
 ``scheduler_tick`` seconds the loop looks for due feeds and, when there are some, refreshes them
 (``refresh_feeds(due_only=True)``) in a child process at a lower CPU priority
 (``workers.child``): the parsing and writing must not hold the interpreter lock the page
@@ -36,6 +37,7 @@ from newsdesk.pools import die_with_parent
 from newsdesk.settings import Settings
 from newsdesk.store.engine import is_database_error
 from newsdesk.workers.child import NICE, RefreshOrder, RefreshProcess
+from newsdesk.workers.cleanup import CleanupTimer
 
 if TYPE_CHECKING:
     from newsdesk.refresh import RefreshReport
@@ -164,6 +166,7 @@ async def scheduler_loop(desk: Desk, settings: Settings, stop: asyncio.Event) ->
     if worker is not None:
         queue.put_nowait([])  # first, what earlier runs left
     runner = RefreshProcess(desk.store.url, settings)
+    cleanup = CleanupTimer(desk, settings)
     try:
         while not stop.is_set():
             try:
@@ -183,6 +186,8 @@ async def scheduler_loop(desk: Desk, settings: Settings, stop: asyncio.Event) ->
                 changed = report.new_ids + report.updated_ids
                 if worker is not None and changed:
                     queue.put_nowait(changed)
+            if not stop.is_set():
+                await cleanup.run_if_due()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), settings.scheduler_tick)
     finally:

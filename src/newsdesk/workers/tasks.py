@@ -4,7 +4,8 @@ tasks in ``workers.app`` wrap:
 * ``enqueue_due``: claim due feeds in batches and hand each batch to ``send_batch``;
 * ``refresh_batch``: lease the feeds, run the same ``refresh_feeds`` as the CLI (without
   enrichment), give the leases back, return the new entry ids;
-* ``enrich_batch``: expand links and extract full text for those entries (``enrich_entries``).
+* ``enrich_batch``: expand links and extract full text for those entries (``enrich_entries``);
+* ``cleanup``: everyone's retention, as `newsdesk cleanup` applies it (``store.retention``).
 
 Each worker process opens its own store (engines are not shared across ``fork``).
 """
@@ -24,6 +25,7 @@ from newsdesk.intel import IntelReport, run_intel
 from newsdesk.refresh import refresh_feeds
 from newsdesk.settings import Settings
 from newsdesk.store import SqlStore, open_store
+from newsdesk.store.retention import RetentionReport
 
 # At most this many batches are claimed per beat tick, so one tick never floods the queue.
 MAX_BATCHES_PER_TICK = 200
@@ -133,3 +135,8 @@ def intel_batch(store: SqlStore, settings: Settings, entry_ids: Sequence[int]) -
     """The intelligence stage (stories, entities, timelines, alerts) for stored entries: a
     background job of its own, after enrichment, so fetching never waits for it."""
     return run_intel(store.intel, settings, list(entry_ids))
+
+
+def cleanup(store: SqlStore, settings: Settings) -> RetentionReport:
+    """Everyone's retention over every feed, in batches of ``retention_batch`` entries."""
+    return store.retention.apply(batch_size=settings.retention_batch)
