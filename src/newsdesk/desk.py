@@ -267,6 +267,7 @@ class Desk:
         if not wanted:
             raise EntryNotFoundError("name at least one entry id")
         found = await asyncio.to_thread(self._entries_in_order, wanted)
+        feeds = await asyncio.to_thread(self.store.list_feeds, {e.feed_id for e in found})
         async with HttpClient(self.settings) as client:
             report = await refetch_entries(
                 self.store,
@@ -275,6 +276,7 @@ class Desk:
                 [e for e in found if extractable(e)],
                 executor=None,
                 now=datetime.now(UTC),
+                options={f.id: f.options for f in feeds},  # each feed's extraction rule
             )
         return RefetchReport(await asyncio.to_thread(self._entries_in_order, wanted), report)
 

@@ -153,9 +153,11 @@ async def refetch_entries(
     *,
     executor: Executor | None,
     now: datetime,
+    options: dict[int, FeedOptions] | None = None,
 ) -> EnrichReport:
     """Extract again on demand: every article of ``found`` with a link, and the pages its posts
-    share, fetched anew (the ``pages`` cache is bypassed, then updated with what was read)."""
+    share, fetched anew (the ``pages`` cache is bypassed, then updated with what was read);
+    ``options``: the feeds' own (their extraction rules), by feed id."""
     report = EnrichReport()
     posts = [e for e in found if e.kind == "post" and e.links]
     if settings.expand_links and posts:
@@ -164,7 +166,11 @@ async def refetch_entries(
         )
     articles = [e for e in found if e.kind == "article" and e.url]
     await _extract(
-        _Run(store, client, settings, executor, None, now, report), articles, posts, fresh=True
+        _Run(store, client, settings, executor, None, now, report),
+        articles,
+        posts,
+        fresh=True,
+        options=options,
     )
     return report
 
