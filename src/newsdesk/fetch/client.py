@@ -133,11 +133,12 @@ class HttpClient:
         self, url: str, headers: dict[str, str], result: FetchResult, max_bytes: int | None
     ) -> None:
         current = URL(url, encoded=False)
-        origin = current.origin()
+        origin: URL | None = None
         elsewhere = {k: v for k, v in headers.items() if k.lower() in _PUBLIC_HEADERS}
         permanent_chain = True
         for _hop in range(self.settings.max_redirects + 1):
             self._check(current)
+            origin = origin or current.origin()
             sent = headers if current.origin() == origin else elsewhere
             async with self.session.get(current, headers=sent, allow_redirects=False) as resp:
                 result.status = resp.status

@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select, update
 
+import newsdesk.store.sealing as sealing
 from newsdesk.errors import NewsdeskError
 from newsdesk.model import SECRET_NAMES, Feed, FeedOptions
-from newsdesk.store import sealing
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.schema import feeds, subscriptions, users
 
@@ -406,8 +406,6 @@ class FeedOptionStore:
         ).scalar()
         if existing is not None:
             raise FeedOptionError(f"you already follow a private copy of {source['url']}")
-        from newsdesk.store.sql_feeds import _new_id
-
         copied = {
             "url": source["url"],
             "title": source["title"],
@@ -420,7 +418,8 @@ class FeedOptionStore:
             "paused": False,
             "pending_count": 0,
         }
-        new_id = _new_id(conn.execute(feeds.insert().values(**copied)))
+        made: Any = conn.execute(feeds.insert().values(**copied)).inserted_primary_key
+        new_id = int(made[0])
         conn.execute(
             update(subscriptions).where(subscriptions.c.id == subscription).values(feed_id=new_id)
         )

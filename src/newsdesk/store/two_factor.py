@@ -28,8 +28,8 @@ from urllib.parse import quote, urlencode
 
 from sqlalchemy import Engine, select, update
 
+import newsdesk.store.sealing as sealing
 from newsdesk.errors import NewsdeskError
-from newsdesk.store import sealing
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.schema import users
 
