@@ -19,12 +19,14 @@ from newsdesk.errors import NewsdeskError
 from newsdesk.settings import Settings, load_settings
 from newsdesk.store import EntryQuery, open_store
 from newsdesk.store.feed_options import FeedOptionError, check_changes, parse_interval
+from newsdesk.store.schema import category_shares
 from routes_server import article_page, rss
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
 COOKIE = "session=cookie-secret-7f3a"
 TOKEN = "header-secret-91bc"
 USER, PASSWORD = "reader", "password-secret-55e1"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 SECRETS = (COOKIE, TOKEN, PASSWORD, "cookie-secret", "header-secret", "password-secret")
 
 
@@ -330,3 +332,21 @@ def test_bad_options_are_refused_with_a_reason() -> None:
             check_changes({name: value})
     assert parse_interval("2h") == 7200 and parse_interval("90") == 90
     assert check_changes({"headers": {"X-Key": "v"}})["headers"] == (("X-Key", "v"),)
+
+
+async def test_a_manager_of_a_shared_category_cannot_put_secrets_on_its_feeds(
+    team: Team, gate: GateServer
+) -> None:
+    url = gate.route("/desk.rss", Reply(rss("Desk", 1)))
+    feed = await team.alice.subscribe(url, check=False, category="Desk")
+    (category_id,) = [i for i, t, _n in team.alice.store.categories() if t == "Desk"]
+    bob_id = team.bob.store.require_person()
+    with team.alice.store.engine.begin() as conn:
+        conn.execute(
+            category_shares.insert().values(
+                category_id=category_id, user_id=bob_id, can_manage=True, created_at=NOW
+            )
+        )
+    with pytest.raises(FeedOptionError, match="follow yourself"):
+        team.bob.set_feed_options(feed.id, {"cookie": COOKIE})
+    assert team.alice.store.get_feed(feed.id).owner_key == 0

@@ -384,6 +384,13 @@ class FeedOptionStore:
         ).scalar_one()
         alone = followers <= 1
         if holds_secret(changes):
+            mine = conn.execute(
+                select(subscriptions.c.user_id).where(subscriptions.c.id == subscription)
+            ).scalar()
+            if mine != person:  # a feed seen through a shared category: its owner's
+                raise FeedOptionError(
+                    "a cookie, headers or credentials go only on a feed you follow yourself"
+                )
             if alone:
                 conn.execute(update(feeds).where(feeds.c.id == feed_id).values(owner_key=person))
                 return feed_id
