@@ -78,6 +78,8 @@ MARKERS = (
     "Xyloalphaentity",  # an entity only her entries mention
     "Xyloalphaevent",  # an event only her entries date
     "Xyloalpharule",  # her rule's name and query (issue 16)
+    "Xyloalphaagent",  # her own feed's user agent (issue 16)
+    "Xyloalphacookie",  # and its cookie (a secret: shown to no one, not even her)
 )
 MISSING = 987_654_321  # an id no object has
 
@@ -348,6 +350,7 @@ def build_world(desk: Desk, server: RoutesServer) -> tuple[World, str]:
     set_icon(engine, own, rows["icon"])
     common_entries = _entry_ids(engine, common)
     alice = desk.as_person(desk.store.users.user_by_id(a_id))  # type: ignore[arg-type]
+    alice.set_feed_options(own, {"user_agent": "Xyloalphaagent", "cookie": "Xyloalphacookie=1"})
     alice.mark(common_entries[:1], read=True)
     alice.mark(common_entries[1:], starred=True)
     token, _key = alice.store.tokens.create_token("Xyloalphatoken")

@@ -108,7 +108,9 @@ PROBES: dict[tuple[str, str], list[Probe]] = {
     ("POST", "/subscriptions/add"): [own(lambda a, w: R(form={"url": w.new_feed_url}))],
     ("GET", "/subscriptions/{feed_id:int}"): [deny()],
     ("POST", "/subscriptions/{feed_id:int}"): [
-        deny(lambda a, w: R(form={"title": "Hijacked", "category": "Hijacked"}))],
+        deny(lambda a, w: R(form={"title": "Hijacked", "category": "Hijacked"})),
+        deny(lambda a, w: R(form={"section": "options", "user_agent": "Hijacked",
+                                  "cookie": "hijack=1"}))],
     ("POST", "/subscriptions/{feed_id:int}/remove"): [deny()],
     ("POST", "/refresh"): [own(lambda a, w: R(form={"feed": a.feed}), twin=True)],
     ("GET", "/refresh/{job_id:int}"): [deny()],
@@ -182,7 +184,8 @@ PROBES: dict[tuple[str, str], list[Probe]] = {
         own(lambda a, w: R(json={"url": w.new_feed_url, "check": False}))],
     ("GET", "/api/subscriptions/{feed_id}"): [deny()],
     ("PATCH", "/api/subscriptions/{feed_id}"): [
-        deny(lambda a, w: R(json={"title": "Hijacked", "paused": True}))],
+        deny(lambda a, w: R(json={"title": "Hijacked", "paused": True})),
+        deny(lambda a, w: R(json={"options": {"user_agent": "Hijacked", "cookie": "h=1"}}))],
     ("DELETE", "/api/subscriptions/{feed_id}"): [deny()],
     ("GET", "/api/categories"): [own()],
     ("GET", "/api/entries"): [
@@ -258,6 +261,7 @@ PROBES: dict[tuple[str, str], list[Probe]] = {
     ("GET", "/v1/feeds/{feed_id}"): [deny()],
     ("PUT", "/v1/feeds/{feed_id}"): [
         deny(lambda a, w: R(json={"title": "Hijacked", "disabled": True})),
+        deny(lambda a, w: R(json={"user_agent": "Hijacked", "cookie": "h=1", "crawler": True})),
         own(lambda a, w: R(path={"feed_id": w.b_feed}, json={"category_id": a.category_id}),
             twin=True)],
     ("DELETE", "/v1/feeds/{feed_id}"): [deny()],

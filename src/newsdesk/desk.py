@@ -17,7 +17,7 @@ from newsdesk.errors import (
     NotAFeedError,
     ParseError,
 )
-from newsdesk.model import Feed, StoredEntry
+from newsdesk.model import Feed, FeedOptions, StoredEntry
 from newsdesk.process.urls import canonical_url, is_web_url
 from newsdesk.publish.digest import Shared, StoryGroup, group_by_story, render_digest
 from newsdesk.settings import Settings
@@ -104,8 +104,11 @@ class Desk:
 
     # -- subscriptions ------------------------------------------------------------------------
 
-    async def find_feed_url(self, url: str) -> tuple[str, str | None]:
-        """The feed at ``url``, or the first feed the page at ``url`` links to."""
+    async def find_feed_url(
+        self, url: str, headers: dict[str, str] | None = None
+    ) -> tuple[str, str | None]:
+        """The feed at ``url``, or the first feed the page at ``url`` links to; ``headers``:
+        the feed's own (``store.feed_options.request_headers``)."""
         from yarl import URL
 
         from newsdesk.fetch import HttpClient
@@ -120,7 +123,7 @@ class Desk:
             allowed=parse_networks(self.settings.allowed_networks),
         )
         async with HttpClient(self.settings) as client:
-            result = await client.fetch(url)
+            result = await client.fetch(url, headers=headers)
             if result.error:
                 raise NewsdeskError(f"cannot fetch {url}: {result.error}")
             try:
@@ -131,7 +134,7 @@ class Desk:
             except ParseError as exc:
                 raise NewsdeskError(f"{url} is not a feed: {exc}") from None
             for candidate, _title in candidates:
-                found = await client.fetch(candidate)
+                found = await client.fetch(candidate, headers=headers)
                 if found.error:
                     continue
                 try:
@@ -148,6 +151,7 @@ class Desk:
         title: str | None = None,
         category: str | None = None,
         check: bool = True,
+        options: Mapping[str, Any] | None = None,
     ) -> Feed:
         """Subscribe to the feed at ``url``, or (with ``check``, the default) to the first feed
         the page at ``url`` links to; nothing is saved when no feed can be read there. Every face
@@ -157,24 +161,49 @@ class Desk:
         feed found there is subscribed already, checked before anything is fetched too; a
         ``NewsdeskError`` saying why when ``url`` is not http(s) or holds no feed. The returned
         feed's ``title`` is the one the feed gave while being found (until its first refresh
-        stores it)."""
+        stores it).
+
+        ``options`` (issue 16, ``store.feed_options.CHANGE_NAMES``) are the feed's own, used
+        from the first fetch on; with a secret (cookie, headers, credentials) the feed is the
+        person's private copy of the URL."""
+        from newsdesk.store import feed_options as fo
+
         if not is_web_url(url):
             raise NewsdeskError(f"{url!r} is not an http(s) URL")
+        changes = fo.check_changes(options or {})
         await asyncio.to_thread(self._not_subscribed, url)
         feed_url, found_title = url, None
         if check:
-            feed_url, found_title = await self.find_feed_url(url)
+            headers = fo.request_headers(*fo.merged(FeedOptions(), fo.NO_SECRETS, changes))
+            feed_url, found_title = await self.find_feed_url(url, headers or None)
             if feed_url != url:
                 await asyncio.to_thread(self._not_subscribed, feed_url)
+        private = fo.holds_secret(changes)
         try:
             feed = await asyncio.to_thread(
-                self.store.add_feed, feed_url, title=title, category=category
+                self.store.add_feed, feed_url, title=title, category=category, private=private
             )
         except AlreadySubscribedError as exc:  # subscribed at this very moment by another call
             known = await asyncio.to_thread(self.store.get_feed, feed_url)
             raise AlreadySubscribedError(str(exc), known) from None
+        if changes:
+            try:
+                feed = await asyncio.to_thread(self.set_feed_options, feed.id, changes)
+            except NewsdeskError:  # options this person may not set here: not subscribed
+                await asyncio.to_thread(self.store.remove_feed, feed.id)
+                raise
         feed.title = feed.title or found_title
         return feed
+
+    def set_feed_options(self, feed_id: int, options: Mapping[str, Any]) -> Feed:
+        """Change how a feed the person follows is fetched (``store.feed_options``): the feed
+        as they now see it (another id when a secret made them a private copy)."""
+        from newsdesk.store.feed_options import check_changes
+        from newsdesk.store.server_key import server_key
+
+        changes = check_changes(options)
+        key = server_key(self.settings)
+        return self.store.feed_options.change(feed_id, changes, server_key=key)
 
     def _not_subscribed(self, url: str) -> None:
         known = next((f for f in self.store.list_feeds() if f.url == url), None)
@@ -258,6 +287,7 @@ class Desk:
         if not wanted:
             raise EntryNotFoundError("name at least one entry id")
         found = await asyncio.to_thread(self._entries_in_order, wanted)
+        feeds = await asyncio.to_thread(self.store.list_feeds, {e.feed_id for e in found})
         async with HttpClient(self.settings) as client:
             report = await refetch_entries(
                 self.store,
@@ -266,6 +296,7 @@ class Desk:
                 [e for e in found if extractable(e)],
                 executor=None,
                 now=datetime.now(UTC),
+                options={f.id: f.options for f in feeds},  # each feed's extraction rule
             )
         return RefetchReport(await asyncio.to_thread(self._entries_in_order, wanted), report)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from newsdesk.fetch.icons import FoundIcon, find_icon, site_origin
-from newsdesk.model import Feed, PageText, StoredEntry
+from newsdesk.model import Entry, Feed, FeedOptions, PageText, StoredEntry
 from newsdesk.settings import Settings
 from newsdesk.store import Storage
 
@@ -50,33 +50,99 @@ async def enrich_entries(
     executor: Executor | None,
     progress: Progress | None,
     now: datetime,
+    feeds: Sequence[Feed] = (),
 ) -> EnrichReport:
     """Enrich new and edited entries: expand the links posts share, extract the full text of
     articles waiting for it (``fulltext_status`` pending) and of the pages posts share, each
-    page read from the ``pages`` cache when it is there."""
+    page read from the ``pages`` cache when it is there. ``feeds`` (those refreshed) bring
+    their own options: full text on or off whatever ``fulltext`` says, an extraction rule."""
     report = EnrichReport()
     loop = asyncio.get_running_loop()
     if not entry_ids:
         return report
+    options = {f.id: f.options for f in feeds}
+    wanted = _FulltextChoice(options, fulltext)
     found = await loop.run_in_executor(
-        executor, partial(store.entries_to_enrich, list(entry_ids), fulltext=fulltext)
+        executor, partial(store.entries_to_enrich, list(entry_ids), fulltext=wanted.any)
     )
     posts = [e for e in found if e.kind == "post" and e.links]
     if settings.expand_links and posts:
         report.links_expanded = await _expand_post_links(
             store, client, settings, posts, executor, now
         )
-    if fulltext:
+    if wanted.any:
         articles = [
-            e for e in found if e.kind == "article" and e.fulltext_status == "pending" and e.url
+            e
+            for e in found
+            if e.kind == "article" and e.fulltext_status == "pending" and e.url and wanted(e)
         ]
         await _extract(
             _Run(store, client, settings, executor, progress, now, report, pooled=True),
             articles,
-            posts,
+            [p for p in posts if wanted(p)],
             fresh=False,
+            options=options,
         )
     return report
+
+
+class _FulltextChoice:
+    """Whether an entry's page is extracted: its feed's choice, else the run's."""
+
+    def __init__(self, options: dict[int, FeedOptions], default: bool) -> None:
+        self.options, self.default = options, default
+        self.any = default or any(o.fulltext for o in options.values())
+
+    def __call__(self, entry: StoredEntry) -> bool:
+        found = self.options.get(entry.feed_id)
+        return self.default if found is None or found.fulltext is None else found.fulltext
+
+
+def feed_rule(options: FeedOptions | None) -> ExtractRule | None:
+    """A feed's own extraction rule, when it has one (a bad one stored earlier: none)."""
+    from newsdesk.process.extract_rules import ExtractRule, ExtractRuleError
+
+    if options is None or not (options.extract_body or options.extract_drop):
+        return None
+    try:
+        return ExtractRule(body=options.extract_body, drop=options.extract_drop)
+    except ExtractRuleError:
+        return None
+
+
+async def unwrap_links(
+    store: Storage,
+    client: HttpClient,
+    settings: Settings,
+    found: Sequence[Entry],
+    executor: Executor | None,
+    now: datetime,
+) -> int:
+    """Give each entry of ``found`` the address its link redirects to (a feed that wraps
+    its links in a tracker's or a proxy's redirect), before it is stored; each link is
+    followed once (``link_cache``). A link that cannot be followed now stays as it is.
+    Returns how many links changed."""
+    loop = asyncio.get_running_loop()
+    urls = list(dict.fromkeys(e.url for e in found if e.url))
+    known = await loop.run_in_executor(executor, store.cached_expansions, urls)
+    unknown = [u for u in urls if u not in known]
+    gate = asyncio.Semaphore(settings.per_host_concurrency)
+
+    async def one(url: str) -> str | None:
+        async with gate:
+            return await client.try_expand(url)
+
+    finals = await asyncio.gather(*(one(u) for u in unknown))
+    fresh = {url: final for url, final in zip(unknown, finals, strict=True) if final is not None}
+    if fresh:
+        await loop.run_in_executor(executor, store.save_expansions, fresh, now)
+    known.update(fresh)
+    changed = 0
+    for entry in found:
+        final = known.get(entry.url or "")
+        if final and final != entry.url:
+            entry.url, changed = final, changed + 1
+    return changed
 
 
 async def refetch_entries(
@@ -87,9 +153,11 @@ async def refetch_entries(
     *,
     executor: Executor | None,
     now: datetime,
+    options: dict[int, FeedOptions] | None = None,
 ) -> EnrichReport:
     """Extract again on demand: every article of ``found`` with a link, and the pages its posts
-    share, fetched anew (the ``pages`` cache is bypassed, then updated with what was read)."""
+    share, fetched anew (the ``pages`` cache is bypassed, then updated with what was read);
+    ``options``: the feeds' own (their extraction rules), by feed id."""
     report = EnrichReport()
     posts = [e for e in found if e.kind == "post" and e.links]
     if settings.expand_links and posts:
@@ -98,7 +166,11 @@ async def refetch_entries(
         )
     articles = [e for e in found if e.kind == "article" and e.url]
     await _extract(
-        _Run(store, client, settings, executor, None, now, report), articles, posts, fresh=True
+        _Run(store, client, settings, executor, None, now, report),
+        articles,
+        posts,
+        fresh=True,
+        options=options,
     )
     return report
 
@@ -121,7 +193,12 @@ class _Run:
 
 
 async def _extract(
-    run: _Run, articles: list[StoredEntry], posts: list[StoredEntry], *, fresh: bool
+    run: _Run,
+    articles: list[StoredEntry],
+    posts: list[StoredEntry],
+    *,
+    fresh: bool,
+    options: dict[int, FeedOptions] | None = None,
 ) -> None:
     """Fetch and extract the pages of ``articles`` and those ``posts`` share (each canonical URL
     once; with ``fresh`` even those already in the ``pages`` cache), then apply the text to
@@ -132,8 +209,12 @@ async def _extract(
 
     loop = asyncio.get_running_loop()
     targets: dict[str, str] = {}  # canonical URL → URL to fetch
+    own: dict[str, FeedOptions] = {}  # canonical URL → the options of the article's feed
     for entry in articles:
-        targets.setdefault(canonical_url(entry.url or ""), entry.url or "")
+        canonical = canonical_url(entry.url or "")
+        targets.setdefault(canonical, entry.url or "")
+        if options and entry.feed_id in options:
+            own.setdefault(canonical, options[entry.feed_id])
     for post in posts:
         for url in post.links[:MAX_LINKS_PER_POST]:
             if is_web_url(url):
@@ -152,10 +233,11 @@ async def _extract(
 
     async def one(canonical: str, url: str) -> None:
         nonlocal done
+        feed_options = own.get(canonical)
         async with gate:
-            page, body = await _fetch_page(run.client, url)
+            page, body = await _fetch_page(run.client, url, feed_options)
         if page.error is None:
-            rule = rules.for_url(page.final_url or url)
+            rule = feed_rule(feed_options) or rules.for_url(page.final_url or url)
             page = await _extract_text(run, body, url, page.final_url, rule)
         await loop.run_in_executor(run.executor, run.store.save_page, canonical, page, run.now)
         cached[canonical] = page
@@ -281,10 +363,15 @@ async def _expand_post_links(
     return sum(1 for url, final in fresh.items() if final != url)
 
 
-async def _fetch_page(client: HttpClient, url: str) -> tuple[PageText, bytes]:
+async def _fetch_page(
+    client: HttpClient, url: str, options: FeedOptions | None = None
+) -> tuple[PageText, bytes]:
+    """An article's page, asked for with its feed's user agent (never the feed's secrets:
+    pages are cached for everyone who links to them)."""
     from newsdesk.fetch.client import PAGE_ACCEPT
 
-    result = await client.fetch(url, accept=PAGE_ACCEPT)
+    agent = {"User-Agent": options.user_agent} if options and options.user_agent else None
+    result = await client.fetch(url, accept=PAGE_ACCEPT, headers=agent)
     page = PageText(url=url, final_url=result.final_url)
     if result.error:
         page.error = result.error

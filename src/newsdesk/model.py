@@ -120,6 +120,23 @@ class PageText:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class FeedOptions:
+    """How one feed is fetched and enriched (issue 16), what is not secret: ``None`` and
+    ``False`` follow the settings. ``fulltext``: True extracts every article's page, False none,
+    None only summary-only articles (the ``fulltext`` setting). ``extract_body``/``extract_drop``:
+    a per-feed extraction rule (CSS), before the hosts' rules. ``sealed`` names the secrets set
+    (cookie, headers, username, password) without their values."""
+
+    user_agent: str | None = None
+    fulltext: bool | None = None
+    extract_body: str | None = None
+    extract_drop: tuple[str, ...] = ()
+    ignore_cache_hints: bool = False
+    unwrap_redirects: bool = False
+    sealed: tuple[str, ...] = ()
+
+
 @dataclass(slots=True)
 class Feed:
     """A subscription as stored, with its fetch state."""
@@ -152,6 +169,11 @@ class Feed:
     created_at: datetime | None = None
     # The site's icon (``store.icons``); set only once an icon has been fetched.
     icon_id: int | None = None
+    # Per-feed control (issue 16): 0 for a public feed, else the id of the person whose private
+    # copy of the URL this is; the options; the secrets, sealed under the server key.
+    owner_key: int = 0
+    options: FeedOptions = field(default_factory=FeedOptions)
+    secret: str | None = field(default=None, repr=False)
 
     @property
     def display_title(self) -> str:
@@ -173,7 +195,26 @@ class Feed:
             "paused_reason": self.paused_reason,
             "moved_from": self.moved_from,
             "problems": list(self.problems),
+            "check_interval": self.check_interval,
+            "private": self.owner_key != 0,
+            "options": options_dict(self.options),
         }
+
+
+def options_dict(options: FeedOptions) -> dict[str, object]:
+    """A feed's options as faces show them: a secret only as "set" (never its value)."""
+    return {
+        "user_agent": options.user_agent,
+        "fulltext": options.fulltext,
+        "extract_body": options.extract_body,
+        "extract_drop": list(options.extract_drop),
+        "ignore_cache_hints": options.ignore_cache_hints,
+        "unwrap_redirects": options.unwrap_redirects,
+        **{name: ("set" if name in options.sealed else None) for name in SECRET_NAMES},
+    }
+
+
+SECRET_NAMES = ("cookie", "headers", "username", "password")
 
 
 @dataclass(slots=True)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from newsdesk import schedule
-from newsdesk.enrich import EnrichReport, enrich_entries, refresh_icons
+from newsdesk.enrich import EnrichReport, enrich_entries, refresh_icons, unwrap_links
 from newsdesk.errors import NewsdeskError
 from newsdesk.model import Entry, Feed, FetchResult
 from newsdesk.settings import Settings
@@ -159,6 +159,10 @@ class _FeedRefresher:
         self.pending_writes: list[tuple[FeedOutcome, FeedState, list[Entry]]] = []
         self.pending_entries = 0
         self.report = RefreshReport()
+        from newsdesk.store.feed_options import FetchKeys
+        from newsdesk.store.server_key import server_key
+
+        self.keys = FetchKeys(lambda: server_key(settings))  # each feed's own headers
 
     def _base_state(self, feed: Feed, result: FetchResult) -> FeedState:
         state = FeedState(
@@ -175,7 +179,11 @@ class _FeedRefresher:
                 state.new_url = state.pending_url
         return state
 
-    def _hints(self, result: FetchResult, ttl: int | None) -> schedule.Hints:
+    def _hints(
+        self, result: FetchResult, ttl: int | None, feed: Feed | None = None
+    ) -> schedule.Hints:
+        if feed is not None and feed.options.ignore_cache_hints:  # a rate limit still counts
+            return schedule.Hints(retry_after=result.retry_after, status=result.status)
         return schedule.Hints(
             ttl_minutes=ttl,
             cache_control=result.cache_control,
@@ -239,7 +247,7 @@ class _FeedRefresher:
                 self.now,
                 self.settings,
                 entries_per_day=feed.entries_per_day,
-                hints=self._hints(result, feed.ttl_minutes),
+                hints=self._hints(result, feed.ttl_minutes, feed),
                 interval_override=feed.check_interval,
             )
             return True
@@ -261,6 +269,9 @@ class _FeedRefresher:
             self._queue_state(feed.id, state)
             return outcome
         parsed, batch = document, document.entries
+        if feed.options.fulltext is not None:  # the feed's own choice over the setting's
+            for entry in batch:
+                entry.wants_fulltext = feed.options.fulltext and entry.kind == "article"
         state.title = parsed.title
         state.site_url = parsed.site_url
         state.problems = parsed.problems
@@ -272,7 +283,7 @@ class _FeedRefresher:
             self.now,
             self.settings,
             entries_per_day=state.entries_per_day,
-            hints=self._hints(result, parsed.ttl_minutes),
+            hints=self._hints(result, parsed.ttl_minutes, feed),
             interval_override=feed.check_interval,
         )
         if parsed.title:
@@ -453,8 +464,12 @@ async def _fetch_and_store(
                 if _stopping(stop):
                     runner.report.skipped += 1
                     return
+                fresh = feed.options.ignore_cache_hints  # no conditional GET
                 result = await client.fetch(
-                    feed.url, etag=feed.etag, last_modified=feed.last_modified
+                    feed.url,
+                    etag=None if fresh else feed.etag,
+                    last_modified=None if fresh else feed.last_modified,
+                    headers=runner.keys.headers(feed),
                 )
             if result.error is not None or result.not_modified:
                 states = runner.settle(feed, result)
@@ -464,6 +479,8 @@ async def _fetch_and_store(
                     )
             else:
                 document = await parser.parse(result)
+                if feed.options.unwrap_redirects:
+                    document = await _unwrapped(runner, client, result, document)
                 await loop.run_in_executor(
                     runner.writer, runner.handle_fetch, feed, result, document
                 )
@@ -473,6 +490,23 @@ async def _fetch_and_store(
 
     await asyncio.gather(*(one(feed) for feed in feeds))
     await loop.run_in_executor(runner.writer, runner.flush)
+
+
+async def _unwrapped(
+    runner: _FeedRefresher,
+    client: HttpClient,
+    result: FetchResult,
+    document: ParsedDocument | str | None,
+) -> ParsedDocument | str:
+    """The document with its entries' links unwrapped (followed through their redirects)."""
+    if document is None:
+        document = await asyncio.get_running_loop().run_in_executor(
+            None, parse_document, result.body, result.final_url, result.content_type, runner.now
+        )
+    if not isinstance(document, str):
+        store, settings = runner.store, runner.settings
+        await unwrap_links(store, client, settings, document.entries, runner.writer, runner.now)
+    return document
 
 
 async def _enrich_and_icons(
@@ -505,6 +539,7 @@ async def _enrich_and_icons(
                 executor=runner.writer,
                 progress=progress,
                 now=runner.now,
+                feeds=feeds,
             )
     finally:
         if icons is not None:

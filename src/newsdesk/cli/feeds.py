@@ -22,14 +22,104 @@ if TYPE_CHECKING:
 def cmd_add(args: argparse.Namespace) -> int:
     import asyncio
 
+    options = _option_changes(args)
     with closing(open_desk(args)) as desk:
         feed = asyncio.run(
             desk.subscribe(
-                args.url, title=args.title, category=args.category, check=not args.no_check
+                args.url,
+                title=args.title,
+                category=args.category,
+                check=not args.no_check,
+                options=options,
             )
         )
-    print(f"added feed {feed.id}: {feed.url}")
+    private = " (private: fetched with your secrets)" if feed.owner_key else ""
+    print(f"added feed {feed.id}: {feed.url}{private}")
     return 0
+
+
+def _option_changes(args: argparse.Namespace) -> dict[str, Any]:
+    """The per-feed options (issue 16) the command line names; '' clears one."""
+    changes: dict[str, Any] = {}
+    for name in ("user_agent", "cookie", "username", "extract_body", "interval"):
+        value = getattr(args, name, None)
+        if value is not None:
+            changes[name] = value
+    for name in ("header", "extract_drop"):
+        values = getattr(args, name, None)
+        if values is not None:
+            changes["headers" if name == "header" else name] = values
+    if args.password_stdin:
+        changes["password"] = sys.stdin.readline().rstrip("\r\n")
+    elif args.password is not None:
+        changes["password"] = args.password
+    if args.fulltext is not None:
+        changes["fulltext"] = None if args.fulltext == "default" else args.fulltext
+    for name in ("ignore_cache_hints", "unwrap_redirects"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    return changes
+
+
+def feed_option_arguments(p: argparse.ArgumentParser) -> None:
+    """The per-feed options, the same on `add URL` and `feeds FEED`."""
+    g = p.add_argument_group("how this feed is fetched (secrets are stored encrypted)")
+    g.add_argument("--user-agent", metavar="UA", help="User-Agent for this feed ('' clears)")
+    g.add_argument("--cookie", metavar="COOKIE", help="Cookie header sent ('' clears; secret)")
+    g.add_argument(
+        "--header",
+        action="append",
+        metavar="'NAME: VALUE'",
+        help="an extra request header, repeatable (--header '' clears them; secret)",
+    )
+    g.add_argument("--username", help="Basic authentication user ('' clears; secret)")
+    g.add_argument("--password", help="Basic authentication password (secret; see below)")
+    g.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    full = g.add_mutually_exclusive_group()
+    full.add_argument(
+        "--fulltext",
+        action="store_const",
+        const=True,
+        help="extract the full text of every article of this feed",
+    )
+    full.add_argument(
+        "--no-fulltext",
+        dest="fulltext",
+        action="store_const",
+        const=False,
+        help="never extract the full text of this feed's entries",
+    )
+    full.add_argument(
+        "--fulltext-default",
+        dest="fulltext",
+        action="store_const",
+        const="default",
+        help="full text as the fulltext setting says (summary-only articles)",
+    )
+    g.add_argument(
+        "--extract-body", metavar="SELECTOR", help="CSS selector of the article body ('' clears)"
+    )
+    g.add_argument(
+        "--extract-drop",
+        action="append",
+        metavar="SELECTOR",
+        help="CSS selector of what to drop from pages, repeatable ('' clears)",
+    )
+    g.add_argument(
+        "--interval",
+        metavar="TIME",
+        help="check this feed every TIME: seconds, or 30m, 2h, 1d (0: adaptive again)",
+    )
+    for flag, name, yes, no in (
+        ("cache-hints", "ignore_cache_hints", "ignore", "honour"),
+        ("redirects", "unwrap_redirects", "unwrap", "keep"),
+    ):
+        pair = g.add_mutually_exclusive_group()
+        pair.add_argument(f"--{yes}-{flag}", dest=name, action="store_const", const=True)
+        pair.add_argument(f"--{no}-{flag}", dest=name, action="store_const", const=False)
+    p.set_defaults(ignore_cache_hints=None, unwrap_redirects=None)
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
@@ -47,8 +137,6 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
         changes["category"] = args.category
     if args.title is not None:
         changes["custom_title"] = args.title or None
-    if args.interval is not None:
-        changes["check_interval"] = args.interval or None
     if args.resume:
         changes.update(
             paused=False, paused_reason=None, error_count=0, error_since=None, next_check=None
@@ -61,14 +149,17 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         if args.feed is not None:
             feed = desk.resolve_feed(args.feed)
             changes = _changes(args)
+            options = _option_changes(args)
             if changes:
                 feed = desk.store.update_feed(feed.id, **changes)
             kept = change_feed_retention(desk, feed.id, args)
             if kept and not args.json:
                 print(kept)
+            if options:
+                feed = desk.set_feed_options(feed.id, options)
             feeds = [feed]
         else:
-            if args.category or args.title or args.interval or args.resume:
+            if args.category or args.title or args.resume or _option_changes(args):
                 raise NewsdeskError("name the feed to change: `newsdesk feeds FEED --category C`")
             if wants_feed_retention(args):
                 raise NewsdeskError("name the feed: `newsdesk feeds FEED --keep-days N`")
@@ -85,7 +176,22 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         print(
             f"{f.id:>5}  [{f.category or '-'}] {f.display_title}\n       {f.url}\n       {status}"
         )
+        if args.feed is not None and (shown := _options_line(f)):
+            print(f"       {shown}")
     return 0
+
+
+def _options_line(feed: Feed) -> str:
+    """The feed's own options in one line, secrets only as "set"."""
+    from newsdesk.model import options_dict
+
+    parts = [] if not feed.owner_key else ["private"]
+    if feed.check_interval:
+        parts.append(f"interval {feed.check_interval} s")
+    for name, value in options_dict(feed.options).items():
+        if value not in (None, False, []):
+            parts.append(f"{name.replace('_', ' ')}: {value}" if value is not True else name)
+    return "options: " + "; ".join(parts) if parts else ""
 
 
 def _feed_status(feed: Feed, now: datetime) -> str:
@@ -135,6 +241,7 @@ def register(command: CommandFactory) -> None:
     p.add_argument(
         "--no-check", action="store_true", help="subscribe without fetching the URL first"
     )
+    feed_option_arguments(p)
     user_option(p)
 
     p = command(
@@ -149,12 +256,6 @@ def register(command: CommandFactory) -> None:
     p.add_argument("feed", metavar="FEED", nargs="?", help="feed id or URL to show or change")
     p.add_argument("--category", help="set the feed's category")
     p.add_argument("--title", help="set the feed's title ('' to use the feed's own)")
-    p.add_argument(
-        "--interval",
-        type=int,
-        metavar="SECONDS",
-        help="check this feed every SECONDS (0 to go back to adaptive)",
-    )
     p.add_argument("--resume", action="store_true", help="un-pause a paused feed")
     retention_flags(
         p,
@@ -163,6 +264,7 @@ def register(command: CommandFactory) -> None:
         title="retention of this feed (your default: `newsdesk retention`)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
+    feed_option_arguments(p)
     user_option(p)
 
     p = command("import", cmd_import, "subscribe to every feed of an OPML file")

@@ -5,6 +5,7 @@ sees every hop, and redirect-following for short links (cached for the life of t
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Self
 
@@ -25,6 +26,9 @@ PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})
 _CHUNK = 64 * 1024
+# What a request sends to every host of a redirect chain; the rest (a feed's cookie,
+# credentials, extra headers) only to the origin it was set for.
+_PUBLIC_HEADERS = frozenset({"accept", "user-agent", "if-none-match", "if-modified-since"})
 
 
 class HttpClient:
@@ -88,19 +92,23 @@ class HttpClient:
         last_modified: str | None = None,
         accept: str = FEED_ACCEPT,
         max_bytes: int | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> FetchResult:
         """GET ``url`` (conditionally when validators are given). Never raises for HTTP or
         network problems: the result's ``error`` says what went wrong. ``max_bytes`` lowers
-        the body cap below ``max_body_bytes`` (icons)."""
+        the body cap below ``max_body_bytes`` (icons). ``headers`` are a feed's own (its user
+        agent, cookie, credentials…): all but the user agent go only to the URL's origin, never
+        to another host a redirect points at."""
         result = FetchResult(url=url, final_url=url)
-        headers = {"Accept": accept}
+        sent = {"Accept": accept}
         if etag:
-            headers["If-None-Match"] = etag
+            sent["If-None-Match"] = etag
         if last_modified:
-            headers["If-Modified-Since"] = last_modified
+            sent["If-Modified-Since"] = last_modified
+        sent.update(headers or {})
         try:
             async with asyncio.timeout(self.settings.fetch_timeout):
-                await self._get(url, headers, result, max_bytes)
+                await self._get(url, sent, result, max_bytes)
         except TimeoutError:
             result.error = f"timed out after {self.settings.fetch_timeout:g} s (fetch_timeout)"
         except BlockedAddressError as exc:
@@ -125,10 +133,14 @@ class HttpClient:
         self, url: str, headers: dict[str, str], result: FetchResult, max_bytes: int | None
     ) -> None:
         current = URL(url, encoded=False)
+        origin: URL | None = None
+        elsewhere = {k: v for k, v in headers.items() if k.lower() in _PUBLIC_HEADERS}
         permanent_chain = True
         for _hop in range(self.settings.max_redirects + 1):
             self._check(current)
-            async with self.session.get(current, headers=headers, allow_redirects=False) as resp:
+            origin = origin or current.origin()
+            sent = headers if current.origin() == origin else elsewhere
+            async with self.session.get(current, headers=sent, allow_redirects=False) as resp:
                 result.status = resp.status
                 result.final_url = str(current)
                 location = resp.headers.get("Location")

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from newsdesk.store.editing import EditingStore
     from newsdesk.store.entities import EntityStore
     from newsdesk.store.events import EventStore
+    from newsdesk.store.feed_options import FeedOptionStore
     from newsdesk.store.icons import IconStore
     from newsdesk.store.intel import IntelStore
     from newsdesk.store.labels import LabelStore
@@ -83,6 +84,12 @@ class SqlStore(CoreStore):
         from newsdesk.store.events import EventStore
 
         return EventStore(self.engine, self.person_id)
+
+    @cached_property
+    def feed_options(self) -> FeedOptionStore:
+        from newsdesk.store.feed_options import FeedOptionStore
+
+        return FeedOptionStore(self)
 
     @cached_property
     def icons(self) -> IconStore:

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from newsdesk.errors import AlreadySubscribedError, FeedNotFoundError, StoreError
 from newsdesk.model import Feed
 from newsdesk.store.engine import write_transaction
+from newsdesk.store.feed_options import options_from_json
 from newsdesk.store.schema import categories, category_shares, feeds, subscriptions
 from newsdesk.store.sql_base import SqlBase
 from newsdesk.store.visibility import lens, visible_feeds
@@ -38,6 +39,9 @@ _FETCH_COLUMNS = (
     feeds.c.ttl_minutes,
     feeds.c.entries_per_day,
     feeds.c.icon_id,
+    feeds.c.owner_key,
+    feeds.c.fetch_options,
+    feeds.c.fetch_secret,
 )
 
 
@@ -112,6 +116,9 @@ class FeedQueries(SqlBase):
             entries_per_day=m["entries_per_day"],
             created_at=m["created_at"],
             icon_id=m["icon_id"],
+            owner_key=m["owner_key"] or 0,
+            options=options_from_json(m["fetch_options"]),
+            secret=m["fetch_secret"],
         )
 
     def _category_id(
@@ -132,17 +139,28 @@ class FeedQueries(SqlBase):
             return int(found)
         return _new_id(conn.execute(insert(categories).values(title=title, user_id=person)))
 
-    def add_feed(self, url: str, *, title: str | None = None, category: str | None = None) -> Feed:
-        """Follow ``url``: the feed is made unless someone already follows it."""
-        ids = self.add_feeds([(url, title, category)])
+    def add_feed(
+        self,
+        url: str,
+        *,
+        title: str | None = None,
+        category: str | None = None,
+        private: bool = False,
+    ) -> Feed:
+        """Follow ``url``: the feed is made unless someone already follows it. ``private``:
+        the person's own copy of the URL (``owner_key``), to be fetched with their secrets."""
+        ids = self.add_feeds([(url, title, category)], private=private)
         if not ids:
             raise AlreadySubscribedError(f"already subscribed to {url}")
         return self.get_feed(ids[0])
 
-    def add_feeds(self, wanted: Sequence[tuple[str, str | None, str | None]]) -> list[int]:
+    def add_feeds(
+        self, wanted: Sequence[tuple[str, str | None, str | None]], *, private: bool = False
+    ) -> list[int]:
         """Follow many feeds (url, title, category) in one transaction, as an OPML import does;
         URLs the person already follows are skipped. The new subscriptions' feed ids, in
-        order."""
+        order. A URL is the public feed of that URL (``owner_key`` 0), or with ``private`` the
+        person's own copy."""
         person = self.require_person()
         now = datetime.now(UTC)
         with write_transaction(self.engine) as conn:
@@ -156,7 +174,8 @@ class FeedQueries(SqlBase):
             fresh = [w for w in dict((w[0], w) for w in wanted).values() if w[0] not in followed]
             if not fresh:
                 return []
-            by_url = self._feed_ids(conn, [w[0] for w in fresh], now)
+            owner_key = person if private else 0
+            by_url = self._feed_ids(conn, [w[0] for w in fresh], now, owner_key)
             category_ids: dict[str, int | None] = {}
             rows: list[dict[str, Any]] = []
             for url, title, category in fresh:
@@ -176,20 +195,31 @@ class FeedQueries(SqlBase):
         return [r["feed_id"] for r in rows]
 
     @staticmethod
-    def _feed_ids(conn: Connection, urls: list[str], now: datetime) -> dict[str, int]:
-        """The feeds of these URLs, made where none is stored yet."""
+    def _feed_ids(
+        conn: Connection, urls: list[str], now: datetime, owner_key: int = 0
+    ) -> dict[str, int]:
+        """The feeds of these URLs (public ones, or the private copies of ``owner_key``), made
+        where none is stored yet."""
 
         def known(wanted: list[str]) -> dict[str, int]:
             found: dict[str, int] = {}
             for chunk in chunks(wanted):
-                query = select(feeds.c.url, feeds.c.id).where(feeds.c.url.in_(chunk))
+                query = select(feeds.c.url, feeds.c.id).where(
+                    feeds.c.url.in_(chunk), feeds.c.owner_key == owner_key
+                )
                 found.update((u, i) for u, i in conn.execute(query))
             return found
 
         by_url = known(urls)
         missing = [u for u in urls if u not in by_url]
         if missing:
-            fresh = {"created_at": now, "error_count": 0, "paused": False, "pending_count": 0}
+            fresh = {
+                "created_at": now,
+                "error_count": 0,
+                "paused": False,
+                "pending_count": 0,
+                "owner_key": owner_key,
+            }
             # Someone may subscribe to the same new URL at the same moment (PostgreSQL): theirs
             # is as good as ours.
             dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
@@ -206,6 +236,8 @@ class FeedQueries(SqlBase):
             query = query.where(feeds.c.id == int(ref))
         else:
             query = query.where(or_(feeds.c.url == ref, feeds.c.moved_from == ref))
+            # The person's private copy of a URL before the public feed of it.
+            query = query.order_by((feeds.c.owner_key == (self.person_id or 0)).desc(), feeds.c.id)
         with self.engine.connect() as conn:
             found = self._feeds(conn, query.limit(1))
         if not found:
@@ -349,6 +381,9 @@ class FeedQueries(SqlBase):
                 ttl_minutes=r[13],
                 entries_per_day=r[14],
                 icon_id=r[15],
+                owner_key=r[16] or 0,
+                options=options_from_json(r[17]),
+                secret=r[18],
             )
             for r in rows
         ]

@@ -122,9 +122,16 @@ class RefreshWriter(SqlBase):
     def _write_state(self, conn: Connection, feed_id: int, state: FeedState) -> None:
         values = self._state_values(state, None)
         if state.new_url:
-            current = conn.execute(select(feeds.c.url).where(feeds.c.id == feed_id)).scalar()
-            taken = conn.execute(
-                select(feeds.c.id).where(feeds.c.url == state.new_url, feeds.c.id != feed_id)
+            found = conn.execute(
+                select(feeds.c.url, feeds.c.owner_key).where(feeds.c.id == feed_id)
+            ).first()
+            current = found[0] if found else None
+            taken = conn.execute(  # the URL is unique with the owner key (public, or one's own)
+                select(feeds.c.id).where(
+                    feeds.c.url == state.new_url,
+                    feeds.c.owner_key == (found[1] if found else 0),
+                    feeds.c.id != feed_id,
+                )
             ).scalar()
             if current and current != state.new_url and taken is None:
                 values.update(

@@ -28,6 +28,7 @@ from urllib.parse import quote, urlencode
 
 from sqlalchemy import Engine, select, update
 
+import newsdesk.store.sealing as sealing
 from newsdesk.errors import NewsdeskError
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.schema import users
@@ -39,8 +40,7 @@ SECRET_BYTES = 20  # 160 bits, as RFC 4226 recommends
 RECOVERY_CODES = 10
 ISSUER = "Newsdesk"
 _LAST_STEP = "totp_last_step"  # key in users.preferences
-_NONCE = 16
-_TAG = 32
+_PURPOSE = "two-factor"
 
 
 # -- TOTP (RFC 4226 / RFC 6238) -------------------------------------------------------------
@@ -105,43 +105,14 @@ def otpauth_uri(username: str, secret: bytes) -> str:
 # -- the secret, encrypted under the server key ---------------------------------------------
 
 
-def _subkey(key: bytes, purpose: str) -> bytes:
-    return hmac.new(key, f"two-factor\x00{purpose}".encode(), hashlib.sha256).digest()
-
-
-def _keystream(key: bytes, nonce: bytes, length: int) -> bytes:
-    blocks = []
-    for counter in range((length + 31) // 32):
-        blocks.append(hmac.new(key, nonce + struct.pack(">I", counter), hashlib.sha256).digest())
-    return b"".join(blocks)[:length]
-
-
 def seal(server_key: bytes, secret: bytes) -> str:
     """``secret`` encrypted and authenticated under the server key (text, URL-safe)."""
-    nonce = secrets.token_bytes(_NONCE)
-    stream = _keystream(_subkey(server_key, "encrypt"), nonce, len(secret))
-    body = nonce + bytes(a ^ b for a, b in zip(secret, stream, strict=True))
-    tag = hmac.new(_subkey(server_key, "mac"), body, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(body + tag).decode("ascii")
+    return sealing.seal(server_key, secret, _PURPOSE)
 
 
 def unseal(server_key: bytes, sealed: str) -> bytes:
     """The secret ``seal`` encrypted; an error when it was altered or sealed under another key."""
-    try:
-        raw = base64.urlsafe_b64decode(sealed.encode("ascii"))
-    except (ValueError, UnicodeEncodeError):
-        raise NewsdeskError("the two-factor secret is damaged") from None
-    body, tag = raw[:-_TAG], raw[-_TAG:]
-    if len(body) <= _NONCE:
-        raise NewsdeskError("the two-factor secret is damaged")
-    expected = hmac.new(_subkey(server_key, "mac"), body, hashlib.sha256).digest()
-    if not hmac.compare_digest(tag, expected):
-        raise NewsdeskError(
-            "the two-factor secret cannot be read with this server key (was the key file replaced?)"
-        )
-    nonce, data = body[:_NONCE], body[_NONCE:]
-    stream = _keystream(_subkey(server_key, "encrypt"), nonce, len(data))
-    return bytes(a ^ b for a, b in zip(data, stream, strict=True))
+    return sealing.unseal(server_key, sealed, _PURPOSE, "the two-factor secret")
 
 
 # -- recovery codes -------------------------------------------------------------------------

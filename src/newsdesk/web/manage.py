@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -19,6 +19,7 @@ from newsdesk.model import Feed
 from newsdesk.publish.digest import render_digest
 from newsdesk.store import EntryQuery
 from newsdesk.web.context import WebContext
+from newsdesk.web.feed_options_form import interval_text, option_changes
 from newsdesk.web.jobs import RefreshJob
 from newsdesk.web.pages import View, sidebar, with_shared
 from newsdesk.web.routing import RouteTable
@@ -130,20 +131,20 @@ async def edit(request: Request, ctx: WebContext) -> Response:
     error = None
     if request.method == "POST":
         form = await request.form()
-        title = str(form.get("title") or "").strip()
-        category = str(form.get("category") or "").strip()
-        if len(title) > 1000 or len(category) > 300:
-            error = "The title or category is too long."
+        if form.get("section") == "options":  # how the feed is fetched (issue 16)
+            try:
+                saved = await ctx.run(ctx.desk.set_feed_options, feed.id, option_changes(form))
+            except NewsdeskError as exc:
+                error = str(exc)
+            else:
+                target = f"/subscriptions/{saved.id}?" + urlencode({"message": "Saved."})
+                return RedirectResponse(target, status_code=303)
         else:
-            await ctx.run(
-                ctx.desk.store.update_feed,
-                feed.id,
-                custom_title=title or None,
-                category=category or None,
-            )
-            return RedirectResponse(
-                "/subscriptions?" + urlencode({"message": "Saved."}), status_code=303
-            )
+            error = await _save_names(ctx, feed, form)
+            if error is None:
+                return RedirectResponse(
+                    "/subscriptions?" + urlencode({"message": "Saved."}), status_code=303
+                )
     categories = await ctx.run(ctx.desk.store.categories)
     return ctx.render(
         request,
@@ -151,10 +152,27 @@ async def edit(request: Request, ctx: WebContext) -> Response:
         title=feed.display_title,
         feed=feed,
         error=error,
+        message=request.query_params.get("message"),
+        interval=interval_text(feed.check_interval),
         category_names=[title for _id, title, _n in categories],
         status_code=400 if error else 200,
         **await sidebar(ctx),
     )
+
+
+async def _save_names(ctx: WebContext, feed: Feed, form: FormData) -> str | None:
+    """The person's title and category for the feed; an error message when they cannot be."""
+    title = str(form.get("title") or "").strip()
+    category = str(form.get("category") or "").strip()
+    if len(title) > 1000 or len(category) > 300:
+        return "The title or category is too long."
+    await ctx.run(
+        ctx.desk.store.update_feed,
+        feed.id,
+        custom_title=title or None,
+        category=category or None,
+    )
+    return None
 
 
 @TABLE.post("/subscriptions/{feed_id:int}/remove")

@@ -45,6 +45,7 @@ from newsdesk.web.api.miniflux_json import (
     category_json,
     entry_json,
     feed_json,
+    feed_options_of,
     icon_json,
 )
 from newsdesk.web.api.miniflux_query import entries_request
@@ -290,7 +291,9 @@ async def create_feed(request: Request, api: ApiState) -> Response:
         if category is None:
             raise BadRequest("invalid category ID")
     try:
-        created = await api.desk.subscribe(url, category=category)
+        created = await api.desk.subscribe(
+            url, category=category, options=feed_options_of(data) or None
+        )
     except AlreadySubscribedError:
         raise BadRequest("this feed already exists") from None
     await api.start_refresh([created.id])
@@ -357,9 +360,12 @@ async def _feed_changes(api: ApiState, feed_id: int, data: dict[str, Any]) -> di
 async def update_feed(request: Request, api: ApiState) -> Response:
     user = await require_user(api, request)
     feed_id = path_id(request, "feed_id")
-    await feed_of(api, feed_id)
-    changes = await _feed_changes(api, feed_id, await read_json_object(request))
+    current = await feed_of(api, feed_id)
+    data = await read_json_object(request)
+    changes = await _feed_changes(api, feed_id, data)
     updated = await api.run(api.store.update_feed, feed_id, **changes)
+    if options := feed_options_of(data, current.options):  # another id for a private copy
+        updated = await api.run(api.desk.set_feed_options, feed_id, options)
     return JSONResponse(feed_json(updated, user.id), status_code=201)
 
 

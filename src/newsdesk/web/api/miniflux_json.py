@@ -9,7 +9,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from newsdesk.model import Feed, StoredEntry
+from newsdesk.model import SECRET_NAMES, Feed, FeedOptions, StoredEntry
 from newsdesk.store.icons import Icon
 from newsdesk.store.users import User
 from newsdesk.util import iso
@@ -40,19 +40,19 @@ def feed_json(feed: Feed, user_id: int) -> dict[str, Any]:
         "last_modified_header": feed.last_modified or "",
         "parsing_error_message": feed.last_error or "",
         "parsing_error_count": feed.error_count,
-        "scraper_rules": "",
+        "scraper_rules": feed.options.extract_body or "",
         "rewrite_rules": "",
-        "crawler": False,
+        "crawler": feed.options.fulltext is True,
         "blocklist_rules": "",
         "keeplist_rules": "",
         "urlrewrite_rules": "",
-        "user_agent": "",
-        "cookie": "",
+        "user_agent": feed.options.user_agent or "",
+        "cookie": "",  # secrets are never shown back (issue 16)
         "username": "",
         "password": "",
         "disabled": feed.paused,
         "no_media_player": False,
-        "ignore_http_cache": False,
+        "ignore_http_cache": feed.options.ignore_cache_hints,
         "allow_self_signed_certificates": False,
         "fetch_via_proxy": False,
         "category": category_json(feed.category_id or 0, feed.category or "", user_id),
@@ -144,3 +144,38 @@ def user_json(user: User) -> dict[str, Any]:
         "keep_filter_entry_rules": "",
         "always_open_external_links": False,
     }
+
+
+# Miniflux's names for a feed's own options (issue 16) → ours.
+_MINIFLUX_OPTIONS = {
+    "user_agent": "user_agent",
+    "scraper_rules": "extract_body",
+    "ignore_http_cache": "ignore_cache_hints",
+    "cookie": "cookie",
+    "username": "username",
+    "password": "password",
+}
+
+
+def feed_options_of(data: dict[str, Any], current: FeedOptions | None = None) -> dict[str, Any]:
+    """The per-feed options a Miniflux feed body asks for, as ``Desk.set_feed_options`` takes
+    them: only those that differ from ``current`` (a client sends the whole feed back). An
+    empty secret changes nothing: we never show one, so "" is what a client got back."""
+    current = current or FeedOptions()
+    wanted: dict[str, Any] = {}
+    for theirs, ours in _MINIFLUX_OPTIONS.items():
+        value = data.get(theirs)
+        if value is None or (ours in SECRET_NAMES and value == ""):
+            continue
+        if ours in SECRET_NAMES:
+            wanted[ours] = value
+            continue
+        now = getattr(current, ours)
+        if value != (now if now is not None else ""):
+            wanted[ours] = value
+    crawler = data.get("crawler")
+    if isinstance(crawler, bool) and crawler != (current.fulltext is True):
+        wanted["fulltext"] = True if crawler else None
+    elif crawler is not None and not isinstance(crawler, bool):
+        wanted["fulltext"] = crawler  # refused by the check, with its reason
+    return wanted

@@ -129,9 +129,14 @@ async def subscribe(request: Request, api: ApiState) -> Response:
     title = text_param(str_field(data, "title"), "title", 1000)
     category = text_param(str_field(data, "category"), "category")
     check = bool_field(data, "check")
+    options = option_field(data)
     try:
         feed = await api.desk.subscribe(
-            url, title=title or None, category=category or None, check=check is not False
+            url,
+            title=title or None,
+            category=category or None,
+            check=check is not False,
+            options=options,
         )
     except AlreadySubscribedError as exc:
         raise ApiError(409, str(exc)) from None
@@ -158,7 +163,7 @@ async def subscription(request: Request, api: ApiState) -> Response:
 
 def feed_changes(data: dict[str, Any]) -> dict[str, Any]:
     """The changes a PATCH of a subscription asks for, as ``update_feed`` keywords."""
-    refuse_unknown(data, {"title", "category", "paused", "check_interval"})
+    refuse_unknown(data, {"title", "category", "paused", "check_interval", "options"})
     changes: dict[str, Any] = {}
     if "title" in data:
         changes["custom_title"] = text_param(str_field(data, "title"), "title", 1000) or None
@@ -193,9 +198,25 @@ async def update_subscription(request: Request, api: ApiState) -> Response:
     await require_user(api, request)
     feed_id = path_id(request, "feed_id")
     await feed_of(api, feed_id)
-    changes = feed_changes(await read_json_object(request))
-    feed = await api.run(api.store.update_feed, feed_id, **changes)
-    return JSONResponse(feed_json(feed))
+    data = await read_json_object(request)
+    changes = feed_changes(data)
+    options = option_field(data)
+    feed = await api.run(api.store.update_feed, feed_id, **changes) if changes else None
+    if options:  # another id when a secret made the person a private copy
+        feed = await api.run(api.desk.set_feed_options, feed_id, options)
+    return JSONResponse(feed_json(feed or await feed_of(api, feed_id)))
+
+
+def option_field(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``options`` object of a body (issue 16: how the feed is fetched), checked."""
+    from newsdesk.store.feed_options import check_changes
+
+    options = data.get("options")
+    if options is None:
+        return None
+    if not isinstance(options, dict):
+        raise BadRequest("options must be an object")
+    return check_changes(options)
 
 
 @TABLE.route(

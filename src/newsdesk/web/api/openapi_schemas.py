@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from newsdesk.web.api.openapi_feed_options import FEED_OPTION_SCHEMAS
+
 JSON = "application/json"
 
 
@@ -64,8 +66,11 @@ SCHEMAS: dict[str, Any] = {
             "problems": array(STRING),
             "unread": INT,
             "entries": INT,
+            "private": BOOL,
+            "options": ref("FeedOptions"),
         }
     ),
+    **FEED_OPTION_SCHEMAS,
     "NewFeed": obj(
         {
             "url": {"type": "string", "description": "the feed, or a page that links to one"},
@@ -75,6 +80,7 @@ SCHEMAS: dict[str, Any] = {
                 "type": "boolean",
                 "description": "fetch the URL first and find its feed (default true)",
             },
+            "options": ref("FeedOptionChanges"),
         },
         required=["url"],
     ),
@@ -85,6 +91,7 @@ SCHEMAS: dict[str, Any] = {
                 "category": nullable(STRING),
                 "paused": BOOL,
                 "check_interval": nullable({"type": "integer", "minimum": 60}),
+                "options": ref("FeedOptionChanges"),
             },
             required=[],
         ),
