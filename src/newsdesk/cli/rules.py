@@ -25,8 +25,9 @@ ACTIONS_HELP = (
 
 def _line(rule: Rule) -> str:
     state = "" if rule.enabled else "  (disabled)"
+    named = "" if rule.name == rule.query else f"{rule.name}: "
     return (
-        f"{rule.id:>4}  {rule.name}: when {rule.query} → {', '.join(rule.actions)}"
+        f"{rule.id:>4}  {named}when {rule.query} → {', '.join(rule.actions)}"
         f"  [{rule.matched} matched]{state}"
     )
 
@@ -36,7 +37,7 @@ def _add(args: argparse.Namespace, desk: Desk) -> int:
     if args.json:
         print_json(rule.as_dict())
     else:
-        print(f"rule {rule.id} added: {_line(rule).strip()}")
+        print(f"rule {rule.id} added: {_line(rule).strip().split(maxsplit=1)[1]}")
     return 0
 
 
