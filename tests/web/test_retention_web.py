@@ -78,7 +78,9 @@ async def room(store_url: str, feed_server: RoutesServer) -> AsyncIterator[Room]
         admin = people.person("admin")
         feed = await desk.as_person(admin).subscribe(feed_server.base + "/wire.xml", check=False)
         await desk.as_person(bob).subscribe(feed_server.base + "/wire.xml", check=False)
-        bobs = await desk.as_person(bob).subscribe(feed_server.base + "/bob.xml", check=False)
+        bobs = await desk.as_person(bob).subscribe(
+            feed_server.base + "/bob.xml", category="Bob's", check=False
+        )
         app = create_app(settings, desk=desk)
         clients, browsers = [], []
         for person in (admin, bob):
@@ -219,4 +221,19 @@ async def test_each_person_has_their_own_policy(room: Room) -> None:
         f"/subscriptions/{room.bob_only}", {"section": "retention", "keep_days": "1"}
     )
     assert missing.status_code == 404
+    assert room.desk.for_name("bob").store.retention.feed(room.bob_only) == {}
+
+
+async def test_a_feed_seen_through_a_shared_category_follows_its_owner(room: Room) -> None:
+    bob = room.desk.for_name("bob").store.sharing
+    category_id = next(i for i, title in bob.own_categories() if title == "Bob's")
+    bob.share(category_id, "admin", can_manage=True)
+    url = f"/subscriptions/{room.bob_only}"
+    page = await room.admin.get(url)
+    assert page.status_code == 200
+    assert "its owner&#39;s retention applies" in page.text or "its owner's retention" in page.text
+    assert 'value="retention"' not in page.text
+    refused = await room.admin.post(url, {"section": "retention", "keep_days": "1"})
+    assert refused.status_code == 400
+    assert "shared category: its owner" in html.unescape(refused.text)
     assert room.desk.for_name("bob").store.retention.feed(room.bob_only) == {}
