@@ -351,6 +351,9 @@ def build_world(desk: Desk, server: RoutesServer) -> tuple[World, str]:
     common_entries = _entry_ids(engine, common)
     alice = desk.as_person(desk.store.users.user_by_id(a_id))  # type: ignore[arg-type]
     alice.set_feed_options(own, {"user_agent": "Xyloalphaagent", "cookie": "Xyloalphacookie=1"})
+    alice.store.retention.set_default({"keep_days": 4321, "keep_read_days": 321})  # issue 16
+    alice.store.retention.set_feed(own, {"keep_last": 54321})
+    alice.store.retention.set_feed(common, {"keep_days": None, "keep_last": 654321})
     alice.mark(common_entries[:1], read=True)
     alice.mark(common_entries[1:], starred=True)
     token, _key = alice.store.tokens.create_token("Xyloalphatoken")
@@ -657,5 +660,41 @@ RULE_PROBES: dict[tuple[str, str], list[Probe]] = {
             "position": 5}))],
     ("DELETE", "/api/rules/{rule_id}"): [deny()],
     ("POST", "/api/rules/{rule_id}/apply"): [deny()],
+}
+# fmt: on
+
+
+# -- retention (issue 16): added to test_isolation's PROBES (after what is there) --
+
+
+def common_feed(w: World) -> int:
+    """The feed A and B both follow."""
+    with w.desk.store.engine.connect() as conn:
+        found = select(entries.c.feed_id).where(entries.c.id == w.common_entries[0])
+        return int(conn.execute(found).scalar_one())
+
+
+# fmt: off
+RETENTION_PROBES: dict[tuple[str, str], list[Probe]] = {
+    # B sets his own default and his own policy for the feed they share: A's rows stay as
+    # they were (the snapshot); her feeds' pages and her subscriptions are out of his reach
+    ("POST", "/account/retention"): [own(lambda a, w: Req(form={
+        "keep_days": "90", "keep_read_days": "", "keep_last": "100"}))],
+    ("POST", "/subscriptions/{feed_id:int}"): [
+        deny(lambda a, w: Req(form={"section": "retention", "keep_days": "1", "keep_last": "1"})),
+        deny(lambda a, w: Req(path={"feed_id": a.shared_feed}, form={
+            "section": "retention", "keep_days": "off"})),
+        own(lambda a, w: Req(path={"feed_id": common_feed(w)}, form={
+            "section": "retention", "keep_days": "2", "keep_last": "off"}))],
+    ("GET", "/api/retention"): [own()],
+    ("PUT", "/api/retention"): [own(lambda a, w: Req(json={"keep_days": 90, "keep_last": None}))],
+    ("PATCH", "/api/subscriptions/{feed_id}"): [
+        deny(lambda a, w: Req(json={"retention": {"keep_days": 1}})),
+        deny(lambda a, w: Req(json={"retention": None})),
+        deny(lambda a, w: Req(json={"check_interval": 60})),
+        own(lambda a, w: Req(path={"feed_id": common_feed(w)}, json={
+            "retention": {"keep_days": 2, "keep_last": None}}))],
+    ("POST", "/api/cleanup"): [deny(lambda a, w: Req(json={"keep_days": 1, "dry_run": False})),
+                               deny(lambda a, w: Req(json={"dry_run": True}))],
 }
 # fmt: on

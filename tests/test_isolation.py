@@ -38,6 +38,7 @@ from isolation_data import (
     MARKERS,
     PASSWORD,
     READ,
+    RETENTION_PROBES,
     RULE_PROBES,
     STARRED,
     Ids,
@@ -356,6 +357,8 @@ for _prefix in ("/api", "/v1", "/reader", "/accounts", "/fever"):  # the APIs' c
             public(lambda a, w: R(path={"rest": "no/such/route"}))]
 # fmt: on
 PROBES.update(RULE_PROBES)  # issue 16
+for _key, _probes in RETENTION_PROBES.items():  # issue 16: retention's faces, added
+    PROBES[_key] = PROBES.get(_key, []) + _probes
 
 # Path parameters filled from A's ids by name (others come from the probe's ``Req.path``).
 BY_NAME = {

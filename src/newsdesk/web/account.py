@@ -12,6 +12,8 @@
   handed out before stop working. It is the desk's, so only an admin rotates it.
 - Reading habits (``web.habits``): whether opening an entry marks it read, and whether the
   river marks what is scrolled past.
+- Retention (``POST /account/retention``, ``web.retention_form``): the person's default policy
+  (keep days, keep read days, keep last; an empty field is no limit).
 - Sharing (``/account/sharing``, ``store.sharing``): share one of your categories with someone
   (to read, or to read and manage its feeds), stop sharing, leave a category shared with you.
 """
@@ -37,6 +39,7 @@ from newsdesk.store.users import MIN_PASSWORD_LENGTH, User
 from newsdesk.web.context import WebContext
 from newsdesk.web.guard import SESSION_COOKIE, session_cookie
 from newsdesk.web.pages import FEED_SECRET, FeedQuery
+from newsdesk.web.retention_form import LABELS, form_values, policy_from_form
 from newsdesk.web.routing import RouteTable
 
 NOTICES = {
@@ -52,6 +55,7 @@ NOTICES = {
     "unshared": "The category is no longer shared with that person.",
     "left": "You no longer see that category.",
     "preferences": "Your reading habits are saved.",
+    "retention": "Your retention policy is saved: the next cleanup applies it.",
 }
 
 
@@ -76,6 +80,7 @@ async def _account_page(
         return {
             "tokens": ctx.store.tokens.list_tokens(),
             "codes_left": ctx.store.two_factor.recovery_codes_left(user.id),
+            "retention": form_values(ctx.store.retention.default(), feed=False),
         }
 
     return ctx.render(
@@ -87,9 +92,9 @@ async def _account_page(
         error=error,
         feed_link="/syndicate/all.atom" + str(FeedQuery(ctx)),
         min_length=MIN_PASSWORD_LENGTH,
+        retention_labels=LABELS,
         status_code=status,
-        **await ctx.run(load),
-        **extra,
+        **{**await ctx.run(load), **extra},
     )
 
 
@@ -159,6 +164,21 @@ async def rotate_key(request: Request, ctx: WebContext) -> Response:
     ctx.feed_secret.value = value
     ctx.feed_secret.read_at = time.monotonic()
     return _done("key")
+
+
+@TABLE.post("/account/retention")
+async def retention(request: Request, ctx: WebContext) -> Response:
+    """The person's default retention policy (issue 16); the fields as typed, and why, when a
+    value is refused (400)."""
+    ctx.require_user(request)
+    form = await request.form()
+    try:
+        policy = policy_from_form(form, feed=False)
+        await ctx.run(ctx.store.retention.set_default, policy)
+    except NewsdeskError as exc:
+        typed = {name: str(form.get(name) or "")[:40] for name in LABELS}
+        return await _account_page(request, ctx, str(exc), 400, retention=typed)
+    return _done("retention", "#retention-title")
 
 
 # -- API keys -------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from newsdesk.web.context import WebContext
 from newsdesk.web.feed_options_form import interval_text, option_changes
 from newsdesk.web.jobs import RefreshJob
 from newsdesk.web.pages import View, sidebar, with_shared
+from newsdesk.web.retention_form import LABELS, form_values, limit_text, policy_from_form
 from newsdesk.web.routing import RouteTable
 
 MAX_OPML_BYTES = 5 * 1024 * 1024
@@ -128,10 +129,22 @@ async def _feed(request: Request, ctx: WebContext) -> Feed:
 @TABLE.route("/subscriptions/{feed_id:int}", "GET", "POST")
 async def edit(request: Request, ctx: WebContext) -> Response:
     feed = await _feed(request, ctx)
-    error = None
+    error = retention_error = None
     if request.method == "POST":
         form = await request.form()
-        if form.get("section") == "options":  # how the feed is fetched (issue 16)
+        if form.get("section") == "retention":  # the person's retention for it (issue 16)
+            try:
+                policy = policy_from_form(form, feed=True)
+                await ctx.run(ctx.store.retention.set_feed, feed.id, policy)
+            except FeedNotFoundError:
+                error = "You see this feed through a shared category: its owner's policy applies."
+            except NewsdeskError as exc:
+                error = str(exc)
+            else:
+                target = f"/subscriptions/{feed.id}?kept=1#retention"
+                return RedirectResponse(target, status_code=303)
+            retention_error = error
+        elif form.get("section") == "options":  # how the feed is fetched (issue 16)
             try:
                 saved = await ctx.run(ctx.desk.set_feed_options, feed.id, option_changes(form))
             except NewsdeskError as exc:
@@ -156,8 +169,31 @@ async def edit(request: Request, ctx: WebContext) -> Response:
         interval=interval_text(feed.check_interval),
         category_names=[title for _id, title, _n in categories],
         status_code=400 if error else 200,
+        retention=await ctx.run(_retention, ctx, feed.id),
+        retention_error=retention_error,
+        retention_saved=request.query_params.get("kept") == "1",
         **await sidebar(ctx),
     )
+
+
+def _retention(ctx: WebContext, feed_id: int) -> dict[str, Any] | None:
+    """The feed page's retention section: the person's own keys for the feed (as the form
+    shows them), their default and the effective policy, by field; None for a feed seen
+    through a shared category (its owner's policy applies). Blocking."""
+    store = ctx.store.retention
+    try:
+        own = store.feed(feed_id)
+    except FeedNotFoundError:
+        return None
+    default = store.default()
+    effective = store.effective(feed_id).as_dict()
+    return {
+        "values": form_values(own, feed=True),
+        "fields": [
+            (name, label, limit_text(name, default.get(name)), limit_text(name, effective[name]))
+            for name, label in LABELS.items()
+        ],
+    }
 
 
 async def _save_names(ctx: WebContext, feed: Feed, form: FormData) -> str | None:

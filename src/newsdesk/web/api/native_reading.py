@@ -26,6 +26,7 @@ from newsdesk.web.api.native_common import (
     refuse_unknown,
     text_param,
 )
+from newsdesk.web.api.native_retention import feed_retention, policy_body, set_feed_retention
 from newsdesk.web.api.openapi_schemas import (
     BAD,
     ENTITY_FILTER,
@@ -49,7 +50,9 @@ FEED_ID = path_param("feed_id", "subscription id")
 ENTRY_ID = path_param("entry_id", "entry id")
 
 
-def feed_json(feed: Feed, unread: int = 0, total: int = 0) -> dict[str, Any]:
+def feed_json(
+    feed: Feed, unread: int = 0, total: int = 0, retention: dict[str, Any] | None = None
+) -> dict[str, Any]:
     data = feed.as_dict()
     data.update(
         category_id=feed.category_id,
@@ -58,6 +61,7 @@ def feed_json(feed: Feed, unread: int = 0, total: int = 0) -> dict[str, Any]:
         entries_per_day=feed.entries_per_day,
         unread=unread,
         entries=total,
+        retention=retention or None,  # the person's own keys for it (issue 16); null: default
     )
     return data
 
@@ -66,14 +70,12 @@ def feeds_with_counts(api: ApiState, ids: list[int] | None = None) -> list[dict[
     """The subscriptions (those with ``ids``, or all) with their unread and total entries.
     Blocking: run it through ``api.run``."""
     counts = api.store.sync.feed_counts()
+    kept = feed_retention(api)
     out = []
     for feed in api.store.list_feeds(ids):
         count = counts.get(feed.id)
-        out.append(
-            feed_json(
-                feed, count.unread if count else 0, (count.read + count.unread) if count else 0
-            )
-        )
+        unread, total = (count.unread, count.read + count.unread) if count else (0, 0)
+        out.append(feed_json(feed, unread, total, kept.get(feed.id)))
     return out
 
 
@@ -162,8 +164,9 @@ async def subscription(request: Request, api: ApiState) -> Response:
 
 
 def feed_changes(data: dict[str, Any]) -> dict[str, Any]:
-    """The changes a PATCH of a subscription asks for, as ``update_feed`` keywords."""
-    refuse_unknown(data, {"title", "category", "paused", "check_interval", "options"})
+    """The changes a PATCH of a subscription asks for, as ``update_feed`` keywords (the
+    interval is an option: ``feed_options``)."""
+    refuse_unknown(data, {"title", "category", "paused", "check_interval", "options", "retention"})
     changes: dict[str, Any] = {}
     if "title" in data:
         changes["custom_title"] = text_param(str_field(data, "title"), "title", 1000) or None
@@ -175,19 +178,29 @@ def feed_changes(data: dict[str, Any]) -> dict[str, Any]:
         changes["paused_reason"] = "paused through the API" if paused else None
         if not paused:
             changes.update(error_count=0, error_since=None, next_check=None)
-    if "check_interval" in data:
-        interval = int_field(data, "check_interval")
-        if interval is not None and not 60 <= interval <= 30 * 86400:
-            raise BadRequest("check_interval is seconds, from 60 to 2592000 (or null)")
-        changes["check_interval"] = interval
     return changes
+
+
+def interval_option(data: dict[str, Any], options: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``check_interval`` folded into the options (``options.interval``), so that it goes
+    through the same check: an admin or the feed's only follower may change a shared feed's
+    fetching (issue 16)."""
+    if "check_interval" not in data:
+        return options
+    interval = int_field(data, "check_interval")
+    if interval is not None and not 60 <= interval <= 30 * 86400:
+        raise BadRequest("check_interval is seconds, from 60 to 2592000 (or null)")
+    if options and "interval" in options:
+        raise BadRequest("give check_interval or options.interval, not both")
+    return {**(options or {}), "interval": interval}
 
 
 @TABLE.route(
     "/api/subscriptions/{feed_id}",
     "PATCH",
     doc=Doc(
-        "Rename, recategorise, pause or resume a subscription, or set its interval",
+        "Rename, recategorise, pause or resume a subscription, set its interval, how it is "
+        "fetched or your retention for it",
         {"200": json_answer("the subscription", ref("Feed")), "400": BAD, "404": MISSING},
         tag="subscriptions",
         parameters=[FEED_ID],
@@ -200,11 +213,21 @@ async def update_subscription(request: Request, api: ApiState) -> Response:
     await feed_of(api, feed_id)
     data = await read_json_object(request)
     changes = feed_changes(data)
-    options = option_field(data)
-    feed = await api.run(api.store.update_feed, feed_id, **changes) if changes else None
-    if options:  # another id when a secret made the person a private copy
-        feed = await api.run(api.desk.set_feed_options, feed_id, options)
-    return JSONResponse(feed_json(feed or await feed_of(api, feed_id)))
+    options = interval_option(data, option_field(data))
+    retention: dict[str, Any] | None = None
+    if "retention" in data and data["retention"] is not None:  # checked before any change
+        retention = policy_body(data["retention"], "retention")
+    if options:  # first: refused for a shared feed; another id when a secret made a copy
+        feed_id = (await api.run(api.desk.set_feed_options, feed_id, options)).id
+    if "retention" in data:
+        await api.run(set_feed_retention, api, feed_id, retention)
+    if changes:
+        target = feed_id
+        await api.run(lambda: api.store.update_feed(target, **changes))
+    found = await api.run(feeds_with_counts, api, [feed_id])
+    if not found:
+        raise NotFound(f"no subscription with id {feed_id}")
+    return JSONResponse(found[0])
 
 
 def option_field(data: dict[str, Any]) -> dict[str, Any] | None:

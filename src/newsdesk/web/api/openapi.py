@@ -15,7 +15,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from newsdesk import __version__
-from newsdesk.web.api import intel, native_desk, native_people, native_reading, native_rules
+from newsdesk.web.api import (
+    intel,
+    native_desk,
+    native_people,
+    native_reading,
+    native_retention,
+    native_rules,
+)
 from newsdesk.web.api.errors import endpoint, json_error
 from newsdesk.web.api.openapi_schemas import SCHEMAS, STRING, json_answer, ref
 from newsdesk.web.api.state import ApiState
@@ -86,6 +93,7 @@ TABLES: tuple[RouteTable[ApiState], ...] = (
     native_desk.TABLE,
     native_people.TABLE,
     native_rules.TABLE,
+    native_retention.TABLE,
     intel.TABLE,
 )
 
@@ -111,7 +119,7 @@ def document() -> dict[str, Any]:
         "security": [{"bearer": []}, {"token": []}, {"basic": []}],
         "paths": paths,
         "components": {
-            "schemas": {**SCHEMAS, **native_rules.SCHEMAS},
+            "schemas": {**SCHEMAS, **native_rules.SCHEMAS, **native_retention.SCHEMAS},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "token": {"type": "apiKey", "in": "header", "name": "X-Auth-Token"},

@@ -63,3 +63,20 @@ FEED_OPTION_SCHEMAS: dict[str, Any] = {
         "is stored encrypted, shown only as 'set', and makes the feed your private copy",
     },
 }
+
+_LIMIT = {"type": "integer", "minimum": 1, "nullable": True}
+RETENTION_PROPERTIES: dict[str, Any] = {
+    "keep_days": {**_LIMIT, "maximum": 36_500, "description": "days after first seen"},
+    "keep_read_days": {**_LIMIT, "maximum": 36_500, "description": "days, once read"},
+    "keep_last": {**_LIMIT, "maximum": 10_000_000, "description": "the feed's newest entries"},
+}
+# The person's own retention keys for one feed (issue 16): each key given replaces their
+# default's (null: no such limit for this feed); null for the whole object: their default.
+FEED_RETENTION: dict[str, Any] = {
+    "type": "object",
+    "properties": RETENTION_PROPERTIES,
+    "additionalProperties": False,
+    "nullable": True,
+    "description": "your retention for this feed: the keys set replace your default's "
+    "(GET /api/retention); null: your default",
+}

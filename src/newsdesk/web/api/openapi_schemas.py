@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from newsdesk.web.api.openapi_feed_options import FEED_OPTION_SCHEMAS
+from newsdesk.web.api.openapi_feed_options import FEED_OPTION_SCHEMAS, FEED_RETENTION
 
 JSON = "application/json"
 
@@ -68,6 +68,7 @@ SCHEMAS: dict[str, Any] = {
             "entries": INT,
             "private": BOOL,
             "options": ref("FeedOptions"),
+            "retention": FEED_RETENTION,
         }
     ),
     **FEED_OPTION_SCHEMAS,
@@ -92,6 +93,7 @@ SCHEMAS: dict[str, Any] = {
                 "paused": BOOL,
                 "check_interval": nullable({"type": "integer", "minimum": 60}),
                 "options": ref("FeedOptionChanges"),
+                "retention": FEED_RETENTION,
             },
             required=[],
         ),
