@@ -213,12 +213,34 @@ async def test_a_blocked_entry_stays_blocked_when_the_feed_is_fetched_again(
     await desks.refresh()
     assert "edition 2" in desks.entry(desks.bob, "smirnov").content_text
     assert desks.keys(desks.alice) == {"weather", "match"}
-    # the rule is off and the entry comes back only if the person asks (there is no unblock
-    # action): a refetch alone never shows it again
+    # the rule is off and the entry comes back only if the person asks (`rule unblock`): a
+    # refetch alone never shows it again
     desks.alice.update_rule(rule.id, enabled=False)
     desks.serve(edition=3)
     await desks.refresh()
     assert desks.keys(desks.alice) == {"weather", "match"}
+
+
+@pytest.mark.parametrize("when", WHEN)
+async def test_unblock_shows_again_what_the_rule_blocked_and_only_that(
+    desks: Desks, when: str
+) -> None:
+    assert await _apply(desks, "block", when) == 1
+    other = desks.alice.add_rule("weather", "block")
+    assert desks.alice.apply_rule(other.id) == 1
+    assert desks.keys(desks.alice) == {"match"}
+    first = desks.alice.rules()[0]
+    # another person cannot, and it is as if the rule did not exist
+    with pytest.raises(NewsdeskError, match=f"no rule with id {first.id}"):
+        desks.bob.unblock_rule(first.id)
+    assert desks.alice.unblock_rule(first.id) == 1
+    assert desks.keys(desks.alice) == {"smirnov", "match"}
+    assert desks.entry(desks.alice, "smirnov").read  # blocked entries were read: they stay so
+    assert desks.alice.unblock_rule(first.id) == 0
+    # removing a rule leaves its blocks, unless asked
+    assert desks.alice.remove_rule(other.id, unblock=True) == 1
+    assert desks.keys(desks.alice) == {"smirnov", "weather", "match"}
+    assert desks.keys(desks.bob) == {"smirnov", "weather", "match"}
 
 
 async def test_rules_apply_in_order_and_a_block_ends_the_entry_s_turn(desks: Desks) -> None:

@@ -463,8 +463,14 @@ class Desk:
             rule_id, name=name, query=query, actions=parsed, enabled=enabled
         )
 
-    def remove_rule(self, rule_id: int) -> None:
-        self.store.rules.remove(rule_id)
+    def remove_rule(self, rule_id: int, *, unblock: bool = False) -> int:
+        """Delete one of the person's rules; with ``unblock``, show again the entries it
+        blocked (how many)."""
+        return self.store.rules.remove(rule_id, unblock=unblock)
+
+    def unblock_rule(self, rule_id: int) -> int:
+        """Show again the entries one of the person's rules blocked; how many."""
+        return self.store.rules.unblock(rule_id)
 
     def reorder_rules(self, ids: Sequence[int]) -> list[Rule]:
         """The person's rules in the order of ``ids`` (the others after them, as they were)."""

@@ -182,6 +182,20 @@ async def test_test_a_query_and_apply_a_rule(env: Env) -> None:
     assert again.json()["changed"] == 0  # nothing left to change
 
 
+async def test_delete_with_unblock_shows_the_blocked_entries_again(env: Env) -> None:
+    c, auth = env.client, env.auth
+    rule = await _make(env, query="smirnov", actions=["block"])
+    assert (await c.post(f"/api/rules/{rule['id']}/apply", headers=auth)).json()["changed"] == 2
+    seen = await c.get("/api/rules/test", params={"q": "smirnov"}, headers=auth)
+    assert seen.json()["count"] == 0
+    bad = await c.delete(f"/api/rules/{rule['id']}", params={"unblock": "maybe"}, headers=auth)
+    assert bad.status_code == 400 and "unblock" in bad.text
+    gone = await c.delete(f"/api/rules/{rule['id']}", params={"unblock": "true"}, headers=auth)
+    assert gone.status_code == 204, gone.text
+    back = await c.get("/api/rules/test", params={"q": "smirnov"}, headers=auth)
+    assert back.json()["count"] == 2
+
+
 BAD_RULES: list[tuple[dict[str, object], str]] = [
     ({"actions": ["star"]}, "query"),
     ({"query": "x"}, "actions"),

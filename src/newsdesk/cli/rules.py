@@ -1,6 +1,6 @@
-"""`newsdesk rule add|list|remove|test|apply`: a person's rules — when an entry matches a query
-(docs/query.md), do actions (block, read, star, tag:NAME, category:NAME, alert:WATCHLIST).
-Heavy modules are imported inside the handlers."""
+"""`newsdesk rule add|list|remove|unblock|test|apply`: a person's rules — when an entry
+matches a query (docs/query.md), do actions (block, read, star, tag:NAME, category:NAME,
+alert:WATCHLIST). Heavy modules are imported inside the handlers."""
 
 from __future__ import annotations
 
@@ -55,8 +55,15 @@ def _list(args: argparse.Namespace, desk: Desk) -> int:
 
 def _remove(args: argparse.Namespace, desk: Desk) -> int:
     rule = desk.rule(args.id)
-    desk.remove_rule(rule.id)
+    shown = desk.remove_rule(rule.id, unblock=args.unblock)
     print(f"removed rule {rule.id} ({rule.name})")
+    if args.unblock:
+        print(f"{shown} blocked entries shown again")
+    return 0
+
+
+def _unblock(args: argparse.Namespace, desk: Desk) -> int:
+    print(f"{desk.unblock_rule(args.id)} blocked entries shown again")
     return 0
 
 
@@ -85,6 +92,7 @@ RULE_ACTIONS: dict[str, Callable[[argparse.Namespace, Desk], int]] = {
     "add": _add,
     "list": _list,
     "remove": _remove,
+    "unblock": _unblock,
     "test": _test,
     "apply": _apply,
 }
@@ -120,6 +128,15 @@ def register(command: CommandFactory) -> None:
     listing.add_argument("--json", action="store_true", help="print JSON")
     remove = actions.add_parser("remove", help="delete a rule")
     remove.add_argument("id", metavar="ID", type=int)
+    remove.add_argument(
+        "--unblock", action="store_true", help="show again the entries it blocked (still read)"
+    )
+    unblock = actions.add_parser(
+        "unblock",
+        help="show again the entries a rule blocked (still read); turn it off first, or it "
+        "blocks new ones",
+    )
+    unblock.add_argument("id", metavar="ID", type=int)
     test = actions.add_parser(
         "test", help="the stored entries a query would take (nothing changes)"
     )
@@ -131,6 +148,6 @@ def register(command: CommandFactory) -> None:
     )
     apply.add_argument("id", metavar="ID", type=int)
     p.add_argument("--user", metavar="NAME", help=_USER)
-    for sub in (add, listing, remove, test, apply):
+    for sub in (add, listing, remove, unblock, test, apply):
         sub.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help="database URL")
         sub.add_argument("--user", metavar="NAME", default=argparse.SUPPRESS, help=_USER)

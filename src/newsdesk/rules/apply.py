@@ -39,7 +39,7 @@ def _run(storage: RulesStorage, rule: Rule, among: Sequence[int] | None) -> int:
     hits = storage.matching(rule.user_id, rule.query, among)
     changed = 0
     for chunk in chunks(hits, APPLY_CHUNK):
-        changed += storage.act(rule.user_id, rule.actions, chunk)
+        changed += storage.act(rule.user_id, rule.actions, chunk, rule.id)
     storage.add_matched(rule.id, changed)
     return changed
 

@@ -21,7 +21,7 @@ import newsdesk.store.schema as schema
 from newsdesk.store.teams_migration import rebuild_sqlite_table
 
 _COLUMNS: dict[str, dict[str, str | None]] = {
-    "entry_states": {"hidden": "BOOLEAN NOT NULL DEFAULT false"},
+    "entry_states": {"hidden": "BOOLEAN NOT NULL DEFAULT false", "hidden_by": "INTEGER"},
     "users": {"retention": None},
     "subscriptions": {"retention": None},
     "feeds": {"fetch_options": None, "fetch_secret": "TEXT"},

@@ -306,11 +306,37 @@ class RuleStore:
             raise RuleNotFoundError(f"no rule with id {rule_id}")
         return self.get(rule_id)
 
-    def remove(self, rule_id: int) -> None:
+    def remove(self, rule_id: int, *, unblock: bool = False) -> int:
+        """Delete one of the person's rules; with ``unblock``, the entries it blocked are
+        shown again (how many)."""
         with write_transaction(self.engine) as conn:
             done = conn.execute(delete(rules).where(rules.c.id == rule_id, self._mine())).rowcount
-        if not done:
-            raise RuleNotFoundError(f"no rule with id {rule_id}")
+            if not done:
+                raise RuleNotFoundError(f"no rule with id {rule_id}")
+            return self._unblock(conn, rule_id) if unblock else 0
+
+    def unblock(self, rule_id: int) -> int:
+        """Show again the entries one of the person's rules blocked (they stay read); how
+        many. The rule stays: turn it off first, or it blocks new matches again."""
+        with write_transaction(self.engine) as conn:
+            mine = select(rules.c.id).where(rules.c.id == rule_id, self._mine())
+            if conn.execute(mine).first() is None:
+                raise RuleNotFoundError(f"no rule with id {rule_id}")
+            return self._unblock(conn, rule_id)
+
+    def _unblock(self, conn: Connection, rule_id: int) -> int:
+        return int(
+            conn.execute(
+                update(entry_states)
+                .where(
+                    entry_states.c.user_id == self.store.require_person(),
+                    entry_states.c.hidden.is_(True),
+                    entry_states.c.hidden_by == rule_id,
+                )
+                .values(hidden=False, hidden_by=None, changed_at=datetime.now(UTC))
+            ).rowcount
+            or 0
+        )
 
     def reorder(self, ids: Sequence[int]) -> builtins.list[Rule]:
         """Put the person's rules in the order of ``ids`` (their other rules follow, in their
@@ -362,7 +388,13 @@ class RuleStore:
                 update(rules).where(rules.c.id == rule_id).values(matched=rules.c.matched + count)
             )
 
-    def act(self, person_id: int, actions: Sequence[str], ids: Sequence[int]) -> int:
+    def act(
+        self,
+        person_id: int,
+        actions: Sequence[str],
+        ids: Sequence[int],
+        rule_id: int | None = None,
+    ) -> int:
         """Carry ``actions`` out for ``person_id`` on the entries ``ids`` they see; returns
         how many entries changed (an entry already read, starred, tagged… is not counted).
         The states, labels and filings are written in one transaction; alerts go through the
@@ -381,7 +413,7 @@ class RuleStore:
                 )
                 if not seen:
                     continue
-                changed |= _set_states(conn, person_id, plan, seen)
+                changed |= _set_states(conn, person_id, plan, seen, rule_id)
                 changed |= _label(conn, person_id, plan.tags, list(seen))
                 changed |= _file(conn, person_id, plan.categories, list(seen))
                 if plan.alerts:
@@ -428,8 +460,11 @@ def _alerts(
     return new
 
 
-def _set_states(conn: Connection, person: int, plan: _Plan, seen: dict[int, int]) -> set[int]:
-    """block (hidden and read), read and star, on the entries not in that state yet."""
+def _set_states(
+    conn: Connection, person: int, plan: _Plan, seen: dict[int, int], rule_id: int | None
+) -> set[int]:
+    """block (hidden and read, and by which rule), read and star, on the entries not in that
+    state yet."""
     if not (plan.block or plan.read or plan.star):
         return set()
     old = {
@@ -440,6 +475,7 @@ def _set_states(conn: Connection, person: int, plan: _Plan, seen: dict[int, int]
                 entry_states.c.read,
                 entry_states.c.starred,
                 entry_states.c.hidden,
+                entry_states.c.hidden_by,
                 entry_states.c.read_at,
                 entry_states.c.starred_at,
             ).where(entry_states.c.user_id == person, entry_states.c.entry_id.in_(list(seen)))
@@ -465,6 +501,9 @@ def _set_states(conn: Connection, person: int, plan: _Plan, seen: dict[int, int]
                 "read": want_read,
                 "starred": want_star,
                 "hidden": want_hidden,
+                "hidden_by": (was.hidden_by if was and hidden else rule_id)
+                if want_hidden
+                else None,
                 "read_at": (was.read_at if was and read else now) if want_read else None,
                 "starred_at": (was.starred_at if was and starred else now) if want_star else None,
                 "changed_at": now,

@@ -503,6 +503,9 @@ entry_states = Table(
     Column("changed_at", UTCDateTime, nullable=False),
     # Blocked by one of the person's rules (migration 12): never shown to them again.
     Column("hidden", Boolean, nullable=False, default=False, server_default=false()),
+    # The rule that blocked it (no foreign key: ``rule unblock`` or ``rule remove --unblock``
+    # shows its entries again; a rule removed without it leaves them hidden).
+    Column("hidden_by", Integer),
     Index("ix_entry_states_entry", "entry_id"),
     Index("ix_entry_states_changed", "user_id", "changed_at"),
     Index("ix_entry_states_feed", "user_id", "feed_id", "read", "starred"),

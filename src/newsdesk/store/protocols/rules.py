@@ -27,7 +27,13 @@ class RulesStorage(Protocol):
         ``among`` when given)."""
         ...
 
-    def act(self, person_id: int, actions: Sequence[str], ids: Sequence[int]) -> int:
+    def act(
+        self,
+        person_id: int,
+        actions: Sequence[str],
+        ids: Sequence[int],
+        rule_id: int | None = None,
+    ) -> int:
         """Carry ``actions`` out for the person on ``ids``; how many entries changed."""
         ...
 

@@ -20,7 +20,14 @@ from starlette.responses import JSONResponse, Response
 from newsdesk.store.rules import Rule, RuleNotFoundError
 from newsdesk.web.api.access import require_user
 from newsdesk.web.api.errors import BadRequest, NotFound, endpoint, json_error
-from newsdesk.web.api.inputs import bool_field, int_field, query_int, read_json_object, str_field
+from newsdesk.web.api.inputs import (
+    bool_field,
+    int_field,
+    query_bool,
+    query_int,
+    read_json_object,
+    str_field,
+)
 from newsdesk.web.api.native_common import path_id, refuse_unknown, text_param
 from newsdesk.web.api.openapi_schemas import (
     BAD,
@@ -313,23 +320,32 @@ async def patch_rule(request: Request, api: ApiState) -> Response:
     return JSONResponse(rule_json(await api.run(change_rule, api, rule_id, data)))
 
 
-def _remove(api: ApiState, rule_id: int) -> None:
-    api.desk.remove_rule(rule_of(api, rule_id).id)
+def _remove(api: ApiState, rule_id: int, unblock: bool) -> None:
+    api.desk.remove_rule(rule_of(api, rule_id).id, unblock=unblock)
 
 
 @TABLE.route(
     "/api/rules/{rule_id}",
     "DELETE",
     doc=Doc(
-        "Delete a rule (what it did to entries stays)",
-        {"204": {"description": "gone"}, "404": MISSING},
+        "Delete a rule (what it did to entries stays, unless `unblock`)",
+        {"204": {"description": "gone"}, "400": BAD, "404": MISSING},
         tag="rules",
-        parameters=[RULE_ID],
+        parameters=[
+            RULE_ID,
+            query_param(
+                "unblock",
+                {"type": "boolean"},
+                "true: show again the entries the rule blocked (they stay read)",
+            ),
+        ],
     ),
 )
 async def remove_rule(request: Request, api: ApiState) -> Response:
     await require_user(api, request)
-    await api.run(_remove, api, path_id(request, "rule_id"))
+    rule_id = path_id(request, "rule_id")
+    unblock = bool(query_bool(request, "unblock"))
+    await api.run(_remove, api, rule_id, unblock)
     return Response(status_code=204)
 
 
