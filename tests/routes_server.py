@@ -1,10 +1,13 @@
-"""A loopback HTTP server whose answers tests set per path: status, headers, body, delay."""
+"""A loopback HTTP server whose answers tests set per path: status, headers, body, delay; or a
+function of the request's headers (names lower-cased) that returns the answer. Every request
+is recorded with its headers."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -21,19 +24,27 @@ class Answer:
     barrier: threading.Barrier | None = None
 
 
+Rule = Callable[[dict[str, str]], Answer]  # the answer, given the request's headers
+
+
 class RoutesServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
-        self.base = f"http://127.0.0.1:{self.server_address[1]}"
-        self.answers: dict[str, Answer] = {}
+        self.port = self.server_address[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.answers: dict[str, Answer | Rule] = {}
         self.hits: list[tuple[str, dict[str, str]]] = []
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
-    def route(self, path: str, answer: Answer) -> str:
+    def route(self, path: str, answer: Answer | Rule) -> str:
         self.answers[path] = answer
         return self.base + path
+
+    def requests_of(self, path: str) -> list[dict[str, str]]:
+        """The headers of each request for ``path`` (names lower-cased)."""
+        return [{k.lower(): v for k, v in h.items()} for p, h in self.hits if p == path]
 
     def stop(self) -> None:
         self.shutdown()
@@ -54,8 +65,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(head=True)
 
     def _answer(self, head: bool) -> None:
-        self.server.hits.append((self.path, dict(self.headers.items())))
+        headers = dict(self.headers.items())
+        self.server.hits.append((self.path, headers))
         answer = self.server.answers.get(self.path, Answer(b"not found", 404, "text/plain"))
+        if callable(answer):
+            answer = answer({k.lower(): v for k, v in headers.items()})
         if answer.barrier is not None:
             answer.barrier.wait(timeout=30)
         if answer.delay:
