@@ -20,7 +20,7 @@ from newsdesk.process.social import feed_handle, read_markers
 from newsdesk.process.urls import absolute, canonical_url, is_web_url, web_url
 
 _TAGS = re.compile(r"<[a-zA-Z/!][^>]*>")
-_ELLIPSIS_END = re.compile(r"(…|\.\.\.|&hellip;)\s*(</p>)?\s*$")
+_ELLIPSES = ("…", "...", "&hellip;")
 SUMMARY_ONLY_CHARS = 1500
 
 
@@ -64,9 +64,19 @@ def _wants_fulltext(summary: str | None, content: str | None, link: str | None) 
     if not is_web_url(link):
         return False
     body = content or summary or ""
-    if content and len(content) > SUMMARY_ONLY_CHARS and not _ELLIPSIS_END.search(content):
+    if content and len(content) > SUMMARY_ONLY_CHARS and not _ends_in_ellipsis(content):
         return False
-    return len(body) < SUMMARY_ONLY_CHARS or bool(_ELLIPSIS_END.search(body))
+    return len(body) < SUMMARY_ONLY_CHARS or _ends_in_ellipsis(body)
+
+
+def _ends_in_ellipsis(text: str) -> bool:
+    r"""``text`` ends in an ellipsis, maybe followed by one ``</p>`` (and white space): what the
+    regular expression ``(…|\.\.\.|&hellip;)\s*(</p>)?\s*$`` finds, read from the end
+    rather than searched for from every dot of the text."""
+    text = text.rstrip()  # the white space of \s
+    if text.endswith("</p>"):
+        text = text[:-4].rstrip()
+    return text.endswith(_ELLIPSES)
 
 
 @dataclass(slots=True)

@@ -6,6 +6,8 @@ import re
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from newsdesk.parse.links import base_parses, is_plain_absolute
+
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 
 
@@ -14,8 +16,10 @@ def absolute(url: str | None, base: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
+    if not base or (is_plain_absolute(url) and base_parses(base)):
+        return url  # what urljoin gives
     try:
-        return urljoin(base, url) if base else url
+        return urljoin(base, url)
     except ValueError:
         return None
 
@@ -23,6 +27,8 @@ def absolute(url: str | None, base: str | None) -> str | None:
 def is_web_url(url: str | None) -> bool:
     if not url:
         return False
+    if is_plain_absolute(url):
+        return True
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -31,6 +37,7 @@ def is_web_url(url: str | None) -> bool:
 
 
 _URL_NOISE = re.compile(r"[\t\n\r]")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
 
 
 def web_url(url: str | None) -> str | None:
@@ -39,17 +46,36 @@ def web_url(url: str | None) -> str | None:
     otherwise."""
     if not url:
         return None
-    url = _URL_NOISE.sub("", url).strip("".join(map(chr, range(0x21))))
+    if is_plain_absolute(url):
+        return url  # no noise, no controls, a lower-case scheme
+    url = _URL_NOISE.sub("", url).strip(_C0_AND_SPACE)
     if not is_web_url(url):
         return None
     scheme, rest = url.split(":", 1)
     return scheme.strip().lower() + ":" + rest
 
 
+# A URL that is its own canonical form (but for a "/" when it has no path): lower-case scheme
+# and host, no query or fragment, a port other than a default one, a path of characters that
+# need no quoting, without "//" or a leading "/..", and no punycode to decode. courlan would
+# give it back unchanged.
+_CANONICAL = re.compile(
+    r"https?://[a-z0-9.-]+(?::([0-9]{1,5}))?((?:/[\w.~!=:,%-]+)*/?)\Z", re.ASCII
+)
+
+
 @lru_cache(maxsize=65536)
 def canonical_url(url: str) -> str:
     """Lower-case scheme and host, default port and fragment dropped, tracking parameters
     (utm_*, fbclid, …) removed, query sorted. Non-web URLs come back unchanged."""
+    plain = _CANONICAL.match(url)
+    if (
+        plain
+        and not (plain.group(1) and int(plain.group(1)) in (80, 443))
+        and not plain.group(2).startswith("/..")
+        and "xn--" not in url
+    ):
+        return url if plain.group(2) else url + "/"
     if not is_web_url(url):
         return url
     import courlan  # here, not at the top: most importers never canonicalize (a 304 refresh)
