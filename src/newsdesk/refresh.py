@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 from newsdesk import schedule
 from newsdesk.enrich import EnrichReport, enrich_entries, refresh_icons, unwrap_links
 from newsdesk.errors import NewsdeskError
+from newsdesk.fetch.encoded import BodyError, Decoding, decode_here, decoding, fail_body, inflate
+from newsdesk.fetch.gates import FetchGates
 from newsdesk.model import Entry, Feed, FetchResult
 from newsdesk.settings import Settings
 from newsdesk.store import FeedState, Storage
@@ -47,8 +47,6 @@ STATE_BATCH = 500
 WRITE_BATCH_FEEDS = 50
 WRITE_BATCH_ENTRIES = 3000
 PARSE_POOL_MIN_FEEDS = 100
-# The authority of an absolute URL, as ``urlsplit(url).netloc`` reads it, at a fraction of the cost.
-_NETLOC = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)")
 log = logging.getLogger(__name__)
 
 
@@ -107,14 +105,6 @@ class RefreshReport:
         return text
 
 
-def _pick_feeds(
-    store: Storage, feed_ids: Sequence[int] | None, due_only: bool, now: datetime
-) -> list[Feed]:
-    """These feeds, else the due ones, else every feed not paused: one query of what a fetch
-    needs (validators, history), not every column."""
-    return store.feeds_to_fetch(feed_ids, due=now if due_only and feed_ids is None else None)
-
-
 @dataclass(slots=True)
 class ParsedDocument:
     """What parse + process made of one fetched document (crosses process boundaries)."""
@@ -142,6 +132,27 @@ def parse_document(
     except Exception as exc:  # a bug in a parser must not stop the refresh of other feeds
         return f"cannot read the feed ({type(exc).__name__}: {exc})"
     return ParsedDocument(parsed.title, parsed.site_url, parsed.problems, parsed.ttl_minutes, batch)
+
+
+def parse_fetched(body: bytes, how: Decoding | None, *args: Any) -> tuple[Any, ...] | str | None:
+    """``parse_document(body, *args)`` in a worker process, for the writer's: a body that came
+    compressed decoded first (None: it needs aiohttp's decoder; a fetch error as a 1-tuple),
+    the entries as plain tuples (``store.entry_wire``: far cheaper to unpickle)."""
+    if how is not None:
+        try:
+            decoded = inflate(body, how)
+        except BodyError as exc:
+            return (str(exc),)
+        if decoded is None:
+            return None
+        body = decoded
+    found = parse_document(body, *args)
+    if isinstance(found, str):
+        return found
+    from newsdesk.store.entry_wire import pack_entries
+
+    head = (found.title, found.site_url, found.problems, found.ttl_minutes)
+    return (*head, pack_entries(found.entries))
 
 
 class _FeedRefresher:
@@ -360,8 +371,9 @@ async def refresh_feeds(
     ``intel_inline_max`` of them; a bigger batch is left to the background job."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
-    loop = asyncio.get_running_loop()
-    feeds = await loop.run_in_executor(None, _pick_feeds, store, feed_ids, due_only, now)
+    # These feeds, else the due ones, else every feed not paused: what a fetch needs, in one query.
+    due = now if due_only and feed_ids is None else None
+    feeds = await asyncio.to_thread(store.feeds_to_fetch, feed_ids, due=due)
     runner = _FeedRefresher(store, settings, now)
     runner.report.feeds = len(feeds)
     parser = _DocumentParser(settings, now, len(feeds))
@@ -401,6 +413,8 @@ class _DocumentParser:
         self.pool: Executor | None = None
 
     async def parse(self, result: FetchResult) -> ParsedDocument | str | None:
+        """The document, parsed (and decoded) in the pool; None: the writer thread parses, or
+        the body failed the fetch as the HTTP client fails bodies (``result.error``)."""
         if not self.use_pool or result.error is not None or result.not_modified:
             return None
         if self.pool is None:
@@ -408,39 +422,27 @@ class _DocumentParser:
 
             if not can_start_processes():  # a daemonic process: the writer thread parses
                 self.use_pool = False
+                decode_here(result)
                 return None
             self.pool = process_pool(self.settings.parse_workers)
-        return await asyncio.get_running_loop().run_in_executor(
-            self.pool, parse_document, result.body, result.final_url, result.content_type, self.now
-        )
+        run = asyncio.get_running_loop().run_in_executor
+        args = (result.final_url, result.content_type, self.now)
+        found = await run(self.pool, parse_fetched, result.body, decoding(result), *args)
+        if found is None and decode_here(result):  # a body for aiohttp's decoder (here)
+            found = await run(self.pool, parse_fetched, result.body, None, *args)
+        if found is None or isinstance(found, str):
+            return found
+        if len(found) == 1:
+            fail_body(result, found[0])
+            return None
+        from newsdesk.store.entry_wire import unpack_entries
+
+        title, site_url, problems, ttl, entries = found
+        return ParsedDocument(title, site_url, problems, ttl, unpack_entries(entries))
 
     def shutdown(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True)
-
-
-class _FetchGates:
-    """How many fetches run at once, overall and per host, and how many fetched documents may
-    wait for the writer."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.per_host = settings.per_host_concurrency
-        # No more than the connector's own limit: a request over it would wait in aiohttp's
-        # connector, whose every release scans (and shuffles) all the hosts' waiters.
-        self.fetching = asyncio.Semaphore(settings.concurrency)
-        # Feeds wait for their host here (the connector enforces the same limit) so that a
-        # graceful stop can tell the fetches in flight from those merely queued.
-        self.hosts: dict[str, asyncio.Semaphore] = {}
-        # Bounds the documents held between fetch and storage: when the writer is the
-        # bottleneck, fetching waits instead of piling bodies up in memory.
-        self.backlog = asyncio.Semaphore(settings.concurrency * 2)
-
-    def host(self, url: str) -> asyncio.Semaphore:
-        found = _NETLOC.match(url)
-        host = (found.group(1) if found else urlsplit(url).netloc).lower()
-        if host not in self.hosts:
-            self.hosts[host] = asyncio.Semaphore(self.per_host)
-        return self.hosts[host]
 
 
 async def _fetch_and_store(
@@ -454,7 +456,7 @@ async def _fetch_and_store(
     """Fetch every feed (those not started when ``stop`` is set are skipped), parse it and
     hand it to the writer thread; then write what is still queued."""
     loop = asyncio.get_running_loop()
-    gates = _FetchGates(runner.settings)
+    gates = FetchGates(runner.settings)
     done = 0
 
     async def one(feed: Feed) -> None:
@@ -470,7 +472,9 @@ async def _fetch_and_store(
                     etag=None if fresh else feed.etag,
                     last_modified=None if fresh else feed.last_modified,
                     headers=runner.keys.headers(feed),
+                    decode=not parser.use_pool,  # the pool decodes
                 )
+            document = await parser.parse(result)  # may fail the fetch (its body)
             if result.error is not None or result.not_modified:
                 states = runner.settle(feed, result)
                 if states:
@@ -478,7 +482,6 @@ async def _fetch_and_store(
                         runner.writer, runner.store.save_fetch_states, states
                     )
             else:
-                document = await parser.parse(result)
                 if feed.options.unwrap_redirects:
                     document = await _unwrapped(runner, client, result, document)
                 await loop.run_in_executor(
@@ -524,9 +527,7 @@ async def _enrich_and_icons(
     store, settings, report = runner.store, runner.settings, runner.report
     icons = None
     if settings.icons:
-        icons = asyncio.create_task(
-            _icons_quietly(store, client, settings, [f.id for f in feeds], runner, runner.now)
-        )
+        icons = asyncio.create_task(_icons_quietly(runner, client, [f.id for f in feeds]))
     try:
         edited = report.new_ids + report.updated_ids
         if edited and enrich:
@@ -578,16 +579,10 @@ async def _intel_inline(
             progress("intel", len(changed), len(changed))
 
 
-async def _icons_quietly(
-    store: Storage,
-    client: HttpClient,
-    settings: Settings,
-    feed_ids: list[int],
-    runner: _FeedRefresher,
-    now: datetime,
-) -> None:
+async def _icons_quietly(runner: _FeedRefresher, client: HttpClient, feed_ids: list[int]) -> None:
     """Site icons, alongside enrichment: whatever goes wrong here is logged and never changes
     the refresh's result."""
+    store, settings, now = runner.store, runner.settings, runner.now
     try:
         await refresh_icons(store, client, settings, feed_ids, executor=runner.writer, now=now)
     except Exception:

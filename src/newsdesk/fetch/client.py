@@ -14,6 +14,7 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from newsdesk.errors import BlockedAddressError
+from newsdesk.fetch.encoded import ENCODINGS, EncodedFetchResult
 from newsdesk.fetch.guard import check_url, make_resolver, parse_networks
 from newsdesk.model import FetchResult
 from newsdesk.settings import Settings
@@ -93,13 +94,16 @@ class HttpClient:
         accept: str = FEED_ACCEPT,
         max_bytes: int | None = None,
         headers: Mapping[str, str] | None = None,
+        decode: bool = True,
     ) -> FetchResult:
         """GET ``url`` (conditionally when validators are given). Never raises for HTTP or
         network problems: the result's ``error`` says what went wrong. ``max_bytes`` lowers
         the body cap below ``max_body_bytes`` (icons). ``headers`` are a feed's own (its user
         agent, cookie, credentials…): all but the user agent go only to the URL's origin, never
-        to another host a redirect points at."""
-        result = FetchResult(url=url, final_url=url)
+        to another host a redirect points at. With ``decode`` false, a compressed body comes
+        as it was sent, in an ``EncodedFetchResult`` (``fetch.encoded`` decodes it, under the
+        same cap)."""
+        result = FetchResult(url=url, final_url=url) if decode else EncodedFetchResult(url, url)
         sent = {"Accept": accept}
         if etag:
             sent["If-None-Match"] = etag
@@ -140,7 +144,12 @@ class HttpClient:
             self._check(current)
             origin = origin or current.origin()
             sent = headers if current.origin() == origin else elsewhere
-            async with self.session.get(current, headers=sent, allow_redirects=False) as resp:
+            async with self.session.get(
+                current,
+                headers=sent,
+                allow_redirects=False,
+                auto_decompress=not isinstance(result, EncodedFetchResult),
+            ) as resp:
                 result.status = resp.status
                 result.final_url = str(current)
                 location = resp.headers.get("Location")
@@ -157,7 +166,7 @@ class HttpClient:
                 if resp.status >= 400 or resp.status < 200:
                     result.error = f"HTTP {resp.status} {resp.reason or ''}".rstrip()
                     return
-                result.body = await self._read_body(resp, max_bytes)
+                result.body = await self._read_body(resp, max_bytes, result)
                 return
         result.error = f"too many redirects (more than {self.settings.max_redirects})"
 
@@ -174,11 +183,21 @@ class HttpClient:
         result.expires = h.get("Expires")
         result.retry_after = h.get("Retry-After")
 
-    async def _read_body(self, resp: aiohttp.ClientResponse, max_bytes: int | None) -> bytes:
+    async def _read_body(
+        self, resp: aiohttp.ClientResponse, max_bytes: int | None, result: FetchResult
+    ) -> bytes:
         cap = self.settings.max_body_bytes
         setting = "max_body_bytes"
         if max_bytes is not None and max_bytes < cap:
             cap, setting = max_bytes, "the caller's limit"
+        limit = cap
+        if isinstance(result, EncodedFetchResult):
+            result.cap, result.setting = cap, setting
+            encoding = resp.headers.get("Content-Encoding", "")
+            encoding = encoding.lower() if encoding.isascii() else ""
+            if encoding in ENCODINGS:  # decoded later, under ``cap``; compressed it is smaller
+                result.content_encoding = encoding
+                limit = cap + cap // 1000 + 1024  # (but for a stream that did not compress)
         declared = resp.content_length
         if declared is not None and declared > cap and not resp.headers.get("Content-Encoding"):
             raise aiohttp.ClientPayloadError(
@@ -188,7 +207,7 @@ class HttpClient:
         size = 0
         async for chunk in resp.content.iter_chunked(_CHUNK):
             size += len(chunk)
-            if size > cap:
+            if size > limit:
                 raise aiohttp.ClientPayloadError(
                     f"response body over the {cap}-byte limit after decompression ({setting})"
                 )
