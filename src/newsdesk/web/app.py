@@ -36,6 +36,7 @@ from newsdesk.web import (
     manage,
     pages,
     republish,
+    rows,
     rules,
 )
 from newsdesk.web.context import FeedSecret, WebContext
@@ -77,6 +78,7 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.autoescape = True
     filters.install(templates.env)
+    rows.install(templates.env)
     templates.env.globals.update(
         csrf_token=lambda request: getattr(request.state, "csrf_token", ""),
         current_user=lambda request: getattr(request.state, "user", None),
