@@ -70,7 +70,10 @@ async def subscriptions_page(
     form: dict[str, str] | None = None,
 ) -> Response:
     def load() -> dict[str, Any]:
-        return {"feeds": ctx.desk.store.list_feeds(), "categories": ctx.desk.store.categories()}
+        return {
+            "feeds": ctx.desk.store.reading.subscription_feeds(),
+            "categories": ctx.desk.store.categories(),
+        }
 
     data = await ctx.run(load)
     return ctx.render(

@@ -506,9 +506,12 @@ def run_search(
 async def search_menus(ctx: WebContext) -> dict[str, Any]:
     """The search form's menus: feeds (none past ``MAX_FEED_MENU``: a menu of every feed is
     useless, and slow, past a few hundred) and entity names, and the sidebar."""
-    feeds = await ctx.run(ctx.store.reading.feed_choices, MAX_FEED_MENU + 1)
-    if len(feeds) > MAX_FEED_MENU:
-        feeds = []
+
+    def feed_menu() -> list[tuple[int, str]]:
+        reading = ctx.store.reading
+        return [] if reading.feed_count() > MAX_FEED_MENU else reading.feed_choices(MAX_FEED_MENU)
+
+    feeds = await ctx.run(feed_menu)
     entity_names = await ctx.run(entity_choices, ctx.desk.store)
     return {"feeds": feeds, "entity_names": entity_names, **await sidebar(ctx)}
 
