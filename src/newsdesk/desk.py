@@ -19,17 +19,19 @@ from newsdesk.errors import (
 )
 from newsdesk.model import Feed, FeedOptions, StoredEntry
 from newsdesk.process.urls import canonical_url, is_web_url
-from newsdesk.publish.digest import Shared, StoryGroup, group_by_story, render_digest
 from newsdesk.settings import Settings
 from newsdesk.store import EntryQuery, SqlStore, open_store
-from newsdesk.store.entities import Entity
-from newsdesk.store.sync import SyncQuery
 
-if TYPE_CHECKING:  # the fetch, parse and refresh stages are imported when a method needs them
+# The fetch, parse and refresh stages, the digest and the store's parts are imported when a
+# method needs them: a refresh never loads what it does not use.
+if TYPE_CHECKING:
     from newsdesk.enrich import EnrichReport
+    from newsdesk.publish.digest import Shared, StoryGroup
     from newsdesk.refresh import Progress, RefreshReport
+    from newsdesk.store.entities import Entity
     from newsdesk.store.retention import RetentionReport
     from newsdesk.store.rules import Rule
+    from newsdesk.store.sync import SyncQuery
     from newsdesk.store.users import Preferences, User
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.I)
@@ -324,6 +326,8 @@ class Desk:
 
     def shared_articles(self, entry: StoredEntry) -> list[Shared]:
         """What a post points to: related entries first, else the pages fetched for its links."""
+        from newsdesk.publish.digest import Shared
+
         if entry.kind != "post":
             return []
         found: list[Shared] = []
@@ -351,6 +355,8 @@ class Desk:
         group_stories: bool = False,
     ) -> str:
         """The digest; with ``group_stories`` a story's members come under its lead, once."""
+        from newsdesk.publish.digest import render_digest
+
         entries = self.store.list_entries(EntryQuery(since=since, category=category, limit=limit))
         groups = self.story_groups(entries, lead_first=True) if group_stories else None
         return render_digest(entries, fmt, self.shared_articles, groups)
@@ -361,6 +367,8 @@ class Desk:
         """``entries`` with each story's members folded into one group, where its first member
         stood; headed by the story's lead when ``lead_first`` (a digest) and the lead is there,
         else by that first member (a search's best match)."""
+        from newsdesk.publish.digest import group_by_story
+
         leads: dict[int, int | None] = {}
         if lead_first:
             ids = {e.story_id for e in entries if e.story_id is not None}

@@ -10,6 +10,7 @@ One module per group of commands (``feeds``, ``refresh``, ``reading``, ``start``
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 from newsdesk.cli.common import Handler, err
@@ -20,7 +21,9 @@ __all__ = ["build_parser", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not hasattr(args, "db"):
         args.db = None

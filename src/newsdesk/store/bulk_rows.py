@@ -19,6 +19,7 @@ from sqlalchemy.engine import Dialect
 
 from newsdesk.model import Entry
 from newsdesk.process.pipeline import StoredForm, stored_form
+from newsdesk.store import bulk_pg
 from newsdesk.store.schema import USER_LABEL, UTCDateTime, entry_links, entry_tags
 from newsdesk.util import chunks
 
@@ -209,24 +210,25 @@ def insert_entries(
 ) -> dict[tuple[int, str], int]:
     """Insert new entries and return their ids by (feed_id, key)."""
     first_seen = sql.datetime(now)
-    insert_rows(
-        conn, sql, sql.insert_entry, [entry_row(sql, fid, e, f, first_seen) for fid, e, f in fresh]
-    )
+    rows = [entry_row(sql, fid, e, f, first_seen) for fid, e, f in fresh]
+    if not sql.sqlite:  # one COPY, the ids drawn beforehand (store.bulk_pg)
+        return bulk_pg.insert_entries(conn, sql.insert_entry, rows)
+    insert_rows(conn, sql, sql.insert_entry, rows)
     return new_ids(conn, sql, last_id, [(feed_id, e.key) for feed_id, e, _ in fresh])
 
 
 def insert_rows(
     conn: Connection, sql: Statements, statement: str, rows: Sequence[tuple[Any, ...]]
 ) -> None:
-    """``statement`` (an INSERT of one row) for every row. PostgreSQL: one executemany (psycopg
-    pipelines it). SQLite: many rows per INSERT … VALUES (…), (…), because each statement of a
-    transaction that touched the search index makes FTS5 write its pending terms out (at the
-    statement's savepoint): row by row, that is a segment per entry, merged over and over, and
-    the index costs seven times what it costs written in big statements."""
+    """``statement`` (an INSERT of one row) for every row. PostgreSQL: one COPY (``bulk_pg``).
+    SQLite: many rows per INSERT … VALUES (…), (…), because each statement of a transaction
+    that touched the search index makes FTS5 write its pending terms out (at the statement's
+    savepoint): row by row, that is a segment per entry, merged over and over, and the index
+    costs seven times what it costs written in big statements."""
     if not rows:
         return
     if not sql.sqlite:
-        conn.exec_driver_sql(statement, list(rows))
+        bulk_pg.copy_rows(conn, statement, rows)
         return
     head, one = statement.split(" VALUES ")
     per_statement = max(1, min(ROWS_PER_INSERT, sql.variable_limit // len(rows[0])))

@@ -21,9 +21,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
     false,
 )
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.types import TypeDecorator
 
 
@@ -517,8 +518,17 @@ HIDDEN_STATES = Index(
     entry_states.c.user_id,
     entry_states.c.entry_id,
     sqlite_where=entry_states.c.hidden.is_(True),
-    postgresql_where=entry_states.c.hidden.is_(True),
 )
+
+
+@event.listens_for(HIDDEN_STATES, "before_create")
+def _partial_on_postgresql(index: Index, connection: Connection, **_: Any) -> None:
+    """The same partial index on PostgreSQL. Its option is set when a PostgreSQL connection
+    creates it: ``postgresql_where=`` in the constructor makes SQLAlchemy import the PostgreSQL
+    dialect when this module is imported (20 ms of every SQLite command's start)."""
+    if connection.dialect.name == "postgresql":
+        index.dialect_options["postgresql"]["where"] = entry_states.c.hidden.is_(True)
+
 
 # The labels a person put on entries (Google Reader's user labels; before migration 11 they
 # were entry tags starting with ``USER_LABEL``).

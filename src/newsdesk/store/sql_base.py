@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import copy
-from typing import Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import Engine, select
 
 from newsdesk.errors import NewsdeskError
 from newsdesk.store.schema import users
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 OWNER = object()
+
+
+def dialect_insert(dialect: str) -> Callable[..., Any]:
+    """The dialect's own ``insert`` (for ``on_conflict_do_nothing`` and friends), its module
+    imported when first asked for: a SQLite process never imports the PostgreSQL dialect (20 ms
+    of every command's start)."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql.insert
 
 
 class SqlBase:

@@ -7,15 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from newsdesk.errors import AlreadySubscribedError, FeedNotFoundError, StoreError
 from newsdesk.model import Feed
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.feed_options import options_from_json
 from newsdesk.store.schema import categories, category_shares, feeds, subscriptions
-from newsdesk.store.sql_base import SqlBase
+from newsdesk.store.sql_base import SqlBase, dialect_insert
 from newsdesk.store.visibility import lens, visible_feeds
 from newsdesk.util import chunks
 
@@ -222,9 +220,10 @@ class FeedQueries(SqlBase):
             }
             # Someone may subscribe to the same new URL at the same moment (PostgreSQL): theirs
             # is as good as ours.
-            dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
             conn.execute(
-                dialect_insert(feeds).on_conflict_do_nothing(index_elements=["url", "owner_key"]),
+                dialect_insert(conn.dialect.name)(feeds).on_conflict_do_nothing(
+                    index_elements=["url", "owner_key"]
+                ),
                 [{"url": u, **fresh} for u in missing],
             )
             by_url.update(known(missing))
