@@ -19,6 +19,9 @@ from typing import Any
 # and mode="base64" text).
 _XHTML_MARKERS = re.compile(rb"type=[\"'](?:xhtml|application/xhtml\+xml)[\"']|<xhtml:body[\s>]")
 _ATOM03 = b"purl.org/atom/ns#"
+# Whether a body holds "xml:base" or "xhtml" at all: one regular-expression scan for both costs
+# a fraction of two substring tests (which go by the last byte of the word, common in text).
+_XML_BASE_OR_XHTML = re.compile(rb"xml:base|xhtml")
 # An element of another namespace named "description" (or RSS's own, prefixed): the fast path
 # goes by local names, so it may take it for the item's description.
 _ODD_DESCRIPTION = re.compile(rb"<(?!media:|itunes:|content:)[\w.-]+:description[\s>]")
@@ -58,10 +61,13 @@ def needs_fallback(body: bytes, item: bytes) -> bool:
     first item, see :func:`first_item`). iTunes categories inside an item are tags to
     feedparser, not to the fast path (a channel's are the podcast's own: not wanted); a
     media:title before the item's title is taken for it."""
-    if _ATOM03 in body[:4096] or b"xml:base" in body:
+    if _ATOM03 in body[:4096]:
         return True
-    if b"xhtml" in body and _XHTML_MARKERS.search(body):
-        return True
+    if _XML_BASE_OR_XHTML.search(body) is not None:  # one scan of the body, rarely a match
+        if b"xml:base" in body:
+            return True
+        if b"xhtml" in body and _XHTML_MARKERS.search(body):
+            return True
     if b":description" in item and _ODD_DESCRIPTION.search(item):
         return True
     if b"<itunes:category" in item:

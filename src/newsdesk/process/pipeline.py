@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from json.encoder import encode_basestring_ascii
 
 from newsdesk.model import Enclosure, Entry, ParsedFeed, ParsedItem
 from newsdesk.parse.dates import sane_date
@@ -94,6 +95,14 @@ class StoredForm:
     tag_rows: list[str]
 
 
+def _json_strings(values: list[str]) -> str:
+    """``json.dumps(values)`` for a list of strings, without the encoder's set-up (most of
+    what ``json.dumps`` costs for a short list)."""
+    if all(isinstance(value, str) for value in values):
+        return "[" + ", ".join(map(encode_basestring_ascii, values)) + "]"
+    return json.dumps(values)
+
+
 def stored_form(e: Entry) -> StoredForm:
     """The stored form of ``e`` (``json.dumps`` as SQLAlchemy's JSON type writes it)."""
     canonical = [canonical_url(u) for u in e.links]
@@ -102,9 +111,9 @@ def stored_form(e: Entry) -> StoredForm:
         link_rows.setdefault(url, position)
     return StoredForm(
         url_canonical=canonical_url(e.url) if e.url else None,
-        tags_json=json.dumps(e.tags),
-        links_json=json.dumps(canonical),
-        enclosures_json=json.dumps([x.as_dict() for x in e.enclosures]),
+        tags_json=_json_strings(e.tags),
+        links_json=_json_strings(canonical),
+        enclosures_json=json.dumps([x.as_dict() for x in e.enclosures]) if e.enclosures else "[]",
         link_rows=list(link_rows.items()),
         tag_rows=list(dict.fromkeys(t[:100] for t in e.tags)),
     )

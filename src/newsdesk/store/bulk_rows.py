@@ -11,7 +11,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from itertools import chain
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete, func
@@ -107,6 +108,8 @@ def _make_statements(dialect: Dialect) -> Statements:
     values = ", ".join(json_mark if c in _JSON_COLUMNS else mark for c in ENTRY_COLUMNS)
     columns = ", ".join(f'"{c}"' for c in ENTRY_COLUMNS)
     processor = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    if sqlite:
+        processor = _sqlite_datetime  # the same text, made without SQLAlchemy's two steps
     variable_limit = 0
     if sqlite:
         with sqlite3.connect(":memory:") as probe:
@@ -122,6 +125,16 @@ def _make_statements(dialect: Dialect) -> Statements:
         insert_tag=f"INSERT INTO entry_tags (entry_id, tag) VALUES ({mark}, {mark})",
         datetime=processor if processor is not None else (lambda value: value),
     )
+
+
+def _sqlite_datetime(value: datetime | None) -> str | None:
+    """A date as SQLAlchemy writes a ``UTCDateTime`` to SQLite: naive UTC, microseconds always
+    (``YYYY-MM-DD HH:MM:SS.ffffff``)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
 
 
 def forms_of(batch: Sequence[Entry]) -> list[StoredForm]:
@@ -142,13 +155,33 @@ class Plan(NamedTuple):
     existing: dict[str, Existing]
 
 
-def plan(conn: Connection, sql: Statements, feed_id: int, batch: Sequence[Entry]) -> Plan:
+def feeds_holding(conn: Connection, sql: Statements, feed_ids: Sequence[int]) -> set[int]:
+    """The feeds among ``feed_ids`` that hold an entry or a tombstone: for the others (a first
+    refresh) every entry is new, with no lookup."""
+    found: set[int] = set()
+    for chunk in chunks(feed_ids):
+        rows = conn.exec_driver_sql(
+            f"SELECT id FROM feeds WHERE id IN ({sql.marks(len(chunk))}) AND ("
+            "EXISTS (SELECT 1 FROM entries WHERE entries.feed_id = feeds.id) OR "
+            "EXISTS (SELECT 1 FROM removed_entries WHERE removed_entries.feed_id = feeds.id))",
+            tuple(chunk),
+        ).fetchall()
+        found.update(r[0] for r in rows)
+    return found
+
+
+def plan(
+    conn: Connection, sql: Statements, feed_id: int, batch: Sequence[Entry], *, stored: bool = True
+) -> Plan:
     """Sort a feed's entries into new, edited and already stored (by key); an entry under a
     new key whose content the feed already has is a rotating GUID, not new; one retention
-    removed (a tombstone in ``removed_entries``) is not new either."""
+    removed (a tombstone in ``removed_entries``) is not new either. ``stored`` false: the feed
+    holds no entry nor tombstone (``feeds_holding``), so all are new."""
     if not batch:
         return Plan(feed_id, [], [], {})
     forms = forms_of(batch)
+    if not stored:
+        return Plan(feed_id, list(zip(batch, forms, strict=True)), [], {})
     m = sql.mark
     existing: dict[str, Existing] = {}
     for keys in chunks([e.key for e in batch]):
@@ -156,7 +189,7 @@ def plan(conn: Connection, sql: Statements, feed_id: int, batch: Sequence[Entry]
             'SELECT "key", id, content_hash, url_canonical, fulltext_status FROM entries '
             f'WHERE feed_id = {m} AND "key" IN ({sql.marks(len(keys))})',
             (feed_id, *keys),
-        )
+        ).fetchall()
         existing.update({r[0]: Existing(r[1], r[2], r[3], r[4]) for r in rows})
     fresh = [(e, f) for e, f in zip(batch, forms, strict=True) if e.key not in existing]
     if fresh:
@@ -186,7 +219,7 @@ def _not_known(
             'SELECT 1, "key" FROM removed_entries '
             f'WHERE feed_id = {m} AND "key" IN ({sql.marks(len(keys))})',
             (feed_id, *hashes, feed_id, *keys),
-        )
+        ).fetchall()
         for tombstone, value in rows:
             (removed if tombstone else known).add(value)
     if not known and not removed:
@@ -235,7 +268,7 @@ def insert_rows(
     for chunk in chunks(rows, per_statement):
         conn.exec_driver_sql(
             f"{head} VALUES {', '.join([one] * len(chunk))}",
-            tuple(value for row in chunk for value in row),
+            tuple(chain.from_iterable(chunk)),
         )
 
 
@@ -280,7 +313,7 @@ def new_ids(
     if sql.sqlite:
         rows = conn.exec_driver_sql(
             'SELECT feed_id, "key", id FROM entries WHERE id > ?', (last_id,)
-        )
+        ).fetchall()
         ids = {(r[0], r[1]): r[2] for r in rows}
     missing = [pair for pair in pairs if pair not in ids]
     for chunk in chunks(missing, PAIRS_PER_QUERY):
@@ -288,7 +321,7 @@ def new_ids(
         rows = conn.exec_driver_sql(
             f'SELECT feed_id, "key", id FROM entries WHERE (feed_id, "key") IN (VALUES {values})',
             tuple(v for pair in chunk for v in pair),
-        )
+        ).fetchall()
         ids.update({(r[0], r[1]): r[2] for r in rows})
     return ids
 
@@ -301,6 +334,30 @@ def write_links_and_tags(
     tags = [(entry_id, tag) for entry_id, f in pairs for tag in f.tag_rows]
     insert_rows(conn, sql, sql.insert_link, links)
     insert_rows(conn, sql, sql.insert_tag, tags)
+
+
+def write_new_links_and_tags(
+    conn: Connection, sql: Statements, last_id: int, pairs: Sequence[tuple[int, StoredForm]]
+) -> None:
+    """The link and tag rows of the entries just inserted. SQLite: read from the JSON of their
+    ``links`` and ``tags`` columns (written from the same stored forms) in two statements
+    over the rows above ``last_id``, no row made or bound in Python; elsewhere as
+    ``write_links_and_tags``."""
+    if not sql.sqlite:
+        write_links_and_tags(conn, sql, pairs)
+        return
+    conn.exec_driver_sql(
+        "INSERT INTO entry_links (entry_id, url, position) "
+        "SELECT e.id, j.value, min(j.key) FROM entries AS e, json_each(e.links) AS j "
+        "WHERE e.id > ? GROUP BY e.id, j.value",
+        (last_id,),
+    )
+    conn.exec_driver_sql(
+        "INSERT INTO entry_tags (entry_id, tag) "
+        "SELECT DISTINCT e.id, substr(j.value, 1, 100) FROM entries AS e, json_each(e.tags) AS j "
+        "WHERE e.id > ?",
+        (last_id,),
+    )
 
 
 def delete_links_and_tags(conn: Connection, ids: Sequence[int]) -> None:

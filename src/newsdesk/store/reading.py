@@ -397,7 +397,13 @@ class ReadingStore:
         person = self.store.person_id
         with self.store.engine.connect() as conn:
             found = self._categories(conn)
-            totals = feed_totals(self.store, conn, person)
+            # Every feed's totals: the members are feeds the person sees.
+            sqlite = self.store.dialect == "sqlite"
+            totals = (
+                self.store.feed_totals.get(conn)
+                if sqlite
+                else feed_totals(self.store, conn, person)
+            )
             if person is None:
                 members = [(c, f, 0) for c, f in conn.execute(category_members(None))]
                 filed = []

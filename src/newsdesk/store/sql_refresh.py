@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, func, null, select, update
@@ -18,13 +19,14 @@ from newsdesk.process.sanitize import one_line
 from newsdesk.process.urls import canonical_url, is_web_url
 from newsdesk.store.bulk_rows import (
     Existing,
-    Plan,
     delete_links_and_tags,
+    feeds_holding,
     insert_entries,
     last_entry_id,
     plan,
     statements,
     write_links_and_tags,
+    write_new_links_and_tags,
 )
 from newsdesk.store.engine import write_transaction
 from newsdesk.store.protocols.refresh import FeedState, StoreResult
@@ -37,6 +39,17 @@ def _keeps_fulltext(stored: Existing, e: Entry) -> bool:
     the feed still points to the same page."""
     same_page = stored.url_canonical == (canonical_url(e.url) if e.url else None)
     return e.wants_fulltext and stored.fulltext_status == "done" and same_page
+
+
+@cache
+def _state_statement(names: tuple[str, ...], *, failed: bool) -> Any:
+    """``UPDATE feeds SET name = :v_name, … WHERE id = :b_id``, for an executemany of the
+    states that set ``names`` (and, when ``failed``, count an error); made once per shape."""
+    values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in names}
+    if failed:
+        values["error_count"] = feeds.c.error_count + 1
+        values["error_since"] = func.coalesce(feeds.c.error_since, bindparam("v_last_fetched"))
+    return update(feeds).where(feeds.c.id == bindparam("b_id")).values(**values)
 
 
 class RefreshWriter(SqlBase):
@@ -86,22 +99,18 @@ class RefreshWriter(SqlBase):
             )
         return values
 
-    @staticmethod
-    def _state_statement(names: tuple[str, ...], *, failed: bool) -> Any:
-        """``UPDATE feeds SET name = :v_name, … WHERE id = :b_id``, for an executemany of the
-        states that set ``names`` (and, when ``failed``, count an error)."""
-        values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in names}
-        if failed:
-            values["error_count"] = feeds.c.error_count + 1
-            values["error_since"] = func.coalesce(feeds.c.error_since, bindparam("v_last_fetched"))
-        return update(feeds).where(feeds.c.id == bindparam("b_id")).values(**values)
-
     def save_fetch_states(self, states: Sequence[tuple[int, FeedState]]) -> None:
         """Record fetches that stored no entries (304s, errors) in one transaction: states that
         set the same columns go in one executemany of one statement (an unchanged refresh of a
         thousand feeds is one statement, compiled once); a feed that moved, on its own."""
         if not states:
             return
+        with write_transaction(self.engine) as conn:
+            self._write_states(conn, states)
+
+    def _write_states(self, conn: Connection, states: Sequence[tuple[int, FeedState]]) -> None:
+        """States that set the same columns in one executemany of one statement; a feed that
+        moved, on its own."""
         groups: dict[tuple[bool, tuple[str, ...]], list[dict[str, Any]]] = {}
         moved: list[tuple[int, FeedState]] = []
         for feed_id, state in states:
@@ -113,11 +122,10 @@ class RefreshWriter(SqlBase):
             row = {f"v_{name}": value for name, value in values.items()}
             row["b_id"] = feed_id
             rows.append(row)
-        with write_transaction(self.engine) as conn:
-            for (failed, names), rows in groups.items():
-                conn.execute(self._state_statement(names, failed=failed), rows)
-            for feed_id, state in moved:
-                self._write_state(conn, feed_id, state)
+        for (failed, names), rows in groups.items():
+            conn.execute(_state_statement(names, failed=failed), rows)
+        for feed_id, state in moved:
+            self._write_state(conn, feed_id, state)
 
     def _write_state(self, conn: Connection, feed_id: int, state: FeedState) -> None:
         values = self._state_values(state, None)
@@ -208,15 +216,18 @@ class RefreshWriter(SqlBase):
         one query, their links and tags in one executemany each; edited entries per feed."""
         sql = statements(conn.dialect)
         last_id = last_entry_id(conn, sql)
-        plans: list[Plan] = []
-        for feed_id, state, new_entries in group:
-            self._write_state(conn, feed_id, state)
-            plans.append(plan(conn, sql, feed_id, new_entries))
+        self._write_states(conn, [(feed_id, state) for feed_id, state, _ in group])
+        holding = feeds_holding(conn, sql, [feed_id for feed_id, _, entries in group if entries])
+        plans = [
+            plan(conn, sql, feed_id, new_entries, stored=feed_id in holding)
+            for feed_id, _, new_entries in group
+        ]
         fresh = [(p.feed_id, e, f) for p in plans for e, f in p.fresh]
         ids: dict[tuple[int, str], int] = {}
         if fresh:
             ids = insert_entries(conn, sql, fresh, now, last_id)
-            write_links_and_tags(conn, sql, [(ids[fid, e.key], f) for fid, e, f in fresh])
+            pairs = [(ids[fid, e.key], f) for fid, e, f in fresh]
+            write_new_links_and_tags(conn, sql, last_id, pairs)
         results: list[StoreResult] = []
         for p in plans:
             result = StoreResult(new_ids=[ids[p.feed_id, e.key] for e, _ in p.fresh])

@@ -81,6 +81,9 @@ def make_templates() -> Jinja2Templates:
     """The pages' templates (``web/templates``), autoescaped, with our filters and globals."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.autoescape = True
+    # The templates are the package's own files: compiled once, never looked at again (with
+    # auto_reload every render, and every card a river includes, checked the file's time).
+    templates.env.auto_reload = False
     filters.install(templates.env)
     rows.install(templates.env)
     templates.env.globals.update(
