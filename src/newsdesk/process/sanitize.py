@@ -136,7 +136,10 @@ _ABSOLUTE = ("http://", "https://", "mailto:")
 
 # A URL attribute whose value does not start with a lower-case absolute prefix, found from the
 # '="' of each attribute (a literal: a fast scan). When there is none, every URL attribute is
-# absolute already and there is nothing to fix.
+# absolute already and there is nothing to fix; else each tag is looked at (``_absolutize``).
+# Each attribute is tested on its own: a scan for whole ``name="value"`` pairs over the whole
+# document could start in text (' cite="http://x' written in a paragraph), read on to the next
+# quote and so swallow the attribute of the tag after it, left unchecked (javascript: kept).
 _MAYBE_RELATIVE = re.compile(
     r'="(?:(?<=href=")|(?<=src=")|(?<=cite=")|(?<=poster=")|(?<=longdesc="))'
     r"(?!https?://|mailto:)"
@@ -144,12 +147,7 @@ _MAYBE_RELATIVE = re.compile(
 
 
 def _needs_fixing(clean: str) -> bool:
-    if _MAYBE_RELATIVE.search(clean) is None:
-        return False
-    return any(
-        not html_module.unescape(value).lower().startswith(_ABSOLUTE)
-        for _name, value in _URL_ATTR.findall(clean)
-    )
+    return _MAYBE_RELATIVE.search(clean) is not None
 
 
 def _absolutize(clean: str, base: str | None) -> str:
