@@ -270,6 +270,7 @@ def _database(args: argparse.Namespace) -> Path:
     """The database to time, built first when missing (and kept for the next run)."""
     db: Path = args.db or (TEAMS_DB if args.teams else DEFAULT_DB)
     if db.exists():
+        _followed(db)
         return db
     db.parent.mkdir(parents=True, exist_ok=True)
     print(f"building {db} (a few minutes)…", file=sys.stderr)
@@ -278,7 +279,34 @@ def _database(args: argparse.Namespace) -> Path:
         subprocess.run([*build, "--base", str(DEFAULT_DB)], check=True)
     else:
         subprocess.run([sys.executable, str(HERE / "build_big_db.py"), str(db)], check=True)
+    _followed(db)
     return db
+
+
+def _followed(db: Path) -> None:
+    """``build_big_db.py`` files its feeds and read flags the single-user way (``feeds.
+    category_id``, ``entries.read``) in a database made new, which no person follows: the
+    pages would time empty views. Its owner (admin) then follows every feed, the way migration
+    11 does it for a desk of one (``migrate_to_teams``: subscriptions, categories, read and
+    starred states)."""
+    from sqlalchemy import create_engine
+
+    from newsdesk.store.teams_migration import migrate_to_teams
+
+    with sqlite3.connect(db) as conn:
+        feeds, followed = conn.execute(
+            "SELECT (SELECT count(*) FROM feeds), (SELECT count(*) FROM subscriptions)"
+        ).fetchone()
+    if not feeds or followed:
+        return
+    print(f"{db}: the admin follows its {feeds:,} feeds (migration 11)…", file=sys.stderr)
+    engine = create_engine(f"sqlite:///{db}")
+    try:
+        with engine.begin() as conn:
+            migrate_to_teams(conn)
+            conn.exec_driver_sql("ANALYZE")
+    finally:
+        engine.dispose()
 
 
 def main() -> None:

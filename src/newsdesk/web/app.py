@@ -47,6 +47,7 @@ from newsdesk.web.guard import GuardMiddleware
 from newsdesk.web.icon_links import IconLinks
 from newsdesk.web.jobs import RefreshJobs
 from newsdesk.web.limiter import LoginLimiter
+from newsdesk.web.suggestions import Suggestions
 from newsdesk.web.transport import BodyLimits
 
 ROUTE_MODULES = (api, intel)  # each gives routes(ctx) and may list PUBLIC_PREFIXES
@@ -109,6 +110,7 @@ def make_context(settings: Settings, desk: Desk, *, no_auth: bool) -> WebContext
         jobs=RefreshJobs(desk),
         login_limiter=LoginLimiter(desk.store.throttle, settings.login_attempts),
         icon_links=IconLinks(desk.store),
+        suggestions=Suggestions(),
         no_auth=no_auth,
         public_prefixes=tuple(public),
     )

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # these modules import this one
     from newsdesk.web.api.state import ApiState
     from newsdesk.web.icon_links import IconLinks
     from newsdesk.web.limiter import LoginLimiter
+    from newsdesk.web.suggestions import Suggestions
 
 T = TypeVar("T")
 
@@ -68,7 +69,8 @@ class WebContext:
     - ``ctx.settings`` are the settings loaded at start; never read the environment.
     - The app's shared parts, made once by ``create_app``: ``csrf_secret`` (``web.guard``),
       ``feed_secret`` (reader keys), ``jobs`` (the one refresh runner of pages and APIs),
-      ``login_limiter`` (one failed-login budget for every way in), ``icon_links`` and, once
+      ``login_limiter`` (one failed-login budget for every way in), ``icon_links``,
+      ``suggestions`` (the search form's entity names, kept a little while) and, once
       ``web.api.routes`` has run, ``api`` (the APIs' state).
     """
 
@@ -80,6 +82,7 @@ class WebContext:
     jobs: RefreshJobs
     login_limiter: LoginLimiter
     icon_links: IconLinks
+    suggestions: Suggestions
     no_auth: bool = False
     public_prefixes: tuple[str, ...] = ()
     api: ApiState | None = None

@@ -29,7 +29,7 @@ from newsdesk.store.entities import Entity
 from newsdesk.store.search import query_words
 from newsdesk.store.users import User
 from newsdesk.web.context import WebContext
-from newsdesk.web.intel.lookup import entity_choices, entry_intel
+from newsdesk.web.intel.lookup import entry_intel
 from newsdesk.web.intel.river import group_stories
 from newsdesk.web.routing import RouteTable
 
@@ -512,7 +512,7 @@ async def search_menus(ctx: WebContext) -> dict[str, Any]:
         return [] if reading.feed_count() > MAX_FEED_MENU else reading.feed_choices(MAX_FEED_MENU)
 
     feeds = await ctx.run(feed_menu)
-    entity_names = await ctx.run(entity_choices, ctx.desk.store)
+    entity_names = await ctx.run(ctx.suggestions.entity_names, ctx.desk.store)
     return {"feeds": feeds, "entity_names": entity_names, **await sidebar(ctx)}
 
 

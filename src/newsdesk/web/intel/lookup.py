@@ -4,21 +4,10 @@ entry's story, entities and events. An entity from what a person typed is
 
 from __future__ import annotations
 
-import threading
-import time
-import weakref
 from typing import Any
 
 from newsdesk.model import StoredEntry
 from newsdesk.store.sql import SqlStore
-
-# The search form's entity suggestions are kept this long (seconds) per database and person,
-# as the feed icons are (``IconLinks``): counting every mention the person sees, by entity, was
-# the search page's dearest query (a fifth of it), for a list of names to suggest.
-CHOICES_TTL = 30.0
-_choices: weakref.WeakKeyDictionary[Any, dict[tuple[int | None, int], tuple[float, list[str]]]]
-_choices = weakref.WeakKeyDictionary()
-_choices_lock = threading.Lock()
 
 
 def entry_intel(store: SqlStore, entry: StoredEntry) -> dict[str, Any]:
@@ -34,15 +23,5 @@ def entry_intel(store: SqlStore, entry: StoredEntry) -> dict[str, Any]:
 
 
 def entity_choices(store: SqlStore, limit: int = 300) -> list[str]:
-    """Names of the entities in the most entries, for the search form's suggestions (at most
-    CHOICES_TTL seconds old)."""
-    key = (store.person_id, limit)
-    now = time.monotonic()
-    with _choices_lock:
-        kept = _choices.get(store.engine, {}).get(key)
-    if kept is not None and now - kept[0] < CHOICES_TTL:
-        return list(kept[1])
-    names = list(dict.fromkeys(e.name for e in store.entities.list_entities(limit=limit)))
-    with _choices_lock:
-        _choices.setdefault(store.engine, {})[key] = (now, names)
-    return list(names)
+    """Names of the entities in the most entries, for the search form's suggestions."""
+    return list(dict.fromkeys(e.name for e in store.entities.list_entities(limit=limit)))
