@@ -43,7 +43,7 @@ _MAIN = (
     "if __name__ == '__main__':\n"
     "    atexit.register(out)\n"
     "    from newsdesk.cli import main\n"
-    "    sys.exit(main(sys.argv[1:]))\n"
+    "    sys.exit(main())\n"
 )
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -64,23 +64,32 @@ def _env(tree: Path, home: Path, out: Path) -> dict[str, str]:
 
 
 def _backend_cpu(database: str, stop: threading.Event, found: list[float]) -> None:
-    seen: dict[str, float] = {}
-    while not stop.is_set():
-        pids = _psql("postgres", f"SELECT pid FROM pg_stat_activity WHERE datname = '{database}'")
-        for pid in pids.split():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                seen[pid] = (int(fields[11]) + int(fields[12])) / TICK
-            except OSError:
-                pass
-        time.sleep(0.1)
+    """Sampled in this process (a psql per sample would count as the tree's CPU)."""
+    import psycopg
+
+    seen: dict[int, float] = {}
+    with psycopg.connect(_url("postgres"), autocommit=True) as conn:
+        while not stop.is_set():
+            query = "SELECT pid FROM pg_stat_activity WHERE datname = %s"
+            for (pid,) in conn.execute(query, (database,)).fetchall():
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    seen[pid] = (int(fields[11]) + int(fields[12])) / TICK
+                except OSError:
+                    pass
+            time.sleep(0.1)
     found.append(sum(seen.values()))
 
 
-def _psql(database: str, sql: str) -> str:
-    url = ARGS.postgres.rsplit("/", 1)[0] + "/" + database
-    done = subprocess.run(["psql", url, "-Atc", sql], capture_output=True, text=True, check=True)
-    return done.stdout
+def _url(database: str) -> str:
+    return str(ARGS.postgres).rsplit("/", 1)[0] + "/" + database
+
+
+def _psql(database: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_url(database), autocommit=True) as conn:
+        conn.execute(sql)
 
 
 def _fresh(tree: Path, home: Path) -> str:
@@ -91,7 +100,7 @@ def _fresh(tree: Path, home: Path) -> str:
         return f"sqlite:///{home / 'newsdesk.db'}"
     _psql("postgres", "DROP DATABASE IF EXISTS ab_refresh WITH (FORCE)")
     _psql("postgres", "CREATE DATABASE ab_refresh")
-    return str(ARGS.postgres).rsplit("/", 1)[0] + "/ab_refresh"
+    return _url("ab_refresh")
 
 
 def _newsdesk(tree: Path, home: Path, *args: str) -> tuple[float, float, float]:
