@@ -101,3 +101,21 @@ def test_the_program_ends_without_teardown_and_loses_no_output(tmp_path: Path) -
     assert done.returncode == 1, done
     assert "unsupported database" in done.stderr or "not a database URL" in done.stderr, done
     assert "atexit ran" in done.stderr and "not reached" not in done.stdout
+
+
+def test_opening_a_desk_leaves_the_garbage_collector_on(tmp_path: Path) -> None:
+    """The collector pauses while the Desk is imported, never longer."""
+    import gc
+    from contextlib import closing
+
+    from newsdesk.cli.common import open_desk
+
+    args = argparse.Namespace(db=f"sqlite:///{tmp_path / 'n.db'}", user=None)
+    with closing(open_desk(args, system=True)):
+        assert gc.isenabled()
+    gc.disable()
+    try:
+        with closing(open_desk(args, system=True)):
+            assert not gc.isenabled()  # a caller's choice stands
+    finally:
+        gc.enable()
