@@ -76,3 +76,46 @@ def test_the_hidden_states_index_is_partial_on_both_databases() -> None:
     assert "WHERE hidden IS 1" in str(
         CreateIndex(schema.HIDDEN_STATES).compile(dialect=sqlite.dialect)
     )
+
+
+def test_the_program_ends_without_teardown_and_loses_no_output(tmp_path: Path) -> None:
+    """`newsdesk` leaves with ``os._exit`` after flushing and running the atexit functions:
+    the output and the exit code are the command's."""
+    db = f"sqlite:///{tmp_path / 'n.db'}"
+    done = subprocess.run(
+        [sys.executable, "-m", "newsdesk", "refresh", "--no-fulltext", "--db", db],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.startswith("0 feeds, 0 new entries"), done
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
+        "from newsdesk.cli import main\n"
+        "sys.argv = ['newsdesk', 'feeds', '--db', 'nosuchdb://x']\n"
+        "main()\n"
+        "print('not reached')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done
+    assert "unsupported database" in done.stderr or "not a database URL" in done.stderr, done
+    assert "atexit ran" in done.stderr and "not reached" not in done.stdout
+
+
+def test_opening_a_desk_leaves_the_garbage_collector_on(tmp_path: Path) -> None:
+    """The collector pauses while the Desk is imported, never longer."""
+    import gc
+    from contextlib import closing
+
+    from newsdesk.cli.common import open_desk
+
+    args = argparse.Namespace(db=f"sqlite:///{tmp_path / 'n.db'}", user=None)
+    with closing(open_desk(args, system=True)):
+        assert gc.isenabled()
+    gc.disable()
+    try:
+        with closing(open_desk(args, system=True)):
+            assert not gc.isenabled()  # a caller's choice stands
+    finally:
+        gc.enable()

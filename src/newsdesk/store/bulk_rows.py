@@ -18,9 +18,9 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, delete, func
 from sqlalchemy.engine import Dialect
 
+import newsdesk.store.bulk_pg as bulk_pg
 from newsdesk.model import Entry
 from newsdesk.process.pipeline import StoredForm, stored_form
-from newsdesk.store import bulk_pg
 from newsdesk.store.schema import USER_LABEL, UTCDateTime, entry_links, entry_tags
 from newsdesk.util import chunks
 
