@@ -276,6 +276,9 @@ def child_env(workdir: Path) -> dict[str, str]:
     }
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
         env.pop(name, None)
+    # As users run them: with bytecode cached (a shell that sets this makes every child, parse
+    # workers included, compile Newsdesk's sources again; reader's come compiled from the wheel).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, literal, or_, select, union
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from newsdesk.store.schema import (
     categories,
@@ -31,6 +29,7 @@ from newsdesk.store.schema import (
     feeds,
     subscriptions,
 )
+from newsdesk.store.sql_base import dialect_insert
 
 
 @dataclass(slots=True)
@@ -230,8 +229,7 @@ def category_feeds(category: str) -> Any:
 
 def upsert_states(dialect: str, columns: Iterable[str]) -> Any:
     """An insert of entry states that updates ``columns`` of a row already there."""
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    stmt = insert(entry_states)
+    stmt = dialect_insert(dialect)(entry_states)
     key = ("user_id", "entry_id", "feed_id")
     changed = {c: stmt.excluded[c] for c in columns if c not in key}
     return stmt.on_conflict_do_update(index_elements=["user_id", "entry_id"], set_=changed)
