@@ -1,7 +1,7 @@
 """Worker-side cost of a first refresh: parse + process of one fetched document.
 
-``refresh.parse_document`` (``parse_feed`` then ``process_feed``) runs in the refresh's worker
-processes for every document that changed; on a first refresh it is most of the CPU the
+``process.document.parse_document`` (``parse_feed`` then ``process_feed``) runs in the refresh's worker
+processes, for every document that changed; on a first refresh it is most of the CPU the
 refresh spends. This benchmark renders ``--docs`` documents of the synthetic feed farm
 (``farm.py``: RSS, Atom and JSON Feed, ``--items`` items each, about 135 KiB) and parses them
 all in this one process, ``--rounds`` times, timing CPU (``time.process_time``), not wall
@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import farm
-from newsdesk.refresh import parse_document
+from newsdesk.process.document import parse_document
 
 
 def documents(count: int, items: int, seed: int) -> list[tuple[bytes, str, str]]:

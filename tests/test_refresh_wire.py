@@ -18,8 +18,8 @@ from aiohttp import web
 from newsdesk.fetch import HttpClient, encoded
 from newsdesk.fetch.encoded import BodyError, decode_here, decoding, inflate
 from newsdesk.model import Enclosure
+from newsdesk.process.entry_wire import pack_entries, unpack_entries
 from newsdesk.settings import load_settings
-from newsdesk.store.entry_wire import pack_entries, unpack_entries
 from routes_server import Answer, RoutesServer, rss
 
 BODY = b"<rss>" + bytes(range(256)) * 400 + b"</rss>"

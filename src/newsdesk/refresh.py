@@ -19,12 +19,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from newsdesk import schedule
 from newsdesk.enrich import EnrichReport, enrich_entries, refresh_icons, unwrap_links
-from newsdesk.errors import NewsdeskError
-from newsdesk.fetch.encoded import BodyError, Decoding, decode_here, decoding, fail_body, inflate
+from newsdesk.fetch.encoded import decode_here, decoding, fail_body
 from newsdesk.fetch.gates import FetchGates
 from newsdesk.model import Entry, Feed, FetchResult
 from newsdesk.settings import Settings
@@ -36,6 +35,7 @@ from newsdesk.store import FeedState, Storage
 if TYPE_CHECKING:
     from newsdesk.fetch import HttpClient
     from newsdesk.intel import IntelReport
+    from newsdesk.process.document import ParsedDocument
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): stage is "fetch" or "fulltext"."""
@@ -103,56 +103,6 @@ class RefreshReport:
                 "the workers read them, or run `newsdesk intel`"
             )
         return text
-
-
-@dataclass(slots=True)
-class ParsedDocument:
-    """What parse + process made of one fetched document (crosses process boundaries)."""
-
-    title: str | None
-    site_url: str | None
-    problems: list[str]
-    ttl_minutes: int | None
-    entries: list[Entry]
-
-
-def parse_document(
-    body: bytes, url: str, content_type: str | None, now: datetime
-) -> ParsedDocument | str:
-    """Parse and process one document; an error message instead when it cannot be read.
-    A plain function of plain data, so it can run in a worker process."""
-    from newsdesk.parse import parse_feed
-    from newsdesk.process.pipeline import process_feed
-
-    try:
-        parsed = parse_feed(body, url, content_type)
-        batch = process_feed(parsed, url, now)
-    except NewsdeskError as exc:
-        return str(exc)
-    except Exception as exc:  # a bug in a parser must not stop the refresh of other feeds
-        return f"cannot read the feed ({type(exc).__name__}: {exc})"
-    return ParsedDocument(parsed.title, parsed.site_url, parsed.problems, parsed.ttl_minutes, batch)
-
-
-def parse_fetched(body: bytes, how: Decoding | None, *args: Any) -> tuple[Any, ...] | str | None:
-    """``parse_document(body, *args)`` in a worker process, for the writer's: a body that came
-    compressed decoded first (None: it needs aiohttp's decoder; a fetch error as a 1-tuple),
-    the entries as plain tuples (``store.entry_wire``: far cheaper to unpickle)."""
-    if how is not None:
-        try:
-            decoded = inflate(body, how)
-        except BodyError as exc:
-            return (str(exc),)
-        if decoded is None:
-            return None
-        body = decoded
-    found = parse_document(body, *args)
-    if isinstance(found, str):
-        return found
-    from newsdesk.store.entry_wire import pack_entries
-
-    head = (found.title, found.site_url, found.problems, found.ttl_minutes)
-    return (*head, pack_entries(found.entries))
 
 
 class _FeedRefresher:
@@ -273,6 +223,8 @@ class _FeedRefresher:
             self._queue_state(feed.id, state)
             return outcome
         if document is None:
+            from newsdesk.process.document import parse_document
+
             document = parse_document(result.body, result.final_url, result.content_type, self.now)
         if isinstance(document, str):
             self._fail(feed, state, document, result)
@@ -425,6 +377,8 @@ class _DocumentParser:
                 decode_here(result)
                 return None
             self.pool = process_pool(self.settings.parse_workers)
+        from newsdesk.process.document import ParsedDocument, parse_fetched
+
         run = asyncio.get_running_loop().run_in_executor
         args = (result.final_url, result.content_type, self.now)
         found = await run(self.pool, parse_fetched, result.body, decoding(result), *args)
@@ -435,9 +389,9 @@ class _DocumentParser:
         if len(found) == 1:
             fail_body(result, found[0])
             return None
-        from newsdesk.store.entry_wire import unpack_entries
-
         title, site_url, problems, ttl, entries = found
+        from newsdesk.process.entry_wire import unpack_entries
+
         return ParsedDocument(title, site_url, problems, ttl, unpack_entries(entries))
 
     def shutdown(self) -> None:
@@ -503,6 +457,8 @@ async def _unwrapped(
 ) -> ParsedDocument | str:
     """The document with its entries' links unwrapped (followed through their redirects)."""
     if document is None:
+        from newsdesk.process.document import parse_document
+
         document = await asyncio.get_running_loop().run_in_executor(
             None, parse_document, result.body, result.final_url, result.content_type, runner.now
         )
