@@ -1,8 +1,8 @@
 """Worker-side cost of a first refresh: parse + process of one fetched document.
 
-``process.document.parse_document`` (``parse_feed`` then ``process_feed``) runs in the refresh's worker
-processes, for every document that changed; on a first refresh it is most of the CPU the
-refresh spends. This benchmark renders ``--docs`` documents of the synthetic feed farm
+``process.document.parse_document`` (``parse_feed`` then ``process_feed``) runs in the
+refresh's worker processes, for every document that changed; on a first refresh it is most of
+the CPU the refresh spends. This benchmark renders ``--docs`` documents of the synthetic feed farm
 (``farm.py``: RSS, Atom and JSON Feed, ``--items`` items each, about 135 KiB) and parses them
 all in this one process, ``--rounds`` times, timing CPU (``time.process_time``), not wall
 clock: the figure means something on a busy machine too. Each round parses documents it has
