@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
 
 import newsdesk.store.reading as reading
+from members import member_views
 from newsdesk.model import Entry
 from newsdesk.store import EntryQuery, FeedState, SqlStore, open_store
-from newsdesk.store.schema import users
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -24,14 +23,7 @@ NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 def people(store_url: str) -> Iterator[tuple[SqlStore, SqlStore]]:
     """Alice's view (four feeds in two categories) and bob's (one of them)."""
     store = open_store(store_url)
-    with store.engine.begin() as conn:  # no password: hashing one costs a second
-        for name in ("alice", "bob"):
-            conn.execute(
-                insert(users).values(username=name, password_hash="", created_at=NOW, role="member")
-            )
-    alice, bob = store.users.get_user("alice"), store.users.get_user("bob")
-    assert alice is not None and bob is not None
-    a, b = store.as_person(alice.id), store.as_person(bob.id)
+    a, b = member_views(store, ("alice", "bob"), NOW)
     for n in range(4):
         url = f"https://example.org/{n}.xml"
         feed = a.add_feed(url, category="Even" if n % 2 == 0 else "Odd")

@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
+from members import member_views
 from newsdesk.errors import NewsdeskError
 from newsdesk.model import Entry
 from newsdesk.store import EntryQuery, FeedState, SqlStore, open_store
-from newsdesk.store.schema import category_shares, entries, entry_states, feeds, users
+from newsdesk.store.schema import category_shares, entries, entry_states, feeds
 from newsdesk.store.sync import SyncQuery
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -31,14 +32,8 @@ class Team:
 @pytest.fixture
 def team(store_url: str) -> Iterator[Team]:
     store = open_store(store_url)
-    with store.engine.begin() as conn:  # no password: hashing one costs a second
-        for name in ("alice", "bob"):
-            conn.execute(
-                insert(users).values(username=name, password_hash="", created_at=NOW, role="member")
-            )
-    alice, bob = store.users.get_user("alice"), store.users.get_user("bob")
-    assert alice is not None and bob is not None
-    yield Team(store, store.as_person(alice.id), store.as_person(bob.id))
+    a, b = member_views(store, ("alice", "bob"), NOW)
+    yield Team(store, a, b)
     store.close()
 
 
