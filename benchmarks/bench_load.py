@@ -116,7 +116,7 @@ def run_wrk(
             [
                 "wrk",
                 "-t",
-                "2",
+                str(min(2, connections)),  # wrk wants a connection per thread
                 "-c",
                 str(connections),
                 "-d",

@@ -48,3 +48,31 @@ def test_an_older_database_keeps_its_page_size(tmp_path: Path) -> None:
     finally:
         store.close()
     assert _page_size(path) == 4096
+
+
+def test_a_connection_opens_while_another_holds_the_write_lock(tmp_path: Path) -> None:
+    """Opening a connection reads the database's settings and sets none of a file's own: it
+    never waits for a writer (a refresh committing) to open. It once set ``auto_vacuum``
+    again, which writes the header, and waited for the lock."""
+    path = tmp_path / "busy.db"
+    store = open_store(f"sqlite:///{path}")
+    store.add_feed("https://example.com/feed.xml")
+    store.close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("UPDATE feeds SET title = 'being written'")
+    try:
+        store = open_store(f"sqlite:///{path}")
+        try:
+            store.engine.dispose()  # a new connection, not one kept from the setup
+            with store.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA busy_timeout=200")  # a wait would fail fast
+                assert conn.exec_driver_sql("PRAGMA auto_vacuum").scalar() == 2
+            feeds = store.list_feeds()  # reads through a new connection of the pool
+            assert [f.url for f in feeds] == ["https://example.com/feed.xml"]
+            assert feeds[0].title != "being written"  # not committed
+        finally:
+            store.close()
+    finally:
+        holder.rollback()
+        holder.close()

@@ -19,6 +19,7 @@ from newsdesk.store import EntryQuery, open_store
 from newsdesk.store.protocols.refresh import FeedState
 from newsdesk.store.schema import category_shares, entries, entry_states, feeds
 from newsdesk.store.sql import SqlStore
+from newsdesk.store.visibility import lens
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 EVERY = EntryQuery(limit=500)
@@ -288,3 +289,20 @@ def test_unsubscribing_leaves_other_peoples_categories_alone(desk: Desk) -> None
     hers = desk.alice.add_feed(ALICE_URL)
     desk.alice.remove_feed(hers.id)
     assert {t for _i, t, _n in desk.bob.categories()} == {"Later", "Reading"}
+
+
+def test_a_lens_of_some_feeds_is_the_lens_of_all_narrowed(desk: Desk) -> None:
+    """``lens(conn, person, feed_ids)`` (a page names only its entries' feeds) gives what the
+    whole lens gives for those feeds: one's own subscription first, else the shared one."""
+    shared = desk.alice.add_feed(SHARED_URL, title="Wire", category="Desk")
+    private = desk.alice.add_feed(ALICE_URL, category="Private")
+    _share(desk, "Desk", manage=True)
+    own = desk.bob.add_feed(ALICE_URL, title="Mine", category="Bob's")  # also his own
+    assert own.id == private.id
+    with desk.store.engine.connect() as conn:
+        for person in (desk.alice_id, desk.bob_id):
+            whole = lens(conn, person)
+            for ids in ([shared.id], [private.id], [shared.id, private.id, 999], []):
+                assert lens(conn, person, ids) == {i: whole[i] for i in ids if i in whole}
+        assert lens(conn, desk.bob_id, [shared.id])[shared.id].shared
+        assert lens(conn, desk.bob_id, iter([private.id]))[private.id].title == "Mine"

@@ -387,10 +387,15 @@ class Desk:
         """An entry as its page opens it: marked read when the person's ``mark_read_on_open``
         is on (the default). Raises ``NewsdeskError`` for an entry the person does not see."""
         entry = self.store.get_entry(entry_id)
-        if not entry.read and (self.person is None or self.person.preferences.mark_read_on_open):
+        if self.marks_on_open(entry):
             self.mark([entry.id], read=True)
             entry.read = True
         return entry
+
+    def marks_on_open(self, entry: StoredEntry) -> bool:
+        """Whether opening ``entry`` marks it read: it is unread, and the person keeps
+        ``mark_read_on_open`` on (the default)."""
+        return not entry.read and (self.person is None or self.person.preferences.mark_read_on_open)
 
     def set_preferences(self, changes: Mapping[str, object]) -> Preferences:
         """Change some of the person's reading habits (``store.users.Preferences`` names them;

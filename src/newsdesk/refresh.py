@@ -44,8 +44,8 @@ STATE_BATCH = 500
 # Parsed feeds are written in groups: one transaction (and one search-index flush) for up to this
 # many feeds or entries, written in bulk; each feed stays atomic (a conflict rewrites the batch
 # with a savepoint per feed, see store.sql_refresh).
-WRITE_BATCH_FEEDS = 50
-WRITE_BATCH_ENTRIES = 3000
+WRITE_BATCH_FEEDS = 25
+WRITE_BATCH_ENTRIES = 1500
 PARSE_POOL_MIN_FEEDS = 100
 log = logging.getLogger(__name__)
 

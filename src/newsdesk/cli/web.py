@@ -50,7 +50,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if args.demo:
             server, desk = _start_demo(desk)
             settings = desk.settings
-        app = create_app(settings, desk=desk, no_auth=no_auth)
+        app = create_app(settings, desk=desk, no_auth=no_auth, warm=True)
         _announce(args, desk, sock.getsockname(), host, no_auth)
         return asyncio.run(
             run_daemon(

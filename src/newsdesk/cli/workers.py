@@ -80,7 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     f"--no-auth is allowed only on a loopback address, not {host!r}"
                 )
             sock = listen(host, port)
-            app = create_app(settings, desk=desk, no_auth=args.no_auth)
+            app = create_app(settings, desk=desk, no_auth=args.no_auth, warm=True)
             bound = sock.getsockname()
             shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
             print(

@@ -77,16 +77,20 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _on_begin)
         cursor = dbapi_conn.cursor()
-        # These two take effect only on a new database, before its first table. Retention gives
-        # space back with ``PRAGMA incremental_vacuum``; an older file keeps its mode until a
-        # VACUUM. Pages of 8 KiB: an entry (~10 KB with its HTML and text) spans fewer pages,
-        # so the first refresh of 1,000 feeds writes fewer (~0.5 s less CPU, a file ~6 % larger,
-        # reads unchanged); an older file keeps its page size (a VACUUM in WAL mode cannot
-        # change it), which works as well.
-        cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
-        cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # These two take effect only on a new database, before its first table, and are set
+        # only there: on a file already in incremental mode, setting it again writes the
+        # header, so it waited for the write lock: every connection opened while a refresh
+        # committed (a web thread's, the pool's) waited for that commit. Retention gives space
+        # back with ``PRAGMA incremental_vacuum``; an older file keeps its mode until a VACUUM.
+        # Pages of 8 KiB: an entry (~10 KB with its HTML and text) spans fewer pages, so the
+        # first refresh of 1,000 feeds writes fewer (~0.5 s less CPU, a file ~6 % larger, reads
+        # unchanged); an older file keeps its page size (a VACUUM in WAL mode cannot change
+        # it), which works as well.
+        if cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
+            cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
+            cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA cache_size=-65536")

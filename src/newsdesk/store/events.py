@@ -226,7 +226,7 @@ class EventStore:
             stmt = stmt.limit(max(0, limit))
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
-            names = lens(conn, person) if person is not None and rows else {}
+            names = lens(conn, person, (r.feed_id for r in rows)) if person is not None else {}
         found = [_event(row) for row in rows]
         for event, row in zip(found, rows, strict=True):
             seen = names.get(row.feed_id)

@@ -35,6 +35,15 @@ def count_totals(conn: Connection, where: Any = None) -> Totals:
     return {int(f): (int(n), newest) for f, n, newest in rows}
 
 
+# A feed removed (its entries with it) changes the count; one added in its place, the newest
+# creation time; entries removed by retention, the newest tombstone's rowid. Built once.
+_REMOVED: Any = select(func.max(literal_column("rowid"))).select_from(removed_entries)
+_SHAPE = select(
+    func.count(), func.max(feeds.c.id), func.max(feeds.c.created_at), _REMOVED.scalar_subquery()
+)
+_LAST_ID = select(func.max(entries.c.id))
+
+
 class FeedTotals:
     """The in-memory table of one SQLite database (``CoreStore.feed_totals``)."""
 
@@ -46,20 +55,8 @@ class FeedTotals:
 
     def get(self, conn: Connection) -> Totals:
         """Every feed's totals, as of now."""
-        # A feed removed (its entries with it) changes the count; one added in its place, the
-        # newest creation time; entries removed by retention, the newest tombstone's rowid.
-        removed: Any = select(func.max(literal_column("rowid"))).select_from(removed_entries)
-        shape = tuple(
-            conn.execute(
-                select(
-                    func.count(),
-                    func.max(feeds.c.id),
-                    func.max(feeds.c.created_at),
-                    removed.scalar_subquery(),
-                )
-            ).one()
-        )
-        last = int(conn.execute(select(func.max(entries.c.id))).scalar() or 0)
+        shape = tuple(conn.execute(_SHAPE).one())
+        last = int(conn.execute(_LAST_ID).scalar() or 0)
         with self._lock:
             if shape != self._feeds or last < self._last_id:
                 self._totals = count_totals(conn, entries.c.id <= last)

@@ -277,7 +277,7 @@ class IntelStore:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
-            names = lens(conn, person) if person is not None and rows else {}
+            names = lens(conn, person, (r.feed_id for r in rows)) if person is not None else {}
         found = []
         for r in rows:
             seen = names.get(r.feed_id)

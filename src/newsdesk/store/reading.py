@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, case, func, literal, or_, select, true, update
@@ -24,6 +25,7 @@ from newsdesk.store.schema import (
     subscriptions,
 )
 from newsdesk.store.visibility import (
+    STATEMENTS_KEPT,
     category_feeds,
     filed_unread,
     is_read,
@@ -58,6 +60,7 @@ _NO_OPTIONS = FeedOptions()
 _LIST_COLUMNS = (*_PAGE_COLUMNS, feeds.c.last_fetched, feeds.c.next_check)
 
 
+@lru_cache(maxsize=STATEMENTS_KEPT)
 def person_categories(person_id: int) -> Any:
     """A select of the ids of the categories ``person_id`` sees: their own, and those shared
     with them."""
@@ -67,6 +70,18 @@ def person_categories(person_id: int) -> Any:
     )
 
 
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _categories_query(person_id: int | None) -> Any:
+    """A select of (id, title) of the categories the person sees (all: None), by title."""
+    query = select(categories.c.id, categories.c.title).order_by(
+        categories.c.title, categories.c.id
+    )
+    if person_id is not None:
+        query = query.where(categories.c.id.in_(person_categories(person_id)))
+    return query
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
 def category_members(person_id: int | None) -> Any:
     """A select of (category_id, feed_id): the feeds of each category as the person sees it
     (their own subscriptions in their categories, the owner's in those shared with them)."""
@@ -246,12 +261,7 @@ class ReadingStore:
             return _sort_feeds(self.store._feeds(conn, query))
 
     def _categories(self, conn: Connection) -> list[tuple[int, str]]:
-        query = select(categories.c.id, categories.c.title).order_by(
-            categories.c.title, categories.c.id
-        )
-        person = self.store.person_id
-        if person is not None:
-            query = query.where(categories.c.id.in_(person_categories(person)))
+        query = _categories_query(self.store.person_id)
         return [(int(i), str(t)) for i, t in conn.execute(query)]
 
     def category_groups(self) -> list[tuple[int, str, list[Feed]]]:
@@ -424,6 +434,7 @@ class ReadingStore:
         return [(cid, title, unread.get(cid, 0)) for cid, title in found]
 
 
+@lru_cache(maxsize=STATEMENTS_KEPT)
 def _members_read(person_id: int) -> Any:
     """A select of (category id, feed id, entries of the feed the person read) of the feeds
     in the categories they see (all of them feeds they see). The read states are counted per

@@ -164,7 +164,7 @@ class EntryQueries(SqlBase):
         """Each entry's feed and category as the person names them."""
         if self.person_id is None or not found:
             return
-        names = lens(conn, self.person_id)
+        names = lens(conn, self.person_id, (entry.feed_id for entry in found))
         for entry in found:
             seen = names.get(entry.feed_id)
             if seen is not None:

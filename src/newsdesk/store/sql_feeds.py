@@ -261,7 +261,7 @@ class FeedQueries(SqlBase):
         ).scalar()
         if own is not None:
             return int(own)
-        view = lens(conn, person).get(feed_id)
+        view = lens(conn, person, [feed_id]).get(feed_id)
         if view is None or (manage and not view.can_manage):
             raise FeedNotFoundError(f"no feed with id {feed_id}")
         shared = conn.execute(

@@ -5,10 +5,9 @@ auth helpers, the app's secrets, refresh jobs, login limiter and icon links). On
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -19,6 +18,7 @@ from newsdesk.settings import Settings
 from newsdesk.store.sql import SqlStore
 from newsdesk.store.users import User
 from newsdesk.web.jobs import RefreshJobs
+from newsdesk.web.lanes import Lanes, is_writing
 
 if TYPE_CHECKING:  # these modules import this one
     from newsdesk.web.api.state import ApiState
@@ -56,8 +56,9 @@ class WebContext:
       own ``ctx`` (``for_request``, called by the route table), whose Desk and store see what
       the logged-in person follows and their own state (issue 15); ``ctx.system_desk`` is the
       desk as the system sees it (admin work, public pages that check a key). Store calls
-      block, so run them with ``await ctx.run(fn, *args)`` (a thread pool) to keep the event
-      loop free.
+      block, so run them with ``await ctx.run(fn, *args)`` (a thread) to keep the event loop
+      free: a GET's calls run in the reading lane, one at a time, the others' in the write
+      lane (``web.lanes``); a GET that writes makes that call with ``await ctx.write(...)``.
     - ``ctx.store`` is the Desk's store; its parts (``ctx.store.users``, ``.tokens`` …) are the
       only way to the database: ``await ctx.run(ctx.store.users.get_user, name)``.
     - ``ctx.render(request, "page.html", title=..., **vars)`` renders a Jinja2 template from
@@ -88,6 +89,9 @@ class WebContext:
     api: ApiState | None = None
     # The desk with no person, set by ``for_request`` (the app's own ``ctx`` has it as ``desk``).
     base_desk: Desk | None = None
+    lanes: Lanes = field(default_factory=Lanes)
+    # Whether ``run`` takes the write lane: the request's method decides (``for_request``).
+    writing: bool = True
 
     @property
     def store(self) -> SqlStore:
@@ -105,11 +109,15 @@ class WebContext:
         if user is None and self.no_auth:
             user = base.store.users.get_user()
         desk = base.as_person(user) if user is not None else base
-        return replace(self, desk=desk, base_desk=base)
+        return replace(self, desk=desk, base_desk=base, writing=is_writing(request.method))
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a blocking call (store, Desk) in the thread pool."""
-        return await run_in_threadpool(fn, *args, **kwargs)
+        """Run a blocking call (store, Desk) in a thread of the request's lane."""
+        return await self.lanes.run(self.writing, fn, *args, **kwargs)
+
+    async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking call that writes in a thread of the write lane (a GET that writes)."""
+        return await self.lanes.run(True, fn, *args, **kwargs)
 
     def render(
         self, request: Request, template: str, *, status_code: int = 200, **variables: Any

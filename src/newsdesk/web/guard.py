@@ -21,7 +21,6 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -92,7 +91,7 @@ class GuardMiddleware:
 
     async def _users_exist(self) -> bool:
         if not self._has_users:  # once there is a user there always is: ask until then
-            self._has_users = await run_in_threadpool(self.ctx.store.users.has_users)
+            self._has_users = await self.ctx.lanes.run(False, self.ctx.store.users.has_users)
         return self._has_users
 
     async def _host_allowed(self, headers: Headers, path: str) -> bool:
@@ -143,7 +142,9 @@ class GuardMiddleware:
             new_cookies.append(_cookie(CSRF_COOKIE, seed, scope, max_age=None))
         session = cookies.get(SESSION_COOKIE, "")
         user = (
-            await run_in_threadpool(self.ctx.store.users.session_user, session) if session else None
+            await self.ctx.lanes.run(False, self.ctx.store.users.session_user, session)
+            if session
+            else None
         )
         state = scope.setdefault("state", {})
         state["user"] = user

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from starlette.concurrency import run_in_threadpool
-
 from newsdesk.store.throttle import ThrottlePolicy, ThrottleStore
+from newsdesk.web.lanes import Lanes
 
 
 class LoginLimiter:
@@ -14,9 +13,10 @@ class LoginLimiter:
     one per client address and one per account, shared by the login form, HTTP Basic, Google
     Reader's ClientLogin and Fever. ``attempts`` is read on every call (tests lift it)."""
 
-    def __init__(self, throttle: ThrottleStore, attempts: int) -> None:
+    def __init__(self, throttle: ThrottleStore, attempts: int, lanes: Lanes | None = None) -> None:
         self.throttle = throttle
         self.attempts = attempts
+        self.lanes = lanes or Lanes()
 
     @property
     def policy(self) -> ThrottlePolicy:
@@ -25,19 +25,19 @@ class LoginLimiter:
     async def reserve(self, client: str, account: str | None) -> int:
         """Count an attempt before checking it; 0: check it, else seconds to wait."""
         keys = throttle_keys(client, account)
-        return await run_in_threadpool(self.throttle.reserve_attempt, keys, self.policy)
+        return await self.lanes.run(True, self.throttle.reserve_attempt, keys, self.policy)
 
     async def succeeded(self, client: str, account: str | None) -> None:
-        await run_in_threadpool(self.throttle.clear_attempts, throttle_keys(client, account))
+        await self.lanes.run(True, self.throttle.clear_attempts, throttle_keys(client, account))
 
     async def retry_after(self, client: str) -> int:
         """For unguessable secrets (API keys, tokens): wait only if the address is blocked."""
         keys = throttle_keys(client, None)
-        return await run_in_threadpool(self.throttle.wait_for, keys, self.policy)
+        return await self.lanes.run(False, self.throttle.wait_for, keys, self.policy)
 
     async def failed(self, client: str) -> None:
         keys = throttle_keys(client, None)
-        await run_in_threadpool(self.throttle.record_failure, keys, self.policy)
+        await self.lanes.run(True, self.throttle.record_failure, keys, self.policy)
 
 
 def throttle_keys(client: str, account: str | None) -> list[str]:

@@ -307,13 +307,9 @@ def _entry_or_404(ctx: WebContext, entry_id: int) -> StoredEntry:
 
 
 def _entry_data(ctx: WebContext, entry_id: int, view: View) -> dict[str, Any]:
-    """An entry's page (marking it read unless the person turned ``mark_read_on_open`` off):
-    what it shares, related entries, its neighbours in ``view``, its story, entities and
-    events."""
-    try:
-        entry = ctx.desk.open_entry(entry_id)
-    except NewsdeskError:
-        raise HTTPException(404, f"There is no entry {entry_id}.") from None
+    """An entry's page: what it shares, related entries, its neighbours in ``view``, its
+    story, entities and events."""
+    entry = _entry_or_404(ctx, entry_id)
     related = (
         ctx.desk.entries(EntryQuery(ids=entry.related[:20], limit=20)) if entry.related else []
     )
@@ -333,6 +329,10 @@ async def entry_page(request: Request, ctx: WebContext) -> Response:
     entry_id = request.path_params["entry_id"]
     view = parse_view(request.query_params.get("in"))
     data = await ctx.run(_entry_data, ctx, entry_id, view)
+    entry = data["entry"]
+    if ctx.desk.marks_on_open(entry):  # as ``Desk.open_entry``, in the write lane
+        await ctx.write(ctx.desk.mark, [entry.id], read=True)
+        entry.read = True
     return ctx.render(
         request,
         "entry.html",

@@ -9,14 +9,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
-from starlette.concurrency import run_in_threadpool
-
 from newsdesk.desk import Desk
 from newsdesk.settings import Settings
 from newsdesk.store.sql import SqlStore
 from newsdesk.store.users import User
 from newsdesk.web.icon_links import IconLinks
 from newsdesk.web.jobs import RefreshJob, RefreshJobs
+from newsdesk.web.lanes import Lanes, is_writing
 from newsdesk.web.limiter import LoginLimiter
 
 T = TypeVar("T")
@@ -30,6 +29,7 @@ class ApiContext(Protocol):
     jobs: RefreshJobs
     login_limiter: LoginLimiter
     icon_links: IconLinks
+    lanes: Lanes
     api: ApiState | None
 
 
@@ -52,9 +52,13 @@ class ApiState:
     basic_stamps: dict[str, str] = field(default_factory=dict)
     person: User | None = None
     _desk: Desk | None = None
+    lanes: Lanes = field(default_factory=Lanes)
+    # Whether ``run`` takes the write lane (``web.lanes``): the request's method decides.
+    writing: bool = True
 
-    def for_request(self, _request: object) -> ApiState:
-        return replace(self, person=None, _desk=None)
+    def for_request(self, request: object) -> ApiState:
+        writing = is_writing(str(getattr(request, "method", "POST")))
+        return replace(self, person=None, _desk=None, writing=writing)
 
     def act_as(self, person: User) -> User:
         """From now on this request acts as ``person``."""
@@ -84,6 +88,7 @@ class ApiState:
             jobs=ctx.jobs,
             limiter=ctx.login_limiter,
             icon_links=ctx.icon_links,
+            lanes=ctx.lanes,
         )
 
     @property
@@ -91,7 +96,8 @@ class ApiState:
         return self.desk.store
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await run_in_threadpool(fn, *args, **kwargs)
+        """A blocking call in a thread of the request's lane (``web.lanes``)."""
+        return await self.lanes.run(self.writing, fn, *args, **kwargs)
 
     async def start_refresh(self, feed_ids: Sequence[int] | None = None) -> RefreshJob | None:
         """Refresh ``feed_ids`` (the handler checked the caller sees them) or, without, every

@@ -1,0 +1,154 @@
+"""The web process's lanes (``web.lanes``): a GET's store calls run one at a time, writes in a
+lane of their own, and a page is served while a write waits for SQLite's write lock."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from jinja2 import Environment
+from starlette.applications import Starlette
+from starlette.requests import Request
+
+from newsdesk.desk import Desk
+from newsdesk.settings import Settings
+from newsdesk.store import EntryQuery
+from newsdesk.web.app import create_app
+from newsdesk.web.lanes import WRITERS, Lanes, is_writing
+
+from .session import Browser
+
+
+class Overlap:
+    """Counts how many calls run at once (the most seen)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now = 0
+        self.most = 0
+
+    def call(self, seconds: float) -> int:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        time.sleep(seconds)
+        with self.lock:
+            self.now -= 1
+        return threading.get_ident()
+
+
+def test_the_method_chooses_the_lane() -> None:
+    assert not any(is_writing(m) for m in ("GET", "HEAD", "OPTIONS", "get"))
+    assert all(is_writing(m) for m in ("POST", "PUT", "PATCH", "DELETE"))
+
+
+async def test_reads_run_one_at_a_time() -> None:
+    lanes, overlap = Lanes(), Overlap()
+    await asyncio.gather(*(lanes.run(False, overlap.call, 0.02) for _ in range(6)))
+    assert overlap.most == 1
+
+
+async def test_writes_run_side_by_side() -> None:
+    """Writes mostly wait (for the database's lock): they do not queue behind each other."""
+    lanes = Lanes()
+    together = threading.Barrier(3, timeout=5)  # breaks (an error) if they ran one by one
+    await asyncio.gather(*(lanes.run(True, together.wait) for _ in range(3)))
+    assert WRITERS >= 3
+
+
+async def test_a_read_does_not_wait_for_a_waiting_write() -> None:
+    lanes = Lanes()
+    release = threading.Event()
+    write = asyncio.ensure_future(lanes.run(True, release.wait, 10))
+    await asyncio.sleep(0.05)
+    assert await asyncio.wait_for(lanes.run(False, lambda: "read"), 5) == "read"
+    assert not write.done()
+    release.set()
+    assert await asyncio.wait_for(write, 5) is True
+
+
+async def test_a_new_event_loop_gets_new_limiters() -> None:
+    """An app outlives an event loop in tests (one per client): its lanes follow the loop."""
+    lanes = Lanes()
+    assert await lanes.run(False, lambda: 1) == 1
+    done = threading.Event()
+
+    def other_loop() -> None:
+        asyncio.run(lanes.run(False, lambda: 2))
+        done.set()
+
+    thread = threading.Thread(target=other_loop)
+    thread.start()
+    thread.join(5)
+    assert done.is_set()
+    assert await lanes.run(False, lambda: 3) == 3
+
+
+def _request(method: str) -> Request:
+    return Request({"type": "http", "method": method, "headers": [], "state": {}, "path": "/"})
+
+
+def test_a_requests_context_takes_its_methods_lane(app: Starlette) -> None:
+    ctx = app.state.ctx
+    assert not ctx.for_request(_request("GET")).writing
+    assert ctx.for_request(_request("POST")).writing
+    assert ctx.for_request(_request("GET")).lanes is ctx.lanes
+    api = ctx.api
+    assert api is not None and api.lanes is ctx.lanes
+    assert not api.for_request(_request("HEAD")).writing
+    assert api.for_request(_request("DELETE")).writing
+
+
+async def test_pages_are_served_while_opening_an_entry_waits_to_mark_it(
+    user: Browser, desk: Desk
+) -> None:
+    """Another connection holds SQLite's write lock (as a refresh does while it commits): the
+    entry page, which marks its entry read, waits for it in the write lane; the river and
+    another entry already read are served meanwhile; then the entry page ends, marked."""
+    unread = desk.entries(EntryQuery(limit=2))
+    first, other = unread[0], unread[1]
+    assert (await user.get(f"/entry/{other.id}")).status_code == 200  # read now
+    assert not desk.store.get_entry(first.id).read
+    path = Path(desk.store.engine.url.database or "")
+    holder = sqlite3.connect(path, timeout=30)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        opening = asyncio.ensure_future(user.get(f"/entry/{first.id}"))
+        await asyncio.sleep(0.3)
+        assert not opening.done()  # waiting for the lock
+        river = await asyncio.wait_for(user.get("/"), 10)
+        assert river.status_code == 200
+        read_one = await asyncio.wait_for(user.get(f"/entry/{other.id}"), 10)
+        assert read_one.status_code == 200
+        assert not opening.done()
+    finally:
+        holder.rollback()
+        holder.close()
+    page = await asyncio.wait_for(opening, 20)
+    assert page.status_code == 200
+    assert desk.store.get_entry(first.id).read
+
+
+def _not_loaded(environment: Environment, template: str) -> tuple[str, str, None]:
+    raise AssertionError(f"{template} was not compiled at start")
+
+
+async def test_a_warm_app_compiled_every_template_at_start(
+    desk: Desk, web_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`newsdesk serve` builds its app warm: no page compiles a template (0.2 s on the first
+    visitors' pages, under a refresh twice that)."""
+    app = create_app(web_settings, desk=desk, no_auth=True, warm=True)
+    env = app.state.ctx.templates.env
+    monkeypatch.setattr(env.loader, "get_source", _not_loaded)  # the same loader: its cache
+    entry = desk.entries(EntryQuery(limit=1))[0]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+    ) as client:
+        for path in ("/", f"/entry/{entry.id}", "/categories", "/subscriptions", "/search?q=a"):
+            assert (await client.get(path)).status_code == 200, path
