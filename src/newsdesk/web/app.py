@@ -183,6 +183,7 @@ def lifespan(
             with quiet_collector():
                 yield
         finally:
+            await ctx.lanes.drain(timeout=5)  # the writes pages started and did not wait for
             ctx.jobs.close(timeout=5)
             if own_desk:
                 ctx.desk.close()

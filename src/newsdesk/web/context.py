@@ -4,6 +4,7 @@ auth helpers, the app's secrets, refresh jobs, login limiter and icon links). On
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -111,13 +112,26 @@ class WebContext:
         desk = base.as_person(user) if user is not None else base
         return replace(self, desk=desk, base_desk=base, writing=is_writing(request.method))
 
+    @property
+    def _person(self) -> int | None:
+        person = self.desk.person
+        return person.id if person is not None else None
+
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a blocking call (store, Desk) in a thread of the request's lane."""
+        """Run a blocking call (store, Desk) in a thread of the request's lane, once the
+        person's writes an earlier request did not wait for have ended."""
+        await self.lanes.settle(self._person, self)
         return await self.lanes.run(self.writing, fn, *args, **kwargs)
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking call that writes in a thread of the write lane (a GET that writes)."""
+        await self.lanes.settle(self._person, self)
         return await self.lanes.run(True, fn, *args, **kwargs)
+
+    def write_later(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> asyncio.Task[T]:
+        """Start a blocking call that writes, in the write lane, without waiting for it; the
+        person's next requests wait for it before their own calls (``Lanes.settle``)."""
+        return self.lanes.start_write(self._person, self, fn, *args, **kwargs)
 
     def render(
         self, request: Request, template: str, *, status_code: int = 200, **variables: Any

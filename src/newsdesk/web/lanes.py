@@ -16,11 +16,18 @@ the server's CPU against 15 ms when they came one at a time (48 against 66 pages
 
 A call made outside any request (``writing`` unset) takes the write lane: it is the lane that
 cannot be held up by a lock another call waits for.
+
+A page may also start a write and not wait for it to end (``start_write``: the entry page
+marks its entry read, and waits a moment only, so that a refresh holding the write lock does
+not hold the page). Whoever asked for it then reads their own writes all the same: each of
+their later calls waits first for those writes (``settle``), and the app waits for them before
+it stops (``drain``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
@@ -29,6 +36,7 @@ import anyio.to_thread
 from anyio import CapacityLimiter
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 READERS = 1
 WRITERS = 8
@@ -48,12 +56,15 @@ class Lanes:
         self.readers, self.writers = readers, writers
         self._loop: asyncio.AbstractEventLoop | None = None
         self._limiters: tuple[CapacityLimiter, CapacityLimiter] | None = None
+        # Writes started and not waited for, by person: (the request that started it, task).
+        self._unfinished: dict[object, list[tuple[object, asyncio.Task[Any]]]] = {}
 
     def _lane(self, writing: bool) -> CapacityLimiter:
         loop = asyncio.get_running_loop()
         if self._limiters is None or loop is not self._loop:
             self._loop = loop
             self._limiters = (CapacityLimiter(self.readers), CapacityLimiter(self.writers))
+            self._unfinished = {}  # an earlier loop's: it ran them, or they are gone with it
         return self._limiters[1 if writing else 0]
 
     async def run(self, writing: bool, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -61,3 +72,42 @@ class Lanes:
         lane."""
         call = partial(fn, *args, **kwargs) if args or kwargs else fn
         return await anyio.to_thread.run_sync(call, limiter=self._lane(writing))
+
+    def start_write(
+        self, person: object, owner: object, fn: Callable[..., T], *args: Any, **kwargs: Any
+    ) -> asyncio.Task[T]:
+        """Start ``fn(*args, **kwargs)`` in the write lane and return at once. ``person``'s
+        later calls made by another request than ``owner`` wait for it (``settle``)."""
+        self._lane(True)  # this loop's limiters and list
+        task = asyncio.ensure_future(self.run(True, fn, *args, **kwargs))
+        started = (owner, task)
+        self._unfinished.setdefault(person, []).append(started)
+        task.add_done_callback(lambda _t: self._finished(person, started))
+        return task
+
+    def _finished(self, person: object, started: tuple[object, asyncio.Task[Any]]) -> None:
+        waiting = self._unfinished.get(person, [])
+        if started in waiting:
+            waiting.remove(started)
+        if not waiting:
+            self._unfinished.pop(person, None)
+        task = started[1]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a write the page did not wait for failed: %s", task.exception())
+
+    async def settle(self, person: object, owner: object) -> None:
+        """Wait for the writes of ``person`` that another request than ``owner`` started and
+        did not wait for (read your own writes)."""
+        if not self._unfinished or asyncio.get_running_loop() is not self._loop:
+            return
+        pending = [task for who, task in self._unfinished.get(person, ()) if who is not owner]
+        if pending:
+            await asyncio.wait(pending)
+
+    async def drain(self, timeout: float) -> None:
+        """At shutdown: let the writes started and not waited for end (``timeout`` at most)."""
+        if not self._unfinished or asyncio.get_running_loop() is not self._loop:
+            return
+        pending = [task for started in self._unfinished.values() for _who, task in started]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)

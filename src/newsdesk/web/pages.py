@@ -5,6 +5,7 @@ entity), and the read/star/mark-all-read actions."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import time
@@ -34,6 +35,9 @@ from newsdesk.web.intel.river import group_stories
 from newsdesk.web.routing import RouteTable
 
 PAGE_SIZE = 30
+# How long an entry's page waits for its entry to be marked read (seconds): the mark takes a
+# few ms, unless a refresh holds SQLite's write lock (then the page goes first).
+MARK_WAIT = 0.05
 MAX_FEED_MENU = 500
 SHOWS = ("unread", "starred", "all")
 FEED_FORMATS = (("atom", "Atom"), ("rss", "RSS"), ("json", "JSON Feed"))
@@ -331,8 +335,11 @@ async def entry_page(request: Request, ctx: WebContext) -> Response:
     data = await ctx.run(_entry_data, ctx, entry_id, view)
     entry = data["entry"]
     if ctx.desk.marks_on_open(entry):  # as ``Desk.open_entry``, in the write lane
-        await ctx.write(ctx.desk.mark, [entry.id], read=True)
+        # The page waits for the mark a moment only: while a refresh holds SQLite's write
+        # lock it is sent first, and the person's next request waits for the mark instead.
+        marking = ctx.write_later(ctx.desk.mark, [entry.id], read=True)
         entry.read = True
+        await asyncio.wait({marking}, timeout=MARK_WAIT)
     return ctx.render(
         request,
         "entry.html",
