@@ -118,9 +118,10 @@ class WebContext:
         return person.id if person is not None else None
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a blocking call (store, Desk) in a thread of the request's lane, once the
-        person's writes an earlier request did not wait for have ended."""
-        await self.lanes.settle(self._person, self)
+        """Run a blocking call (store, Desk) in a thread of the request's lane; a write once
+        the person's writes an earlier request did not wait for have ended (in order)."""
+        if self.writing:
+            await self.lanes.settle(self._person, self)
         return await self.lanes.run(self.writing, fn, *args, **kwargs)
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -130,7 +131,8 @@ class WebContext:
 
     def write_later(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> asyncio.Task[T]:
         """Start a blocking call that writes, in the write lane, without waiting for it; the
-        person's next requests wait for it before their own calls (``Lanes.settle``)."""
+        person's next writes wait for it (``Lanes.settle``), so their changes land in the
+        order they made them."""
         return self.lanes.start_write(self._person, self, fn, *args, **kwargs)
 
     def render(

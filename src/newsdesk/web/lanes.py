@@ -18,10 +18,11 @@ A call made outside any request (``writing`` unset) takes the write lane: it is 
 cannot be held up by a lock another call waits for.
 
 A page may also start a write and not wait for it to end (``start_write``: the entry page
-marks its entry read, and waits a moment only, so that a refresh holding the write lock does
-not hold the page). Whoever asked for it then reads their own writes all the same: each of
-their later calls waits first for those writes (``settle``), and the app waits for them before
-it stops (``drain``).
+marks its entry read, and waits a moment only, so that a refresh or the intelligence stage
+holding the write lock does not hold the page). The person's later writes wait for it first
+(``settle``), so their changes land in the order they made them (opened, then marked unread:
+unread); their reads do not wait, and may show the entry unread until the lock is free. The
+app waits for such writes before it stops (``drain``).
 """
 
 from __future__ import annotations

@@ -336,7 +336,7 @@ async def entry_page(request: Request, ctx: WebContext) -> Response:
     entry = data["entry"]
     if ctx.desk.marks_on_open(entry):  # as ``Desk.open_entry``, in the write lane
         # The page waits for the mark a moment only: while a refresh holds SQLite's write
-        # lock it is sent first, and the person's next request waits for the mark instead.
+        # lock it is sent first; the person's next write waits for the mark (web.lanes).
         marking = ctx.write_later(ctx.desk.mark, [entry.id], read=True)
         entry.read = True
         await asyncio.wait({marking}, timeout=MARK_WAIT)

@@ -96,9 +96,10 @@ class ApiState:
         return self.desk.store
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """A blocking call in a thread of the request's lane (``web.lanes``), once the
-        caller's writes a page did not wait for have ended."""
-        await self.lanes.settle(self.person.id if self.person is not None else None, self)
+        """A blocking call in a thread of the request's lane (``web.lanes``); a write once
+        the caller's writes a page did not wait for have ended (in order)."""
+        if self.writing:
+            await self.lanes.settle(self.person.id if self.person is not None else None, self)
         return await self.lanes.run(self.writing, fn, *args, **kwargs)
 
     async def start_refresh(self, feed_ids: Sequence[int] | None = None) -> RefreshJob | None:
