@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import select
 import signal
 import sys
+import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
 
 
@@ -15,10 +18,10 @@ def can_start_processes() -> bool:
 
 
 def die_with_parent() -> None:
-    """For a child process (a pool's initializer, or the first thing a child does): SIGKILL
-    when its parent ends — for a pool's workers the forkserver, which ends with the process
-    that started it — so a refresh (or a server) killed outright (SIGKILL) leaves no workers
-    behind holding its pipes and memory."""
+    """For a child process (the first thing a child does): SIGKILL when its parent ends, so a
+    refresh (or a server) killed outright (SIGKILL) leaves no child behind holding its pipes
+    and memory. A pool's workers are the fork server's children, not their owner's: they use
+    ``die_with``."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes
@@ -29,6 +32,29 @@ def die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
     except (OSError, AttributeError):
         pass  # no prctl: the workers still end when their work queue closes
+
+
+def die_with(owner: int) -> None:
+    """A pool's initializer: end this worker when ``owner`` (the process that made the pool)
+    ends, even in the middle of a task. Its parent is the fork server, and the fork server
+    does not end while a worker lives (each worker holds the fork server's "alive" pipe): a
+    server killed during an intelligence job left that job's worker running for minutes, at
+    full CPU, writing to the database. A thread waits on a pidfd of ``owner``."""
+    die_with_parent()  # the fork server too
+    if not hasattr(os, "pidfd_open"):  # not Linux ≥ 5.3: the worker ends with its task queue
+        return
+    try:
+        watched = os.pidfd_open(owner)
+    except ProcessLookupError:
+        os._exit(1)  # the owner is gone already
+    except OSError:
+        return
+
+    def watch() -> None:
+        select.select([watched], [], [])  # readable when the owner has ended
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="die-with-owner", daemon=True).start()
 
 
 # What the fork server imports once, before it forks any worker: the parse worker's module and
@@ -53,5 +79,6 @@ def process_pool(workers: int) -> Executor:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
-        initializer=die_with_parent,
+        initializer=die_with,
+        initargs=(os.getpid(),),
     )

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from newsdesk.desk import Desk
 from newsdesk.errors import NewsdeskError
 from newsdesk.intel import IntelReport, intel_job, intel_wanted
-from newsdesk.pools import die_with_parent
+from newsdesk.pools import die_with
 from newsdesk.settings import Settings
 from newsdesk.store.engine import is_database_error
 from newsdesk.workers.child import NICE, RefreshOrder, RefreshProcess
@@ -78,12 +78,12 @@ def listen(host: str, port: int) -> socket.socket:
 IntelQueue = asyncio.Queue[list[int] | None]
 
 
-def _quiet_child() -> None:
+def _quiet_child(server: int) -> None:
     """The job's process leaves Ctrl-C to the parent, which stops it in order; it runs at the
-    refresh child's lower CPU priority, and ends with the server (its open transaction rolls
-    back, the entries stay pending for the next start)."""
+    refresh child's lower CPU priority, and ends with the server (``pools.die_with``: its open
+    transaction rolls back, the entries stay pending for the next start)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent()
+    die_with(server)
     with contextlib.suppress(OSError):
         os.nice(NICE)
 
@@ -99,7 +99,10 @@ class _IntelProcess:
     async def run(self, ids: list[int] | None) -> IntelReport:
         if self.pool is None:
             self.pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=mp.get_context("forkserver"), initializer=_quiet_child
+                max_workers=1,
+                mp_context=mp.get_context("forkserver"),
+                initializer=_quiet_child,
+                initargs=(os.getpid(),),
             )
         loop = asyncio.get_running_loop()
         try:
