@@ -9,9 +9,9 @@ the server's CPU against 15 ms when they came one at a time (48 against 66 pages
 - **reads** (the calls of a GET, HEAD or OPTIONS request) run one at a time, in the order they
   come: the reading lane. SQLite's readers never wait for its writer (WAL), so nothing in this
   lane waits for a refresh to commit;
-- **writes** (the calls of POST, PUT, PATCH and DELETE requests, and the one write a page makes
-  while it is read, ``WebContext.write``: marking an entry read as it opens) may wait for the
-  database's write lock while a refresh commits. They have their own lane of ``WRITERS``
+- **writes** (the calls of POST, PUT, PATCH and DELETE requests, and a write a page makes
+  while it is read: ``WebContext.write`` and ``write_later``) may wait for the database's write
+  lock while a refresh commits. They have their own lane of ``WRITERS``
   threads, so a read never queues behind them.
 
 A call made outside any request (``writing`` unset) takes the write lane: it is the lane that
@@ -78,7 +78,7 @@ class Lanes:
         self, person: object, owner: object, fn: Callable[..., T], *args: Any, **kwargs: Any
     ) -> asyncio.Task[T]:
         """Start ``fn(*args, **kwargs)`` in the write lane and return at once. ``person``'s
-        later calls made by another request than ``owner`` wait for it (``settle``)."""
+        later writes made by another request than ``owner`` wait for it (``settle``)."""
         self._lane(True)  # this loop's limiters and list
         task = asyncio.ensure_future(self.run(True, fn, *args, **kwargs))
         started = (owner, task)
@@ -87,9 +87,9 @@ class Lanes:
         return task
 
     def _finished(self, person: object, started: tuple[object, asyncio.Task[Any]]) -> None:
-        waiting = self._unfinished.get(person, [])
-        if started in waiting:
-            waiting.remove(started)
+        # By identity: a request's context is a dataclass, whose == compares every field.
+        waiting = [other for other in self._unfinished.get(person, []) if other is not started]
+        self._unfinished[person] = waiting
         if not waiting:
             self._unfinished.pop(person, None)
         task = started[1]
@@ -98,7 +98,7 @@ class Lanes:
 
     async def settle(self, person: object, owner: object) -> None:
         """Wait for the writes of ``person`` that another request than ``owner`` started and
-        did not wait for (read your own writes)."""
+        did not wait for (called before a write: the person's changes keep their order)."""
         if not self._unfinished or asyncio.get_running_loop() is not self._loop:
             return
         pending = [task for who, task in self._unfinished.get(person, ()) if who is not owner]
