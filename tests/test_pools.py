@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from processes import gone
+
 OWNER = """
 import os, sys, time
 from newsdesk.pools import process_pool
@@ -42,14 +44,6 @@ if __name__ == "__main__":
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc, pidfd")
 @pytest.mark.parametrize("kind", ["parse", "intel"])
 def test_a_busy_worker_ends_with_the_process_that_made_its_pool(kind: str, tmp_path: Path) -> None:
@@ -66,13 +60,13 @@ def test_a_busy_worker_ends_with_the_process_that_made_its_pool(kind: str, tmp_p
         assert owner.stdout is not None
         worker = int(owner.stdout.readline())
         time.sleep(0.5)  # the slow task has started
-        assert _alive(worker)
+        assert not gone(worker)
         owner.send_signal(signal.SIGKILL)
         owner.wait(10)
         deadline = time.monotonic() + 15
-        while _alive(worker) and time.monotonic() < deadline:
+        while not gone(worker) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not _alive(worker), "the worker outlived its pool's owner"
+        assert gone(worker), "the worker outlived its pool's owner"
     finally:
         if owner.poll() is None:
             owner.kill()

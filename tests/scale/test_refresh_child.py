@@ -22,6 +22,7 @@ from newsdesk.settings import Settings, load_settings
 from newsdesk.store import EntryQuery, open_store
 from newsdesk.web.jobs import RefreshJobs
 from newsdesk.workers.child import NICE, RefreshOrder, RefreshProcess
+from processes import gone
 
 
 def _settings(db: Path) -> Settings:
@@ -48,15 +49,6 @@ def _until(what: object, seconds: float = 30.0) -> None:
     while not what():  # type: ignore[operator]
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
-
-
-def _gone(pid: int) -> bool:
-    """No such process, or a zombie nobody reaped yet (a container's init may not)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in ("Z", "X")
 
 
 def test_a_child_refresh_reports_progress_and_its_report(tmp_path: Path) -> None:
@@ -169,7 +161,7 @@ def test_the_child_runs_niced_and_ends_with_a_killed_parent(tmp_path: Path) -> N
             assert int(fields[16]) == min(19, os.nice(0) + NICE)  # field 19 of stat: nice
             parent.send_signal(signal.SIGKILL)
             parent.wait(10)
-            _until(lambda: _gone(pid), 15)
+            _until(lambda: gone(pid), 15)
         finally:
             if parent.poll() is None:
                 parent.kill()
