@@ -12,8 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import newsdesk.store.reading as reading
-from members import member_views
-from newsdesk.model import Entry
+from members import article, member_views
 from newsdesk.store import EntryQuery, FeedState, SqlStore, open_store
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -30,19 +29,13 @@ def people(store_url: str) -> Iterator[tuple[SqlStore, SqlStore]]:
         if n == 3:
             b.add_feed(url, category="Mine")
         made = [
-            Entry(
-                key=f"{n}-{i}",
-                url=f"https://example.org/{n}/{i}",
-                title=f"news {n} {i}",
-                author=None,
-                kind="article",
-                # Feeds interleaved, with ties in publication time across feeds.
-                published=NOW - timedelta(minutes=(i * 7 + n * 3) // 2),
-                updated=None,
-                content_html=f"<p>words {i}</p>",
-                content_text=f"words {i}",
-                summary_html=None,
-                content_hash=f"{n}-{i}",
+            # Feeds interleaved, with ties in publication time across feeds.
+            article(
+                str(n),
+                i,
+                NOW - timedelta(minutes=(i * 7 + n * 3) // 2),
+                f"news {n} {i}",
+                f"words {i}",
             )
             for i in range(12)
         ]

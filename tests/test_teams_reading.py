@@ -12,9 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from members import member_views
+from members import article, member_views
 from newsdesk.errors import NewsdeskError
-from newsdesk.model import Entry
 from newsdesk.store import EntryQuery, FeedState, SqlStore, open_store
 from newsdesk.store.schema import category_shares, entries, entry_states, feeds
 from newsdesk.store.sync import SyncQuery
@@ -42,19 +41,7 @@ def _fill(
 ) -> list[int]:
     """``count`` entries in the feed, as a refresh stores them (once, whoever follows it)."""
     made = [
-        Entry(
-            key=f"{name}-{i}",
-            url=f"https://example.org/{name}/{i}",
-            title=f"{name} news {i}",
-            author=None,
-            kind="article",
-            published=NOW - timedelta(hours=i),
-            updated=None,
-            content_html=f"<p>{name} words {i}</p>",
-            content_text=f"{name} words {i}",
-            summary_html=None,
-            content_hash=f"{name}{i}",
-        )
+        article(name, i, NOW - timedelta(hours=i), f"{name} news {i}", f"{name} words {i}")
         for i in range(count)
     ]
     system = store.as_system()
