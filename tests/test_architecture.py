@@ -22,6 +22,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "schedule",
         "refresh",
+        "refresh_state",
+        "refresh_worker",
         "enrich",
         "stories",
         "entities",

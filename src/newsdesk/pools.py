@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
+from multiprocessing.synchronize import Lock
 
 
 def can_start_processes() -> bool:
@@ -66,12 +67,28 @@ FORKSERVER_PRELOAD = (
     "newsdesk.process.document",
     "newsdesk.parse.feed",
     "newsdesk.process.pipeline",
+    "newsdesk.refresh_worker",
 )
 
 
+_turns: Lock | None = None
+
+
+def turns() -> Lock | None:
+    """In a pool's worker: the lock its workers share (``process_pool``), taken in turn for
+    what only one of them may do at a time (a refresh's writes to SQLite); None elsewhere."""
+    return _turns
+
+
+def _start_worker(owner: int, lock: Lock) -> None:
+    global _turns
+    die_with(owner)
+    _turns = lock
+
+
 def process_pool(workers: int) -> Executor:
-    """A pool of ``workers`` processes. Its start-up costs about a second, so callers start
-    one only for a run with enough work to pay it back."""
+    """A pool of ``workers`` processes, which share one lock (``turns``). Its start-up costs
+    about a second, so callers start one only for a run with enough work to pay it back."""
     # forkserver: the refresh process has threads (writer, resolver), which fork does not
     # copy safely.
     context = mp.get_context("forkserver")
@@ -79,6 +96,6 @@ def process_pool(workers: int) -> Executor:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
-        initializer=die_with,
-        initargs=(os.getpid(),),
+        initializer=_start_worker,
+        initargs=(os.getpid(), context.Lock()),
     )

@@ -17,15 +17,15 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from newsdesk import schedule
 from newsdesk.enrich import EnrichReport, enrich_entries, refresh_icons, unwrap_links
 from newsdesk.fetch.encoded import decode_here, decoding, fail_body
 from newsdesk.fetch.gates import FetchGates
 from newsdesk.model import Entry, Feed, FetchResult
+from newsdesk.refresh_state import FeedOutcome, FeedStates
 from newsdesk.settings import Settings
 from newsdesk.store import FeedState, Storage
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from newsdesk.fetch import HttpClient
     from newsdesk.intel import IntelReport
     from newsdesk.process.document import ParsedDocument
+    from newsdesk.refresh_worker import Fetched, Stored
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): stage is "fetch" or "fulltext"."""
@@ -47,18 +48,9 @@ STATE_BATCH = 500
 WRITE_BATCH_FEEDS = 25
 WRITE_BATCH_ENTRIES = 1500
 PARSE_POOL_MIN_FEEDS = 100
+# Bodies (as fetched) that make a group for a parse worker to store (``_PoolWrites``).
+GROUP_BYTES = 4 * 1024 * 1024
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class FeedOutcome:
-    feed_id: int
-    url: str
-    title: str
-    new: int = 0
-    updated: int = 0
-    not_modified: bool = False
-    error: str | None = None
 
 
 @dataclass(slots=True)
@@ -120,145 +112,51 @@ class _FeedRefresher:
         self.pending_writes: list[tuple[FeedOutcome, FeedState, list[Entry]]] = []
         self.pending_entries = 0
         self.report = RefreshReport()
+        self.states = FeedStates(settings, now)
         from newsdesk.store.feed_options import FetchKeys
         from newsdesk.store.server_key import server_key
 
         self.keys = FetchKeys(lambda: server_key(settings))  # each feed's own headers
-
-    def _base_state(self, feed: Feed, result: FetchResult) -> FeedState:
-        state = FeedState(
-            last_fetched=self.now,
-            last_status=result.status,
-            etag=result.etag,
-            last_modified=result.last_modified,
-        )
-        if result.permanent_redirect and result.permanent_redirect != feed.url:
-            # A move is believed once seen on consecutive fetches.
-            count = feed.pending_count if feed.pending_url == result.permanent_redirect else 0
-            state.pending_url, state.pending_count = result.permanent_redirect, count + 1
-            if state.pending_count >= 2:
-                state.new_url = state.pending_url
-        return state
-
-    def _hints(
-        self, result: FetchResult, ttl: int | None, feed: Feed | None = None
-    ) -> schedule.Hints:
-        if feed is not None and feed.options.ignore_cache_hints:  # a rate limit still counts
-            return schedule.Hints(retry_after=result.retry_after, status=result.status)
-        return schedule.Hints(
-            ttl_minutes=ttl,
-            cache_control=result.cache_control,
-            expires=result.expires,
-            retry_after=result.retry_after,
-            status=result.status,
-        )
-
-    def _fail(self, feed: Feed, state: FeedState, message: str, result: FetchResult) -> None:
-        state.error = message
-        state.etag = state.last_modified = None
-        errors = feed.error_count + 1
-        state.next_check = schedule.next_check(
-            self.now, self.settings, error_count=errors, hints=self._hints(result, None)
-        )
-        if result.status == 410:
-            state.paused_reason = "the server says the feed is gone for good (HTTP 410)"
-        elif feed.error_since and self.now - feed.error_since > timedelta(
-            days=self.settings.pause_after_days
-        ):
-            state.paused_reason = (
-                f"failing for more than {self.settings.pause_after_days} days: {message}"
-            )
 
     def handle_fetch(
         self, feed: Feed, result: FetchResult, document: ParsedDocument | str | None = None
     ) -> None:
         """Runs in the writer thread: parse and process one fetched feed (unless a worker
         process already did), queue its write."""
-        outcome = self._handle(feed, result, document)
-        if outcome is not None:
-            self.record(outcome)
+        verdict = self.states.without_document(feed, result)
+        if verdict is None:
+            if document is None:
+                from newsdesk.process.document import parse_document
 
-    def settle(self, feed: Feed, result: FetchResult) -> list[tuple[int, FeedState]] | None:
-        """On the event loop: a fetch that brought no document (a 304, an error) is only a
-        state to write, queued here without a trip to the writer thread for each feed (most of
-        an unchanged refresh). Returns a batch of states for the writer once enough wait."""
-        outcome = FeedOutcome(feed.id, feed.url, feed.display_title)
-        state = self._base_state(feed, result)
-        if not self._settled(feed, result, outcome, state):
-            raise ValueError("settle() takes a fetch without a document")
-        self.record(outcome)
-        self.loop_states.append((feed.id, state))
-        if len(self.loop_states) < STATE_BATCH:
-            return None
-        states, self.loop_states = self.loop_states, []
-        return states
-
-    def _settled(
-        self, feed: Feed, result: FetchResult, outcome: FeedOutcome, state: FeedState
-    ) -> bool:
-        """True, with ``outcome`` and ``state`` filled in, when ``result`` brought no
-        document to parse: an error, or not modified."""
-        if result.error is not None:
-            self._fail(feed, state, result.error, result)
-            outcome.error = result.error
-            return True
-        if result.not_modified:
-            outcome.not_modified = True
-            state.next_check = schedule.next_check(
-                self.now,
-                self.settings,
-                entries_per_day=feed.entries_per_day,
-                hints=self._hints(result, feed.ttl_minutes, feed),
-                interval_override=feed.check_interval,
-            )
-            return True
-        return False
-
-    def _handle(
-        self, feed: Feed, result: FetchResult, document: ParsedDocument | str | None
-    ) -> FeedOutcome | None:
-        outcome = FeedOutcome(feed.id, feed.url, feed.display_title)
-        state = self._base_state(feed, result)
-        if self._settled(feed, result, outcome, state):
-            self._queue_state(feed.id, state)
-            return outcome
-        if document is None:
-            from newsdesk.process.document import parse_document
-
-            document = parse_document(result.body, result.final_url, result.content_type, self.now)
-        if isinstance(document, str):
-            self._fail(feed, state, document, result)
-            outcome.error = document
-            self._queue_state(feed.id, state)
-            return outcome
-        parsed, batch = document, document.entries
-        if feed.options.fulltext is not None:  # the feed's own choice over the setting's
-            for entry in batch:
-                entry.wants_fulltext = feed.options.fulltext and entry.kind == "article"
-        state.title = parsed.title
-        state.site_url = parsed.site_url
-        state.problems = parsed.problems
-        state.ttl_minutes = parsed.ttl_minutes
-        dated = [e.published for e in batch if e.date_from_feed]
-        # Undated feeds tell us nothing about their pace (None: the default interval).
-        state.entries_per_day = schedule.entries_per_day(dated, self.now) if dated else None
-        state.next_check = schedule.next_check(
-            self.now,
-            self.settings,
-            entries_per_day=state.entries_per_day,
-            hints=self._hints(result, parsed.ttl_minutes, feed),
-            interval_override=feed.check_interval,
-        )
-        if parsed.title:
-            outcome.title = feed.custom_title or parsed.title
-        self.pending_writes.append((outcome, state, batch))
-        self.pending_entries += len(batch)
+                document = parse_document(
+                    result.body, result.final_url, result.content_type, self.now
+                )
+            verdict = self.states.of_document(feed, result, document)
+        if verdict.entries is None:
+            self._queue_state(feed.id, verdict.state)
+            self.record(verdict.outcome)
+            return
+        self.pending_writes.append((verdict.outcome, verdict.state, verdict.entries))
+        self.pending_entries += len(verdict.entries)
         if (
             len(self.pending_writes) >= WRITE_BATCH_FEEDS
             or self.pending_entries >= WRITE_BATCH_ENTRIES
         ):
             self.flush_writes()
-        return None
+
+    def settle(self, feed: Feed, result: FetchResult) -> list[tuple[int, FeedState]] | None:
+        """On the event loop: a fetch that brought no document (a 304, an error) is only a
+        state to write, queued here without a trip to the writer thread for each feed (most of
+        an unchanged refresh). Returns a batch of states for the writer once enough wait."""
+        verdict = self.states.without_document(feed, result)
+        if verdict is None:
+            raise ValueError("settle() takes a fetch without a document")
+        self.record(verdict.outcome)
+        self.loop_states.append((feed.id, verdict.state))
+        if len(self.loop_states) < STATE_BATCH:
+            return None
+        states, self.loop_states = self.loop_states, []
+        return states
 
     def flush_writes(self) -> None:
         """Store the queued feeds in one transaction. A feed another process stored at the same
@@ -329,18 +227,24 @@ async def refresh_feeds(
     runner = _FeedRefresher(store, settings, now)
     runner.report.feeds = len(feeds)
     parser = _DocumentParser(settings, now, len(feeds))
+    url = _shared_url(store) if parser.use_pool else None
+    warming = None
+    if url is not None and sum(_bodies_likely(feed) for feed in feeds) >= PARSE_POOL_MIN_FEEDS:
+        warming = asyncio.create_task(asyncio.to_thread(parser.warm, url))
     try:
         if feeds:  # nothing to fetch (none due): no HTTP client, nor its import (aiohttp)
             from newsdesk.fetch import HttpClient
 
             async with HttpClient(settings) as client:
-                await _fetch_and_store(runner, client, feeds, parser, stop, progress)
+                await _fetch_and_store(runner, client, feeds, parser, url, stop, progress)
                 if not _stopping(stop):
                     use_fulltext = settings.fulltext if fulltext is None else fulltext
                     await _enrich_and_icons(
                         runner, client, feeds, progress, enrich=enrich, fulltext=use_fulltext
                     )
     finally:
+        if warming is not None:
+            await warming
         runner.writer.shutdown(wait=True)
         parser.shutdown()
     if intel:
@@ -363,20 +267,45 @@ class _DocumentParser:
         self.now = now
         self.use_pool = settings.parse_workers > 1 and feeds >= PARSE_POOL_MIN_FEEDS
         self.pool: Executor | None = None
+        self.starting = threading.Lock()  # the event loop's thread, or ``warm``'s
+
+    def start(self) -> Executor | None:
+        """The pool, started now; None in a daemonic process (the writer thread parses)."""
+        with self.starting:
+            if self.pool is None and self.use_pool:
+                from newsdesk.pools import can_start_processes, process_pool
+
+                if can_start_processes():
+                    self.pool = process_pool(self.settings.parse_workers)
+                else:
+                    self.use_pool = False
+            return self.pool
+
+    def warm(self, url: str) -> None:
+        """In a thread, while the first feeds are fetched: start the pool and its workers,
+        each with its connection to the database open (their start-up, about half a second,
+        is otherwise waited for by the first group)."""
+        from newsdesk.refresh_worker import open_here
+
+        pool = self.start()
+        if pool is None:
+            return
+        try:
+            workers = range(self.settings.parse_workers)  # each submit starts a worker
+            for started in [pool.submit(open_here, url) for _ in workers]:
+                started.result()
+        except Exception:  # the groups meet the same failure, and report it
+            log.debug("warming the parse workers failed", exc_info=True)
 
     async def parse(self, result: FetchResult) -> ParsedDocument | str | None:
         """The document, parsed (and decoded) in the pool; None: the writer thread parses, or
         the body failed the fetch as the HTTP client fails bodies (``result.error``)."""
         if not self.use_pool or result.error is not None or result.not_modified:
             return None
-        if self.pool is None:
-            from newsdesk.pools import can_start_processes, process_pool
-
-            if not can_start_processes():  # a daemonic process: the writer thread parses
-                self.use_pool = False
-                decode_here(result)
-                return None
-            self.pool = process_pool(self.settings.parse_workers)
+        if self.start() is None:  # a daemonic process: the writer thread parses
+            decode_here(result)
+            return None
+        assert self.pool is not None
         from newsdesk.process.document import ParsedDocument, parse_fetched
 
         run = asyncio.get_running_loop().run_in_executor
@@ -399,19 +328,96 @@ class _DocumentParser:
             self.pool.shutdown(wait=True)
 
 
+class _PoolWrites:
+    """Fetched documents handed to the parse workers in groups, each group parsed and stored
+    by one worker in one transaction (``refresh_worker``): the refresh process only fetches.
+    A group leaves as soon as a worker is idle, else once it holds ``WRITE_BATCH_FEEDS``
+    feeds or ``GROUP_BYTES`` of bodies, so groups grow while the workers are busy."""
+
+    def __init__(self, runner: _FeedRefresher, parser: _DocumentParser, url: str) -> None:
+        self.runner, self.parser, self.url = runner, parser, url
+        self.workers = runner.settings.parse_workers
+        self.group: list[tuple[Fetched, asyncio.Future[Stored]]] = []
+        self.bytes = 0
+        self.running = 0
+
+    async def store(self, feed: Feed, result: FetchResult) -> Stored:
+        """Parse and store one fetched feed; returns once its group is stored."""
+        from newsdesk.refresh_worker import Fetched
+
+        how = decoding(result)
+        done: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
+        # the feed's secrets stay here: its headers were sent already
+        self.group.append((Fetched(replace(feed, secret=None), result, how), done))
+        self.bytes += len(result.body)
+        if (
+            self.running < self.workers
+            or len(self.group) >= WRITE_BATCH_FEEDS
+            or self.bytes >= GROUP_BYTES
+        ):
+            self._send()
+        return await done
+
+    def _send(self) -> None:
+        if not self.group:
+            return
+        group, self.group, self.bytes = self.group, [], 0
+        self.running += 1
+        asyncio.get_running_loop().create_task(self._run(group))
+
+    async def _run(self, group: list[tuple[Fetched, asyncio.Future[Stored]]]) -> None:
+        from newsdesk.refresh_worker import parse_and_store
+
+        runner = self.runner
+        try:
+            stored = await asyncio.get_running_loop().run_in_executor(
+                self.parser.start(),  # started by the first group: never for an all-304 run
+                parse_and_store,
+                self.url,
+                runner.settings,
+                runner.now,
+                [fetched for fetched, _ in group],
+            )
+        except BaseException as exc:
+            for _, done in group:
+                if not done.done():
+                    done.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        finally:
+            self.running -= 1
+            if self.running < self.workers:
+                self._send()
+        for (_, done), one in zip(group, stored, strict=True):
+            if one.outcome is not None:
+                runner.report.new_ids.extend(one.new_ids)
+                runner.report.updated_ids.extend(one.updated_ids)
+                runner.record(one.outcome)
+            done.set_result(one)
+
+
 async def _fetch_and_store(
     runner: _FeedRefresher,
     client: HttpClient,
     feeds: list[Feed],
     parser: _DocumentParser,
+    url: str | None,
     stop: asyncio.Event | None,
     progress: Progress | None,
 ) -> None:
     """Fetch every feed (those not started when ``stop`` is set are skipped), parse it and
-    hand it to the writer thread; then write what is still queued."""
+    store it: in groups by the parse workers (``_PoolWrites``), else through the writer
+    thread; then write what is still queued."""
     loop = asyncio.get_running_loop()
     gates = FetchGates(runner.settings)
     done = 0
+    pooled: _PoolWrites | None = None
+    if url is not None:
+        from newsdesk.pools import can_start_processes
+
+        if can_start_processes():
+            pooled = _PoolWrites(runner, parser, url)
 
     async def one(feed: Feed) -> None:
         nonlocal done
@@ -428,25 +434,55 @@ async def _fetch_and_store(
                     headers=runner.keys.headers(feed),
                     decode=not parser.use_pool,  # the pool decodes
                 )
-            document = await parser.parse(result)  # may fail the fetch (its body)
-            if result.error is not None or result.not_modified:
-                states = runner.settle(feed, result)
-                if states:
-                    await loop.run_in_executor(
-                        runner.writer, runner.store.save_fetch_states, states
-                    )
-            else:
-                if feed.options.unwrap_redirects:
-                    document = await _unwrapped(runner, client, result, document)
-                await loop.run_in_executor(
-                    runner.writer, runner.handle_fetch, feed, result, document
-                )
+            await _store_one(runner, client, parser, pooled, feed, result)
         done += 1
         if progress:
             progress("fetch", done, len(feeds))
 
     await asyncio.gather(*(one(feed) for feed in feeds))
     await loop.run_in_executor(runner.writer, runner.flush)
+
+
+async def _store_one(
+    runner: _FeedRefresher,
+    client: HttpClient,
+    parser: _DocumentParser,
+    pooled: _PoolWrites | None,
+    feed: Feed,
+    result: FetchResult,
+) -> None:
+    """Parse and store one fetch: by a worker when ``pooled`` (but a feed whose links are
+    unwrapped here), else in the writer thread."""
+    loop = asyncio.get_running_loop()
+    wanted = result.error is None and not result.not_modified
+    if pooled is not None and wanted and not feed.options.unwrap_redirects:
+        if not (await pooled.store(feed, result)).left:
+            return
+        if not decode_here(result):  # a body for aiohttp's decoder (here), or a failed one
+            wanted = False
+    document = await parser.parse(result) if wanted else None  # may fail the fetch (its body)
+    if result.error is not None or result.not_modified:
+        states = runner.settle(feed, result)
+        if states:
+            await loop.run_in_executor(runner.writer, runner.store.save_fetch_states, states)
+        return
+    if feed.options.unwrap_redirects:
+        document = await _unwrapped(runner, client, result, document)
+    await loop.run_in_executor(runner.writer, runner.handle_fetch, feed, result, document)
+
+
+def _bodies_likely(feed: Feed) -> bool:
+    """A fetch of ``feed`` will likely bring a document to parse: it has no validators for a
+    conditional GET (never fetched, or its server sends none), or does not use them."""
+    plain = feed.etag is None and feed.last_modified is None
+    return plain or feed.options.ignore_cache_hints
+
+
+def _shared_url(store: Storage) -> str | None:
+    """The URL the workers open the store's database with (``SqlStore.shared_url``); None for
+    an in-memory database, or a store without one."""
+    url = getattr(store, "shared_url", None)
+    return url if isinstance(url, str) else None
 
 
 async def _unwrapped(

@@ -193,8 +193,8 @@ class Settings:
     parse_workers: int = setting(
         2,
         _nonnegative_int,
-        "Processes that parse and process fetched feeds during a large refresh (0 or 1: in the "
-        "refresh process itself).",
+        "Processes that parse, process and store fetched feeds during a large refresh (0 or 1: "
+        "in the refresh process itself).",
     )
     fulltext_concurrency: int = setting(
         8, _positive_int, "Most pages fetched at once for full text."

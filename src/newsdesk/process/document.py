@@ -2,9 +2,9 @@
 (``parse_document``), or, for the pool, decoded first and sent back as plain tuples
 (``parse_fetched``).
 
-Lean on purpose: a worker imports this module and the parser stack, never the store or
-SQLAlchemy, and the pool's fork server loads it once for all its workers
-(``pools.process_pool``).
+Lean on purpose: this module imports the parser stack, never the store or SQLAlchemy (the
+workers that also store a refresh's groups import those through ``refresh_worker``); the
+pool's fork server loads both once for all its workers (``pools.FORKSERVER_PRELOAD``).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from newsdesk.errors import StoreError
-from newsdesk.store.engine import create_store_engine
+from newsdesk.store.engine import create_store_engine, shared_url
 from newsdesk.store.feed_totals import FeedTotals
 from newsdesk.store.migrations import migrate
 from newsdesk.store.sql_enrichment import EnrichmentWriter
@@ -40,6 +40,12 @@ class CoreStore(FeedQueries, EntryQueries, RefreshWriter, EnrichmentWriter):
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise StoreError(f"cannot prepare the database {self._safe_url()}: {exc}") from None
+
+    @property
+    def shared_url(self) -> str | None:
+        """The URL another process opens this database with (a big refresh's parse workers
+        write through it); None for an in-memory SQLite database, which only this one sees."""
+        return shared_url(self.url)
 
     def _safe_url(self) -> str:
         try:
