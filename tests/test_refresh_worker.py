@@ -58,8 +58,7 @@ def test_only_a_database_another_process_can_open_is_shared(
 
 def _farm(server: RoutesServer, feeds: int) -> list[str]:
     urls = [
-        server.route(f"/f{n}.rss", Answer(rss(f"Feed {n}", items=3 + n % 4)))
-        for n in range(feeds)
+        server.route(f"/f{n}.rss", Answer(rss(f"Feed {n}", items=3 + n % 4))) for n in range(feeds)
     ]
     urls.append(server.route("/broken.rss", Answer(b"\x00\x01 no feed here", status=200)))
     urls.append(server.route("/gone.rss", Answer(b"gone", status=410)))
