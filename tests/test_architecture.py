@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "schedule",
         "refresh",
+        "refresh_pool",
         "refresh_state",
         "refresh_worker",
         "enrich",

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from newsdesk import refresh
+from newsdesk import refresh, refresh_pool
 from newsdesk.pools import process_pool
 from newsdesk.refresh import refresh_sync
 from newsdesk.settings import load_settings
@@ -87,13 +87,13 @@ def test_the_workers_store_what_the_writer_thread_stores(
         monkeypatch.setattr(SqlStore, "shared_url", None)
     urls = _farm(server, 12)
     groups: list[int] = []
-    real_run = refresh._PoolWrites._run
+    real_run = refresh_pool.PoolWrites._run
 
     async def counted(self: Any, group: list[Any]) -> None:
         groups.append(len(group))
         await real_run(self, group)
 
-    monkeypatch.setattr(refresh._PoolWrites, "_run", counted)
+    monkeypatch.setattr(refresh_pool.PoolWrites, "_run", counted)
     settings = load_settings().replace(icons=False)
     results = []
     for name, threshold in (("thread", 10_000), ("pool", 1)):
@@ -137,14 +137,14 @@ def test_an_unchanged_refresh_starts_no_workers(
 
     urls = [server.route(f"/t{n}.rss", tagged(n)) for n in range(5)]
     started: list[bool] = []
-    real_start = refresh._DocumentParser.start
+    real_start = refresh_pool.DocumentParser.start
 
     def start(self: Any) -> Any:
         pool = real_start(self)
         started.append(pool is not None)
         return pool
 
-    monkeypatch.setattr(refresh._DocumentParser, "start", start)
+    monkeypatch.setattr(refresh_pool.DocumentParser, "start", start)
     settings = load_settings().replace(icons=False)
     store = open_store(f"sqlite:///{tmp_path / 'tagged.db'}")
     try:

@@ -16,15 +16,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from newsdesk.enrich import EnrichReport, enrich_entries, refresh_icons, unwrap_links
-from newsdesk.fetch.encoded import decode_here, decoding, fail_body
+from newsdesk.fetch.encoded import decode_here
 from newsdesk.fetch.gates import FetchGates
 from newsdesk.model import Entry, Feed, FetchResult
+from newsdesk.refresh_pool import DocumentParser, PoolWrites
 from newsdesk.refresh_state import FeedOutcome, FeedStates
 from newsdesk.settings import Settings
 from newsdesk.store import FeedState, Storage
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from newsdesk.fetch import HttpClient
     from newsdesk.intel import IntelReport
     from newsdesk.process.document import ParsedDocument
-    from newsdesk.refresh_worker import Fetched, Stored
+    from newsdesk.refresh_worker import Stored
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): stage is "fetch" or "fulltext"."""
@@ -48,8 +49,6 @@ STATE_BATCH = 500
 WRITE_BATCH_FEEDS = 25
 WRITE_BATCH_ENTRIES = 1500
 PARSE_POOL_MIN_FEEDS = 100
-# Bodies (as fetched) that make a group for a parse worker to store (``_PoolWrites``).
-GROUP_BYTES = 4 * 1024 * 1024
 log = logging.getLogger(__name__)
 
 
@@ -187,6 +186,13 @@ class _FeedRefresher:
         self.pending_states, self.loop_states = [], []
         self.store.save_fetch_states(states)
 
+    def stored(self, one: Stored) -> None:
+        """A feed a parse worker stored (``refresh_pool.PoolWrites``)."""
+        if one.outcome is not None:
+            self.report.new_ids.extend(one.new_ids)
+            self.report.updated_ids.extend(one.updated_ids)
+            self.record(one.outcome)
+
     def record(self, outcome: FeedOutcome) -> None:
         with self.lock:  # the event loop (settle) and the writer thread both count
             r = self.report
@@ -226,7 +232,7 @@ async def refresh_feeds(
     feeds = await asyncio.to_thread(store.feeds_to_fetch, feed_ids, due=due)
     runner = _FeedRefresher(store, settings, now)
     runner.report.feeds = len(feeds)
-    parser = _DocumentParser(settings, now, len(feeds))
+    parser = DocumentParser(settings, now, use_pool=len(feeds) >= PARSE_POOL_MIN_FEEDS)
     url = _shared_url(store) if parser.use_pool else None
     warming = None
     if url is not None and sum(_bodies_likely(feed) for feed in feeds) >= PARSE_POOL_MIN_FEEDS:
@@ -257,167 +263,27 @@ def _stopping(stop: asyncio.Event | None) -> bool:
     return stop is not None and stop.is_set()
 
 
-class _DocumentParser:
-    """Parsing and processing are CPU work: worth other cores only for a big run (a pool costs
-    its start-up; an unchanged refresh, all 304s, never starts one). Without a pool ``parse``
-    returns None and the writer thread parses."""
-
-    def __init__(self, settings: Settings, now: datetime, feeds: int) -> None:
-        self.settings = settings
-        self.now = now
-        self.use_pool = settings.parse_workers > 1 and feeds >= PARSE_POOL_MIN_FEEDS
-        self.pool: Executor | None = None
-        self.starting = threading.Lock()  # the event loop's thread, or ``warm``'s
-
-    def start(self) -> Executor | None:
-        """The pool, started now; None in a daemonic process (the writer thread parses)."""
-        with self.starting:
-            if self.pool is None and self.use_pool:
-                from newsdesk.pools import can_start_processes, process_pool
-
-                if can_start_processes():
-                    self.pool = process_pool(self.settings.parse_workers)
-                else:
-                    self.use_pool = False
-            return self.pool
-
-    def warm(self, url: str) -> None:
-        """In a thread, while the first feeds are fetched: start the pool and its workers,
-        each with its connection to the database open (their start-up, about half a second,
-        is otherwise waited for by the first group)."""
-        from newsdesk.refresh_worker import open_here
-
-        pool = self.start()
-        if pool is None:
-            return
-        try:
-            workers = range(self.settings.parse_workers)  # each submit starts a worker
-            for started in [pool.submit(open_here, url) for _ in workers]:
-                started.result()
-        except Exception:  # the groups meet the same failure, and report it
-            log.debug("warming the parse workers failed", exc_info=True)
-
-    async def parse(self, result: FetchResult) -> ParsedDocument | str | None:
-        """The document, parsed (and decoded) in the pool; None: the writer thread parses, or
-        the body failed the fetch as the HTTP client fails bodies (``result.error``)."""
-        if not self.use_pool or result.error is not None or result.not_modified:
-            return None
-        if self.start() is None:  # a daemonic process: the writer thread parses
-            decode_here(result)
-            return None
-        assert self.pool is not None
-        from newsdesk.process.document import ParsedDocument, parse_fetched
-
-        run = asyncio.get_running_loop().run_in_executor
-        args = (result.final_url, result.content_type, self.now)
-        found = await run(self.pool, parse_fetched, result.body, decoding(result), *args)
-        if found is None and decode_here(result):  # a body for aiohttp's decoder (here)
-            found = await run(self.pool, parse_fetched, result.body, None, *args)
-        if found is None or isinstance(found, str):
-            return found
-        if len(found) == 1:
-            fail_body(result, found[0])
-            return None
-        title, site_url, problems, ttl, entries = found
-        from newsdesk.process.entry_wire import unpack_entries
-
-        return ParsedDocument(title, site_url, problems, ttl, unpack_entries(entries))
-
-    def shutdown(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
-
-
-class _PoolWrites:
-    """Fetched documents handed to the parse workers in groups, each group parsed and stored
-    by one worker in one transaction (``refresh_worker``): the refresh process only fetches.
-    A group leaves as soon as a worker is idle, else once it holds ``WRITE_BATCH_FEEDS``
-    feeds or ``GROUP_BYTES`` of bodies, so groups grow while the workers are busy."""
-
-    def __init__(self, runner: _FeedRefresher, parser: _DocumentParser, url: str) -> None:
-        self.runner, self.parser, self.url = runner, parser, url
-        self.workers = runner.settings.parse_workers
-        self.group: list[tuple[Fetched, asyncio.Future[Stored]]] = []
-        self.bytes = 0
-        self.running = 0
-
-    async def store(self, feed: Feed, result: FetchResult) -> Stored:
-        """Parse and store one fetched feed; returns once its group is stored."""
-        from newsdesk.refresh_worker import Fetched
-
-        how = decoding(result)
-        done: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
-        # the feed's secrets stay here: its headers were sent already
-        self.group.append((Fetched(replace(feed, secret=None), result, how), done))
-        self.bytes += len(result.body)
-        if (
-            self.running < self.workers
-            or len(self.group) >= WRITE_BATCH_FEEDS
-            or self.bytes >= GROUP_BYTES
-        ):
-            self._send()
-        return await done
-
-    def _send(self) -> None:
-        if not self.group:
-            return
-        group, self.group, self.bytes = self.group, [], 0
-        self.running += 1
-        asyncio.get_running_loop().create_task(self._run(group))
-
-    async def _run(self, group: list[tuple[Fetched, asyncio.Future[Stored]]]) -> None:
-        from newsdesk.refresh_worker import parse_and_store
-
-        runner = self.runner
-        try:
-            stored = await asyncio.get_running_loop().run_in_executor(
-                self.parser.start(),  # started by the first group: never for an all-304 run
-                parse_and_store,
-                self.url,
-                runner.settings,
-                runner.now,
-                [fetched for fetched, _ in group],
-            )
-        except BaseException as exc:
-            for _, done in group:
-                if not done.done():
-                    done.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-            return
-        finally:
-            self.running -= 1
-            if self.running < self.workers:
-                self._send()
-        for (_, done), one in zip(group, stored, strict=True):
-            if one.outcome is not None:
-                runner.report.new_ids.extend(one.new_ids)
-                runner.report.updated_ids.extend(one.updated_ids)
-                runner.record(one.outcome)
-            done.set_result(one)
-
-
 async def _fetch_and_store(
     runner: _FeedRefresher,
     client: HttpClient,
     feeds: list[Feed],
-    parser: _DocumentParser,
+    parser: DocumentParser,
     url: str | None,
     stop: asyncio.Event | None,
     progress: Progress | None,
 ) -> None:
     """Fetch every feed (those not started when ``stop`` is set are skipped), parse it and
-    store it: in groups by the parse workers (``_PoolWrites``), else through the writer
+    store it: in groups by the parse workers (``PoolWrites``), else through the writer
     thread; then write what is still queued."""
     loop = asyncio.get_running_loop()
     gates = FetchGates(runner.settings)
     done = 0
-    pooled: _PoolWrites | None = None
+    pooled: PoolWrites | None = None
     if url is not None:
         from newsdesk.pools import can_start_processes
 
         if can_start_processes():
-            pooled = _PoolWrites(runner, parser, url)
+            pooled = PoolWrites(parser, url, runner.stored)
 
     async def one(feed: Feed) -> None:
         nonlocal done
@@ -446,8 +312,8 @@ async def _fetch_and_store(
 async def _store_one(
     runner: _FeedRefresher,
     client: HttpClient,
-    parser: _DocumentParser,
-    pooled: _PoolWrites | None,
+    parser: DocumentParser,
+    pooled: PoolWrites | None,
     feed: Feed,
     result: FetchResult,
 ) -> None:
