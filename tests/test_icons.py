@@ -8,10 +8,12 @@ import base64
 import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 
+from newsdesk import refresh
 from newsdesk.desk import Desk
 from newsdesk.fetch.icons import declared_icons, site_origin, sniff_icon
 from newsdesk.refresh import refresh_feeds, refresh_sync
@@ -121,9 +123,24 @@ def subscribe(store: SqlStore, server: RoutesServer, *titles: str) -> list[int]:
     ]
 
 
+@pytest.mark.parametrize("pool", [False, True])
 def test_one_icon_for_two_feeds_of_a_site(
-    sites: list[RoutesServer], icon_settings: Settings
+    sites: list[RoutesServer], icon_settings: Settings, pool: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Also when the parse workers store the feeds and the icons are looked for while they
+    work, a group of feeds at a time (here one: each call after the first finds the site
+    done)."""
+    calls: list[list[int]] = []
+    real_refresh_icons = refresh.refresh_icons
+
+    async def counted(*args: Any, **kwargs: Any) -> int:
+        calls.append(list(args[3]))
+        return await real_refresh_icons(*args, **kwargs)
+
+    monkeypatch.setattr(refresh, "refresh_icons", counted)
+    if pool:
+        monkeypatch.setattr(refresh, "PARSE_POOL_MIN_FEEDS", 1)
+        monkeypatch.setattr(refresh, "ICON_GROUP", 1)
     site = sites[0]
     serve_site(
         site,
@@ -135,6 +152,8 @@ def test_one_icon_for_two_feeds_of_a_site(
         ids = subscribe(store, site, "alpha", "beta")
         report = refresh_sync(store, icon_settings, now=NOW)
         assert not report.errors
+        # with the pool, one call per feed as it is stored, then the refresh's own
+        assert len(calls) == (3 if pool else 1) and calls[-1] == ids
         feeds = store.list_feeds(ids)
         assert feeds[0].icon_id is not None and feeds[0].icon_id == feeds[1].icon_id
         icon = store.icons.get_icon(feeds[0].icon_id)

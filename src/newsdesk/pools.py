@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import select
@@ -84,6 +85,10 @@ def _start_worker(owner: int, lock: Lock) -> None:
     global _turns
     die_with(owner)
     _turns = lock
+    # What the fork server imported (the parser stack, the store) lives as long as the worker:
+    # out of the collector's sight, a full collection no longer walks it (it was most of the
+    # collector's time in a worker).
+    gc.freeze()
 
 
 def process_pool(workers: int) -> Executor:

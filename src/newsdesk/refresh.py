@@ -49,6 +49,7 @@ STATE_BATCH = 500
 WRITE_BATCH_FEEDS = 25
 WRITE_BATCH_ENTRIES = 1500
 PARSE_POOL_MIN_FEEDS = 100
+ICON_GROUP = 50  # feeds whose site icons are looked for at once during a pooled refresh
 log = logging.getLogger(__name__)
 
 
@@ -112,6 +113,7 @@ class _FeedRefresher:
         self.pending_entries = 0
         self.report = RefreshReport()
         self.states = FeedStates(settings, now)
+        self.early_icons = _EarlyIcons(self)
         from newsdesk.store.feed_options import FetchKeys
         from newsdesk.store.server_key import server_key
 
@@ -192,6 +194,7 @@ class _FeedRefresher:
             self.report.new_ids.extend(one.new_ids)
             self.report.updated_ids.extend(one.updated_ids)
             self.record(one.outcome)
+            self.early_icons.add(one.outcome.feed_id)
 
     def record(self, outcome: FeedOutcome) -> None:
         with self.lock:  # the event loop (settle) and the writer thread both count
@@ -200,6 +203,43 @@ class _FeedRefresher:
             r.new_entries += outcome.new
             r.updated_entries += outcome.updated
             r.not_modified += outcome.not_modified
+
+
+class _EarlyIcons:
+    """Site icons of the feeds the parse workers stored, fetched on the event loop while the
+    workers parse the rest (once a ``client`` is set), in calls of ``ICON_GROUP`` feeds, one
+    after the other: a site fetched by one call is not due for the next. The refresh's own
+    call at the end (``_enrich_and_icons``) then finds little left to do."""
+
+    def __init__(self, runner: _FeedRefresher) -> None:
+        self.runner = runner
+        self.client: HttpClient | None = None
+        self.feed_ids: list[int] = []
+        self.task: asyncio.Task[None] | None = None
+
+    def add(self, feed_id: int) -> None:
+        if self.client is None:
+            return
+        self.feed_ids.append(feed_id)
+        if len(self.feed_ids) >= ICON_GROUP:
+            self._start()
+
+    def _start(self) -> None:
+        runner, client, before = self.runner, self.client, self.task
+        feed_ids, self.feed_ids = self.feed_ids, []
+        assert client is not None
+
+        async def after_the_last() -> None:
+            if before is not None:
+                await before
+            await _icons_quietly(runner, client, feed_ids)
+
+        self.task = asyncio.get_running_loop().create_task(after_the_last())
+
+    async def done(self) -> None:
+        """Wait for the calls started (the last feeds are the refresh's own call's)."""
+        if self.task is not None:
+            await self.task
 
 
 async def refresh_feeds(
@@ -242,12 +282,15 @@ async def refresh_feeds(
             from newsdesk.fetch import HttpClient
 
             async with HttpClient(settings) as client:
-                await _fetch_and_store(runner, client, feeds, parser, url, stop, progress)
-                if not _stopping(stop):
-                    use_fulltext = settings.fulltext if fulltext is None else fulltext
-                    await _enrich_and_icons(
-                        runner, client, feeds, progress, enrich=enrich, fulltext=use_fulltext
-                    )
+                try:
+                    await _fetch_and_store(runner, client, feeds, parser, url, stop, progress)
+                    if not _stopping(stop):
+                        use_fulltext = settings.fulltext if fulltext is None else fulltext
+                        await _enrich_and_icons(
+                            runner, client, feeds, progress, enrich=enrich, fulltext=use_fulltext
+                        )
+                finally:
+                    await runner.early_icons.done()
     finally:
         if warming is not None:
             await warming
@@ -284,6 +327,8 @@ async def _fetch_and_store(
 
         if can_start_processes():
             pooled = PoolWrites(parser, url, runner.stored)
+            if runner.settings.icons:
+                runner.early_icons.client = client
 
     async def one(feed: Feed) -> None:
         nonlocal done
@@ -385,7 +430,8 @@ async def _enrich_and_icons(
     store, settings, report = runner.store, runner.settings, runner.report
     icons = None
     if settings.icons:
-        icons = asyncio.create_task(_icons_quietly(runner, client, [f.id for f in feeds]))
+        ids = [f.id for f in feeds]
+        icons = asyncio.create_task(_icons_quietly(runner, client, ids, runner.early_icons))
     try:
         edited = report.new_ids + report.updated_ids
         if edited and enrich:
@@ -437,10 +483,17 @@ async def _intel_inline(
             progress("intel", len(changed), len(changed))
 
 
-async def _icons_quietly(runner: _FeedRefresher, client: HttpClient, feed_ids: list[int]) -> None:
-    """Site icons, alongside enrichment: whatever goes wrong here is logged and never changes
-    the refresh's result."""
+async def _icons_quietly(
+    runner: _FeedRefresher,
+    client: HttpClient,
+    feed_ids: list[int],
+    after: _EarlyIcons | None = None,
+) -> None:
+    """Site icons, alongside enrichment (once the calls of ``after`` are done): whatever goes
+    wrong here is logged and never changes the refresh's result."""
     store, settings, now = runner.store, runner.settings, runner.now
+    if after is not None:
+        await after.done()
     try:
         await refresh_icons(store, client, settings, feed_ids, executor=runner.writer, now=now)
     except Exception:
