@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib
 import multiprocessing as mp
 import os
 import select
@@ -11,6 +12,7 @@ import sys
 import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
 from multiprocessing.synchronize import Lock
+from typing import Any
 
 
 def can_start_processes() -> bool:
@@ -89,6 +91,23 @@ def _start_worker(owner: int, lock: Lock) -> None:
     # out of the collector's sight, a full collection no longer walks it (it was most of the
     # collector's time in a worker).
     gc.freeze()
+
+
+def call_in(module: str, function: str, *args: Any) -> Any:
+    """``module.function(*args)``, the module imported where this runs: work for a pool's
+    workers named rather than pickled by reference, so that the caller need not import what
+    only the workers use (a refresh's parse stack)."""
+    return getattr(importlib.import_module(module), function)(*args)
+
+
+def start_fork_server() -> None:
+    """Start the pools' fork server now, without waiting for it: it loads
+    ``FORKSERVER_PRELOAD`` in a process of its own while this one goes on (a pool made later
+    waits only for what is left of that)."""
+    from multiprocessing import forkserver
+
+    mp.get_context("forkserver").set_forkserver_preload(list(FORKSERVER_PRELOAD))
+    forkserver.ensure_running()
 
 
 def process_pool(workers: int) -> Executor:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from newsdesk.fetch import HttpClient
     from newsdesk.intel import IntelReport
     from newsdesk.process.document import ParsedDocument
-    from newsdesk.refresh_worker import Stored
+    from newsdesk.refresh_state import Stored
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): stage is "fetch" or "fulltext"."""
@@ -276,6 +276,7 @@ async def refresh_feeds(
     url = _shared_url(store) if parser.use_pool else None
     warming = None
     if url is not None and sum(_bodies_likely(feed) for feed in feeds) >= PARSE_POOL_MIN_FEEDS:
+        parser.prestart()
         warming = asyncio.create_task(asyncio.to_thread(parser.warm, url))
     try:
         if feeds:  # nothing to fetch (none due): no HTTP client, nor its import (aiohttp)

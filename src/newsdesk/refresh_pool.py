@@ -22,12 +22,15 @@ from newsdesk.settings import Settings
 
 if TYPE_CHECKING:
     from newsdesk.process.document import ParsedDocument
-    from newsdesk.refresh_worker import Fetched, Stored
+    from newsdesk.refresh_state import Fetched, Stored
 
 # A group for a worker to parse and store: at most this many feeds, or bodies (as fetched).
 GROUP_FEEDS = 25
 GROUP_BYTES = 4 * 1024 * 1024
 log = logging.getLogger(__name__)
+# What the workers run, by name: this process need not import the parse stack (the pool's
+# fork server loads it, ``pools.FORKSERVER_PRELOAD``).
+_WORKER = "newsdesk.refresh_worker"
 
 
 class DocumentParser:
@@ -54,18 +57,26 @@ class DocumentParser:
                     self.use_pool = False
             return self.pool
 
+    def prestart(self) -> None:
+        """Start the pool's fork server now (a few milliseconds here): it loads the parse stack
+        on another core while this process goes on, before ``warm`` (in a thread) needs it."""
+        from newsdesk.pools import can_start_processes, start_fork_server
+
+        if self.use_pool and can_start_processes():
+            start_fork_server()
+
     def warm(self, url: str) -> None:
         """In a thread, while the first feeds are fetched: start the pool and its workers,
         each with its connection to the database open (their start-up, about half a second,
         is otherwise waited for by the first group)."""
-        from newsdesk.refresh_worker import open_here
+        from newsdesk.pools import call_in
 
         pool = self.start()
         if pool is None:
             return
         try:
             workers = range(self.settings.parse_workers)  # each submit starts a worker
-            for started in [pool.submit(open_here, url) for _ in workers]:
+            for started in [pool.submit(call_in, _WORKER, "open_here", url) for _ in workers]:
                 started.result()
         except Exception:  # the groups meet the same failure, and report it
             log.debug("warming the parse workers failed", exc_info=True)
@@ -122,7 +133,7 @@ class PoolWrites:
         how = decoding(result)
         done: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
         # the feed's secrets stay here: its headers were sent already
-        from newsdesk.refresh_worker import Fetched
+        from newsdesk.refresh_state import Fetched
 
         self.group.append((Fetched(replace(feed, secret=None), result, how), done))
         self.bytes += len(result.body)
@@ -144,11 +155,13 @@ class PoolWrites:
     async def _run(self, group: list[tuple[Fetched, asyncio.Future[Stored]]]) -> None:
         parser = self.parser
         try:
-            from newsdesk.refresh_worker import parse_and_store
+            from newsdesk.pools import call_in
 
             stored = await asyncio.get_running_loop().run_in_executor(
                 self.parser.start(),  # started by the first group: never for an all-304 run
-                parse_and_store,
+                call_in,
+                _WORKER,
+                "parse_and_store",
                 self.url,
                 parser.settings,
                 parser.now,

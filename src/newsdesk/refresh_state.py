@@ -4,11 +4,12 @@ the refresh process and the workers that parse and store (``refresh_worker``) de
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from newsdesk import schedule
+from newsdesk.fetch.encoded import Decoding
 from newsdesk.model import Entry, Feed, FetchResult
 from newsdesk.settings import Settings
 from newsdesk.store.protocols.refresh import FeedState
@@ -36,6 +37,26 @@ class Verdict:
     outcome: FeedOutcome
     state: FeedState
     entries: list[Entry] | None = None
+
+
+@dataclass(slots=True)
+class Fetched:
+    """One feed's fetch, as it crosses to a worker: the body as it came (``how`` decodes it)."""
+
+    feed: Feed
+    result: FetchResult
+    how: Decoding | None
+
+
+@dataclass(slots=True)
+class Stored:
+    """What became of one feed: its outcome and the ids of the entries stored, or ``left``
+    true when the body needs the refresh process's own decoder (nothing written)."""
+
+    outcome: FeedOutcome | None
+    new_ids: list[int] = field(default_factory=list)
+    updated_ids: list[int] = field(default_factory=list)
+    left: bool = False
 
 
 class FeedStates:

@@ -12,37 +12,14 @@ sleep-and-retry busy wait.
 from __future__ import annotations
 
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from datetime import datetime
 
-from newsdesk.fetch.encoded import BodyError, Decoding, fail_body, inflate
-from newsdesk.model import Feed, FetchResult
+from newsdesk.fetch.encoded import BodyError, fail_body, inflate
 from newsdesk.pools import turns
 from newsdesk.process.document import parse_document
-from newsdesk.refresh_state import FeedOutcome, FeedStates, Verdict
+from newsdesk.refresh_state import FeedStates, Fetched, Stored, Verdict
 from newsdesk.settings import Settings
 from newsdesk.store import FeedState, Storage, open_store
-
-
-@dataclass(slots=True)
-class Fetched:
-    """One feed's fetch, as it crosses to a worker: the body as it came (``how`` decodes it)."""
-
-    feed: Feed
-    result: FetchResult
-    how: Decoding | None
-
-
-@dataclass(slots=True)
-class Stored:
-    """What became of one feed: its outcome and the ids of the entries stored, or ``left``
-    true when the body needs the refresh process's own decoder (nothing written)."""
-
-    outcome: FeedOutcome | None
-    new_ids: list[int] = field(default_factory=list)
-    updated_ids: list[int] = field(default_factory=list)
-    left: bool = False
-
 
 _stores: dict[str, Storage] = {}
 
