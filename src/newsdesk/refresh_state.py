@@ -113,35 +113,41 @@ class FeedStates:
     def without_document(self, feed: Feed, result: FetchResult) -> Verdict | None:
         """The verdict on a fetch that brought no document to parse (an error, or not
         modified); None when it brought one."""
-        outcome = FeedOutcome(feed.id, feed.url, feed.display_title)
-        state = self.base(feed, result)
         if result.error is not None:
-            self.fail(feed, state, result.error, result)
-            outcome.error = result.error
-            return Verdict(outcome, state)
-        if result.not_modified:
-            outcome.not_modified = True
-            state.next_check = schedule.next_check(
-                self.now,
-                self.settings,
-                entries_per_day=feed.entries_per_day,
-                hints=self.hints(result, feed.ttl_minutes, feed),
-                interval_override=feed.check_interval,
-            )
-            return Verdict(outcome, state)
-        return None
+            return self._failed(feed, result, result.error)
+        if not result.not_modified:
+            return None
+        outcome = FeedOutcome(feed.id, feed.url, feed.display_title, not_modified=True)
+        state = self.base(feed, result)
+        state.next_check = self._next_check(feed, result, feed.entries_per_day, feed.ttl_minutes)
+        return Verdict(outcome, state)
+
+    def _failed(self, feed: Feed, result: FetchResult, message: str) -> Verdict:
+        outcome = FeedOutcome(feed.id, feed.url, feed.display_title, error=message)
+        state = self.base(feed, result)
+        self.fail(feed, state, message, result)
+        return Verdict(outcome, state)
+
+    def _next_check(
+        self, feed: Feed, result: FetchResult, per_day: float | None, ttl: int | None
+    ) -> datetime:
+        return schedule.next_check(
+            self.now,
+            self.settings,
+            entries_per_day=per_day,
+            hints=self.hints(result, ttl, feed),
+            interval_override=feed.check_interval,
+        )
 
     def of_document(
         self, feed: Feed, result: FetchResult, document: ParsedDocument | str
     ) -> Verdict:
         """The verdict on a fetched document, parsed (or the message saying why it could not
         be)."""
+        if isinstance(document, str):
+            return self._failed(feed, result, document)
         outcome = FeedOutcome(feed.id, feed.url, feed.display_title)
         state = self.base(feed, result)
-        if isinstance(document, str):
-            self.fail(feed, state, document, result)
-            outcome.error = document
-            return Verdict(outcome, state)
         batch = document.entries
         if feed.options.fulltext is not None:  # the feed's own choice over the setting's
             for entry in batch:
@@ -153,12 +159,8 @@ class FeedStates:
         dated = [e.published for e in batch if e.date_from_feed]
         # Undated feeds tell us nothing about their pace (None: the default interval).
         state.entries_per_day = schedule.entries_per_day(dated, self.now) if dated else None
-        state.next_check = schedule.next_check(
-            self.now,
-            self.settings,
-            entries_per_day=state.entries_per_day,
-            hints=self.hints(result, document.ttl_minutes, feed),
-            interval_override=feed.check_interval,
+        state.next_check = self._next_check(
+            feed, result, state.entries_per_day, document.ttl_minutes
         )
         if document.title:
             outcome.title = feed.custom_title or document.title
