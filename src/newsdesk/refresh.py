@@ -1,12 +1,13 @@
 """The orchestrator: feeds → fetch → parse → process → store, then enrich the new entries.
 
-Fetches run concurrently on the event loop (limits in the HTTP client); each fetched document is
-parsed, processed and stored in one writer thread, one transaction per feed, so the loop keeps
-fetching while documents are crunched and SQLite sees a single writer. A fetch that brings no
-document (a 304, an error) only changes its feed's fetch state: the loop queues it and the writer
-stores such states in bulk. One feed's failure is
-recorded on that feed and never stops the others. The CLI, the daemon and Celery tasks all call
-``refresh_feeds``.
+Fetches run concurrently on the event loop (limits in the HTTP client). In a big run the
+fetched documents go in groups to the parse workers, which parse, process and store them,
+one transaction a group (``refresh_pool``, ``refresh_worker``); otherwise each is parsed and
+processed in one writer thread and stored several feeds a transaction. Either way SQLite sees
+one writer at a time, and a fetch is judged by the same code (``refresh_state``). A fetch that
+brings no document (a 304, an error) only changes its feed's fetch state: the loop queues it
+and the writer stores such states in bulk. One feed's failure is recorded on that feed and
+never stops the others. The CLI, the daemon and Celery tasks all call ``refresh_feeds``.
 """
 
 from __future__ import annotations

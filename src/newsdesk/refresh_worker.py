@@ -2,7 +2,7 @@
 process each body, judge each fetch (``refresh_state``), and store the group in one
 transaction, in its own connection to the database.
 
-The refresh process only fetches and hands bodies over (``refresh.PoolWrites``); the CPU of
+The refresh process only fetches and hands bodies over (``refresh_pool.PoolWrites``); the CPU of
 parsing, of building rows and of SQLite's own work (b-trees, the search index) runs in the
 workers, side by side, never waiting for the refresh process's interpreter lock. On SQLite
 the workers take turns to write (``pools.turns``): one writer at a time, without SQLite's
