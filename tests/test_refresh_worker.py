@@ -158,3 +158,79 @@ def test_an_unchanged_refresh_starts_no_workers(
         assert started == []
     finally:
         store.close()
+
+
+def _wal_frames(db: Path) -> tuple[int, int]:
+    """(frames in the WAL, frames copied into the file), read by a PASSIVE checkpoint that
+    copies nothing more: a reader holds the snapshot of before."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        (_, logged, copied) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return int(logged), int(copied)
+
+
+def _fill(store: SqlStore, feeds: int) -> None:
+    from datetime import UTC, datetime
+
+    from newsdesk.model import Entry
+    from newsdesk.store import FeedState
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    state = FeedState(last_fetched=now, last_status=200, title="A feed")
+    for n in range(feeds):
+        feed = store.add_feed(f"https://example.org/{n}-{time.monotonic_ns()}.rss")
+        text = "words and more words " * 60
+        entries = [
+            Entry(
+                key=f"k{i}",
+                url=f"https://example.org/{n}/{i}",
+                title=f"Entry {i}",
+                author=None,
+                kind="article",
+                published=now,
+                updated=None,
+                content_html=f"<p>{text}</p>",
+                content_text=text,
+                summary_html=None,
+                content_hash=f"h{i}",
+            )
+            for i in range(20)
+        ]
+        store.save_refresh_batch([(feed.id, state, entries)], now)
+
+
+def test_a_worker_copies_the_wal_between_its_turns_at_most_once_a_second(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsdesk import refresh_worker
+
+    db = tmp_path / "n.db"
+    store = open_store(f"sqlite:///{db}")
+    try:
+        _fill(store, 3)
+        before = db.stat().st_size
+        monkeypatch.setattr(refresh_worker, "_checkpointed", {"at": time.monotonic()})
+        refresh_worker._checkpoint_when_due(store)  # a second has not passed
+        assert db.stat().st_size == before  # the entries are still only in the WAL
+        monkeypatch.setattr(refresh_worker, "_checkpointed", {"at": time.monotonic() - 1.0})
+        refresh_worker._checkpoint_when_due(store)
+        assert db.stat().st_size > before + 20 * 1200 * 3 // 2  # copied into the file
+        logged, copied = _wal_frames(db)
+        assert logged == copied > 0
+        _fill(store, 1)  # the next write finds the WAL all copied: it starts over
+        assert _wal_frames(db)[0] < logged
+    finally:
+        store.close()
+
+
+def test_the_search_index_merges_sixteen_segments_at_a_time(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/n.db")
+    try:
+        with store.engine.connect() as conn:
+            merge = conn.exec_driver_sql(
+                "SELECT v FROM entries_fts_config WHERE k = 'automerge'"
+            ).scalar()
+        assert merge == 16
+    finally:
+        store.close()

@@ -70,6 +70,9 @@ class MemoryStore:
             for feed_id, state in states:
                 self._write_state(feed_id, state)
 
+    def checkpoint(self) -> None:
+        pass  # nothing is logged ahead in memory
+
     def save_refresh_batch(
         self, batch: Sequence[tuple[int, FeedState, Sequence[Entry]]], now: datetime
     ) -> list[StoreResult]:

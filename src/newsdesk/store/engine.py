@@ -24,6 +24,8 @@ from newsdesk.errors import StoreError
 BUSY_TIMEOUT_MS = 30_000
 PAGE_SIZE = 8192  # bytes, for a new SQLite file (see _on_connect)
 MMAP_BYTES = 1 << 30  # of a SQLite file read through a memory map (see _on_connect)
+WAL_PAGES = 16384  # pages the WAL holds before a commit copies them into the file (_on_connect)
+WAL_LIMIT_BYTES = 128 << 20  # what a WAL file is cut back to when it starts over
 # What the database raises when it is away for a moment (a restart, a dropped connection):
 # workers retry on these without importing SQLAlchemy themselves.
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
@@ -112,6 +114,14 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         # drops its cache, and reading the index pages again by copy made a refresh of 10,000
         # feeds 13 % slower.
         cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+        # A commit that finds this many pages in the WAL copies them into the file (SQLite's
+        # default is 1,000), fsyncing both. The first refresh of 10,000 feeds committed about
+        # 10 MB a group, so every commit copied its own pages: 6.4 GB into the file, 1,200
+        # fsyncs, all while holding the write turn. Copied less often, a page that several
+        # commits changed (the indexes') is copied once: 3.9 GB and 115 fsyncs. A refresh's
+        # workers also copy pages themselves between their turns (``checkpoint``).
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
+        cursor.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -119,6 +129,18 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
     return engine
+
+
+def checkpoint(engine: Engine) -> None:
+    """Copy the WAL's committed pages into a SQLite file without waiting for any reader or
+    writer (a PASSIVE checkpoint; nothing on PostgreSQL). Run outside a write transaction, its
+    copying and fsyncs keep no one from writing; the next write that finds the WAL all copied
+    starts it over, so it stays small."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        raw: Any = conn.connection.driver_connection
+        raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
 @contextmanager

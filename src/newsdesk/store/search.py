@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import Connection, Select, column, func, literal_column, select, table, text
 from sqlalchemy.exc import DBAPIError
 
+# Segments of the SQLite search index merged at a time (FTS5's automerge; migration 13).
+SEARCH_AUTOMERGE = 16
 _WORD = re.compile(r"[\w][\w'’-]*", re.UNICODE)
 # Letters and digits: "_" is \w to Python but a separator to both indexes, so "foo_bar" kept
 # whole would become a phrase, which FTS5 with detail=none refuses.

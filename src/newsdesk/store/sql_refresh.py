@@ -28,7 +28,7 @@ from newsdesk.store.bulk_rows import (
     write_links_and_tags,
     write_new_links_and_tags,
 )
-from newsdesk.store.engine import write_transaction
+from newsdesk.store.engine import checkpoint, write_transaction
 from newsdesk.store.protocols.refresh import FeedState, StoreResult
 from newsdesk.store.schema import entries, feeds
 from newsdesk.store.sql_base import SqlBase
@@ -107,6 +107,11 @@ class RefreshWriter(SqlBase):
             return
         with write_transaction(self.engine) as conn:
             self._write_states(conn, states)
+
+    def checkpoint(self) -> None:
+        """Copy what is committed into the database file now, without waiting for anyone
+        (``engine.checkpoint``): a refresh's workers call it between their turns to write."""
+        checkpoint(self.engine)
 
     def _write_states(self, conn: Connection, states: Sequence[tuple[int, FeedState]]) -> None:
         """States that set the same columns in one executemany of one statement; a feed that
