@@ -173,30 +173,16 @@ def _wal_frames(db: Path) -> tuple[int, int]:
 def _fill(store: SqlStore, feeds: int) -> None:
     from datetime import UTC, datetime
 
-    from newsdesk.model import Entry
+    from members import article
     from newsdesk.store import FeedState
 
     now = datetime(2026, 12, 1, tzinfo=UTC)
     state = FeedState(last_fetched=now, last_status=200, title="A feed")
+    text = "words and more words " * 60
     for n in range(feeds):
-        feed = store.add_feed(f"https://example.org/{n}-{time.monotonic_ns()}.rss")
-        text = "words and more words " * 60
-        entries = [
-            Entry(
-                key=f"k{i}",
-                url=f"https://example.org/{n}/{i}",
-                title=f"Entry {i}",
-                author=None,
-                kind="article",
-                published=now,
-                updated=None,
-                content_html=f"<p>{text}</p>",
-                content_text=text,
-                summary_html=None,
-                content_hash=f"h{i}",
-            )
-            for i in range(20)
-        ]
+        name = f"f{n}-{time.monotonic_ns()}"
+        feed = store.add_feed(f"https://example.org/{name}.rss")
+        entries = [article(name, i, now, f"Entry {i}", text) for i in range(20)]
         store.save_refresh_batch([(feed.id, state, entries)], now)
 
 
