@@ -220,3 +220,22 @@ def test_the_search_index_merges_sixteen_segments_at_a_time(tmp_path: Path) -> N
         assert merge == 16
     finally:
         store.close()
+
+
+def test_a_failed_checkpoint_leaves_the_group_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from newsdesk import refresh_worker
+
+    store = open_store(f"sqlite:///{tmp_path}/n.db")
+
+    def broken() -> None:
+        raise OSError("disk gone")
+
+    try:
+        monkeypatch.setattr(store, "checkpoint", broken)
+        monkeypatch.setattr(refresh_worker, "_checkpointed", {"at": time.monotonic() - 1.0})
+        refresh_worker._checkpoint_when_due(store)  # no exception: the group's results go back
+        assert "copying the WAL into the database failed" in caplog.text
+    finally:
+        store.close()

@@ -11,6 +11,7 @@ sleep-and-retry busy wait.
 
 from __future__ import annotations
 
+import logging
 import time
 from contextlib import nullcontext
 from datetime import datetime
@@ -22,6 +23,7 @@ from newsdesk.refresh_state import FeedStates, Fetched, Stored, Verdict
 from newsdesk.settings import Settings
 from newsdesk.store import FeedState, Storage, open_store
 
+log = logging.getLogger(__name__)
 _stores: dict[str, Storage] = {}
 
 # A worker copies the WAL into the database file itself (``Storage.checkpoint``) after its turn
@@ -67,10 +69,16 @@ def _judge(states: FeedStates, fetched: Fetched) -> Verdict | None:
 
 
 def _checkpoint_when_due(store: Storage) -> None:
+    """A checkpoint when a second has passed since this worker's last. It only saves time:
+    one that fails leaves the group stored and reported as stored (a commit copies the WAL
+    later)."""
     now = time.monotonic()
     if now - _checkpointed["at"] >= CHECKPOINT_SECONDS:
         _checkpointed["at"] = now
-        store.checkpoint()
+        try:
+            store.checkpoint()
+        except Exception:
+            log.warning("copying the WAL into the database failed", exc_info=True)
 
 
 def parse_and_store(
