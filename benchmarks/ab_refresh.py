@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -33,6 +32,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from bench_refresh import TreeSampler
 
 # Runs in the measured process: the CLI, then its own CPU written out at exit.
 _MAIN = (
@@ -104,21 +105,27 @@ def _fresh(tree: Path, home: Path) -> str:
 
 
 def _newsdesk(tree: Path, home: Path, *args: str) -> tuple[float, float, float]:
-    """Run one command; (wall, main-process CPU, tree CPU)."""
+    """Run one command; (wall, main-process CPU, tree CPU). The tree's CPU is sampled from
+    /proc (``bench_refresh.TreeSampler``): ``wait4`` misses the parse workers, whose parent is
+    the pool's fork server, which nobody waits for."""
     out = home / "cpu"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-c", _MAIN, *args],
         cwd=tree,
         env=_env(tree, home, out),
-        check=True,
         stdout=subprocess.DEVNULL,
     )
+    sampler = TreeSampler(process.pid)
+    sampler.start()
+    code = process.wait()
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    tree_cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return wall, float(out.read_text()), tree_cpu
+    sampler.done.set()
+    sampler.join()
+    if code != 0:
+        raise subprocess.CalledProcessError(code, args)
+    main_cpu = float(out.read_text())  # written at its exit: exact, where sampling is late
+    return wall, main_cpu, sampler.tree_cpu_s - sampler.cpu.get(process.pid, 0.0) + main_cpu
 
 
 def trial(name: str, tree: Path, work: Path, urls: dict[str, str]) -> list[float]:

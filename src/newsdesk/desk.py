@@ -320,6 +320,17 @@ class Desk:
     def search(self, text: str, query: EntryQuery) -> list[StoredEntry]:
         return self.store.search(text, query)
 
+    def index_queued_search(self) -> int:
+        """Index the entries a first import left queued for the search index (the background
+        job does it otherwise); how many. For a command that searches once, from a terminal:
+        a page never waits for this."""
+        return self.store.index_queued_search()
+
+    def queued_search_count(self) -> int:
+        """Entries stored but not yet in the search index (a first import's, until the
+        background job indexes them)."""
+        return self.store.queued_search_count()
+
     def count_search(self, text: str, query: EntryQuery) -> int:
         """How many entries of ``query``'s filters ``search(text, query)`` would find in all."""
         return self.store.count_matching(text, within=query)

@@ -82,11 +82,13 @@ def _checkpoint_when_due(store: Storage) -> None:
 
 
 def parse_and_store(
-    url: str, settings: Settings, now: datetime, group: list[Fetched]
+    url: str, settings: Settings, now: datetime, group: list[Fetched], index_later: bool = True
 ) -> list[Stored]:
     """Parse the group's bodies and store them in one transaction (a feed another process
     stored at the same moment keeps that copy, as ``Storage.save_refresh_batch`` says); the
-    results in the group's order."""
+    results in the group's order. The new entries wait in the search index's queue
+    (``index_later``): the refresh indexes them in bulk at its end, or leaves a first import's
+    to the background job; the turns to write are a third shorter without it."""
     states = FeedStates(settings, now)
     verdicts = [_judge(states, fetched) for fetched in group]
     writes = [v for v in verdicts if v is not None and v.entries is not None]
@@ -97,7 +99,9 @@ def parse_and_store(
     lock = turns() if store.dialect == "sqlite" else None  # type: ignore[attr-defined]
     with lock if lock is not None else nullcontext():
         results = store.save_refresh_batch(
-            [(v.outcome.feed_id, v.state, v.entries or []) for v in writes], now
+            [(v.outcome.feed_id, v.state, v.entries or []) for v in writes],
+            now,
+            index_later=index_later,
         )
         store.save_fetch_states(only_states)
     if lock is not None:

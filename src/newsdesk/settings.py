@@ -409,7 +409,8 @@ class Settings:
         _nonnegative_int,
         "Most new or changed entries `newsdesk refresh` reads for stories, entities, events and "
         "alerts before it returns; a bigger batch (a first import) is left to the background "
-        "job (`newsdesk run`, the workers) or `newsdesk intel`.",
+        "job (`newsdesk run`, the workers) or `newsdesk intel`, and so is its search indexing "
+        "on SQLite when the parse workers stored it (unless rules need it first).",
     )
     alert_timeout: float = setting(
         10.0, _positive_float, "Deadline for one alert delivery (webhook, ntfy, mail), s."

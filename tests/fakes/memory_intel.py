@@ -185,6 +185,9 @@ class MemoryIntel:
 
     # -- reading entities and events --
 
+    def index_queued_search(self, from_id: int = 0) -> int:
+        return 0  # nothing waits for an index in memory
+
     def all_entry_ids(self) -> Iterator[list[int]]:
         ids = sorted(self.entries)
         for start in range(0, len(ids), 2000):

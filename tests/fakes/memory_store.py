@@ -73,8 +73,18 @@ class MemoryStore:
     def checkpoint(self) -> None:
         pass  # nothing is logged ahead in memory
 
+    def index_queued_search(self, from_id: int = 0) -> int:
+        return 0  # entries are searchable as soon as they are stored
+
+    def queued_search_count(self) -> int:
+        return 0
+
     def save_refresh_batch(
-        self, batch: Sequence[tuple[int, FeedState, Sequence[Entry]]], now: datetime
+        self,
+        batch: Sequence[tuple[int, FeedState, Sequence[Entry]]],
+        now: datetime,
+        *,
+        index_later: bool = False,
     ) -> list[StoreResult]:
         with self._lock:
             self.writes += 1

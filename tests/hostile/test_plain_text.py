@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -111,7 +112,9 @@ async def client(plain: Plain) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
 
     store = open_store(plain.db)
     try:
-        _token, key = store.tokens.create_token(f"plain-{len(store.list_feeds())}-{id(store)}")
+        # a name never used before in this database (the fixture's database is shared by the
+        # module's tests; ``id(store)`` could repeat once a store was collected)
+        _token, key = store.tokens.create_token(f"plain-{secrets.token_hex(8)}")
     finally:
         store.close()
     desk = Desk(plain.settings)

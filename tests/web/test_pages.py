@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from members import article
 from newsdesk.desk import Desk
 from newsdesk.model import Entry
 from newsdesk.store import EntryQuery, FeedState
@@ -215,6 +216,23 @@ async def test_search_with_filters_and_highlights(user: Browser, desk: Desk) -> 
     assert bad.status_code == 400 and "cannot read" in bad.text
     hostile = await user.get('/search?q=<img src=x onerror=alert(1)> "AND OR')
     assert hostile.status_code == 200 and "<img src=x" not in hostile.text
+
+
+async def test_search_says_what_a_first_import_left_unindexed(user: Browser, desk: Desk) -> None:
+    """Entries a first import queued for the search index are not found until the background
+    job indexes them; the page says how many wait."""
+    feed = desk.store.add_feed("https://example.org/queued.rss")
+    state = FeedState(last_fetched=datetime.now(UTC), last_status=200)
+    queued = article("queued", 1, state.last_fetched, "Zanzibar ferry", "Zanzibar ferry reported")
+    desk.store.save_refresh_batch(
+        [(feed.id, state, [queued])], state.last_fetched, index_later=True
+    )
+    page = await user.get("/search?q=zanzibar")
+    assert "No entries match" in page.text
+    assert "1 new entry is not searchable yet" in page.text
+    desk.index_queued_search()
+    page = await user.get("/search?q=zanzibar")
+    assert len(_ids(page.text)) == 1 and "not searchable yet" not in page.text
 
 
 def test_snippet_marks_are_escaped() -> None:

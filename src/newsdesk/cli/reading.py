@@ -62,6 +62,7 @@ def cmd_entries(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     with closing(open_desk(args)) as desk:
+        desk.index_queued_search()  # what a first import left queued, found too
         entries = desk.search(args.query, _query(args, desk))
         groups = desk.story_groups(entries, lead_first=False) if args.group_stories else None
     if not entries and not args.json:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 @dataclass(slots=True)
 class IntelReport:
     entries: int = 0  # entries the stage looked at
+    indexed: int = 0  # queued entries it put in the search index first (a first import's)
     clustered: int = 0
     joined: int = 0  # of which joined an existing story
     new_stories: int = 0
@@ -27,6 +28,8 @@ class IntelReport:
     @property
     def summary(self) -> str:
         parts = []
+        if self.indexed:
+            parts.append(f"{self.indexed} entries indexed for search")
         if self.clustered or "stories" in self.seconds:  # (rules alone: no clustering line)
             parts.append(f"{self.clustered} entries clustered ({self.joined} joined a story)")
         if self.read:
@@ -53,6 +56,7 @@ class IntelReport:
         """Fold another run's figures into this one (the stage run in several batches)."""
         for name in (
             "entries",
+            "indexed",
             "clustered",
             "joined",
             "new_stories",
@@ -73,6 +77,7 @@ class IntelReport:
     def as_dict(self) -> dict[str, object]:
         return {
             "entries": self.entries,
+            "indexed": self.indexed,
             "clustered": self.clustered,
             "joined": self.joined,
             "new_stories": self.new_stories,

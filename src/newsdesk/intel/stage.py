@@ -72,6 +72,12 @@ def run_intel(
     and those whose text was not read (or was read by another model or extractor version).
     ``deliver`` False raises alerts without sending them (a caller that delivers itself)."""
     report = IntelReport()
+    # First what a first import queued for the search index (its watchlists and rules search
+    # it); with nothing queued, one query.
+    started = time.perf_counter()
+    report.indexed = store.index_queued_search()
+    if report.indexed:
+        took(report, "search index", started)
     extractor = load_entity_extractor(settings, report)
     if entry_ids is None:
         if settings.stories:

@@ -22,6 +22,7 @@ import newsdesk.store.bulk_pg as bulk_pg
 from newsdesk.model import Entry
 from newsdesk.process.pipeline import StoredForm, stored_form
 from newsdesk.store.schema import USER_LABEL, UTCDateTime, entry_links, entry_tags
+from newsdesk.store.search import queued_inserts
 from newsdesk.util import chunks
 
 # The columns a new entry is written with, in the order of ``entry_row``; the others (full
@@ -240,13 +241,17 @@ def insert_entries(
     fresh: Sequence[tuple[int, Entry, StoredForm]],
     now: datetime,
     last_id: int,
+    *,
+    index_later: bool = False,
 ) -> dict[tuple[int, str], int]:
-    """Insert new entries and return their ids by (feed_id, key)."""
+    """Insert new entries and return their ids by (feed_id, key); with ``index_later``, SQLite
+    queues them for the search index (``search.queued_inserts``)."""
     first_seen = sql.datetime(now)
     rows = [entry_row(sql, fid, e, f, first_seen) for fid, e, f in fresh]
     if not sql.sqlite:  # one COPY, the ids drawn beforehand (store.bulk_pg)
         return bulk_pg.insert_entries(conn, sql.insert_entry, rows)
-    insert_rows(conn, sql, sql.insert_entry, rows)
+    with queued_inserts(conn, later=index_later):
+        insert_rows(conn, sql, sql.insert_entry, rows)
     return new_ids(conn, sql, last_id, [(feed_id, e.key) for feed_id, e, _ in fresh])
 
 

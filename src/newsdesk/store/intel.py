@@ -19,6 +19,7 @@ from newsdesk.store.entities import replace_mentions
 from newsdesk.store.events import replace_events
 from newsdesk.store.protocols.intel import EntryRow, EntryText, Facts, Reading
 from newsdesk.store.schema import entries, entry_intel, feeds
+from newsdesk.store.search import index_queued
 from newsdesk.store.stories import (
     assign_stories,
     create_stories,
@@ -155,6 +156,9 @@ class IntelStore:
             finally:
                 conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_CLUSTER_LOCK})")
                 conn.commit()
+
+    def index_queued_search(self, from_id: int = 0) -> int:
+        return index_queued(self.engine, from_id=from_id)
 
     # -- reading entities and events --
 

@@ -22,7 +22,12 @@ from sqlalchemy import (
 
 import newsdesk.store.schema as schema
 from newsdesk.errors import StoreError
-from newsdesk.store.search import SEARCH_AUTOMERGE, accent_insensitive_search, create_search
+from newsdesk.store.search import (
+    SEARCH_AUTOMERGE,
+    accent_insensitive_search,
+    create_search,
+    queue_search,
+)
 from newsdesk.store.throttle import create_throttle_table
 
 _version_meta = MetaData()
@@ -145,6 +150,13 @@ def _m013_search_merges(conn: Connection) -> None:
         )
 
 
+def _m014_search_queue(conn: Connection) -> None:
+    """SQLite: a big refresh may queue its new entries for the search index, indexed in bulk
+    after it (``search.queue_search``; issue 17): the queue, the switch, and the triggers that
+    keep an entry in the index or in the queue."""
+    queue_search(conn)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _m001_core,
     _m002_web,
@@ -159,6 +171,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _m011_teams,
     _m012_curation,
     _m013_search_merges,
+    _m014_search_queue,
 ]
 # Migrations that rebuild SQLite tables (to change a unique constraint): run with SQLite's
 # foreign keys off, as its documentation asks, and checked before they commit.

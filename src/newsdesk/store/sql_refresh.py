@@ -31,6 +31,7 @@ from newsdesk.store.bulk_rows import (
 from newsdesk.store.engine import checkpoint, write_transaction
 from newsdesk.store.protocols.refresh import FeedState, StoreResult
 from newsdesk.store.schema import entries, feeds
+from newsdesk.store.search import index_queued, queued_count
 from newsdesk.store.sql_base import SqlBase
 
 
@@ -108,6 +109,16 @@ class RefreshWriter(SqlBase):
         with write_transaction(self.engine) as conn:
             self._write_states(conn, states)
 
+    def index_queued_search(self, from_id: int = 0) -> int:
+        """Index the entries queued for search (``search.index_queued``) from ``from_id`` on;
+        how many."""
+        return index_queued(self.engine, from_id=from_id)
+
+    def queued_search_count(self) -> int:
+        """Entries waiting for the search index."""
+        with self.engine.connect() as conn:
+            return queued_count(conn)
+
     def checkpoint(self) -> None:
         """Copy what is committed into the database file now, without waiting for anyone
         (``engine.checkpoint``): a refresh's workers call it between their turns to write."""
@@ -161,17 +172,22 @@ class RefreshWriter(SqlBase):
         return result
 
     def save_refresh_batch(
-        self, batch: Sequence[tuple[int, FeedState, Sequence[Entry]]], now: datetime
+        self,
+        batch: Sequence[tuple[int, FeedState, Sequence[Entry]]],
+        now: datetime,
+        *,
+        index_later: bool = False,
     ) -> list[StoreResult]:
         """Several feeds' refreshes in one transaction (a commit, with its search-index flush,
         costs far more than a row), each feed stored whole or not at all. The batch is written
         in bulk without savepoints; when unique (feed_id, key) catches a concurrent refresh of
         one of its feeds, the transaction rolls back and the batch is written again with each
         feed in a savepoint: that feed's savepoint rolls back (the other copy stands) and its
-        result carries the error; the other feeds of the batch are stored."""
+        result carries the error; the other feeds of the batch are stored. ``index_later``: the
+        new entries wait in the search index's queue (``index_queued_search``), on SQLite."""
         try:
             with write_transaction(self.engine) as conn:
-                return self._write_feeds(conn, batch, now)
+                return self._write_feeds(conn, batch, now, index_later)
         except IntegrityError:
             pass  # written again below, one savepoint per feed
         results: list[StoreResult] = []
@@ -179,7 +195,7 @@ class RefreshWriter(SqlBase):
             for item in batch:
                 try:
                     with conn.begin_nested():
-                        results.extend(self._write_feeds(conn, [item], now))
+                        results.extend(self._write_feeds(conn, [item], now, index_later))
                 except IntegrityError:
                     results.append(
                         StoreResult(
@@ -196,6 +212,7 @@ class RefreshWriter(SqlBase):
         conn: Connection,
         batch: Sequence[tuple[int, FeedState, Sequence[Entry]]],
         now: datetime,
+        index_later: bool = False,
     ) -> list[StoreResult]:
         """Write the batch in groups of distinct feeds (a feed given twice sees its first
         copy stored when its second is looked at)."""
@@ -204,11 +221,11 @@ class RefreshWriter(SqlBase):
         in_group: set[int] = set()
         for item in batch:
             if item[0] in in_group:
-                results.extend(self._write_group(conn, group, now))
+                results.extend(self._write_group(conn, group, now, index_later))
                 group, in_group = [], set()
             group.append(item)
             in_group.add(item[0])
-        results.extend(self._write_group(conn, group, now))
+        results.extend(self._write_group(conn, group, now, index_later))
         return results
 
     def _write_group(
@@ -216,6 +233,7 @@ class RefreshWriter(SqlBase):
         conn: Connection,
         group: Sequence[tuple[int, FeedState, Sequence[Entry]]],
         now: datetime,
+        index_later: bool = False,
     ) -> list[StoreResult]:
         """Fetch states, then the new entries of every feed in one executemany, their ids in
         one query, their links and tags in one executemany each; edited entries per feed."""
@@ -230,7 +248,7 @@ class RefreshWriter(SqlBase):
         fresh = [(p.feed_id, e, f) for p in plans for e, f in p.fresh]
         ids: dict[tuple[int, str], int] = {}
         if fresh:
-            ids = insert_entries(conn, sql, fresh, now, last_id)
+            ids = insert_entries(conn, sql, fresh, now, last_id, index_later=index_later)
             pairs = [(ids[fid, e.key], f) for fid, e, f in fresh]
             write_new_links_and_tags(conn, sql, last_id, pairs)
         results: list[StoreResult] = []

@@ -529,11 +529,14 @@ async def search(request: Request, ctx: WebContext) -> Response:
     items: list[tuple[StoredEntry, list[Shared]]] = []
     matches: dict[int, list[StoredEntry]] = {}
     more = False
+    unindexed = 0
     if (form.text or form.entity) and not form.errors:
         try:
             items, more = await ctx.run(run_search, ctx, form, matches)
         except NewsdeskError as exc:
             form.errors.append(str(exc))
+        if form.text:
+            unindexed = await ctx.run(ctx.desk.queued_search_count)
     base = {"q": form.text, **form.chosen}
     if not form.grouped:
         base["group"] = "none"
@@ -545,6 +548,7 @@ async def search(request: Request, ctx: WebContext) -> Response:
         "words": highlighted_words(form.text),
         "matches": matches,
         "grouped": form.grouped,
+        "unindexed": unindexed,
     }
     if request.headers.get("hx-request") and form.page > 1:
         return ctx.render(request, "_cards.html", **variables)

@@ -97,6 +97,11 @@ class IntelStorage(Protocol):
         """One clusterer at a time (several worker processes)."""
         ...
 
+    def index_queued_search(self, from_id: int = 0) -> int:
+        """Put the entries a big refresh queued for the search index in it (SQLite;
+        ``store.search.index_queued``); how many."""
+        ...
+
     def all_entry_ids(self) -> Iterator[list[int]]:
         """Every stored entry id, in chunks, oldest first."""
         ...

@@ -78,10 +78,16 @@ class Storage(Protocol):
 
     # refresh
     def save_refresh_batch(
-        self, batch: Sequence[tuple[int, FeedState, Sequence[Entry]]], now: datetime
+        self,
+        batch: Sequence[tuple[int, FeedState, Sequence[Entry]]],
+        now: datetime,
+        *,
+        index_later: bool = False,
     ) -> list[StoreResult]: ...
     def save_fetch_states(self, states: Sequence[tuple[int, FeedState]]) -> None: ...
     def checkpoint(self) -> None: ...
+    def index_queued_search(self, from_id: int = 0) -> int: ...
+    def queued_search_count(self) -> int: ...
 
     # enrichment
     def entries_to_enrich(
