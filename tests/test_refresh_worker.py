@@ -239,3 +239,44 @@ def test_a_failed_checkpoint_leaves_the_group_stored(
         assert "copying the WAL into the database failed" in caplog.text
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_refresh_copies_the_workers_wal_while_it_enriches(
+    fails: bool,
+    tmp_path: Path,
+    server: RoutesServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Once the workers have stored every group, the refresh process copies the WAL into the
+    file itself (in a thread, beside enrichment), not the last connection's close; a failure
+    there is logged and the refresh's result stands."""
+    monkeypatch.setenv("NEWSDESK_ALLOW_PRIVATE_NETWORKS", "1")
+    monkeypatch.setattr(refresh, "PARSE_POOL_MIN_FEEDS", 1)
+    db = tmp_path / "n.db"
+    store = open_store(f"sqlite:///{db}")
+    copied: list[tuple[int, int]] = []
+
+    def checkpoint() -> None:
+        if fails:
+            raise OSError("disk gone")
+        SqlStore.checkpoint(store)
+        copied.append(_wal_frames(db))
+
+    monkeypatch.setattr(store, "checkpoint", checkpoint)
+    try:
+        for url in _farm(server, 6):
+            store.add_feed(url)
+        # (a first import: its search index left to the background job, nothing written after)
+        settings = load_settings().replace(icons=False, intel_inline_max=0)
+        report = refresh_sync(store, settings, fulltext=False, intel=False)
+        assert report.new_entries == sum(3 + n % 4 for n in range(6))
+        assert report.search_deferred == report.new_entries
+        if fails:
+            assert "copying the WAL into the database failed" in caplog.text
+        else:
+            (frames,) = copied  # once, and every frame the workers wrote was copied
+            assert frames[0] == frames[1] > 0
+    finally:
+        store.close()

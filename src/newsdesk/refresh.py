@@ -117,7 +117,9 @@ class _FeedRefresher:
         self.pending_entries = 0
         self.report = RefreshReport()
         # The parse workers stored entries: new ones wait in the search index's queue.
-        self.search_queued = False
+        self.pooled = False
+        # Their writes copied into the database file while enrichment goes on (``_copy_wal``).
+        self.copying: asyncio.Task[None] | None = None
         self.states = FeedStates(settings, now)
         self.early_icons = _EarlyIcons(self)
         from newsdesk.store.feed_options import FetchKeys
@@ -291,6 +293,7 @@ async def refresh_feeds(
             async with HttpClient(settings) as client:
                 try:
                     await _fetch_and_store(runner, client, feeds, parser, url, stop, progress)
+                    _copy_wal(runner)
                     if not _stopping(stop):
                         use_fulltext = settings.fulltext if fulltext is None else fulltext
                         await _enrich_and_icons(
@@ -306,6 +309,8 @@ async def refresh_feeds(
     await _index_queued(runner, intel=intel)
     if intel:
         await _intel_inline(runner, stop, progress)
+    if runner.copying is not None:
+        await runner.copying
     runner.report.seconds = time.perf_counter() - started
     return runner.report
 
@@ -335,7 +340,7 @@ async def _fetch_and_store(
 
         if can_start_processes():
             pooled = PoolWrites(parser, url, runner.stored)
-            runner.search_queued = True
+            runner.pooled = True
             if runner.settings.icons:
                 runner.early_icons.client = client
 
@@ -460,6 +465,23 @@ async def _enrich_and_icons(
             await icons
 
 
+def _copy_wal(runner: _FeedRefresher) -> None:
+    """Once the parse workers have stored every group: copy what they wrote (up to a second of
+    it, ``refresh_worker.CHECKPOINT_SECONDS``) into the database file in a thread, while
+    enrichment reads; the last connection's close had to do it, alone, at the very end (about
+    0.1 s for a first refresh of 1,000 feeds). It only saves time: a failure is logged."""
+    if not runner.pooled:
+        return
+
+    def copy() -> None:
+        try:
+            runner.store.checkpoint()
+        except Exception:
+            log.warning("copying the WAL into the database failed", exc_info=True)
+
+    runner.copying = asyncio.get_running_loop().create_task(asyncio.to_thread(copy))
+
+
 def _left_to_background(runner: _FeedRefresher) -> bool:
     """Whether the new and changed entries are too many for the intelligence stage here (more
     than ``intel_inline_max``: a first import), so that the background job takes them."""
@@ -487,7 +509,7 @@ async def _index_queued(runner: _FeedRefresher, *, intel: bool) -> None:
     which indexes them before its stories and alerts (``run_intel``). Until then searches
     do not find them (``newsdesk search`` indexes first)."""
     report = runner.report
-    if not runner.search_queued or not report.new_ids:
+    if not runner.pooled or not report.new_ids:
         return
     if _left_to_background(runner) and not (
         intel and await asyncio.to_thread(_rules_search_now, runner)
