@@ -504,8 +504,8 @@ def _rules_search_now(runner: _FeedRefresher) -> bool:
 
 async def _index_queued(runner: _FeedRefresher, *, intel: bool) -> None:
     """The new entries the parse workers queued for the search index: indexed now, in bulk
-    (one statement per few thousand, a third of what the workers' row-by-row indexing cost
-    them in their turns to write), unless a first import leaves them to the background job,
+    (one statement per 5,000 entries: a quarter cheaper than a statement per group, and out
+    of the workers' turns to write), unless a first import leaves them to the background job,
     which indexes them before its stories and alerts (``run_intel``). Until then searches
     do not find them (``newsdesk search`` indexes first)."""
     report = runner.report
