@@ -36,12 +36,12 @@ NEW_PER_FETCH = 4
 class GrowingFarm:
     """Feeds that gain NEW_PER_FETCH items on every fetch, with linked article pages."""
 
-    def __init__(self, server: LoopbackServer) -> None:
+    def __init__(self, server: LoopbackServer, feeds: int = FEEDS) -> None:
         self.server = server
         self.fetches: dict[str, int] = {}
         self.requests = 0
         server.route("/page", self.page)
-        for i in range(FEEDS):
+        for i in range(feeds):
             server.route(f"/feed/{i}", self.feed)
 
     async def feed(self, request: web.Request) -> web.Response:
@@ -94,6 +94,7 @@ class Checker:
         self.url = url
         self.engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
         self.sqlite = url.startswith("sqlite")
+        self.most_queued = 0  # the most entries a kill left waiting for the search index
 
     def close(self) -> None:
         self.engine.dispose()
@@ -121,9 +122,10 @@ class Checker:
     def _queue_checks(self) -> None:
         """The search index's switch is never left set, nothing is queued that is not an entry;
         then what waits is indexed, as the background job would, for the checks below."""
-        from newsdesk.store.search import index_queued
+        from newsdesk.store.search import index_queued, queued_count
 
         with self.engine.connect() as conn:
+            self.most_queued = max(self.most_queued, queued_count(conn))
             assert conn.execute(text("SELECT later FROM entries_fts_switch")).all() == [(0,)]
             strays = conn.execute(
                 text(
@@ -199,21 +201,23 @@ def _run_to_completion(url: str) -> str:
     return out.decode()
 
 
-def crash_many_times(url: str, kills: int, seed: int) -> None:
+def crash_many_times(url: str, kills: int, seed: int, feeds: int = FEEDS) -> int:
+    """Kill refreshes at random moments, checking the database after each; the most entries a
+    kill left queued for the search index."""
     rng = random.Random(seed)
     server = LoopbackServer().start()
     checker = Checker(url)
     try:
-        farm = GrowingFarm(server)
+        farm = GrowingFarm(server, feeds)
         store = open_store(url)
         try:
-            for i in range(FEEDS):
+            for i in range(feeds):
                 store.add_feed(server.url(f"/feed/{i}"))
         finally:
             store.close()
         _run_to_completion(url)  # what is stored before the first kill
         before = checker.check(checker.snapshot())
-        assert len(before.entries) == FEEDS * ITEMS
+        assert len(before.entries) == feeds * ITEMS
         started = farm.requests
         _run_to_completion(url)  # a typical run (a few new entries a feed)
         typical = farm.requests - started
@@ -243,6 +247,7 @@ def crash_many_times(url: str, kills: int, seed: int) -> None:
         _run_to_completion(url)
         after = checker.check(before)
         assert len(after.entries) > len(before.entries)  # the farm grew; the refresh caught up
+        return checker.most_queued
     finally:
         checker.close()
         server.stop()
@@ -262,6 +267,17 @@ def _flag_some(url: str, rng: random.Random) -> None:
 @pytest.mark.slow
 def test_sigkill_during_refresh_sqlite_many_times(tmp_path: Path) -> None:
     crash_many_times(f"sqlite:///{tmp_path}/crash.db", kills=20, seed=2)
+
+
+@pytest.mark.slow
+def test_sigkill_during_a_pooled_refresh_sqlite(tmp_path: Path) -> None:
+    """Enough feeds for the parse workers to store them (``refresh.PARSE_POOL_MIN_FEEDS``):
+    killed at any moment, their groups are stored whole or not at all, and what they queued for
+    the search index is still queued, never half indexed."""
+    from newsdesk.refresh import PARSE_POOL_MIN_FEEDS
+
+    url = f"sqlite:///{tmp_path}/crash.db"
+    assert crash_many_times(url, kills=5, seed=3, feeds=PARSE_POOL_MIN_FEEDS + 20) > 0
 
 
 @pytest.fixture
